@@ -1,0 +1,117 @@
+import type { Transition } from "../health/types.js";
+
+/**
+ * The durable record (SPEC §5). One interface; SQLite now, PostgreSQL later, one shared
+ * contract test suite. Times are epoch milliseconds. Every method is async so that a
+ * network store fits the same shape.
+ */
+
+/** A transition as the engine hands it to the ledger, with the facts it was decided with. */
+export interface NewTransition extends Transition {
+  service: string;
+  site: string;
+  /** Root-most down dependency when the target went down (null otherwise). */
+  blockedBy: string | null;
+  /** Whether `at` fell inside a maintenance window. */
+  maintenance: boolean;
+}
+
+export interface StoredTransition extends NewTransition {
+  id: number;
+  runId: number;
+  instance: string;
+}
+
+/** One daemon run. A clean stop sets `stoppedAt`; a crash leaves it null. */
+export interface Run {
+  id: number;
+  instance: string;
+  startedAt: number;
+  lastHeartbeat: number;
+  stoppedAt: number | null;
+}
+
+/** Time the monitor was not watching: between runs (`restart`) or with every canary failing (`blind`). */
+export interface Gap {
+  instance: string;
+  kind: "restart" | "blind";
+  start: number;
+  /** null while a blind gap is still open. */
+  end: number | null;
+}
+
+/** An interval in `down` (SPEC §4). */
+export interface OutageRecord {
+  id: number;
+  instance: string;
+  targetId: string;
+  service: string;
+  site: string;
+  /** `at` of the →down transition: the first failed probe. */
+  start: number;
+  /** `at` of the next transition out of down; null while open. */
+  end: number | null;
+  /** When the →down transition was decided. */
+  detectedAt: number;
+  reason: string | null;
+  detail: string | null;
+  blockedBy: string | null;
+  maintenance: boolean;
+  /** `recovered`, `removed` (target left the config), null while open. */
+  endReason: string | null;
+}
+
+export interface TimeRange {
+  /** Inclusive lower bound on time, epoch ms. */
+  since?: number;
+  /** Exclusive upper bound on time, epoch ms. */
+  until?: number;
+}
+
+export interface TargetFilter {
+  instance?: string;
+  targetId?: string;
+  service?: string;
+  site?: string;
+}
+
+export interface TransitionQuery extends TargetFilter, TimeRange {
+  /** Newest first when set; at most this many. */
+  limit?: number;
+}
+
+export interface OutageQuery extends TargetFilter, TimeRange {
+  /** true: only open; false: only ended; undefined: both. Range selects outages overlapping it. */
+  open?: boolean;
+}
+
+export interface RunStart {
+  run: Run;
+  /** The instance's previous run, if any. */
+  previous: Run | null;
+  /** The gap recorded from the previous run's last heartbeat to this start. */
+  gap: Gap | null;
+}
+
+export interface Ledger {
+  /** Opens a run for `instance` and records the restart gap since its previous run. */
+  startRun(instance: string, at: number): Promise<RunStart>;
+  heartbeat(runId: number, at: number): Promise<void>;
+  /** Marks the run cleanly stopped at `at` (also its last heartbeat). */
+  stopRun(runId: number, at: number): Promise<void>;
+  /**
+   * Commits transitions in ONE transaction, maintaining outages: →down opens one,
+   * down→x closes it (`endReason` `removed` when the transition's reason is `removed`,
+   * else `recovered`). Resolves only once durable; nothing may observe them before.
+   */
+  commit(runId: number, transitions: readonly NewTransition[]): Promise<StoredTransition[]>;
+  openGap(gap: Gap): Promise<number>;
+  closeGap(gapId: number, end: number): Promise<void>;
+  /** The latest transition of each target of `instance`: the state to restore on start. */
+  latestTransitions(instance: string): Promise<StoredTransition[]>;
+  transitions(query: TransitionQuery): Promise<StoredTransition[]>;
+  outages(query: OutageQuery): Promise<OutageRecord[]>;
+  gaps(query: { instance?: string } & TimeRange): Promise<Gap[]>;
+  runs(query: { instance?: string } & TimeRange): Promise<Run[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,58 @@
+/** Stable failure reasons (SPEC §3); used as a metric label, so never rename one. */
+export const FAILURE_REASONS = [
+  "timeout",
+  "dns",
+  "refused",
+  "reset",
+  "tls",
+  "cert_expired",
+  "status",
+  "body",
+  "json",
+  "too_many_redirects",
+  "protocol",
+  "network",
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Why a probe that did not fail was judged degraded. */
+export const DEGRADED_REASONS = ["latency", "body", "json", "cert_expiring"] as const;
+export type DegradedReason = (typeof DEGRADED_REASONS)[number];
+
+export type ProbeVerdict = "ok" | "degraded" | "failed";
+
+/** Phase timings in milliseconds, blackbox_exporter's phases. 0 when the phase did not happen. */
+export interface PhaseTimings {
+  resolve: number;
+  connect: number;
+  tls: number;
+  processing: number;
+  transfer: number;
+}
+
+export const PHASES: readonly (keyof PhaseTimings)[] = [
+  "resolve",
+  "connect",
+  "tls",
+  "processing",
+  "transfer",
+];
+
+export interface ProbeResult {
+  result: ProbeVerdict;
+  /** FailureReason when failed, DegradedReason when degraded, null when ok. */
+  reason: FailureReason | DegradedReason | null;
+  /** Human detail: `connect ECONNREFUSED 127.0.0.1:8443`, `status 503 not in 200-299`. */
+  detail: string;
+  /** Wall-clock start, epoch ms. */
+  startedAt: number;
+  /** Total duration, monotonic ms. */
+  durationMs: number;
+  /** Final HTTP status, null when none was received (or a TCP probe). */
+  status: number | null;
+  phases: PhaseTimings;
+  /** Earliest notAfter of the peer certificate chain, epoch ms; null without TLS. */
+  certExpiresAt: number | null;
+  bytesRead: number;
+  redirects: number;
+}
