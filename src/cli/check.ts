@@ -1,0 +1,64 @@
+import { Command } from "commander";
+import { formatConfigIssue } from "../config/errors.js";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/types.js";
+
+export const DEFAULT_CONFIG = "config/pantau.yaml";
+
+export function checkCommand(): Command {
+  return new Command("check")
+    .description("validate a configuration; print a summary or every error (exit 1 on error)")
+    .option("-c, --config <file>", "configuration file", DEFAULT_CONFIG)
+    .action(async (options: { config: string }) => {
+      const loaded = await loadConfig(options.config, process.env);
+      if (!loaded.ok) {
+        for (const issue of loaded.issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
+        const n = loaded.issues.length;
+        process.stderr.write(`${options.config}: ${n} error${n === 1 ? "" : "s"}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(summarizeConfig(loaded.config));
+    });
+}
+
+/** Targets per service and per site, and the dependency roots everything hangs from. */
+export function summarizeConfig(config: Config): string {
+  const lines = [`${config.file}: ok, ${config.targets.length} targets`];
+  lines.push(
+    "",
+    ...countTable(
+      "service",
+      config.targets.map((t) => t.service),
+    ),
+  );
+  lines.push(
+    "",
+    ...countTable(
+      "site",
+      config.targets.map((t) => t.site),
+    ),
+  );
+  const dependants = new Map<string, number>();
+  for (const t of config.targets) {
+    for (const d of t.dependsOn) dependants.set(d, (dependants.get(d) ?? 0) + 1);
+  }
+  const roots = config.targets.filter((t) => t.dependsOn.length === 0 && dependants.has(t.id));
+  lines.push("", "dependency roots:");
+  if (roots.length === 0) lines.push("  (none)");
+  for (const root of roots) {
+    lines.push(`  ${root.id}  (${dependants.get(root.id)} direct dependants)`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function countTable(title: string, values: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v || "(none)", (counts.get(v || "(none)") ?? 0) + 1);
+  const width = Math.max(title.length, ...[...counts.keys()].map((k) => k.length));
+  const rows = [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return [
+    `${title.padEnd(width)}  targets`,
+    ...rows.map(([k, n]) => `${k.padEnd(width)}  ${String(n).padStart(7)}`),
+  ];
+}

@@ -1,0 +1,54 @@
+import { Command } from "commander";
+import { formatConfigIssue } from "../config/errors.js";
+import { Daemon, DaemonStartError } from "../daemon.js";
+import { createLogger } from "../expose/log.js";
+import { DEFAULT_CONFIG } from "./check.js";
+
+interface RunOptions {
+  config: string;
+  listen?: string;
+  logLevel: string;
+}
+
+export function runCommand(): Command {
+  return new Command("run")
+    .description("run the monitor: probe, decide, record, expose")
+    .option("-c, --config <file>", "configuration file", DEFAULT_CONFIG)
+    .option("--listen <addr>", "address for /metrics and the API (overrides server.listen)")
+    .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+    .action(async (options: RunOptions) => {
+      const logger = createLogger({ level: options.logLevel });
+      let daemon: Daemon;
+      try {
+        daemon = await Daemon.start({ configFile: options.config, logger });
+      } catch (error) {
+        if (!(error instanceof DaemonStartError)) throw error;
+        for (const issue of error.issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      await untilStopped(daemon, logger);
+    });
+}
+
+/** SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads. */
+function untilStopped(daemon: Daemon, logger: ReturnType<typeof createLogger>): Promise<void> {
+  return new Promise((resolve) => {
+    const onHup = () => void daemon.reload();
+    const onStop = (signal: NodeJS.Signals) => {
+      logger.info({ event: "signal", signal }, `${signal}: stopping`);
+      process.off("SIGHUP", onHup);
+      daemon.stop().then(
+        () => resolve(),
+        (error: unknown) => {
+          logger.error({ event: "stop_error", err: error }, "unclean stop");
+          process.exitCode = 1;
+          resolve();
+        },
+      );
+    };
+    process.on("SIGHUP", onHup);
+    process.once("SIGTERM", onStop);
+    process.once("SIGINT", onStop);
+  });
+}

@@ -1,0 +1,214 @@
+import type { ConfigIssue } from "./config/errors.js";
+import { formatConfigIssue } from "./config/errors.js";
+import { loadConfig } from "./config/load.js";
+import type { Config, Target } from "./config/types.js";
+import { Engine, type EngineSubscriber } from "./engine/engine.js";
+import { engineLogger, type Logger } from "./expose/log.js";
+import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
+import { openLedger } from "./ledger/open.js";
+import { probeTarget } from "./probe/index.js";
+import { type SchedulePlan, Scheduler, type SchedulerObserver } from "./schedule/scheduler.js";
+import { type Clock, systemClock, systemTimers, type Timers } from "./time/clock.js";
+
+export interface DaemonOptions {
+  configFile: string;
+  logger: Logger;
+  clock?: Clock;
+  timers?: Timers;
+  env?: Record<string, string | undefined>;
+  /** Extra readers of engine events (metrics, API), attached before the first probe. */
+  subscribers?: EngineSubscriber[];
+  schedulerObserver?: SchedulerObserver;
+}
+
+export type ReloadOutcome =
+  | { ok: true; added: string[]; changed: string[]; removed: string[] }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** Thrown by `Daemon.start` when the configuration cannot be used. */
+export class DaemonStartError extends Error {
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(issues.map(formatConfigIssue).join("\n"));
+    this.name = "DaemonStartError";
+  }
+}
+
+export function schedulePlan(target: Target): SchedulePlan {
+  return target.schedule
+    ? { kind: "cron", pattern: target.schedule }
+    : { kind: "interval", intervalMs: target.interval };
+}
+
+/** Wires config → ledger → engine → scheduler. The only place that knows every part. */
+export class Daemon {
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    private config: Config,
+    readonly ledger: Ledger,
+    readonly engine: Engine,
+    readonly scheduler: Scheduler,
+    readonly run: RunStart,
+    private readonly options: DaemonOptions,
+  ) {}
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const clock = options.clock ?? systemClock;
+    const timers = options.timers ?? systemTimers;
+    const loaded = await loadConfig(options.configFile, options.env ?? process.env);
+    if (!loaded.ok) throw new DaemonStartError(loaded.issues);
+    const config = loaded.config;
+    const ledger = openLedger(config.storage);
+    const run = await ledger.startRun(config.global.instance, clock.now());
+    const engine = new Engine({
+      clock,
+      timers,
+      ledger,
+      runId: run.run.id,
+      runProbe: (target, signal) => probeTarget(target, { clock, signal }),
+    });
+    engine.subscribe(engineLogger(options.logger));
+    for (const subscriber of options.subscribers ?? []) engine.subscribe(subscriber);
+    const scheduler = new Scheduler({
+      clock,
+      timers,
+      maxInFlight: config.global.maxInFlight,
+      runProbe: (id) => engine.probe(id),
+      ...(options.schedulerObserver ? { observer: options.schedulerObserver } : {}),
+    });
+    const daemon = new Daemon(config, ledger, engine, scheduler, run, options);
+    await daemon.restore();
+    daemon.logStart();
+    scheduler.start();
+    daemon.startHeartbeat();
+    return daemon;
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  /** Restores each target's committed state; outages of targets gone from the config end. */
+  private async restore(): Promise<void> {
+    const latest = await this.ledger.latestTransitions(this.config.global.instance);
+    const byTarget = new Map<string, StoredTransition>(latest.map((t) => [t.targetId, t]));
+    for (const target of this.config.targets) {
+      this.engine.restore(target, byTarget.get(target.id) ?? null);
+      this.scheduler.upsert(target.id, schedulePlan(target));
+      byTarget.delete(target.id);
+    }
+    const now = this.clock.now();
+    const orphans = [...byTarget.values()].filter((t) => t.to === "down");
+    if (orphans.length === 0) return;
+    await this.ledger.commit(
+      this.run.run.id,
+      orphans.map((t) => ({
+        targetId: t.targetId,
+        service: t.service,
+        site: t.site,
+        from: "down" as const,
+        to: "unknown" as const,
+        at: now,
+        detectedAt: now,
+        reason: "removed",
+        detail: "target no longer in the configuration",
+        blockedBy: null,
+        maintenance: false,
+      })),
+    );
+  }
+
+  private get clock(): Clock {
+    return this.options.clock ?? systemClock;
+  }
+
+  private logStart(): void {
+    const { run, previous, gap } = this.run;
+    this.options.logger.info(
+      {
+        event: "start",
+        instance: run.instance,
+        run: run.id,
+        targets: this.config.targets.length,
+        previous_run: previous?.id ?? null,
+        previous_clean_stop: previous ? previous.stoppedAt !== null : null,
+        gap_seconds: gap && gap.end !== null ? (gap.end - gap.start) / 1000 : null,
+      },
+      `pantau started: ${this.config.targets.length} targets`,
+    );
+  }
+
+  private startHeartbeat(): void {
+    const every = this.config.storage.heartbeat;
+    this.heartbeatTimer = setInterval(() => {
+      this.ledger.heartbeat(this.run.run.id, this.clock.now()).catch((error: unknown) => {
+        this.options.logger.error({ event: "heartbeat_error", err: error }, "heartbeat failed");
+      });
+    }, every);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Re-reads the config; an invalid one is rejected and the old one keeps running. */
+  async reload(): Promise<ReloadOutcome> {
+    const logger = this.options.logger;
+    const loaded = await loadConfig(this.options.configFile, this.options.env ?? process.env);
+    if (!loaded.ok) {
+      for (const issue of loaded.issues) {
+        logger.error({ event: "reload_error", code: issue.code }, formatConfigIssue(issue));
+      }
+      logger.error({ event: "reload", ok: false }, "config reload rejected; keeping the old one");
+      return { ok: false, issues: loaded.issues };
+    }
+    const next = loaded.config;
+    const before = new Map(this.config.targets.map((t) => [t.id, t]));
+    const added: string[] = [];
+    const changed: string[] = [];
+    for (const target of next.targets) {
+      const old = before.get(target.id);
+      before.delete(target.id);
+      if (!old) added.push(target.id);
+      else if (JSON.stringify(old) !== JSON.stringify(target)) changed.push(target.id);
+      else continue;
+      this.engine.update(target);
+      this.scheduler.upsert(target.id, schedulePlan(target));
+    }
+    const removed = [...before.keys()];
+    for (const id of removed) {
+      this.scheduler.remove(id);
+      this.engine.remove(id);
+    }
+    this.config = next;
+    logger.info(
+      { event: "reload", ok: true, added, changed, removed },
+      `config reloaded: +${added.length} ~${changed.length} -${removed.length}`,
+    );
+    return { ok: true, added, changed, removed };
+  }
+
+  /** Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    const longestTimeout = Math.max(0, ...this.config.targets.map((t) => t.timeout));
+    const drained = this.scheduler.stop();
+    const bound = new Promise<"timeout">((resolve) => {
+      setTimeout(() => resolve("timeout"), longestTimeout + 1000).unref();
+    });
+    if ((await Promise.race([drained, bound])) === "timeout") this.engine.abortProbes();
+    await this.engine.flush();
+    if (this.engine.pendingCount > 0) {
+      this.options.logger.error(
+        { event: "stop", uncommitted: this.engine.pendingCount },
+        "stopping with transitions the ledger did not accept",
+      );
+    }
+    await this.ledger.stopRun(this.run.run.id, this.clock.now());
+    await this.ledger.close();
+    this.options.logger.info({ event: "stop", run: this.run.run.id }, "pantau stopped cleanly");
+  }
+}

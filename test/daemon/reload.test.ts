@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { DaemonProcess, isTransition } from "../support/daemon-process.js";
+import { startSwitchServer } from "../support/switch-server.js";
+
+const dir = mkdtempSync(join(tmpdir(), "pantau-reload-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const db = join(dir, "ledger.db");
+const config = join(dir, "pantau.yaml");
+
+function writeTargets(targets: { id: string; url: string }[]): void {
+  const lines = [
+    "global: { interval: 200ms, timeout: 150ms, failure_threshold: 2, success_threshold: 1, instance: reload-test }",
+    `storage: { path: ${db}, heartbeat: 100ms }`,
+    "targets:",
+    ...targets.map((t) => `  - { id: ${t.id}, http: { url: "${t.url}" } }`),
+    "",
+  ];
+  writeFileSync(config, lines.join("\n"));
+}
+
+const probesOf = (d: DaemonProcess, id: string) =>
+  d.lines.filter((l) => l.event === "probe" && l.target === id).length;
+
+describe("pantau run reloads on SIGHUP", () => {
+  it("rejects a broken config and keeps probing the old targets, then applies a good one", async () => {
+    const a = await startSwitchServer();
+    const b = await startSwitchServer();
+    writeTargets([{ id: "alpha", url: a.url }]);
+    const daemon = new DaemonProcess(["run", "--config", config, "--log-level", "debug"]);
+    try {
+      await daemon.waitFor(isTransition("alpha", "unknown", "up"));
+
+      writeFileSync(config, "global:\n  interval: 5x\ntargets: []\n");
+      daemon.signal("SIGHUP");
+      const rejected = await daemon.waitFor((l) => l.event === "reload" && l.ok === false);
+      expect(rejected.msg).toBe("config reload rejected; keeping the old one");
+      const error = await daemon.waitFor((l) => l.event === "reload_error");
+      expect(error.msg).toContain(`${config}:2:13: global.interval:`);
+      const before = probesOf(daemon, "alpha");
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      expect(probesOf(daemon, "alpha")).toBeGreaterThanOrEqual(before + 3);
+
+      // alpha goes down, then leaves the config: its outage must end as `removed`.
+      a.setUp(false);
+      await daemon.waitFor(isTransition("alpha", "up", "down"));
+      writeTargets([{ id: "beta", url: b.url }]);
+      daemon.signal("SIGHUP");
+      const applied = await daemon.waitFor((l) => l.event === "reload" && l.ok === true);
+      expect(applied.added).toEqual(["beta"]);
+      expect(applied.removed).toEqual(["alpha"]);
+      await daemon.waitFor(isTransition("beta", "unknown", "up"));
+      await daemon.waitFor(isTransition("alpha", "down", "unknown"));
+    } finally {
+      daemon.signal("SIGTERM");
+      expect((await daemon.exited()).code).toBe(0);
+      await a.close();
+      await b.close();
+    }
+
+    const ledger = openSqliteLedger(db, { readonly: true });
+    try {
+      const [outage] = await ledger.outages({ targetId: "alpha" });
+      expect(outage?.endReason).toBe("removed");
+      expect(outage?.end).not.toBeNull();
+    } finally {
+      await ledger.close();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Engine } from "../../src/engine/engine.js";
+import type { Ledger, NewTransition, StoredTransition } from "../../src/ledger/ledger.js";
+import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { FakeTime, settle } from "../support/fake-time.js";
+import { makeResult, makeTarget } from "../support/targets.js";
+
+let dir: string;
+let ledger: Ledger;
+let time: FakeTime;
+let runId: number;
+let commits: number;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "pantau-engine-"));
+  const sqlite = openSqliteLedger(join(dir, "ledger.db"));
+  commits = 0;
+  // Count ledger transactions: each commit() call is one.
+  ledger = Object.assign(Object.create(sqlite) as Ledger, {
+    commit: (id: number, batch: readonly NewTransition[]) => {
+      commits++;
+      return sqlite.commit(id, batch);
+    },
+  });
+  time = new FakeTime();
+  runId = (await ledger.startRun("engine-test", time.now())).run.id;
+});
+
+afterEach(async () => {
+  await ledger.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function makeEngine(target = ledger): Engine {
+  return new Engine({
+    clock: time,
+    timers: time,
+    ledger: target,
+    runId,
+    runProbe: async () => makeResult("ok", time.now()),
+  });
+}
+
+/** Lets setImmediate-scheduled commits run. */
+const drain = () => new Promise((resolve) => setImmediate(resolve)).then(settle);
+
+describe("Engine", () => {
+  it("publishes a transition only after the ledger committed it", async () => {
+    const engine = makeEngine();
+    const target = makeTarget("portal", { failureThreshold: 1 });
+    engine.restore(target, null);
+    const seen: StoredTransition[] = [];
+    engine.subscribe({ transitionsCommitted: (ts) => seen.push(...ts) });
+    engine.observe("portal", makeResult("failed", time.now()));
+    // Decided but not committed: nothing visible yet.
+    expect(engine.committedState("portal")?.state).toBe("unknown");
+    expect(seen).toHaveLength(0);
+    await engine.flush();
+    expect(seen.map((t) => t.to)).toEqual(["down"]);
+    expect(engine.committedState("portal")?.state).toBe("down");
+    const stored = await ledger.transitions({ targetId: "portal" });
+    expect(stored.map((t) => t.id)).toEqual(seen.map((t) => t.id));
+  });
+
+  it("commits 2,000 simultaneous outages in a few transactions, not 2,000", async () => {
+    const engine = makeEngine();
+    const ids = Array.from({ length: 2000 }, (_, i) => `autogate-${i}`);
+    for (const id of ids) engine.restore(makeTarget(id, { failureThreshold: 3 }), null);
+    const start = time.now();
+    for (let round = 0; round < 3; round++) {
+      for (const id of ids) engine.observe(id, makeResult("failed", start + round * 10_000));
+      await drain();
+    }
+    await engine.flush();
+    const stored = await ledger.transitions({});
+    expect(stored).toHaveLength(2000);
+    expect(stored.every((t) => t.to === "down" && t.at === start)).toBe(true);
+    expect(commits).toBeLessThanOrEqual(3);
+    expect(await ledger.outages({ open: true })).toHaveLength(2000);
+  });
+
+  it("keeps decided transitions, in order, while the ledger fails, and commits them later", async () => {
+    let failing = true;
+    const flaky: Ledger = Object.assign(Object.create(ledger) as Ledger, {
+      commit: (id: number, batch: readonly NewTransition[]) =>
+        failing ? Promise.reject(new Error("disk I/O error")) : ledger.commit(id, batch),
+    });
+    const engine = makeEngine(flaky);
+    engine.restore(makeTarget("core", { failureThreshold: 1, successThreshold: 1 }), null);
+    const errors: number[] = [];
+    engine.subscribe({ commitFailed: (_e, pending) => errors.push(pending) });
+    engine.observe("core", makeResult("failed", time.now()));
+    await drain();
+    engine.observe("core", makeResult("ok", time.now() + 1000));
+    await drain();
+    expect(errors[0]).toBe(1);
+    expect(engine.committedState("core")?.state).toBe("unknown");
+    failing = false;
+    await time.advance(1000);
+    await engine.flush();
+    const stored = await ledger.transitions({ targetId: "core" });
+    expect(stored.map((t) => `${t.from}->${t.to}`)).toEqual(["unknown->down", "down->up"]);
+    expect(engine.committedState("core")?.state).toBe("up");
+  });
+
+  it("ends the open outage of a removed target with reason `removed`", async () => {
+    const engine = makeEngine();
+    engine.restore(makeTarget("evisa", { failureThreshold: 1 }), null);
+    engine.observe("evisa", makeResult("failed", time.now()));
+    await engine.flush();
+    await time.advance(60_000);
+    engine.remove("evisa");
+    await engine.flush();
+    const [outage] = await ledger.outages({ targetId: "evisa" });
+    expect(outage?.endReason).toBe("removed");
+    expect(outage?.end! - outage!.start).toBe(60_000);
+  });
+
+  it("restores a down target so that its recovery closes the outage opened before the restart", async () => {
+    const engine = makeEngine();
+    const target = makeTarget("simkim-core", { failureThreshold: 1, successThreshold: 2 });
+    engine.restore(target, null);
+    const wentDown = time.now();
+    engine.observe("simkim-core", makeResult("failed", wentDown));
+    await engine.flush();
+    const [latest] = await ledger.latestTransitions("engine-test");
+
+    const restarted = makeEngine();
+    restarted.restore(target, latest ?? null);
+    expect(restarted.committedState("simkim-core")?.state).toBe("down");
+    restarted.observe("simkim-core", makeResult("ok", wentDown + 50_000));
+    restarted.observe("simkim-core", makeResult("ok", wentDown + 60_000));
+    await restarted.flush();
+    const [outage] = await ledger.outages({ targetId: "simkim-core" });
+    expect(outage).toMatchObject({
+      start: wentDown,
+      end: wentDown + 50_000,
+      endReason: "recovered",
+    });
+  });
+});
