@@ -27,7 +27,42 @@ export interface Transition {
   at: number;
   /** When the threshold was reached and the transition decided. */
   detectedAt: number;
-  /** Reason of the first probe of the streak (a failure or degradation reason), null for recoveries. */
+  /**
+   * Why the target is in its new state: →down the first failure of the streak; →degraded from
+   * up/unknown the first degraded probe of the streak, from down the deciding (degraded) probe,
+   * which is what chose degraded over up; →up null. `removed` when the target left the config.
+   */
   reason: string | null;
   detail: string | null;
+}
+
+/**
+ * What a run of consecutive probes counts towards; which verdicts extend it depends on the state
+ * (see STREAK_KIND_BY_STATE in state-machine.ts):
+ * - `failed`: failures, towards down (from unknown, up, degraded);
+ * - `degraded`: degraded probes, towards degraded (from up);
+ * - `ok`: ok probes, towards up (from degraded);
+ * - `not_failed`: ok or degraded probes, towards up/degraded (from down; from unknown at once).
+ */
+export type StreakKind = "failed" | "degraded" | "ok" | "not_failed";
+
+/** Consecutive probes of one kind that have not yet reached their threshold. */
+export interface Streak {
+  kind: StreakKind;
+  /** Probes in the streak so far, at least 1. */
+  count: number;
+  /** startedAt of the streak's first probe: the `at` of the transition it may cause. */
+  startedAt: number;
+  /** Reason and detail of the streak's first probe. */
+  reason: string | null;
+  detail: string;
+}
+
+/** One target's health between probes: plain data, safe to serialize and restore. */
+export interface HealthState {
+  state: TargetState;
+  /** `at` of the last transition; null when none is known. */
+  since: number | null;
+  /** The run in progress, null when the last probe confirmed the state. */
+  streak: Streak | null;
 }
