@@ -1,0 +1,360 @@
+import type { TargetState, Transition } from "../health/types.js";
+import type { OutageRecord, StoredTransition } from "./ledger.js";
+
+/**
+ * Outage and availability arithmetic (SPEC §4), pure. Times are epoch ms; intervals are
+ * half-open [start, end). Everything is computed in ms and divided by 1000 only in the
+ * results, so seconds keep millisecond precision and are never rounded.
+ */
+
+/** [start, end); end null = still open. */
+export interface Interval {
+  start: number;
+  end: number | null;
+}
+
+export interface ClosedInterval {
+  start: number;
+  end: number;
+}
+
+/** [since, until): a report window. `until` should not be later than now. */
+export interface Window {
+  since: number;
+  until: number;
+}
+
+/** The part of a transition the arithmetic needs; a StoredTransition satisfies it. */
+export type TimedTransition = Pick<Transition, "from" | "to" | "at">;
+
+/** An outage rebuilt from transitions: an OutageRecord without the ledger's row id. */
+export type DerivedOutage = Omit<OutageRecord, "id">;
+
+const MS_PER_SECOND = 1000;
+
+/** The part of `interval` inside `window`, an open end read as `window.until`; null if none. */
+export function clip(interval: Interval, window: Window): ClosedInterval | null {
+  const start = Math.max(interval.start, window.since);
+  const end = Math.min(interval.end ?? window.until, window.until);
+  return start < end ? { start, end } : null;
+}
+
+/**
+ * Sorted, disjoint intervals covering exactly the union of `intervals`; open ends are read
+ * as `now`, and empty intervals are dropped.
+ */
+export function mergeIntervals(intervals: readonly Interval[], now: number): ClosedInterval[] {
+  const closed = intervals
+    .map((interval) => ({ start: interval.start, end: interval.end ?? now }))
+    .filter((interval) => interval.start < interval.end)
+    .sort((a, b) => a.start - b.start);
+  const merged: ClosedInterval[] = [];
+  for (const interval of closed) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && interval.start <= last.end) {
+      last.end = Math.max(last.end, interval.end);
+    } else {
+      merged.push({ ...interval });
+    }
+  }
+  return merged;
+}
+
+/** Seconds of `a` covered by any of `others` (each second once); open ends are read as `now`. */
+export function overlapSeconds(a: Interval, others: readonly Interval[], now: number): number {
+  return overlapMs(a, mergeIntervals(others, now), now) / MS_PER_SECOND;
+}
+
+/** How much of an outage the monitor itself was not watching (SPEC §4 `blind_seconds`). */
+export function blindSecondsOf(outage: Interval, gaps: readonly Interval[], now: number): number {
+  return overlapSeconds(outage, gaps, now);
+}
+
+function overlapMs(a: Interval, merged: readonly ClosedInterval[], now: number): number {
+  const end = a.end ?? now;
+  let total = 0;
+  for (const other of merged) {
+    total += Math.max(0, Math.min(end, other.end) - Math.max(a.start, other.start));
+  }
+  return total;
+}
+
+function lengthMs(intervals: readonly ClosedInterval[]): number {
+  return intervals.reduce((sum, interval) => sum + (interval.end - interval.start), 0);
+}
+
+function byTime<T extends TimedTransition>(transitions: readonly T[]): T[] {
+  // Array.prototype.sort is stable: transitions at the same ms keep the caller's order
+  return [...transitions].sort((a, b) => a.at - b.at);
+}
+
+/**
+ * Intervals in `down` of ONE target: each →down opens one, the next transition out of down
+ * closes it. A close with no open before it (history cut short) is ignored.
+ */
+export function downIntervals(transitions: readonly TimedTransition[]): Interval[] {
+  const intervals: Interval[] = [];
+  let open: Interval | null = null;
+  for (const transition of byTime(transitions)) {
+    if (open === null && transition.to === "down") {
+      open = { start: transition.at, end: null };
+      intervals.push(open);
+    } else if (open !== null && transition.to !== "down") {
+      open.end = transition.at;
+      open = null;
+    }
+  }
+  return intervals;
+}
+
+/**
+ * Outages rebuilt from transitions of any number of targets and instances, sorted by start then
+ * target: to check the ledger's outage table against, and for reports. `maintenance` is the
+ * →down transition's flag (whether the outage STARTED in maintenance); `endReason` is `removed`
+ * when the closing transition's reason is `removed`, else `recovered`.
+ */
+export function outagesFromTransitions(transitions: readonly StoredTransition[]): DerivedOutage[] {
+  const byTarget = new Map<string, StoredTransition[]>();
+  for (const transition of transitions) {
+    const key = `${transition.instance}\u0000${transition.targetId}`;
+    const list = byTarget.get(key);
+    if (list === undefined) byTarget.set(key, [transition]);
+    else list.push(transition);
+  }
+  const outages: DerivedOutage[] = [];
+  for (const list of byTarget.values()) outages.push(...outagesOfOneTarget(list));
+  return outages.sort((a, b) => a.start - b.start || a.targetId.localeCompare(b.targetId));
+}
+
+function outagesOfOneTarget(transitions: readonly StoredTransition[]): DerivedOutage[] {
+  const sorted = [...transitions].sort((a, b) => a.at - b.at || a.id - b.id);
+  const outages: DerivedOutage[] = [];
+  let open: DerivedOutage | null = null;
+  for (const transition of sorted) {
+    if (open === null && transition.to === "down") {
+      open = openedBy(transition);
+      outages.push(open);
+    } else if (open !== null && transition.to !== "down") {
+      open.end = transition.at;
+      open.endReason = transition.reason === "removed" ? "removed" : "recovered";
+      open = null;
+    }
+  }
+  return outages;
+}
+
+function openedBy(transition: StoredTransition): DerivedOutage {
+  return {
+    instance: transition.instance,
+    targetId: transition.targetId,
+    service: transition.service,
+    site: transition.site,
+    start: transition.at,
+    end: null,
+    detectedAt: transition.detectedAt,
+    reason: transition.reason,
+    detail: transition.detail,
+    blockedBy: transition.blockedBy,
+    maintenance: transition.maintenance,
+    endReason: null,
+  };
+}
+
+export interface TargetWindowInput {
+  /**
+   * One target's transitions, sorted by `at`, INCLUDING the last one before the window so the
+   * state at the window's start is known (and the start of an outage open across it).
+   */
+  transitions: readonly TimedTransition[];
+  window: Window;
+  /** Times the monitor was not watching (restart and blind gaps); end null = still open. */
+  gaps: readonly Interval[];
+  maintenance: readonly Interval[];
+}
+
+/** Figures for one target over a window, or a roll-up of several (then sums over targets). */
+export interface AvailabilitySummary {
+  /** (up + degraded) / observed; null when nothing was observed. */
+  availability: number | null;
+  upSeconds: number;
+  degradedSeconds: number;
+  downSeconds: number;
+  /** In `unknown`, including before the target's first transition; outside gaps and maintenance. */
+  unknownSeconds: number;
+  /** Inside a gap. */
+  blindSeconds: number;
+  /** Inside maintenance and outside every gap. */
+  maintenanceSeconds: number;
+  /** up + degraded + down: the denominator of availability. */
+  observedSeconds: number;
+  /** Outages overlapping the window. */
+  outageCount: number;
+  /** Outages that started in [since, until): the MTBF divisor. */
+  startedOutageCount: number;
+  /** Outages whose end lies in (since, until]: the MTTR divisor. */
+  endedOutageCount: number;
+  /** Whole durations of those ended outages summed: the MTTR numerator. */
+  endedOutageSeconds: number;
+  /** Outage wall time clipped to the window, gaps and maintenance included (as in the records). */
+  totalOutageSeconds: number;
+  longestOutageSeconds: number;
+  /** Mean WHOLE duration of the outages that ended in the window; null if none did. */
+  mttrSeconds: number | null;
+  /** (up + degraded) seconds per outage started in the window; null if none started. */
+  mtbfSeconds: number | null;
+}
+
+/**
+ * Availability and outage figures for one target over a window.
+ *
+ * Every ms of the window is counted exactly once, in this order: inside a gap → blind; else
+ * inside maintenance → maintenance; else by the target's state → up, degraded, down or
+ * unknown. Time before the target's first transition is unknown. Gaps and maintenance may
+ * overlap each other and themselves; they are merged first.
+ *
+ * Availability = (up + degraded) / (up + degraded + down), i.e. the window minus maintenance,
+ * gaps AND unknown time: a second nobody judged is neither up nor down, so it is left out of
+ * the denominator and reported instead (blind, maintenance, unknown seconds).
+ *
+ * Outage figures use wall time, like outage records: an outage's seconds in a gap still count
+ * in totalOutageSeconds (and in blindSeconds), but not in downSeconds. Outages are clipped to
+ * the window for total and longest. MTTR takes the whole duration of each outage that ended
+ * in the window, including any part before it: the repair took that long.
+ */
+export function summarizeTarget(input: TargetWindowInput): AvailabilitySummary {
+  const { window } = input;
+  const transitions = byTime(input.transitions);
+  const blind = clipAll(mergeIntervals(input.gaps, window.until), window);
+  const excluded = clipAll(
+    mergeIntervals([...input.gaps, ...input.maintenance], window.until),
+    window,
+  );
+  const stateMs = observedMsByState(transitions, window, excluded);
+  const outages = outageFigures(downIntervals(transitions), window);
+  const availableMs = stateMs.up + stateMs.degraded;
+  const observedMs = availableMs + stateMs.down;
+  return {
+    availability: observedMs > 0 ? availableMs / observedMs : null,
+    upSeconds: stateMs.up / MS_PER_SECOND,
+    degradedSeconds: stateMs.degraded / MS_PER_SECOND,
+    downSeconds: stateMs.down / MS_PER_SECOND,
+    unknownSeconds: stateMs.unknown / MS_PER_SECOND,
+    blindSeconds: lengthMs(blind) / MS_PER_SECOND,
+    maintenanceSeconds: (lengthMs(excluded) - lengthMs(blind)) / MS_PER_SECOND,
+    observedSeconds: observedMs / MS_PER_SECOND,
+    outageCount: outages.count,
+    startedOutageCount: outages.started,
+    endedOutageCount: outages.ended,
+    endedOutageSeconds: outages.endedWholeMs / MS_PER_SECOND,
+    totalOutageSeconds: outages.totalMs / MS_PER_SECOND,
+    longestOutageSeconds: outages.longestMs / MS_PER_SECOND,
+    mttrSeconds: outages.ended > 0 ? outages.endedWholeMs / outages.ended / MS_PER_SECOND : null,
+    mtbfSeconds: outages.started > 0 ? availableMs / outages.started / MS_PER_SECOND : null,
+  };
+}
+
+function clipAll(intervals: readonly ClosedInterval[], window: Window): ClosedInterval[] {
+  return intervals.flatMap((interval) => clip(interval, window) ?? []);
+}
+
+/** The window cut at each transition, each piece labelled with the state it was in. */
+function stateSegments(
+  transitions: readonly TimedTransition[],
+  window: Window,
+): { state: TargetState; interval: ClosedInterval }[] {
+  const segments: { state: TargetState; interval: ClosedInterval }[] = [];
+  let state: TargetState = "unknown";
+  let cursor = window.since;
+  for (const transition of transitions) {
+    if (transition.at >= window.until) break;
+    if (transition.at > cursor) {
+      segments.push({ state, interval: { start: cursor, end: transition.at } });
+      cursor = transition.at;
+    }
+    state = transition.to;
+  }
+  if (cursor < window.until) {
+    segments.push({ state, interval: { start: cursor, end: window.until } });
+  }
+  return segments;
+}
+
+function observedMsByState(
+  transitions: readonly TimedTransition[],
+  window: Window,
+  excluded: readonly ClosedInterval[],
+): Record<TargetState, number> {
+  const ms: Record<TargetState, number> = { up: 0, degraded: 0, down: 0, unknown: 0 };
+  for (const { state, interval } of stateSegments(transitions, window)) {
+    const length = interval.end - interval.start;
+    ms[state] += length - overlapMs(interval, excluded, window.until);
+  }
+  return ms;
+}
+
+interface OutageFigures {
+  count: number;
+  started: number;
+  ended: number;
+  totalMs: number;
+  longestMs: number;
+  endedWholeMs: number;
+}
+
+function outageFigures(outages: readonly Interval[], window: Window): OutageFigures {
+  const figures: OutageFigures = {
+    count: 0,
+    started: 0,
+    ended: 0,
+    totalMs: 0,
+    longestMs: 0,
+    endedWholeMs: 0,
+  };
+  for (const outage of outages) {
+    const clipped = clip(outage, window);
+    if (clipped === null) continue;
+    const clippedMs = clipped.end - clipped.start;
+    figures.count += 1;
+    figures.totalMs += clippedMs;
+    figures.longestMs = Math.max(figures.longestMs, clippedMs);
+    if (outage.start >= window.since) figures.started += 1;
+    if (outage.end !== null && outage.end <= window.until) {
+      figures.ended += 1;
+      figures.endedWholeMs += outage.end - outage.start;
+    }
+  }
+  return figures;
+}
+
+/**
+ * A service or site roll-up: seconds and counts summed over targets, availability recomputed
+ * from the summed seconds (not averaged), longest the maximum, MTTR weighted by each target's
+ * ended outages (summed durations over summed counts), MTBF over all started outages.
+ */
+export function rollUp(summaries: readonly AvailabilitySummary[]): AvailabilitySummary {
+  const sum = (pick: (summary: AvailabilitySummary) => number): number =>
+    summaries.reduce((total, summary) => total + pick(summary), 0);
+  const available = sum((s) => s.upSeconds) + sum((s) => s.degradedSeconds);
+  const observed = sum((s) => s.observedSeconds);
+  const started = sum((s) => s.startedOutageCount);
+  const ended = sum((s) => s.endedOutageCount);
+  const endedSeconds = sum((s) => s.endedOutageSeconds);
+  return {
+    availability: observed > 0 ? available / observed : null,
+    upSeconds: sum((s) => s.upSeconds),
+    degradedSeconds: sum((s) => s.degradedSeconds),
+    downSeconds: sum((s) => s.downSeconds),
+    unknownSeconds: sum((s) => s.unknownSeconds),
+    blindSeconds: sum((s) => s.blindSeconds),
+    maintenanceSeconds: sum((s) => s.maintenanceSeconds),
+    observedSeconds: observed,
+    outageCount: sum((s) => s.outageCount),
+    startedOutageCount: started,
+    endedOutageCount: ended,
+    endedOutageSeconds: endedSeconds,
+    totalOutageSeconds: sum((s) => s.totalOutageSeconds),
+    longestOutageSeconds: summaries.reduce((max, s) => Math.max(max, s.longestOutageSeconds), 0),
+    mttrSeconds: ended > 0 ? endedSeconds / ended : null,
+    mtbfSeconds: started > 0 ? available / started : null,
+  };
+}
