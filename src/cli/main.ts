@@ -3,7 +3,7 @@ import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check.js";
 import { probeCommand } from "./probe.js";
 import { runCommand } from "./run.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../version.js";
 
 /** Usage errors exit 2 (like Prometheus' own tools); failures of the work exit 1. */
 export const EXIT_USAGE = 2;
