@@ -1,3 +1,6 @@
+import type { ProbeSpec, Target } from "../config/types.js";
+import type { Clock } from "../time/clock.js";
+
 /** Stable failure reasons (SPEC §3); used as a metric label, so never rename one. */
 export const FAILURE_REASONS = [
   "timeout",
@@ -56,3 +59,21 @@ export interface ProbeResult {
   bytesRead: number;
   redirects: number;
 }
+
+/** What a prober needs from a target: its own spec, its timeout and the rules to judge by. */
+export type ProbeTarget<Spec extends ProbeSpec = ProbeSpec> = Pick<
+  Target,
+  "timeout" | "expect" | "degraded"
+> & { probe: Spec };
+
+export interface ProbeOptions {
+  clock: Clock;
+  /** Aborting ends the probe at once with reason `timeout`, detail `aborted` (daemon shutdown). */
+  signal?: AbortSignal;
+}
+
+/** The one shape of every prober: never throws, always resolves to a result. */
+export type Prober<Spec extends ProbeSpec> = (
+  target: ProbeTarget<Spec>,
+  options: ProbeOptions,
+) => Promise<ProbeResult>;

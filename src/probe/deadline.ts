@@ -1,0 +1,121 @@
+/** The one timeout that bounds a whole probe, and the sockets it frees when it fires. */
+import { ProbeFailure } from "./failure.js";
+import { formatDuration } from "./format.js";
+
+/** Where a probe is, named as the timeout detail says it: `timeout after 1s (waiting for headers)`. */
+export type ProbePhase =
+  | "resolving"
+  | "connecting"
+  | "TLS handshake"
+  | "waiting for headers"
+  | "reading body";
+
+/** A socket, a TLS socket or an undici Client: anything freed by destroying it. */
+export interface Destroyable {
+  destroy(): unknown;
+}
+
+/**
+ * Created at the start of a probe; every wait goes through `race`, every socket through `adopt`.
+ * When the timeout (or the caller's signal) fires, adopted resources are destroyed at once and
+ * the pending race rejects with a `timeout` ProbeFailure. `dispose` frees everything at the end.
+ */
+export class ProbeDeadline {
+  phase: ProbePhase = "resolving";
+  /** Redirects followed so far: a timeout on a later hop says so. */
+  hop = 0;
+  readonly #controller = new AbortController();
+  readonly #resources: Destroyable[] = [];
+  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #parent: AbortSignal | undefined;
+  readonly #onParentAbort = (): void => this.#expire(new ProbeFailure("timeout", "aborted"));
+  #expiry: ProbeFailure | null = null;
+
+  constructor(
+    private readonly timeoutMs: number,
+    parent?: AbortSignal,
+  ) {
+    this.#timer = setTimeout(() => this.#expire(this.#timeoutFailure()), timeoutMs);
+    this.#parent = parent;
+    if (parent?.aborted) this.#onParentAbort();
+    else parent?.addEventListener("abort", this.#onParentAbort, { once: true });
+  }
+
+  /** The timeout failure once the deadline has passed (or the probe was aborted), else null. */
+  get expiry(): ProbeFailure | null {
+    return this.#expiry;
+  }
+
+  /**
+   * Destroy `resource` when the deadline fires or the probe ends, whichever comes first;
+   * resources are destroyed in the reverse order of their adoption.
+   */
+  adopt<T extends Destroyable>(resource: T): T {
+    if (this.#expiry !== null) destroyQuietly(resource);
+    else this.#resources.push(resource);
+    return resource;
+  }
+
+  /** `work`, unless the deadline fires first: then a rejection with the timeout failure. */
+  race<T>(work: Promise<T>): Promise<T> {
+    const expiry = this.#expiry;
+    if (expiry !== null) {
+      work.catch(ignore);
+      return Promise.reject(expiry);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onExpire = (): void => reject(this.#expiry);
+      const signal = this.#controller.signal;
+      signal.addEventListener("abort", onExpire, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener("abort", onExpire);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onExpire);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Stop the timer and free every adopted resource. Safe to call more than once. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#parent?.removeEventListener("abort", this.#onParentAbort);
+    this.#destroyAll();
+  }
+
+  #timeoutFailure(): ProbeFailure {
+    const where = this.hop > 0 ? `${this.phase}, redirect ${this.hop}` : this.phase;
+    return new ProbeFailure(
+      "timeout",
+      `timeout after ${formatDuration(this.timeoutMs)} (${where})`,
+    );
+  }
+
+  #expire(failure: ProbeFailure): void {
+    if (this.#expiry !== null) return;
+    this.#expiry = failure;
+    clearTimeout(this.#timer);
+    // free the sockets first, so the server sees the close before anyone reads the result
+    this.#destroyAll();
+    this.#controller.abort(failure);
+  }
+
+  // Last adopted, first destroyed: a TLS socket goes before the TCP socket under it. The other
+  // order crashes Node 20 (SIGSEGV) when the TCP socket is destroyed under a live TLS socket.
+  #destroyAll(): void {
+    for (let resource = this.#resources.pop(); resource; resource = this.#resources.pop()) {
+      destroyQuietly(resource);
+    }
+  }
+}
+
+function destroyQuietly(resource: Destroyable): void {
+  const outcome = resource.destroy();
+  if (outcome instanceof Promise) outcome.catch(ignore);
+}
+
+function ignore(): void {}

@@ -1,0 +1,120 @@
+/**
+ * The HTTP prober: blackbox_exporter's `http_2xx` verdicts, with redirects followed by hand so
+ * that every hop gets a fresh connection and the whole chain stays inside the one timeout.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { HttpProbeSpec } from "../config/types.js";
+import { describeUrl } from "./endpoint.js";
+import { evaluateResponse } from "./evaluate.js";
+import { ProbeFailure } from "./failure.js";
+import { exchange, type HttpRequest } from "./http-exchange.js";
+import type { ReadLimits, ReadResponse } from "./response-reader.js";
+import { type Judge, type ProbeContext, runProbe } from "./run.js";
+import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// as Go's client: credentials are not sent on to another host
+const CREDENTIAL_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
+
+export function probeHttp(
+  target: ProbeTarget<HttpProbeSpec>,
+  options: ProbeOptions,
+): Promise<ProbeResult> {
+  return runProbe(target.timeout, options, async (context): Promise<Judge> => {
+    const response = await followRedirects(target, context);
+    return ({ durationMs, now }) =>
+      evaluateResponse(
+        { ...response, durationMs, now, certExpiresAt: context.trace.certExpiresAt },
+        target.expect,
+        target.degraded,
+      );
+  });
+}
+
+async function followRedirects(
+  target: ProbeTarget<HttpProbeSpec>,
+  context: ProbeContext,
+): Promise<ReadResponse> {
+  const spec = target.probe;
+  const limits = readLimits(target);
+  let request = firstRequest(spec);
+  for (;;) {
+    const response = await exchange(request, spec, limits, context);
+    const location = redirectLocation(spec, response.status, response.headers);
+    if (location === null) return response;
+    const next = new URL(location, request.url);
+    if (context.trace.redirects >= spec.maxRedirects) {
+      throw new ProbeFailure(
+        "too_many_redirects",
+        `stopped after ${context.trace.redirects} redirects (max_redirects ${spec.maxRedirects}), next ${describeUrl(next)}`,
+      );
+    }
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new ProbeFailure("protocol", `redirect to unsupported scheme ${next.protocol}`);
+    }
+    context.trace.redirects += 1;
+    context.deadline.hop = context.trace.redirects;
+    request = nextRequest(request, next, response.status);
+  }
+}
+
+function readLimits(target: ProbeTarget<HttpProbeSpec>): ReadLimits {
+  const { expect, degraded, probe } = target;
+  return {
+    maxBody: probe.maxBody,
+    keepBody:
+      expect.bodyContains !== null ||
+      expect.bodyRegex !== null ||
+      expect.json !== null ||
+      degraded.bodyContains !== null ||
+      degraded.json !== null,
+    stopAtHeaders: (status, headers) => redirectLocation(probe, status, headers) !== null,
+  };
+}
+
+function redirectLocation(
+  spec: HttpProbeSpec,
+  status: number,
+  headers: IncomingHttpHeaders,
+): string | null {
+  if (!spec.followRedirects || !REDIRECT_STATUSES.has(status)) return null;
+  const location = headers.location;
+  // a redirect without Location is a final response, as in Go
+  return typeof location === "string" && location !== "" ? location : null;
+}
+
+function firstRequest(spec: HttpProbeSpec): HttpRequest {
+  const url = new URL(spec.url);
+  const headers: Record<string, string> = { ...spec.headers };
+  const names = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  if (!names.has("user-agent")) headers["User-Agent"] = "pantau";
+  if (url.username !== "" && !names.has("authorization")) {
+    // userinfo becomes Basic auth, as Go's client does for blackbox_exporter
+    const userinfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers.Authorization = `Basic ${Buffer.from(userinfo).toString("base64")}`;
+  }
+  url.username = "";
+  url.password = "";
+  url.hash = "";
+  return { url, method: spec.method, headers, body: spec.body };
+}
+
+/** Go's rules: 301/302/303 turn into a GET without body (HEAD stays HEAD); 307/308 repeat as is. */
+function nextRequest(previous: HttpRequest, url: URL, status: number): HttpRequest {
+  const rewrite = status <= 303 && previous.method !== "HEAD";
+  const headers =
+    url.host === previous.url.host ? previous.headers : withoutCredentials(previous.headers);
+  url.hash = "";
+  return {
+    url,
+    method: rewrite ? "GET" : previous.method,
+    headers,
+    body: rewrite ? null : previous.body,
+  };
+}
+
+function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())),
+  );
+}
