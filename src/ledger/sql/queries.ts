@@ -1,0 +1,110 @@
+import { LedgerError } from "../errors.js";
+import type { OutageQuery, TargetFilter, TimeRange, TransitionQuery } from "../ledger.js";
+import { GAP_COLUMNS, OUTAGE_COLUMNS, RUN_COLUMNS, TRANSITION_COLUMNS } from "./rows.js";
+
+/**
+ * Read queries built from filters, in portable SQL with `?` placeholders (a PostgreSQL store
+ * numbers them `$1…`). Range semantics, shared by every store:
+ * - transitions: `since <= at < until`;
+ * - outages and gaps: the interval [start, end) OVERLAPS [since, until): start < until and
+ *   (end is null or end > since) — an outage ending exactly at `since` is outside;
+ * - runs: [startedAt, lastHeartbeat] overlaps: startedAt < until and lastHeartbeat >= since.
+ */
+
+export type SqlParam = string | number;
+
+export interface SqlQuery {
+  sql: string;
+  params: SqlParam[];
+}
+
+class Where {
+  readonly clauses: string[] = [];
+  readonly params: SqlParam[] = [];
+
+  add(clause: string, ...params: SqlParam[]): void {
+    this.clauses.push(clause);
+    this.params.push(...params);
+  }
+
+  toSql(): string {
+    return this.clauses.length === 0 ? "" : ` WHERE ${this.clauses.join(" AND ")}`;
+  }
+}
+
+function checkTime(name: string, value: number | undefined): value is number {
+  if (value === undefined) return false;
+  if (!Number.isFinite(value)) {
+    throw new LedgerError("LEDGER_INVALID", `${name} must be a finite epoch-ms number`, {
+      [name]: String(value),
+    });
+  }
+  return true;
+}
+
+function addTargetFilter(where: Where, filter: TargetFilter): void {
+  if (filter.instance !== undefined) where.add("instance = ?", filter.instance);
+  if (filter.targetId !== undefined) where.add("target_id = ?", filter.targetId);
+  if (filter.service !== undefined) where.add("service = ?", filter.service);
+  if (filter.site !== undefined) where.add("site = ?", filter.site);
+}
+
+function addOverlap(where: Where, range: TimeRange, start: string, end: string): void {
+  if (checkTime("until", range.until)) where.add(`${start} < ?`, range.until);
+  if (checkTime("since", range.since)) where.add(`(${end} IS NULL OR ${end} > ?)`, range.since);
+}
+
+/** Ordered by `at` then id; with `limit`, the newest `limit` rows, still in ascending order. */
+export function transitionsQuery(query: TransitionQuery): SqlQuery {
+  const where = new Where();
+  addTargetFilter(where, query);
+  if (checkTime("since", query.since)) where.add("at >= ?", query.since);
+  if (checkTime("until", query.until)) where.add("at < ?", query.until);
+  const select = `SELECT ${TRANSITION_COLUMNS} FROM transitions${where.toSql()}`;
+  if (query.limit === undefined) return { sql: `${select} ORDER BY at, id`, params: where.params };
+  if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
+    throw new LedgerError("LEDGER_INVALID", "limit must be a non-negative integer", {
+      limit: String(query.limit),
+    });
+  }
+  return {
+    sql: `SELECT ${TRANSITION_COLUMNS} FROM (${select} ORDER BY at DESC, id DESC LIMIT ?) newest ORDER BY at, id`,
+    params: [...where.params, query.limit],
+  };
+}
+
+/** Outages overlapping the range, ordered by start then id. */
+export function outagesQuery(query: OutageQuery): SqlQuery {
+  const where = new Where();
+  addTargetFilter(where, query);
+  addOverlap(where, query, "start_at", "end_at");
+  if (query.open === true) where.add("end_at IS NULL");
+  if (query.open === false) where.add("end_at IS NOT NULL");
+  return {
+    sql: `SELECT ${OUTAGE_COLUMNS} FROM outages${where.toSql()} ORDER BY start_at, id`,
+    params: where.params,
+  };
+}
+
+/** Gaps overlapping the range, ordered by start then id. */
+export function gapsQuery(query: { instance?: string } & TimeRange): SqlQuery {
+  const where = new Where();
+  if (query.instance !== undefined) where.add("instance = ?", query.instance);
+  addOverlap(where, query, "start_at", "end_at");
+  return {
+    sql: `SELECT ${GAP_COLUMNS} FROM gaps${where.toSql()} ORDER BY start_at, id`,
+    params: where.params,
+  };
+}
+
+/** Runs whose [startedAt, lastHeartbeat] overlaps the range, ordered by start then id. */
+export function runsQuery(query: { instance?: string } & TimeRange): SqlQuery {
+  const where = new Where();
+  if (query.instance !== undefined) where.add("instance = ?", query.instance);
+  if (checkTime("until", query.until)) where.add("started_at < ?", query.until);
+  if (checkTime("since", query.since)) where.add("last_heartbeat >= ?", query.since);
+  return {
+    sql: `SELECT ${RUN_COLUMNS} FROM runs${where.toSql()} ORDER BY started_at, id`,
+    params: where.params,
+  };
+}

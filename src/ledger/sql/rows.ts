@@ -1,0 +1,127 @@
+import type { TargetState } from "../../health/types.js";
+import type { Gap, OutageRecord, Run, StoredTransition } from "../ledger.js";
+
+/**
+ * Row shapes of the ledger tables and the one place they become record types. Booleans are
+ * stored as 0/1 integers, times as epoch-ms integers.
+ */
+
+export interface RunRow {
+  id: number;
+  instance: string;
+  started_at: number;
+  last_heartbeat: number;
+  stopped_at: number | null;
+}
+
+export interface TransitionRow {
+  id: number;
+  run_id: number;
+  instance: string;
+  target_id: string;
+  service: string;
+  site: string;
+  from_state: TargetState;
+  to_state: TargetState;
+  at: number;
+  detected_at: number;
+  reason: string | null;
+  detail: string | null;
+  blocked_by: string | null;
+  maintenance: 0 | 1;
+}
+
+export interface OutageRow {
+  id: number;
+  instance: string;
+  target_id: string;
+  service: string;
+  site: string;
+  start_at: number;
+  end_at: number | null;
+  detected_at: number;
+  reason: string | null;
+  detail: string | null;
+  blocked_by: string | null;
+  maintenance: 0 | 1;
+  end_reason: string | null;
+  open_transition_id: number;
+  close_transition_id: number | null;
+}
+
+export interface GapRow {
+  id: number;
+  instance: string;
+  kind: Gap["kind"];
+  start_at: number;
+  end_at: number | null;
+}
+
+export interface TargetStateRow {
+  state: TargetState;
+  at: number;
+}
+
+export const RUN_COLUMNS = "id, instance, started_at, last_heartbeat, stopped_at";
+export const TRANSITION_COLUMNS =
+  "id, run_id, instance, target_id, service, site, from_state, to_state, at, detected_at, " +
+  "reason, detail, blocked_by, maintenance";
+export const OUTAGE_COLUMNS =
+  "id, instance, target_id, service, site, start_at, end_at, detected_at, reason, detail, " +
+  "blocked_by, maintenance, end_reason, open_transition_id, close_transition_id";
+export const GAP_COLUMNS = "id, instance, kind, start_at, end_at";
+
+export function toFlag(value: boolean): 0 | 1 {
+  return value ? 1 : 0;
+}
+
+export function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    instance: row.instance,
+    startedAt: row.started_at,
+    lastHeartbeat: row.last_heartbeat,
+    stoppedAt: row.stopped_at,
+  };
+}
+
+export function toStoredTransition(row: TransitionRow): StoredTransition {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    instance: row.instance,
+    targetId: row.target_id,
+    service: row.service,
+    site: row.site,
+    from: row.from_state,
+    to: row.to_state,
+    at: row.at,
+    detectedAt: row.detected_at,
+    reason: row.reason,
+    detail: row.detail,
+    blockedBy: row.blocked_by,
+    maintenance: row.maintenance === 1,
+  };
+}
+
+export function toOutage(row: OutageRow): OutageRecord {
+  return {
+    id: row.id,
+    instance: row.instance,
+    targetId: row.target_id,
+    service: row.service,
+    site: row.site,
+    start: row.start_at,
+    end: row.end_at,
+    detectedAt: row.detected_at,
+    reason: row.reason,
+    detail: row.detail,
+    blockedBy: row.blocked_by,
+    maintenance: row.maintenance === 1,
+    endReason: row.end_reason,
+  };
+}
+
+export function toGap(row: GapRow): Gap {
+  return { instance: row.instance, kind: row.kind, start: row.start_at, end: row.end_at };
+}

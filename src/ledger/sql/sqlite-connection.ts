@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { LedgerError } from "../errors.js";
+import {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  migrationStatements,
+  SCHEMA_MIGRATIONS_TABLE,
+} from "./migrations.js";
+import type { GapRow, RunRow, TargetStateRow, TransitionRow } from "./rows.js";
+import { SQL } from "./statements.js";
+
+/**
+ * The SQLite side of the SQL layer: opening a file with the pragmas the ledger relies on,
+ * running (or, read-only, only checking) the migrations, and preparing the fixed statements.
+ */
+
+/**
+ * Opens `path`; the writer creates the parent directory, sets WAL + synchronous=FULL and
+ * migrates; a read-only open never writes and requires a fully migrated file.
+ * Throws `LedgerError` `LEDGER_OPEN` (with `path`) or `LEDGER_SCHEMA`.
+ */
+export function openSqliteConnection(
+  path: string,
+  readonly: boolean,
+  busyTimeoutMs: number,
+): Database.Database {
+  const db = connect(path, readonly);
+  try {
+    configure(db, readonly, busyTimeoutMs);
+    if (readonly) checkSchema(db, path);
+    else migrate(db, path);
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof LedgerError) throw error;
+    throw new LedgerError(
+      "LEDGER_OPEN",
+      `cannot open ledger ${path}: ${String(error)}`,
+      { path, readonly },
+      { cause: error },
+    );
+  }
+}
+
+function connect(path: string, readonly: boolean): Database.Database {
+  const inMemory = path === ":memory:" || path === "";
+  if (readonly && !inMemory && !existsSync(path)) {
+    throw new LedgerError("LEDGER_OPEN", `ledger file does not exist: ${path}`, {
+      path,
+      readonly,
+    });
+  }
+  try {
+    if (!readonly && !inMemory) mkdirSync(dirname(path), { recursive: true });
+    return new Database(path, { readonly, fileMustExist: readonly });
+  } catch (error) {
+    throw new LedgerError(
+      "LEDGER_OPEN",
+      `cannot open ledger ${path}: ${String(error)}`,
+      { path, readonly },
+      { cause: error },
+    );
+  }
+}
+
+function configure(db: Database.Database, readonly: boolean, busyTimeoutMs: number): void {
+  // first, so that the pragmas below already wait for a busy writer
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+  db.pragma("foreign_keys = ON");
+  if (readonly) {
+    db.pragma("query_only = ON");
+    return;
+  }
+  // journal_mode is stored in the file: setting it is a write, so only the writer does
+  const mode = String(db.pragma("journal_mode = WAL", { simple: true }));
+  if (mode !== "wal" && !db.memory)
+    throw new Error(`journal_mode is ${mode}, WAL could not be set`);
+  db.pragma("synchronous = FULL");
+}
+
+function schemaVersion(db: Database.Database): number | null {
+  const table = db
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    )
+    .get();
+  if (table === undefined) return null;
+  const row = db
+    .prepare<[], { version: number | null }>(
+      "SELECT MAX(version) AS version FROM schema_migrations",
+    )
+    .get();
+  return row?.version ?? 0;
+}
+
+function checkSchema(db: Database.Database, path: string): void {
+  const version = schemaVersion(db);
+  if (version === LATEST_SCHEMA_VERSION) return;
+  const found = version ?? "none";
+  const message =
+    version !== null && version > LATEST_SCHEMA_VERSION
+      ? `ledger ${path} has schema version ${version}, newer than this pantau (${LATEST_SCHEMA_VERSION})`
+      : `ledger ${path} has schema version ${found}, expected ${LATEST_SCHEMA_VERSION}: start the daemon once to migrate it`;
+  throw new LedgerError("LEDGER_SCHEMA", message, {
+    path,
+    found: version,
+    expected: LATEST_SCHEMA_VERSION,
+  });
+}
+
+function migrate(db: Database.Database, path: string): void {
+  db.exec(SCHEMA_MIGRATIONS_TABLE);
+  const applied = db.prepare<[number], { version: number }>(
+    "SELECT version FROM schema_migrations WHERE version = ?",
+  );
+  const record = db.prepare<[number, string, number]>(
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+  );
+  const newest = schemaVersion(db) ?? 0;
+  if (newest > LATEST_SCHEMA_VERSION) checkSchema(db, path);
+  for (const migration of MIGRATIONS) {
+    // IMMEDIATE + re-check: two writers opening at once apply each step exactly once
+    db.transaction(() => {
+      if (applied.get(migration.version) !== undefined) return;
+      for (const sql of migrationStatements(migration, "sqlite")) db.exec(sql);
+      record.run(migration.version, migration.name, Date.now());
+    }).immediate();
+  }
+}
+
+type Id = { id: number };
+type Flag = 0 | 1;
+type Text = string | null;
+
+/** Prepared once per connection: the write path never parses SQL. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    previousRun: db.prepare<[string], RunRow>(SQL.previousRun),
+    runById: db.prepare<[number], RunRow>(SQL.runById),
+    insertRun: db.prepare<[string, number, number], Id>(SQL.insertRun),
+    heartbeat: db.prepare<[number, number]>(SQL.heartbeat),
+    stopRun: db.prepare<[number, number, number]>(SQL.stopRun),
+    insertGap: db.prepare<[string, string, number, number | null], Id>(SQL.insertGap),
+    gapById: db.prepare<[number], GapRow>(SQL.gapById),
+    closeGap: db.prepare<[number, number, number]>(SQL.closeGap),
+    insertTransition: db.prepare<
+      [
+        number,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        number,
+        number,
+        Text,
+        Text,
+        Text,
+        Flag,
+      ],
+      Id
+    >(SQL.insertTransition),
+    targetState: db.prepare<[string, string], TargetStateRow>(SQL.targetState),
+    upsertTargetState: db.prepare<[string, string, string, number, number]>(SQL.upsertTargetState),
+    latestTransitions: db.prepare<[string], TransitionRow>(SQL.latestTransitions),
+    openOutage: db.prepare<
+      [string, string, string, string, number, number, Text, Text, Text, Flag, number]
+    >(SQL.openOutage),
+    closeOutage: db.prepare<[number, string, number, Flag, string, string]>(SQL.closeOutage),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

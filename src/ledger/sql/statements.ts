@@ -1,0 +1,51 @@
+import { RUN_COLUMNS, TRANSITION_COLUMNS } from "./rows.js";
+
+/**
+ * The fixed statements of the write and restore paths, in portable SQL with `?` placeholders:
+ * `RETURNING` and `ON CONFLICT … DO UPDATE` work in SQLite ≥ 3.35 and PostgreSQL alike.
+ * Parameter order is documented on each.
+ */
+export const SQL = {
+  /** (instance) → the instance's newest run */
+  previousRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE instance = ? ORDER BY id DESC LIMIT 1`,
+  /** (id) */
+  runById: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
+  /** (instance, started_at, last_heartbeat) → id */
+  insertRun:
+    "INSERT INTO runs (instance, started_at, last_heartbeat, stopped_at) VALUES (?, ?, ?, NULL) RETURNING id",
+  /** (at, id); only a run not yet stopped */
+  heartbeat: "UPDATE runs SET last_heartbeat = ? WHERE id = ? AND stopped_at IS NULL",
+  /** (stopped_at, last_heartbeat, id); only a run not yet stopped */
+  stopRun: "UPDATE runs SET stopped_at = ?, last_heartbeat = ? WHERE id = ? AND stopped_at IS NULL",
+  /** (instance, kind, start_at, end_at) → id */
+  insertGap: "INSERT INTO gaps (instance, kind, start_at, end_at) VALUES (?, ?, ?, ?) RETURNING id",
+  /** (id) */
+  gapById: "SELECT id, instance, kind, start_at, end_at FROM gaps WHERE id = ?",
+  /** (end_at, id, end_at); only an open gap, never ending before it starts */
+  closeGap: "UPDATE gaps SET end_at = ? WHERE id = ? AND end_at IS NULL AND start_at <= ?",
+  /** (run_id, instance, target_id, service, site, from, to, at, detected_at, reason, detail, blocked_by, maintenance) → id */
+  insertTransition: `INSERT INTO transitions (run_id, instance, target_id, service, site, from_state, to_state,
+    at, detected_at, reason, detail, blocked_by, maintenance)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  /** (instance, target_id) → last state and its `at` */
+  targetState: "SELECT state, at FROM target_states WHERE instance = ? AND target_id = ?",
+  /** (instance, target_id, state, at, transition_id) */
+  upsertTargetState: `INSERT INTO target_states (instance, target_id, state, at, transition_id)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (instance, target_id)
+    DO UPDATE SET state = excluded.state, at = excluded.at, transition_id = excluded.transition_id`,
+  /** (instance) → the latest transition of each target, by target id */
+  latestTransitions: `SELECT ${TRANSITION_COLUMNS.split(", ")
+    .map((column) => `t.${column}`)
+    .join(", ")}
+    FROM target_states s JOIN transitions t ON t.id = s.transition_id
+    WHERE s.instance = ? ORDER BY s.target_id`,
+  /** (instance, target_id, service, site, start_at, detected_at, reason, detail, blocked_by, maintenance, open_transition_id) */
+  openOutage: `INSERT INTO outages (instance, target_id, service, site, start_at, end_at, detected_at,
+    reason, detail, blocked_by, maintenance, end_reason, open_transition_id, close_transition_id)
+    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL)`,
+  /** (end_at, end_reason, close_transition_id, closing maintenance 0/1, instance, target_id) */
+  closeOutage: `UPDATE outages SET end_at = ?, end_reason = ?, close_transition_id = ?,
+    maintenance = CASE WHEN maintenance = 1 OR ? = 1 THEN 1 ELSE 0 END
+    WHERE instance = ? AND target_id = ? AND end_at IS NULL`,
+} as const;

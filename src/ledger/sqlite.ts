@@ -1,0 +1,372 @@
+import type Database from "better-sqlite3";
+import { TARGET_STATES } from "../health/types.js";
+import { LedgerError } from "./errors.js";
+import type {
+  Gap,
+  Ledger,
+  NewTransition,
+  OutageQuery,
+  OutageRecord,
+  Run,
+  RunStart,
+  StoredTransition,
+  TimeRange,
+  TransitionQuery,
+} from "./ledger.js";
+import {
+  gapsQuery,
+  outagesQuery,
+  runsQuery,
+  type SqlQuery,
+  transitionsQuery,
+} from "./sql/queries.js";
+import {
+  type GapRow,
+  type OutageRow,
+  type RunRow,
+  type TargetStateRow,
+  type TransitionRow,
+  toFlag,
+  toGap,
+  toOutage,
+  toRun,
+  toStoredTransition,
+} from "./sql/rows.js";
+import {
+  openSqliteConnection,
+  prepareStatements,
+  type Statements,
+} from "./sql/sqlite-connection.js";
+
+export interface SqliteLedgerOptions {
+  /** For the offline CLI: never writes, never migrates; the file must exist and be migrated. */
+  readonly?: boolean;
+  /** How long a statement waits for a lock held by another connection. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** What the connection actually runs with, read back from SQLite. */
+export interface SqlitePragmas {
+  journalMode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+  synchronous: number;
+  busyTimeoutMs: number;
+  foreignKeys: boolean;
+}
+
+/**
+ * Opens (creating and migrating unless read-only) the SQLite ledger at `path`: WAL, so the CLI
+ * reads while the daemon writes; `synchronous=FULL`, so a resolved commit survives a power cut.
+ * Throws `LedgerError` `LEDGER_OPEN` (with `path`) or `LEDGER_SCHEMA`.
+ */
+export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}): SqliteLedger {
+  const readonly = options.readonly ?? false;
+  const db = openSqliteConnection(path, readonly, options.busyTimeoutMs ?? 5000);
+  return new SqliteLedger(db, path, readonly);
+}
+
+interface ChainLink {
+  state: string;
+  at: number;
+}
+
+export class SqliteLedger implements Ledger {
+  private readonly statements: Statements;
+  private readonly queryCache = new Map<string, Database.Statement<unknown[], unknown>>();
+  private readonly commitBatch: Database.Transaction<
+    (runId: number, batch: readonly NewTransition[]) => StoredTransition[]
+  >;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    readonly readonly: boolean,
+  ) {
+    this.statements = prepareStatements(db);
+    this.commitBatch = db.transaction((runId: number, batch: readonly NewTransition[]) =>
+      this.commitInTransaction(runId, batch),
+    );
+  }
+
+  pragmas(): SqlitePragmas {
+    this.requireOpen();
+    const read = (name: string): unknown => this.db.pragma(name, { simple: true });
+    return {
+      journalMode: String(read("journal_mode")),
+      synchronous: Number(read("synchronous")),
+      busyTimeoutMs: Number(read("busy_timeout")),
+      foreignKeys: Number(read("foreign_keys")) === 1,
+    };
+  }
+
+  async startRun(instance: string, at: number): Promise<RunStart> {
+    this.requireWritable();
+    return this.db
+      .transaction((): RunStart => {
+        const previousRow = this.statements.previousRun.get(instance);
+        const inserted = this.statements.insertRun.get(instance, at, at);
+        if (inserted === undefined) throw new Error("INSERT … RETURNING id returned no row");
+        const run: Run = {
+          id: inserted.id,
+          instance,
+          startedAt: at,
+          lastHeartbeat: at,
+          stoppedAt: null,
+        };
+        const previous = previousRow === undefined ? null : toRun(previousRow);
+        let gap: Gap | null = null;
+        if (previous !== null && at > previous.lastHeartbeat) {
+          gap = { instance, kind: "restart", start: previous.lastHeartbeat, end: at };
+          this.statements.insertGap.get(instance, gap.kind, gap.start, gap.end);
+        }
+        return { run, previous, gap };
+      })
+      .immediate();
+  }
+
+  async heartbeat(runId: number, at: number): Promise<void> {
+    this.requireWritable();
+    const result = this.statements.heartbeat.run(at, runId);
+    if (result.changes === 0) this.throwRunNotWritable(runId);
+  }
+
+  async stopRun(runId: number, at: number): Promise<void> {
+    this.requireWritable();
+    const result = this.statements.stopRun.run(at, at, runId);
+    if (result.changes === 0) this.throwRunNotWritable(runId);
+  }
+
+  async commit(runId: number, transitions: readonly NewTransition[]): Promise<StoredTransition[]> {
+    this.requireWritable();
+    if (transitions.length === 0) return [];
+    // IMMEDIATE takes the write lock up front; with synchronous=FULL the WAL is fsynced before
+    // this returns, so nothing observes a transition that a power cut could lose
+    return this.commitBatch.immediate(runId, transitions);
+  }
+
+  async openGap(gap: Gap): Promise<number> {
+    this.requireWritable();
+    if (gap.kind !== "restart" && gap.kind !== "blind") {
+      throw new LedgerError("LEDGER_INVALID", `unknown gap kind ${String(gap.kind)}`, {
+        kind: String(gap.kind),
+      });
+    }
+    if (gap.end !== null && gap.end < gap.start) {
+      throw new LedgerError("LEDGER_INVALID", "gap ends before it starts", {
+        start: gap.start,
+        end: gap.end,
+      });
+    }
+    const row = this.statements.insertGap.get(gap.instance, gap.kind, gap.start, gap.end);
+    if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
+    return row.id;
+  }
+
+  async closeGap(gapId: number, end: number): Promise<void> {
+    this.requireWritable();
+    if (this.statements.closeGap.run(end, gapId, end).changes === 1) return;
+    const gap = this.statements.gapById.get(gapId);
+    if (gap === undefined) {
+      throw new LedgerError("LEDGER_GAP_NOT_FOUND", `no gap ${gapId}`, { gapId });
+    }
+    if (gap.end_at !== null) {
+      throw new LedgerError("LEDGER_GAP_CLOSED", `gap ${gapId} is already closed`, {
+        gapId,
+        end: gap.end_at,
+      });
+    }
+    throw new LedgerError("LEDGER_INVALID", `gap ${gapId} would end before it starts`, {
+      gapId,
+      start: gap.start_at,
+      end,
+    });
+  }
+
+  async latestTransitions(instance: string): Promise<StoredTransition[]> {
+    this.requireOpen();
+    return this.statements.latestTransitions.all(instance).map(toStoredTransition);
+  }
+
+  async transitions(query: TransitionQuery): Promise<StoredTransition[]> {
+    this.requireOpen();
+    return this.select<TransitionRow>(transitionsQuery(query)).map(toStoredTransition);
+  }
+
+  async outages(query: OutageQuery): Promise<OutageRecord[]> {
+    this.requireOpen();
+    return this.select<OutageRow>(outagesQuery(query)).map(toOutage);
+  }
+
+  async gaps(query: { instance?: string } & TimeRange): Promise<Gap[]> {
+    this.requireOpen();
+    return this.select<GapRow>(gapsQuery(query)).map(toGap);
+  }
+
+  async runs(query: { instance?: string } & TimeRange): Promise<Run[]> {
+    this.requireOpen();
+    return this.select<RunRow>(runsQuery(query)).map(toRun);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private commitInTransaction(runId: number, batch: readonly NewTransition[]): StoredTransition[] {
+    const run = this.statements.runById.get(runId);
+    if (run === undefined || run.stopped_at !== null) this.throwRunNotWritable(runId);
+    const instance = run.instance;
+    const chain = new Map<string, ChainLink>();
+    return batch.map((transition, index) => {
+      this.checkLink(instance, transition, index, chain);
+      const stored = this.insertTransition(run.id, instance, transition);
+      chain.set(transition.targetId, { state: transition.to, at: transition.at });
+      if (transition.to === "down") this.openOutage(stored);
+      else if (transition.from === "down") this.closeOutage(stored);
+      return stored;
+    });
+  }
+
+  /** The batch is checked against the chain as it grows, so a batch may move a target twice. */
+  private checkLink(
+    instance: string,
+    transition: NewTransition,
+    index: number,
+    chain: Map<string, ChainLink>,
+  ): void {
+    const { targetId, from, to, at } = transition;
+    const context = { instance, targetId, index, from, to, at };
+    if (!TARGET_STATES.includes(from) || !TARGET_STATES.includes(to)) {
+      throw new LedgerError("LEDGER_INVALID", `unknown state in ${from}→${to}`, context);
+    }
+    if (!Number.isFinite(at) || !Number.isFinite(transition.detectedAt)) {
+      throw new LedgerError("LEDGER_INVALID", "at and detectedAt must be epoch ms", context);
+    }
+    const previous: TargetStateRow | ChainLink | undefined =
+      chain.get(targetId) ?? this.statements.targetState.get(instance, targetId);
+    const expected = previous?.state ?? "unknown";
+    if (from !== expected || from === to) {
+      throw new LedgerError(
+        "LEDGER_TRANSITION_CHAIN",
+        `${targetId}: ${from}→${to} does not follow its last stored state ${expected}`,
+        { ...context, expected },
+      );
+    }
+    if (previous !== undefined && at < previous.at) {
+      throw new LedgerError(
+        "LEDGER_TRANSITION_ORDER",
+        `${targetId}: ${from}→${to} at ${at} is earlier than its previous transition at ${previous.at}`,
+        { ...context, previousAt: previous.at },
+      );
+    }
+  }
+
+  private insertTransition(runId: number, instance: string, t: NewTransition): StoredTransition {
+    const row = this.statements.insertTransition.get(
+      runId,
+      instance,
+      t.targetId,
+      t.service,
+      t.site,
+      t.from,
+      t.to,
+      t.at,
+      t.detectedAt,
+      t.reason,
+      t.detail,
+      t.blockedBy,
+      toFlag(t.maintenance),
+    );
+    if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
+    this.statements.upsertTargetState.run(instance, t.targetId, t.to, t.at, row.id);
+    return {
+      id: row.id,
+      runId,
+      instance,
+      targetId: t.targetId,
+      service: t.service,
+      site: t.site,
+      from: t.from,
+      to: t.to,
+      at: t.at,
+      detectedAt: t.detectedAt,
+      reason: t.reason,
+      detail: t.detail,
+      blockedBy: t.blockedBy,
+      maintenance: t.maintenance,
+    };
+  }
+
+  private openOutage(t: StoredTransition): void {
+    this.statements.openOutage.run(
+      t.instance,
+      t.targetId,
+      t.service,
+      t.site,
+      t.at,
+      t.detectedAt,
+      t.reason,
+      t.detail,
+      t.blockedBy,
+      toFlag(t.maintenance),
+      t.id,
+    );
+  }
+
+  private closeOutage(t: StoredTransition): void {
+    const endReason = t.reason === "removed" ? "removed" : "recovered";
+    const closeArgs = [
+      t.at,
+      endReason,
+      t.id,
+      toFlag(t.maintenance),
+      t.instance,
+      t.targetId,
+    ] as const;
+    if (this.statements.closeOutage.run(...closeArgs).changes === 1) return;
+    throw new LedgerError(
+      "LEDGER_CORRUPT",
+      `${t.targetId} was down but has no open outage to close`,
+      { instance: t.instance, targetId: t.targetId, transitionId: t.id },
+    );
+  }
+
+  private select<Row>(query: SqlQuery): Row[] {
+    let statement = this.queryCache.get(query.sql);
+    if (statement === undefined) {
+      statement = this.db.prepare<unknown[], unknown>(query.sql);
+      this.queryCache.set(query.sql, statement);
+    }
+    // rows come from the fixed column lists of sql/rows.ts
+    return statement.all(...query.params) as Row[];
+  }
+
+  private throwRunNotWritable(runId: number): never {
+    const run = this.statements.runById.get(runId);
+    if (run === undefined) {
+      throw new LedgerError("LEDGER_RUN_NOT_FOUND", `no run ${runId}`, { runId });
+    }
+    throw new LedgerError("LEDGER_RUN_STOPPED", `run ${runId} was stopped`, {
+      runId,
+      instance: run.instance,
+      stoppedAt: run.stopped_at,
+    });
+  }
+
+  private requireOpen(): void {
+    if (this.closed) {
+      throw new LedgerError("LEDGER_CLOSED", `ledger ${this.path} is closed`, { path: this.path });
+    }
+  }
+
+  private requireWritable(): void {
+    this.requireOpen();
+    if (this.readonly) {
+      throw new LedgerError("LEDGER_READONLY", `ledger ${this.path} was opened read-only`, {
+        path: this.path,
+      });
+    }
+  }
+}
