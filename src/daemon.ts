@@ -3,16 +3,28 @@ import { formatConfigIssue } from "./config/errors.js";
 import { loadConfig } from "./config/load.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineSubscriber } from "./engine/engine.js";
+import { apiRoutes } from "./expose/api.js";
+import { parseListenAddress } from "./expose/listen.js";
 import { engineLogger, type Logger } from "./expose/log.js";
+import { PantauMetrics } from "./expose/metrics.js";
+import {
+  type ApiResponse,
+  type HttpServerContext,
+  type HttpServerHandle,
+  startHttpServer,
+} from "./expose/server.js";
 import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
 import { openLedger } from "./ledger/open.js";
 import { probeTarget } from "./probe/index.js";
 import { type SchedulePlan, Scheduler, type SchedulerObserver } from "./schedule/scheduler.js";
 import { type Clock, systemClock, systemTimers, type Timers } from "./time/clock.js";
+import { VERSION } from "./version.js";
 
 export interface DaemonOptions {
   configFile: string;
   logger: Logger;
+  /** Overrides `server.listen`; `none` serves no HTTP (tests of the engine alone). */
+  listen?: string;
   clock?: Clock;
   timers?: Timers;
   env?: Record<string, string | undefined>;
@@ -43,12 +55,15 @@ export function schedulePlan(target: Target): SchedulePlan {
 export class Daemon {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  private ready = false;
+  private server: HttpServerHandle | null = null;
 
   private constructor(
     private config: Config,
     readonly ledger: Ledger,
     readonly engine: Engine,
     readonly scheduler: Scheduler,
+    readonly metrics: PantauMetrics,
     readonly run: RunStart,
     private readonly options: DaemonOptions,
   ) {}
@@ -59,6 +74,20 @@ export class Daemon {
     const loaded = await loadConfig(options.configFile, options.env ?? process.env);
     if (!loaded.ok) throw new DaemonStartError(loaded.issues);
     const config = loaded.config;
+    const listen = parseListenAddress(options.listen ?? config.server.listen);
+    if (typeof listen === "string" && options.listen !== "none") {
+      throw new DaemonStartError([
+        {
+          code: "CONFIG_INVALID",
+          file: config.file,
+          line: 1,
+          col: 1,
+          path: "server.listen",
+          message: listen,
+        },
+      ]);
+    }
+    const metrics = new PantauMetrics({ version: VERSION });
     const ledger = openLedger(config.storage);
     const run = await ledger.startRun(config.global.instance, clock.now());
     const engine = new Engine({
@@ -69,20 +98,62 @@ export class Daemon {
       runProbe: (target, signal) => probeTarget(target, { clock, signal }),
     });
     engine.subscribe(engineLogger(options.logger));
+    engine.subscribe(metrics);
     for (const subscriber of options.subscribers ?? []) engine.subscribe(subscriber);
     const scheduler = new Scheduler({
       clock,
       timers,
       maxInFlight: config.global.maxInFlight,
       runProbe: (id) => engine.probe(id),
-      ...(options.schedulerObserver ? { observer: options.schedulerObserver } : {}),
+      observer: options.schedulerObserver ?? metrics.schedulerObserver,
     });
-    const daemon = new Daemon(config, ledger, engine, scheduler, run, options);
+    const daemon = new Daemon(config, ledger, engine, scheduler, metrics, run, options);
     await daemon.restore();
-    daemon.logStart();
+    metrics.syncTargets(config.targets, (id) => engine.committedState(id));
+    if (typeof listen !== "string")
+      daemon.server = await startHttpServer(listen, daemon.httpContext());
     scheduler.start();
+    daemon.ready = true;
     daemon.startHeartbeat();
+    daemon.logStart();
     return daemon;
+  }
+
+  /** The bound HTTP address (port resolved when `:0` was asked for). */
+  get httpAddress(): { host: string; port: number } | null {
+    return this.server?.address ?? null;
+  }
+
+  private httpContext(): HttpServerContext {
+    return {
+      renderMetrics: async () => ({
+        contentType: this.metrics.contentType,
+        text: await this.metrics.render(),
+      }),
+      readiness: () =>
+        this.ready
+          ? { ready: true }
+          : { ready: false, reason: this.stopping ? "stopping" : "starting" },
+      reload: () => this.reloadAnswer(),
+      api: apiRoutes({
+        clock: this.clock,
+        ledger: this.ledger,
+        engine: this.engine,
+        instance: () => this.config.global.instance,
+        targets: () => this.config.targets,
+      }),
+      bearerToken: this.config.server.bearerToken,
+      logger: this.options.logger,
+    };
+  }
+
+  private async reloadAnswer(): Promise<ApiResponse> {
+    const outcome = await this.reload();
+    if (outcome.ok) return { status: 200, body: { status: "ok", ...outcome } };
+    return {
+      status: 400,
+      body: { error: "config rejected", issues: outcome.issues.map(formatConfigIssue) },
+    };
   }
 
   get currentConfig(): Config {
@@ -134,6 +205,7 @@ export class Daemon {
         previous_run: previous?.id ?? null,
         previous_clean_stop: previous ? previous.stoppedAt !== null : null,
         gap_seconds: gap && gap.end !== null ? (gap.end - gap.start) / 1000 : null,
+        listen: this.server ? `${this.server.address.host}:${this.server.address.port}` : null,
       },
       `pantau started: ${this.config.targets.length} targets`,
     );
@@ -158,6 +230,7 @@ export class Daemon {
         logger.error({ event: "reload_error", code: issue.code }, formatConfigIssue(issue));
       }
       logger.error({ event: "reload", ok: false }, "config reload rejected; keeping the old one");
+      this.metrics.configReloaded(false, this.clock.now());
       return { ok: false, issues: loaded.issues };
     }
     const next = loaded.config;
@@ -179,6 +252,8 @@ export class Daemon {
       this.engine.remove(id);
     }
     this.config = next;
+    this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
+    this.metrics.configReloaded(true, this.clock.now());
     logger.info(
       { event: "reload", ok: true, added, changed, removed },
       `config reloaded: +${added.length} ~${changed.length} -${removed.length}`,
@@ -193,6 +268,7 @@ export class Daemon {
   }
 
   private async doStop(): Promise<void> {
+    this.ready = false;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     const longestTimeout = Math.max(0, ...this.config.targets.map((t) => t.timeout));
     const drained = this.scheduler.stop();
@@ -208,6 +284,7 @@ export class Daemon {
       );
     }
     await this.ledger.stopRun(this.run.run.id, this.clock.now());
+    await this.server?.close();
     await this.ledger.close();
     this.options.logger.info({ event: "stop", run: this.run.run.id }, "pantau stopped cleanly");
   }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
 import { checkCommand } from "./check.js";
+import { outagesCommand } from "./outages.js";
 import { probeCommand } from "./probe.js";
 import { runCommand } from "./run.js";
-import { VERSION } from "../version.js";
 
 /** Usage errors exit 2 (like Prometheus' own tools); failures of the work exit 1. */
 export const EXIT_USAGE = 2;
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(runCommand());
   program.addCommand(checkCommand());
   program.addCommand(probeCommand());
+  program.addCommand(outagesCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -20,7 +20,11 @@ export function runCommand(): Command {
       const logger = createLogger({ level: options.logLevel });
       let daemon: Daemon;
       try {
-        daemon = await Daemon.start({ configFile: options.config, logger });
+        daemon = await Daemon.start({
+          configFile: options.config,
+          logger,
+          ...(options.listen ? { listen: options.listen } : {}),
+        });
       } catch (error) {
         if (!(error instanceof DaemonStartError)) throw error;
         for (const issue of error.issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);

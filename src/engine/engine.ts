@@ -1,9 +1,19 @@
 import type { Target } from "../config/types.js";
 import { decide, type HealthState, initialHealth, restoreHealth } from "../health/state-machine.js";
 import type { TargetState, Transition } from "../health/types.js";
+import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger, NewTransition, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { Clock, Timers } from "../time/clock.js";
+
+/** Inconsistent input the ledger will never accept, unlike I/O errors worth retrying. */
+function isRefusal(error: unknown): boolean {
+  return (
+    isLedgerError(error, "LEDGER_TRANSITION_CHAIN") ||
+    isLedgerError(error, "LEDGER_TRANSITION_ORDER") ||
+    isLedgerError(error, "LEDGER_INVALID")
+  );
+}
 
 /** Runs one probe of a target; never rejects (a failure is a result). */
 export type RunProbe = (target: Target, signal: AbortSignal) => Promise<ProbeResult>;
@@ -13,6 +23,10 @@ export interface EngineSubscriber {
   probeCompleted?(target: Target, result: ProbeResult): void;
   transitionsCommitted?(transitions: readonly StoredTransition[]): void;
   commitFailed?(error: unknown, pending: number): void;
+  /** The ledger refused a batch as inconsistent (a bug, not an outage): it was dropped. */
+  commitRefused?(error: unknown, dropped: readonly NewTransition[]): void;
+  /** Every ledger commit, timed: one transaction of `count` transitions. */
+  commitFinished?(result: "ok" | "error", durationMs: number, count: number): void;
 }
 
 /** What the outside world may see of a target: only states the ledger accepted. */
@@ -30,6 +44,8 @@ interface TargetRuntime {
   health: HealthState;
   committed: CommittedState;
   lastResult: ProbeResult | null;
+  /** `at` of the last decided transition: a wall clock stepping back must not reorder them. */
+  lastAt: number;
 }
 
 export interface EngineOptions {
@@ -73,6 +89,7 @@ export class Engine {
         transition: latest,
       },
       lastResult: null,
+      lastAt: latest?.at ?? Number.NEGATIVE_INFINITY,
     });
   }
 
@@ -90,7 +107,7 @@ export class Engine {
     this.targets.delete(targetId);
     if (runtime.health.state !== "down") return;
     const now = this.options.clock.now();
-    this.enqueue(runtime.target, {
+    this.enqueue(runtime, {
       targetId,
       from: "down",
       to: "unknown",
@@ -142,7 +159,7 @@ export class Engine {
       rt.target.id,
     );
     rt.health = health;
-    if (transition) this.enqueue(rt.target, transition);
+    if (transition) this.enqueue(rt, transition);
   }
 
   /** Resolves when everything decided so far is committed (or the ledger keeps failing). */
@@ -163,9 +180,14 @@ export class Engine {
     return this.pending.length;
   }
 
-  private enqueue(target: Target, transition: Transition): void {
+  private enqueue(runtime: TargetRuntime, transition: Transition): void {
+    const target = runtime.target;
+    const at = Math.max(transition.at, runtime.lastAt);
+    runtime.lastAt = at;
     this.pending.push({
       ...transition,
+      at,
+      detectedAt: Math.max(transition.detectedAt, at),
       service: target.service,
       site: target.site,
       blockedBy: null,
@@ -184,11 +206,21 @@ export class Engine {
     if (this.committing || this.pending.length === 0) return this.committing ?? Promise.resolve();
     const batch = this.pending;
     this.pending = [];
+    const began = this.options.clock.monotonic();
+    const finished = (result: "ok" | "error") => {
+      const ms = this.options.clock.monotonic() - began;
+      for (const s of this.subscribers) s.commitFinished?.(result, ms, batch.length);
+    };
     this.committing = this.options.ledger
       .commit(this.options.runId, batch)
       .then(
-        (stored) => this.publish(stored),
+        (stored) => {
+          finished("ok");
+          this.publish(stored);
+        },
         (error: unknown) => {
+          finished("error");
+          if (isRefusal(error)) return this.dropRefused(batch, error);
           // Keep order: the failed batch goes back in front of what arrived meanwhile.
           this.pending = batch.concat(this.pending);
           for (const s of this.subscribers) s.commitFailed?.(error, this.pending.length);
@@ -200,6 +232,23 @@ export class Engine {
         if (this.pending.length > 0 && !this.retryTimer) void this.commitPending();
       });
     return this.committing;
+  }
+
+  /**
+   * A refused batch would be refused forever and block every later commit. Drop it, drop
+   * what was decided on top of it, and rewind those targets to their committed state.
+   */
+  private dropRefused(batch: readonly NewTransition[], error: unknown): void {
+    const affected = new Set(batch.map((t) => t.targetId));
+    const dropped = [...batch, ...this.pending.filter((t) => affected.has(t.targetId))];
+    this.pending = this.pending.filter((t) => !affected.has(t.targetId));
+    for (const id of affected) {
+      const runtime = this.targets.get(id);
+      if (!runtime) continue;
+      runtime.health = restoreHealth(runtime.committed.state, runtime.committed.since);
+      runtime.lastAt = runtime.committed.since ?? Number.NEGATIVE_INFINITY;
+    }
+    for (const s of this.subscribers) s.commitRefused?.(error, dropped);
   }
 
   private scheduleRetry(): void {

@@ -69,6 +69,12 @@ export function engineLogger(logger: Logger): EngineSubscriber {
         );
       }
     },
+    commitRefused(error, dropped) {
+      logger.error(
+        { event: "ledger_refused", err: error, dropped: dropped.length },
+        "ledger refused transitions as inconsistent; dropped them and rewound those targets",
+      );
+    },
     commitFailed(error, pending) {
       logger.error(
         { event: "ledger_error", err: error, pending },

@@ -76,7 +76,7 @@ export interface TargetFilter {
 }
 
 export interface TransitionQuery extends TargetFilter, TimeRange {
-  /** Newest first when set; at most this many. */
+  /** At most this many: the newest ones, returned in ascending order. */
   limit?: number;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
+import { LedgerError } from "../../src/ledger/errors.js";
 import type { Ledger, NewTransition, StoredTransition } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { FakeTime, settle } from "../support/fake-time.js";
@@ -140,5 +141,41 @@ describe("Engine", () => {
       end: wentDown + 50_000,
       endReason: "recovered",
     });
+  });
+
+  it("drops a batch the ledger refuses as inconsistent and rewinds the target, instead of retrying forever", async () => {
+    let refuse = true;
+    const strict: Ledger = Object.assign(Object.create(ledger) as Ledger, {
+      commit: (id: number, batch: readonly NewTransition[]) =>
+        refuse
+          ? Promise.reject(new LedgerError("LEDGER_TRANSITION_CHAIN", "from does not match"))
+          : ledger.commit(id, batch),
+    });
+    const engine = makeEngine(strict);
+    engine.restore(makeTarget("mpaspor", { failureThreshold: 1 }), null);
+    const dropped: number[] = [];
+    engine.subscribe({ commitRefused: (_e, d) => dropped.push(d.length) });
+    engine.observe("mpaspor", makeResult("failed", time.now()));
+    await engine.flush();
+    expect(dropped).toEqual([1]);
+    expect(engine.pendingCount).toBe(0);
+    refuse = false;
+    engine.observe("mpaspor", makeResult("failed", time.now() + 5_000));
+    await engine.flush();
+    const stored = await ledger.transitions({ targetId: "mpaspor" });
+    expect(stored.map((t) => [t.from, t.to, t.at])).toEqual([
+      ["unknown", "down", time.now() + 5_000],
+    ]);
+  });
+
+  it("never orders a target's transitions backwards when the wall clock steps back", async () => {
+    const engine = makeEngine();
+    engine.restore(makeTarget("bth", { failureThreshold: 1, successThreshold: 1 }), null);
+    const t = time.now();
+    engine.observe("bth", makeResult("failed", t));
+    engine.observe("bth", makeResult("ok", t - 30_000));
+    await engine.flush();
+    const stored = await ledger.transitions({ targetId: "bth" });
+    expect(stored.map((x) => x.at)).toEqual([t, t]);
   });
 });

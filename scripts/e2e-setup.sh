@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the real components the end-to-end tests run against, from Debian, when missing.
+set -euo pipefail
+
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
+fi
+prometheus --version 2>&1 | head -n 1

@@ -1,0 +1,283 @@
+import { Command } from "commander";
+import { type ConfigLoadResult, formatConfigIssue } from "../config/errors.js";
+import { isQueryError, parseFilters, parseTimeRange, type TimeRange } from "../expose/query.js";
+import { isLedgerError } from "../ledger/errors.js";
+import type { OutageQuery } from "../ledger/ledger.js";
+import { openSqliteLedger } from "../ledger/sqlite.js";
+import {
+  formatTime,
+  humanDuration,
+  outageJson,
+  renderCsv,
+  renderMarkdownTable,
+  renderTable,
+  secondsText,
+  type TableColumn,
+} from "../report/format.js";
+import { listOutages, type OutageFacts } from "../report/numbers.js";
+
+/** `pantau outages` (SPEC §8): the ledger's outages, read offline while the daemon may run. */
+
+export const DEFAULT_DB = "data/pantau.db";
+export const OUTAGE_FORMATS = ["table", "csv", "json", "markdown"] as const;
+export type OutageFormat = (typeof OUTAGE_FORMATS)[number];
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+/** Where a command writes and how it ends, injected so tests run it in-process. */
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  setExitCode(code: number): void;
+}
+
+export interface OutagesDeps {
+  io: CommandIo;
+  now(): number;
+  env: Readonly<Record<string, string | undefined>>;
+  loadConfig(
+    file: string,
+    env: Readonly<Record<string, string | undefined>>,
+  ): Promise<ConfigLoadResult>;
+}
+
+const processIo: CommandIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+// loaded on demand: listing outages from --db must not need the config loader (or YAML) at all
+async function loadConfigLazily(file: string, env: Readonly<Record<string, string | undefined>>) {
+  const { loadConfig } = await import("../config/load.js");
+  return loadConfig(file, env);
+}
+
+const defaultDeps: OutagesDeps = {
+  io: processIo,
+  now: () => Date.now(),
+  env: process.env,
+  loadConfig: loadConfigLazily,
+};
+
+interface OutagesOptions {
+  since?: string;
+  until?: string;
+  target?: string;
+  service?: string;
+  site?: string;
+  open?: boolean;
+  format: string;
+  db?: string;
+  config?: string;
+  url?: string;
+}
+
+/** What to list, once every flag has been checked. */
+interface OutagesRequest {
+  query: OutageQuery & TimeRange;
+  format: OutageFormat;
+}
+
+/** A reason to stop: a one-line message and the exit code. */
+interface Stop {
+  exitCode: number;
+  message: string;
+}
+
+export function outagesCommand(deps: Partial<OutagesDeps> = {}): Command {
+  const resolved: OutagesDeps = { ...defaultDeps, ...deps };
+  return new Command("outages")
+    .description("list outages from the ledger (read-only: works while the daemon runs)")
+    .option("--since <time>", "RFC 3339 time or relative (-24h, -7d); default: until - 24h")
+    .option("--until <time>", "RFC 3339 time, relative (-1h) or now; default: now")
+    .option("--target <id>", "only this target")
+    .option("--service <name>", "only this service")
+    .option("--site <name>", "only this site")
+    .option("--open", "only outages still open")
+    .option("--format <format>", OUTAGE_FORMATS.join(", "), "table")
+    .option("--db <file>", `SQLite ledger; default: --config's storage.path, else ${DEFAULT_DB}`)
+    .option("-c, --config <file>", "configuration file to take storage.path from")
+    .option("--url <url>", "PostgreSQL ledger (not supported yet)")
+    .action(async (options: OutagesOptions) => {
+      resolved.io.setExitCode(await runOutages(options, resolved));
+    });
+}
+
+async function runOutages(options: OutagesOptions, deps: OutagesDeps): Promise<number> {
+  const now = deps.now();
+  const request = parseRequest(options, now);
+  if ("exitCode" in request) return stop(request, deps.io);
+  const path = await ledgerPath(options, deps);
+  if (typeof path !== "string") return stop(path, deps.io);
+  let outages: OutageFacts[];
+  try {
+    const ledger = openSqliteLedger(path, { readonly: true });
+    try {
+      outages = await listOutages(ledger, request.query, now);
+    } finally {
+      await ledger.close();
+    }
+  } catch (error) {
+    if (!isLedgerError(error)) throw error;
+    return stop({ exitCode: EXIT_FAILURE, message: error.message }, deps.io);
+  }
+  deps.io.out(renderOutages(outages, request.format, request.query));
+  return EXIT_OK;
+}
+
+function stop(reason: Stop, io: CommandIo): number {
+  io.err(`pantau outages: ${reason.message}\n`);
+  return reason.exitCode;
+}
+
+function usage(message: string): Stop {
+  return { exitCode: EXIT_USAGE, message };
+}
+
+function parseRequest(options: OutagesOptions, now: number): OutagesRequest | Stop {
+  if (options.url !== undefined) return usage("--url (PostgreSQL) is not supported yet");
+  if (!(OUTAGE_FORMATS as readonly string[]).includes(options.format)) {
+    const quoted = JSON.stringify(options.format);
+    return usage(`--format: ${quoted} is not one of ${OUTAGE_FORMATS.join(", ")}`);
+  }
+  if (options.db === "") return usage("--db: must not be empty");
+  const range = parseTimeRange({ since: options.since, until: options.until }, now);
+  // query messages start with the parameter's name, which is also the flag's
+  if (isQueryError(range)) return usage(`--${range.message}`);
+  const filters = parseFilters({
+    target: options.target,
+    service: options.service,
+    site: options.site,
+  });
+  if (isQueryError(filters)) return usage(`--${filters.message}`);
+  const query: OutageQuery & TimeRange = { ...filters, ...range };
+  if (options.open === true) query.open = true;
+  return { query, format: options.format as OutageFormat };
+}
+
+/** --db, else --config's storage.path, else the default file. */
+async function ledgerPath(options: OutagesOptions, deps: OutagesDeps): Promise<string | Stop> {
+  if (options.db !== undefined) return options.db;
+  if (options.config === undefined) return DEFAULT_DB;
+  const loaded = await deps.loadConfig(options.config, deps.env);
+  if (!loaded.ok) {
+    const issues = loaded.issues.map(formatConfigIssue).join("\n");
+    return {
+      exitCode: EXIT_FAILURE,
+      message: `--config: ${options.config} is not valid\n${issues}`,
+    };
+  }
+  if (loaded.config.storage.url) {
+    return usage(`--config: storage.url (PostgreSQL) is not supported yet; give --db FILE`);
+  }
+  return loaded.config.storage.path ?? DEFAULT_DB;
+}
+
+export function renderOutages(
+  outages: readonly OutageFacts[],
+  format: OutageFormat,
+  range: TimeRange,
+): string {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(outages.map(outageJson), null, 2)}\n`;
+    case "csv":
+      return renderCsv(CSV_HEADER, outages.map(csvRow));
+    case "markdown":
+      return renderMarkdownTable(
+        TABLE_COLUMNS,
+        outages.map((o) => tableRow(o, formatTime)),
+      );
+    case "table":
+      return plainTable(outages, range);
+  }
+}
+
+const TABLE_COLUMNS: readonly TableColumn[] = [
+  { header: "target", shrink: true, minWidth: 12 },
+  { header: "service", shrink: true, minWidth: 7 },
+  { header: "site", shrink: true, minWidth: 4 },
+  { header: "start" },
+  { header: "end" },
+  { header: "duration", alignRight: true },
+  { header: "reason", shrink: true },
+  { header: "blocked_by", shrink: true },
+];
+
+const CSV_HEADER = [
+  "instance",
+  "target",
+  "service",
+  "site",
+  "start",
+  "end",
+  "detected_at",
+  "duration_seconds",
+  "blind_seconds",
+  "reason",
+  "detail",
+  "blocked_by",
+  "maintenance",
+  "end_reason",
+];
+
+function rangeText(range: TimeRange): string {
+  return `${formatTime(range.since)} .. ${formatTime(range.until)}`;
+}
+
+/**
+ * 80 columns hold eight columns only with short times: UTC to the minute, the year only when
+ * the times shown span more than one; csv and json give every time to the millisecond.
+ */
+function plainTable(outages: readonly OutageFacts[], range: TimeRange): string {
+  if (outages.length === 0) return `no outages in ${rangeText(range)}\n`;
+  const times = outages.flatMap((o) => (o.end === null ? [o.start] : [o.start, o.end]));
+  const years = new Set(times.map((ms) => new Date(ms).getUTCFullYear()));
+  const short = (ms: number) => {
+    const iso = formatTime(ms);
+    return `${iso.slice(years.size > 1 ? 0 : 5, 10)} ${iso.slice(11, 16)}`;
+  };
+  const table = renderTable(
+    TABLE_COLUMNS,
+    outages.map((o) => tableRow(o, short)),
+  );
+  const count = `${outages.length} outage${outages.length === 1 ? "" : "s"}`;
+  return `${table}${count} in ${rangeText(range)}, times UTC\n`;
+}
+
+function tableRow(outage: OutageFacts, time: (ms: number) => string): string[] {
+  return [
+    outage.targetId,
+    outage.service || "-",
+    outage.site || "-",
+    time(outage.start),
+    outage.end === null ? "open" : time(outage.end),
+    humanDuration(outage.durationSeconds),
+    outage.reason ?? "-",
+    outage.blockedBy ?? "-",
+  ];
+}
+
+function csvRow(outage: OutageFacts): string[] {
+  return [
+    outage.instance,
+    outage.targetId,
+    outage.service,
+    outage.site,
+    formatTime(outage.start),
+    outage.end === null ? "" : formatTime(outage.end),
+    formatTime(outage.detectedAt),
+    secondsText(outage.durationSeconds),
+    secondsText(outage.blindSeconds),
+    outage.reason ?? "",
+    outage.detail ?? "",
+    outage.blockedBy ?? "",
+    String(outage.maintenance),
+    outage.endReason ?? "",
+  ];
+}

@@ -1,0 +1,146 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { ListenAddress } from "./listen.js";
+
+/** A JSON answer of the API: status and body. */
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+export type ApiRoute = (params: URLSearchParams) => Promise<ApiResponse>;
+
+export interface HttpServerContext {
+  renderMetrics(): Promise<{ contentType: string; text: string }>;
+  readiness(): { ready: true } | { ready: false; reason: string };
+  reload(): Promise<ApiResponse>;
+  /** GET routes under /api/v1/, by name (`targets`, `outages` …). */
+  api: Readonly<Record<string, ApiRoute>>;
+  /** When set, required as `Authorization: Bearer …` on all but /-/healthy and /-/ready. */
+  bearerToken: string | null;
+  logger: Logger;
+}
+
+export interface HttpServerHandle {
+  address: ListenAddress;
+  close(): Promise<void>;
+}
+
+/** Bounds that keep a slow or hostile client from holding the monitor's server. */
+const LIMITS = {
+  maxHeaderSize: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 512,
+};
+
+const OPEN_PATHS = new Set(["/-/healthy", "/-/ready"]);
+
+export async function startHttpServer(
+  listen: ListenAddress,
+  context: HttpServerContext,
+): Promise<HttpServerHandle> {
+  const token = context.bearerToken ? digest(context.bearerToken) : null;
+  const server: Server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize }, (req, res) => {
+    handle(req, res, context, token).catch((error: unknown) => {
+      context.logger.error(
+        { event: "http_error", err: error, path: pathOf(req) },
+        "request failed",
+      );
+      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = LIMITS.headersTimeoutMs;
+  server.requestTimeout = LIMITS.requestTimeoutMs;
+  server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
+  server.maxConnections = LIMITS.maxConnections;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  return {
+    address: { host: bound.address, port: bound.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? "/").split("?")[0] ?? "/";
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: HttpServerContext,
+  token: Buffer | null,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://pantau.invalid");
+  const path = url.pathname;
+  if (token && !OPEN_PATHS.has(path) && !authorized(req, token)) {
+    res.setHeader("WWW-Authenticate", 'Bearer realm="pantau"');
+    return sendJson(res, 401, { error: "unauthorized: missing or wrong bearer token" });
+  }
+  const method = req.method ?? "GET";
+  if (path === "/-/reload") {
+    if (method !== "POST" && method !== "PUT") return methodNotAllowed(res, "POST, PUT");
+    const answer = await context.reload();
+    return sendJson(res, answer.status, answer.body);
+  }
+  if (method !== "GET" && method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
+  if (path === "/-/healthy") return sendText(res, 200, "pantau is healthy.\n");
+  if (path === "/-/ready") {
+    const ready = context.readiness();
+    return ready.ready
+      ? sendText(res, 200, "pantau is ready.\n")
+      : sendText(res, 503, `pantau is not ready: ${ready.reason}\n`);
+  }
+  if (path === "/metrics") {
+    const { contentType, text } = await context.renderMetrics();
+    res.writeHead(200, { "content-type": contentType }).end(text);
+    return;
+  }
+  const route = path.startsWith("/api/v1/")
+    ? context.api[path.slice("/api/v1/".length)]
+    : undefined;
+  if (!route) return sendJson(res, 404, { error: `not found: ${path}` });
+  const answer = await route(url.searchParams);
+  sendJson(res, answer.status, answer.body);
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Constant-time: both sides are hashed to the same length before comparing. */
+function authorized(req: IncomingMessage, token: Buffer): boolean {
+  const header = req.headers.authorization ?? "";
+  const match = /^Bearer (.+)$/.exec(header);
+  return match?.[1] !== undefined && timingSafeEqual(digest(match[1]), token);
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader("Allow", allow);
+  sendJson(res, 405, { error: `method not allowed; use ${allow}` });
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res
+    .writeHead(status, { "content-type": "application/json; charset=utf-8" })
+    .end(`${JSON.stringify(body)}\n`);
+}

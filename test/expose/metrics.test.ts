@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import type { CommittedState } from "../../src/engine/engine.js";
+import { PantauMetrics } from "../../src/expose/metrics.js";
+import type { TargetState } from "../../src/health/types.js";
+import type { StoredTransition } from "../../src/ledger/ledger.js";
+import { parsePromText, valueOf } from "../support/prom-text.js";
+import { makeResult, makeTarget } from "../support/targets.js";
+
+const T0 = Date.UTC(2024, 5, 20, 1, 0, 0);
+const core = makeTarget("simkim-core", { service: "immigration-core", site: "pdns2" });
+const portal = makeTarget("portal", {
+  service: "immigration-portal",
+  site: "jakarta",
+  probe: {
+    ...makeTarget("x").probe,
+    kind: "http",
+    url: "https://ops:s3cret@portal.example/health?key=abc",
+  },
+} as Partial<ReturnType<typeof makeTarget>>);
+
+function transition(
+  targetId: string,
+  from: TargetState,
+  to: TargetState,
+  at: number,
+): StoredTransition {
+  const target = targetId === core.id ? core : portal;
+  return {
+    id: 1,
+    runId: 1,
+    instance: "test",
+    targetId,
+    service: target.service,
+    site: target.site,
+    from,
+    to,
+    at,
+    detectedAt: at + 20_000,
+    reason: to === "down" ? "status" : null,
+    detail: null,
+    blockedBy: null,
+    maintenance: false,
+  };
+}
+
+async function scrape(metrics: PantauMetrics) {
+  return parsePromText(await metrics.render());
+}
+
+const none = (): CommittedState | undefined => undefined;
+
+describe("PantauMetrics", () => {
+  it("starts every configured target in `unknown` with its info, endpoint stripped", async () => {
+    const metrics = new PantauMetrics({ version: "1.2.3", defaultMetrics: false });
+    metrics.syncTargets([core, portal], none);
+    const samples = await scrape(metrics);
+    const labels = { target: "portal", service: "immigration-portal", site: "jakarta" };
+    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "unknown" })).toBe(1);
+    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(0);
+    const info = samples.find(
+      (s) => s.name === "pantau_target_info" && s.labels.target === "portal",
+    );
+    expect(info?.labels).toEqual({
+      ...labels,
+      name: "portal",
+      prober: "http",
+      endpoint: "https://portal.example/health",
+    });
+    expect(valueOf(samples, "pantau_build_info", { version: "1.2.3" })).toBe(1);
+  });
+
+  it("sets probe_* from results and pantau_target_state only from committed transitions", async () => {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([core], none);
+    const labels = { target: "simkim-core" };
+    metrics.probeCompleted(core, makeResult("failed", T0, { durationMs: 250, status: 503 }));
+    let samples = await scrape(metrics);
+    expect(valueOf(samples, "probe_success", labels)).toBe(0);
+    expect(valueOf(samples, "probe_duration_seconds", labels)).toBe(0.25);
+    expect(valueOf(samples, "probe_http_status_code", labels)).toBe(503);
+    expect(
+      valueOf(samples, "probe_http_duration_seconds", { ...labels, phase: "processing" }),
+    ).toBe(0.01);
+    expect(valueOf(samples, "pantau_target_last_probe_timestamp_seconds", labels)).toBe(T0 / 1000);
+    expect(valueOf(samples, "pantau_probes_total", { ...labels, result: "failed" })).toBe(1);
+    expect(valueOf(samples, "pantau_probe_failures_total", { ...labels, reason: "status" })).toBe(
+      1,
+    );
+    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "unknown" })).toBe(1);
+
+    metrics.transitionsCommitted([transition("simkim-core", "unknown", "down", T0)]);
+    metrics.transitionsCommitted([transition("simkim-core", "down", "up", T0 + 3_600_000)]);
+    samples = await scrape(metrics);
+    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(1);
+    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "down" })).toBe(0);
+    expect(valueOf(samples, "pantau_target_state_changed_timestamp_seconds", labels)).toBe(
+      (T0 + 3_600_000) / 1000,
+    );
+    expect(
+      valueOf(samples, "pantau_state_transitions_total", {
+        ...labels,
+        from: "unknown",
+        to: "down",
+      }),
+    ).toBe(1);
+    expect(
+      valueOf(samples, "pantau_state_transitions_total", { ...labels, from: "down", to: "up" }),
+    ).toBe(1);
+    const outage = { service: "immigration-core", site: "pdns2" };
+    expect(valueOf(samples, "pantau_outage_duration_seconds_count", outage)).toBe(1);
+    expect(valueOf(samples, "pantau_outage_duration_seconds_sum", outage)).toBe(3600);
+  });
+
+  it("measures an outage restored from the ledger from its true start", async () => {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    const restored: CommittedState = { state: "down", since: T0, transition: null };
+    metrics.syncTargets([core], () => restored);
+    metrics.transitionsCommitted([transition("simkim-core", "down", "up", T0 + 90_000)]);
+    const samples = await scrape(metrics);
+    const outage = { service: "immigration-core", site: "pdns2" };
+    expect(valueOf(samples, "pantau_outage_duration_seconds_sum", outage)).toBe(90);
+  });
+
+  it("removes every series of a target that left the configuration", async () => {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([core, portal], none);
+    metrics.probeCompleted(portal, makeResult("failed", T0));
+    metrics.transitionsCommitted([transition("portal", "unknown", "down", T0)]);
+    metrics.syncTargets([core], none);
+    const text = await metrics.render();
+    expect(text).not.toContain('target="portal"');
+    expect(text).toContain('target="simkim-core"');
+  });
+});
