@@ -12,7 +12,12 @@ export type ConfigErrorCode =
   | "CONFIG_DEPENDENCY_CYCLE"
   | "CONFIG_TIMEOUT"
   | "CONFIG_EACH"
-  | "CONFIG_PROBER";
+  | "CONFIG_PROBER"
+  | "CONFIG_URL"
+  | "CONFIG_REGEX"
+  | "CONFIG_SCHEDULE"
+  | "CONFIG_TIMEZONE"
+  | "CONFIG_UNKNOWN_CANARY";
 
 /** One problem in a config file, located as `FILE:LINE:COL: path.to.key: message`. */
 export interface ConfigIssue {

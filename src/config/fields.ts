@@ -1,0 +1,248 @@
+import { Cron } from "croner";
+import * as z from "zod";
+import type { ConfigErrorCode } from "./errors.js";
+import { describeValue } from "./path-issue.js";
+import type { StatusRange } from "./types.js";
+import {
+  DURATION_HINT,
+  DURATION_JSON_PATTERN,
+  parseDuration,
+  parseSize,
+  parseStatus,
+  SIZE_HINT,
+  SIZE_JSON_PATTERN,
+} from "./units.js";
+
+/**
+ * The leaf fields of the config schema: each validates one value and names the expected form.
+ * Semantic failures carry their stable code in `params.configCode`.
+ */
+
+export interface Problem {
+  code: ConfigErrorCode;
+  message: string;
+}
+
+/** The JSON Schema of fields the validator parses itself (it cannot be derived from a transform). */
+export const jsonSchemaShapes = z.registry<Record<string, unknown>>();
+
+function customIssue(problem: Problem, input: unknown): z.core.$ZodRawIssue {
+  return { code: "custom", message: problem.message, input, params: { configCode: problem.code } };
+}
+
+/** A string with a semantic check that zod cannot express: URL, regex, cron pattern, zone. */
+function checkedString(test: (value: string) => Problem | null): z.ZodString {
+  return z.string().check((payload) => {
+    const problem = test(payload.value);
+    if (problem !== null) payload.issues.push(customIssue(problem, payload.value));
+  });
+}
+
+/** A value parsed from text (durations, sizes, statuses); `shape` is what the JSON Schema shows. */
+function parsedField<T>(parse: (input: unknown) => T | Problem, shape: Record<string, unknown>) {
+  const field = z.unknown().transform((input, ctx) => {
+    if (input === undefined) {
+      ctx.issues.push({ code: "invalid_type", expected: "string", input });
+      return z.NEVER;
+    }
+    const parsed = parse(input);
+    if (isProblem(parsed)) {
+      ctx.issues.push(customIssue(parsed, input));
+      return z.NEVER;
+    }
+    return parsed;
+  });
+  jsonSchemaShapes.add(field, shape);
+  return field;
+}
+
+function isProblem(value: unknown): value is Problem {
+  return typeof value === "object" && value !== null && "code" in value && "message" in value;
+}
+
+export function duration() {
+  return parsedField(
+    (input): number | Problem => {
+      const ms = typeof input === "string" ? parseDuration(input) : null;
+      if (ms === null) {
+        return {
+          code: "CONFIG_DURATION",
+          message: `${describeValue(input)} is not a duration (${DURATION_HINT})`,
+        };
+      }
+      if (ms === 0) return { code: "CONFIG_DURATION", message: "must be longer than 0s" };
+      return ms;
+    },
+    { type: "string", pattern: DURATION_JSON_PATTERN },
+  );
+}
+
+export function size() {
+  return parsedField(
+    (input): number | Problem => {
+      const bytes =
+        typeof input === "string" ? parseSize(input) : typeof input === "number" ? input : null;
+      if (bytes === null || !Number.isSafeInteger(bytes)) {
+        return {
+          code: "CONFIG_SIZE",
+          message: `${describeValue(input)} is not a size (${SIZE_HINT})`,
+        };
+      }
+      if (bytes <= 0) return { code: "CONFIG_SIZE", message: "must be larger than 0 bytes" };
+      return bytes;
+    },
+    {
+      anyOf: [
+        { type: "integer", minimum: 1 },
+        { type: "string", pattern: SIZE_JSON_PATTERN },
+      ],
+    },
+  );
+}
+
+/** `200-299` → { min: 200, max: 299 }; `204` and 204 → { min: 204, max: 204 }. */
+export function statusRange() {
+  return parsedField(
+    (input): StatusRange | Problem => {
+      const range = parseStatus(input);
+      if (range !== null) return range;
+      const message = `${describeValue(input)} is not a status (use e.g. 200, 204 or "200-299")`;
+      return { code: "CONFIG_INVALID", message };
+    },
+    {
+      anyOf: [
+        { type: "integer", minimum: 100, maximum: 599 },
+        { type: "string", pattern: "^[1-5]\\d\\d(-[1-5]\\d\\d)?$" },
+      ],
+    },
+  );
+}
+
+export const TARGET_ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+const PLACEHOLDER_OR = (chars: string) => `(?:[${chars}]|\\{[A-Za-z_][A-Za-z0-9_]*\\})`;
+
+/** Checked after `each` expansion; the JSON Schema also allows the `{name}` placeholders. */
+export function targetId() {
+  return checkedString((id) =>
+    TARGET_ID_PATTERN.test(id)
+      ? null
+      : { code: "CONFIG_INVALID", message: `"${id}" is not a valid id (use [a-z0-9][a-z0-9._-]*)` },
+  ).meta({ pattern: `^${PLACEHOLDER_OR("a-z0-9")}${PLACEHOLDER_OR("a-z0-9._-")}*$` });
+}
+
+export function httpUrl() {
+  return checkedString((text) => {
+    if (!URL.canParse(text)) return { code: "CONFIG_URL", message: "not a valid URL" };
+    const { protocol } = new URL(text);
+    if (protocol === "http:" || protocol === "https:") return null;
+    return { code: "CONFIG_URL", message: `"${text}" is not an http:// or https:// URL` };
+  });
+}
+
+export function postgresUrl() {
+  return checkedString((text) => {
+    const protocol = URL.canParse(text) ? new URL(text).protocol : null;
+    if (protocol === "postgres:" || protocol === "postgresql:") return null;
+    return { code: "CONFIG_URL", message: `"${text}" is not a postgres:// URL` };
+  });
+}
+
+export function regex() {
+  return checkedString((source) => {
+    try {
+      new RegExp(source);
+      return null;
+    } catch (error) {
+      const reason =
+        error instanceof Error ? error.message.replace(/^Invalid regular expression: /, "") : "";
+      return {
+        code: "CONFIG_REGEX",
+        message: `not a valid regular expression: ${reason.toLowerCase()}`,
+      };
+    }
+  });
+}
+
+/** A croner pattern (5 fields, or 6 with seconds) that fires at least once. */
+export function cronPattern() {
+  return checkedString((pattern) => {
+    const problem = cronProblem(pattern);
+    return problem === null ? null : { code: "CONFIG_SCHEDULE", message: problem };
+  });
+}
+
+// Any fixed instant will do: the question is whether the pattern ever fires, not when.
+const CRON_REFERENCE = new Date(Date.UTC(2024, 0, 1));
+
+function cronProblem(pattern: string): string | null {
+  try {
+    const cron = new Cron(pattern, { paused: true, timezone: "UTC" });
+    if (cron.nextRun(CRON_REFERENCE) === null) return `"${pattern}" never fires`;
+    return null;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : "";
+    if (/five or six/.test(reason)) {
+      return `"${pattern}" is not a cron pattern (use 5 fields, or 6 with seconds: "*/20 * * * * *")`;
+    }
+    return `"${pattern}" is not a cron pattern: ${reason.replace(/^CronPattern: /, "").toLowerCase()}`;
+  }
+}
+
+/** The shortest gap between firings of a valid pattern, in ms, over its next few runs. */
+export function shortestCronGap(pattern: string): number | null {
+  try {
+    const runs = new Cron(pattern, { paused: true, timezone: "UTC" }).nextRuns(8, CRON_REFERENCE);
+    const gaps = runs.slice(1).map((run, index) => run.getTime() - (runs[index]?.getTime() ?? 0));
+    return gaps.length === 0 ? null : Math.min(...gaps);
+  } catch {
+    return null;
+  }
+}
+
+export function timezone() {
+  return checkedString((zone) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      return null;
+    } catch {
+      return {
+        code: "CONFIG_TIMEZONE",
+        message: `"${zone}" is not an IANA time zone (use e.g. Asia/Jakarta, UTC)`,
+      };
+    }
+  });
+}
+
+export function listenAddress() {
+  return checkedString((text) => {
+    const port = /^(?:[^\s:]*|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(text)?.[1];
+    if (port !== undefined && Number(port) <= 65_535) return null;
+    return {
+      code: "CONFIG_INVALID",
+      message: `"${text}" is not a listen address (use host:port, e.g. 0.0.0.0:9469)`,
+    };
+  });
+}
+
+export function hostName() {
+  return checkedString((text) =>
+    /^[^\s/:]+$|^[0-9A-Fa-f:.]+$/.test(text)
+      ? null
+      : { code: "CONFIG_INVALID", message: `"${text}" is not a host name or IP address` },
+  );
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Alertmanager label names follow Prometheus': `[a-zA-Z_][a-zA-Z0-9_]*`. */
+export function labels() {
+  const labelName = checkedString((name) =>
+    LABEL_NAME.test(name)
+      ? null
+      : {
+          code: "CONFIG_INVALID",
+          message: `"${name}" is not a label name (use [a-zA-Z_][a-zA-Z0-9_]*)`,
+        },
+  );
+  return z.record(labelName, z.string());
+}

@@ -1,0 +1,190 @@
+import { DEFAULTS } from "./defaults.js";
+import type { WrittenConfig, WrittenJsonCondition, WrittenTarget, WrittenTls } from "./schema.js";
+import type {
+  AlertmanagerSettings,
+  Config,
+  DegradedRules,
+  Expectations,
+  GlobalSettings,
+  JsonCondition,
+  MaintenanceWindow,
+  ProbeSpec,
+  ServerSettings,
+  StatusRange,
+  StorageSettings,
+  Target,
+  TlsSettings,
+} from "./types.js";
+import { parseDuration, parseSize, parseStatus } from "./units.js";
+
+/**
+ * The written config (validated, units parsed) → the resolved model: camelCase, every default
+ * applied, each target carrying its own interval, timeout and thresholds.
+ */
+export function resolveConfig(written: WrittenConfig, file: string, hostname: string): Config {
+  const global = resolveGlobal(written.global ?? {}, hostname);
+  return {
+    file,
+    global,
+    server: resolveServer(written.server ?? {}),
+    storage: resolveStorage(written.storage ?? {}),
+    alertmanager: resolveAlertmanager(written.alertmanager),
+    maintenance: (written.maintenance ?? []).map(resolveMaintenance),
+    targets: written.targets.map((target) => resolveTarget(target, global)),
+  };
+}
+
+function resolveGlobal(
+  written: NonNullable<WrittenConfig["global"]>,
+  hostname: string,
+): GlobalSettings {
+  return {
+    interval: written.interval ?? defaultMs(DEFAULTS.interval),
+    timeout: written.timeout ?? defaultMs(DEFAULTS.timeout),
+    failureThreshold: written.failure_threshold ?? DEFAULTS.failureThreshold,
+    successThreshold: written.success_threshold ?? DEFAULTS.successThreshold,
+    degradedThreshold: written.degraded_threshold ?? DEFAULTS.degradedThreshold,
+    instance: written.instance ?? hostname,
+    maxInFlight: written.max_in_flight ?? DEFAULTS.maxInFlight,
+    canaries: written.canaries ?? [],
+  };
+}
+
+function resolveServer(written: NonNullable<WrittenConfig["server"]>): ServerSettings {
+  return {
+    listen: written.listen ?? DEFAULTS.listen,
+    // `${PANTAU_TOKEN:-}` writes an empty token: that means no token, not an empty one.
+    bearerToken: written.bearer_token || null,
+    bearerTokenFile: written.bearer_token_file || null,
+  };
+}
+
+function resolveStorage(written: NonNullable<WrittenConfig["storage"]>): StorageSettings {
+  const url = written.url || null;
+  return {
+    path: written.path || (url === null ? DEFAULTS.storagePath : null),
+    url,
+    heartbeat: written.heartbeat ?? defaultMs(DEFAULTS.heartbeat),
+  };
+}
+
+function resolveAlertmanager(written: WrittenConfig["alertmanager"]): AlertmanagerSettings | null {
+  if (written === null || written === undefined) return null;
+  return {
+    url: written.url,
+    resend: written.resend ?? defaultMs(DEFAULTS.alertmanagerResend),
+    labels: written.labels ?? {},
+  };
+}
+
+function resolveMaintenance(
+  written: NonNullable<WrittenConfig["maintenance"]>[number],
+): MaintenanceWindow {
+  return {
+    name: written.name,
+    targets: written.targets ?? [],
+    services: written.services ?? [],
+    sites: written.sites ?? [],
+    cron: written.cron,
+    timezone: written.timezone ?? null,
+    duration: written.duration,
+  };
+}
+
+function resolveTarget(written: WrittenTarget, global: GlobalSettings): Target {
+  return {
+    id: written.id,
+    name: written.name ?? written.id,
+    service: written.service ?? "",
+    site: written.site ?? "",
+    // With a schedule the interval is not used for scheduling; it keeps the global value.
+    interval: written.interval ?? global.interval,
+    schedule: written.schedule ?? null,
+    timeout: written.timeout ?? global.timeout,
+    failureThreshold: written.failure_threshold ?? global.failureThreshold,
+    successThreshold: written.success_threshold ?? global.successThreshold,
+    degradedThreshold: written.degraded_threshold ?? global.degradedThreshold,
+    dependsOn: written.depends_on ?? [],
+    probe: resolveProbe(written),
+    expect: resolveExpect(written.expect),
+    degraded: resolveDegraded(written.degraded),
+  };
+}
+
+function resolveProbe(written: WrittenTarget): ProbeSpec {
+  if (written.http !== undefined) {
+    const http = written.http;
+    return {
+      kind: "http",
+      url: http.url,
+      method: http.method ?? DEFAULTS.method,
+      headers: http.headers ?? {},
+      body: http.body ?? null,
+      followRedirects: http.follow_redirects ?? DEFAULTS.followRedirects,
+      maxRedirects: http.max_redirects ?? DEFAULTS.maxRedirects,
+      maxBody: http.max_body ?? defaultBytes(DEFAULTS.maxBody),
+      tls: resolveTls(http.tls),
+      ipFamily: http.ip_family ?? DEFAULTS.ipFamily,
+    };
+  }
+  if (written.tcp !== undefined) {
+    const tcp = written.tcp;
+    return {
+      kind: "tcp",
+      host: tcp.host,
+      port: tcp.port,
+      tls: tcp.tls ?? false,
+      tlsSettings: resolveTls(tcp.tls_config),
+      ipFamily: tcp.ip_family ?? DEFAULTS.ipFamily,
+    };
+  }
+  throw new Error(`bug: target "${written.id}" reached resolve without a prober block`);
+}
+
+function resolveTls(written: WrittenTls | undefined): TlsSettings {
+  return {
+    caFile: written?.ca_file ?? null,
+    serverName: written?.server_name ?? null,
+    insecureSkipVerify: written?.insecure_skip_verify ?? false,
+  };
+}
+
+function resolveExpect(written: WrittenTarget["expect"]): Expectations {
+  return {
+    status: written?.status ?? DEFAULTS.status.map(defaultStatus),
+    bodyContains: written?.body_contains ?? null,
+    bodyRegex: written?.body_regex ?? null,
+    json: resolveJson(written?.json),
+  };
+}
+
+function resolveDegraded(written: WrittenTarget["degraded"]): DegradedRules {
+  return {
+    latencyOver: written?.latency_over ?? null,
+    bodyContains: written?.body_contains ?? null,
+    json: resolveJson(written?.json),
+    certExpiresWithin: written?.cert_expires_within ?? null,
+  };
+}
+
+function resolveJson(written: WrittenJsonCondition): JsonCondition | null {
+  return written ? { path: written.path, equals: written.equals } : null;
+}
+
+function defaultMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new Error(`bug: default "${text}" is not a duration`);
+  return ms;
+}
+
+function defaultBytes(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === null) throw new Error(`bug: default "${text}" is not a size`);
+  return bytes;
+}
+
+function defaultStatus(text: string): StatusRange {
+  const range = parseStatus(text);
+  if (range === null) throw new Error(`bug: default "${text}" is not a status`);
+  return range;
+}

@@ -1,0 +1,72 @@
+import type * as z from "zod";
+import type { ConfigErrorCode } from "./errors.js";
+import { describeValue, type PathIssue, pathIssue } from "./path-issue.js";
+
+/**
+ * Turns zod's issues into pantau's: short, lower-case, naming the expected form, one issue per
+ * unknown key (at the key), and a missing key reported at the map that lacks it.
+ */
+export function schemaIssues(error: z.ZodError | undefined): PathIssue[] {
+  return error === undefined ? [] : error.issues.flatMap(toPathIssues);
+}
+
+function toPathIssues(issue: z.core.$ZodIssue): PathIssue[] {
+  const path = issue.path.filter((segment) => typeof segment !== "symbol") as (string | number)[];
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) =>
+      pathIssue("CONFIG_UNKNOWN_KEY", [...path, key], `unknown key "${key}"`, "key"),
+    );
+  }
+  if (issue.code === "custom") {
+    const code = (issue.params?.configCode ?? "CONFIG_INVALID") as ConfigErrorCode;
+    return [pathIssue(code, path, issue.message)];
+  }
+  if (issue.code === "invalid_key") {
+    // A bad map key (a label name): what is wrong with it, pointed at the key itself.
+    return issue.issues
+      .flatMap(toPathIssues)
+      .map((inner) => ({ ...inner, path, at: "key" as const }));
+  }
+  if ("input" in issue && issue.input === undefined && path.length > 0) {
+    const key = path[path.length - 1];
+    return [
+      pathIssue("CONFIG_INVALID", path.slice(0, -1), `missing required key "${String(key)}"`),
+    ];
+  }
+  return [pathIssue("CONFIG_INVALID", path, messageFor(issue))];
+}
+
+function messageFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
+    case "invalid_value":
+      return `expected one of ${issue.values.map(String).join(", ")}, got ${describeValue(issue.input)}`;
+    case "too_small":
+      return tooSmall(issue);
+    case "too_big":
+      return issue.origin === "array"
+        ? `must have at most ${issue.maximum} items`
+        : `must be at most ${issue.maximum}`;
+    default:
+      return issue.message.toLowerCase();
+  }
+}
+
+const EXPECTED: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "an integer",
+  boolean: "true or false",
+  array: "a list",
+  object: "a map",
+  record: "a map",
+  null: "null",
+};
+
+function tooSmall(issue: z.core.$ZodIssueTooSmall): string {
+  if (issue.origin === "string") return "must not be empty";
+  if (issue.origin === "array")
+    return `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`;
+  return `must be at least ${issue.minimum}`;
+}

@@ -1,0 +1,199 @@
+import * as z from "zod";
+import { DEFAULTS } from "./defaults.js";
+import {
+  cronPattern,
+  duration,
+  hostName,
+  httpUrl,
+  labels,
+  listenAddress,
+  postgresUrl,
+  regex,
+  size,
+  statusRange,
+  targetId,
+  timezone,
+} from "./fields.js";
+
+/**
+ * The config file as written (snake_case, durations as text): the single source for the
+ * validator and for the JSON Schema that editors use. Every object is strict: an unknown key
+ * is an error, not a silently ignored typo. Defaults are applied later, by resolve.ts, because
+ * a target's defaults come from `global`.
+ */
+
+const optionalText = () => z.string().nullable().optional();
+const threshold = () => z.int().min(1).max(1_000_000).optional();
+const ipFamily = () =>
+  z.enum(["any", "ipv4", "ipv6"]).optional().meta({
+    description: "address family to resolve and connect with",
+    default: DEFAULTS.ipFamily,
+  });
+
+const tlsSettings = z.strictObject({
+  ca_file: optionalText().meta({ description: "PEM file of CAs to trust instead of the system's" }),
+  server_name: optionalText().meta({
+    description: "name to send (SNI) and verify; default: the host",
+  }),
+  insecure_skip_verify: z
+    .boolean()
+    .optional()
+    .meta({ description: "accept any certificate", default: false }),
+});
+
+const httpProbe = z.strictObject({
+  url: httpUrl().meta({ description: "http:// or https:// URL to request" }),
+  method: z
+    .enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    .optional()
+    .meta({ default: DEFAULTS.method }),
+  headers: z.record(z.string(), z.string()).optional().meta({ description: "request headers" }),
+  body: optionalText().meta({ description: "request body" }),
+  follow_redirects: z.boolean().optional().meta({ default: DEFAULTS.followRedirects }),
+  max_redirects: z.int().min(0).max(100).optional().meta({ default: DEFAULTS.maxRedirects }),
+  max_body: size()
+    .optional()
+    .meta({ description: "read at most this much of the body", default: DEFAULTS.maxBody }),
+  tls: tlsSettings.optional(),
+  ip_family: ipFamily(),
+});
+
+const tcpProbe = z.strictObject({
+  host: hostName().meta({ description: "host name or IP address" }),
+  port: z.int().min(1).max(65_535),
+  tls: z
+    .boolean()
+    .optional()
+    .meta({ description: "perform a TLS handshake after connecting", default: false }),
+  tls_config: tlsSettings.optional().meta({ description: "TLS settings; needs tls: true" }),
+  ip_family: ipFamily(),
+});
+
+const jsonCondition = z
+  .strictObject({
+    path: z
+      .string()
+      .min(1)
+      .meta({ description: "dotted path into the JSON body: status, checks.0.state" }),
+    equals: z.union([z.string(), z.number(), z.boolean(), z.null()], {
+      error: "expected a string, number, boolean or null",
+    }),
+  })
+  .nullable()
+  .optional();
+
+const expectations = z.strictObject({
+  status: z
+    .array(statusRange())
+    .min(1)
+    .optional()
+    .meta({ default: [...DEFAULTS.status] }),
+  body_contains: optionalText(),
+  body_regex: regex().nullable().optional().meta({ description: "JavaScript regular expression" }),
+  json: jsonCondition,
+});
+
+const degradedRules = z.strictObject({
+  latency_over: duration().nullable().optional(),
+  body_contains: optionalText(),
+  json: jsonCondition,
+  cert_expires_within: duration().nullable().optional(),
+});
+
+const eachItems = z
+  .array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])))
+  .min(1)
+  .meta({
+    description: "one target per item; {key} is replaced by the item's value in every string",
+  });
+
+const target = z.strictObject({
+  id: targetId().meta({ description: "unique id: [a-z0-9][a-z0-9._-]* after each expansion" }),
+  name: z.string().min(1).optional().meta({ description: "display name; default: the id" }),
+  service: z.string().optional().meta({ default: "" }),
+  site: z.string().optional().meta({ default: "" }),
+  interval: duration().optional().meta({ description: "default: global.interval" }),
+  schedule: cronPattern()
+    .optional()
+    .meta({ description: "croner pattern with seconds; replaces interval" }),
+  timeout: duration()
+    .optional()
+    .meta({ description: "default: global.timeout; must be < interval" }),
+  failure_threshold: threshold(),
+  success_threshold: threshold(),
+  degraded_threshold: threshold(),
+  depends_on: z.array(z.string()).optional().meta({ description: "ids of targets this one needs" }),
+  each: eachItems.optional(),
+  http: httpProbe.optional(),
+  tcp: tcpProbe.optional(),
+  expect: expectations.optional().meta({ description: "all must hold, else the probe failed" }),
+  degraded: degradedRules.optional().meta({ description: "any holds: the probe is degraded" }),
+});
+
+const globalSettings = z.strictObject({
+  interval: duration().optional().meta({ default: DEFAULTS.interval }),
+  timeout: duration().optional().meta({ default: DEFAULTS.timeout }),
+  failure_threshold: threshold().meta({ default: DEFAULTS.failureThreshold }),
+  success_threshold: threshold().meta({ default: DEFAULTS.successThreshold }),
+  degraded_threshold: threshold().meta({ default: DEFAULTS.degradedThreshold }),
+  instance: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "this daemon's name; default: the host name" }),
+  max_in_flight: z.int().min(1).optional().meta({ default: DEFAULTS.maxInFlight }),
+  canaries: z
+    .array(z.string())
+    .optional()
+    .meta({ description: "ids of reference targets", default: [] }),
+});
+
+const serverSettings = z.strictObject({
+  listen: listenAddress().optional().meta({ default: DEFAULTS.listen }),
+  bearer_token: optionalText().meta({
+    description: "required on the API when set; empty means none",
+  }),
+  bearer_token_file: optionalText().meta({ description: "file holding the bearer token" }),
+});
+
+const storageSettings = z.strictObject({
+  path: optionalText().meta({ description: "SQLite file", default: DEFAULTS.storagePath }),
+  url: postgresUrl().nullable().optional().meta({ description: "PostgreSQL URL, instead of path" }),
+  heartbeat: duration().optional().meta({ default: DEFAULTS.heartbeat }),
+});
+
+const alertmanagerSettings = z.strictObject({
+  url: httpUrl(),
+  resend: duration().optional().meta({ default: DEFAULTS.alertmanagerResend }),
+  labels: labels().optional(),
+});
+
+const maintenanceWindow = z.strictObject({
+  name: z.string().min(1),
+  targets: z
+    .array(z.string().min(1))
+    .optional()
+    .meta({ description: "globs over target ids: autogate-*" }),
+  services: z.array(z.string()).optional(),
+  sites: z.array(z.string()).optional(),
+  cron: cronPattern().meta({ description: "when the window starts (croner pattern)" }),
+  timezone: timezone()
+    .nullable()
+    .optional()
+    .meta({ description: "IANA zone for cron; default: the daemon's local zone" }),
+  duration: duration(),
+});
+
+export const configSchema = z.strictObject({
+  global: globalSettings.nullable().optional(),
+  server: serverSettings.nullable().optional(),
+  storage: storageSettings.nullable().optional(),
+  alertmanager: alertmanagerSettings.nullable().optional(),
+  maintenance: z.array(maintenanceWindow).nullable().optional(),
+  targets: z.array(target),
+});
+
+export type WrittenConfig = z.output<typeof configSchema>;
+export type WrittenTarget = WrittenConfig["targets"][number];
+export type WrittenTls = z.output<typeof tlsSettings>;
+export type WrittenJsonCondition = z.output<typeof jsonCondition>;
