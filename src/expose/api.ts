@@ -1,0 +1,211 @@
+import type { Target } from "../config/types.js";
+import type { Engine } from "../engine/engine.js";
+import type { Ledger, StoredTransition } from "../ledger/ledger.js";
+import type { ProbeResult } from "../probe/types.js";
+import { outageJson } from "../report/format.js";
+import { computeReport, listOutages } from "../report/numbers.js";
+import type { Clock } from "../time/clock.js";
+import {
+  formatTime,
+  isQueryError,
+  paramsFromSearch,
+  parseBool,
+  parseFilters,
+  parseLimit,
+  parseTimeRange,
+  type QueryError,
+  type QueryParams,
+  unknownParam,
+} from "./query.js";
+import type { ApiResponse, ApiRoute } from "./server.js";
+
+/** What the API reads: committed states from the engine, history from the ledger. */
+export interface ApiSources {
+  clock: Clock;
+  ledger: Ledger;
+  engine: Engine;
+  instance(): string;
+  targets(): readonly Target[];
+}
+
+const FILTERS = ["target", "service", "site"] as const;
+const DEFAULT_TRANSITIONS_LIMIT = 1000;
+
+const badRequest = (error: QueryError): ApiResponse => ({
+  status: 400,
+  body: { error: error.message },
+});
+
+/** Parses and checks the parameters, then answers; every bad parameter is a 400 naming it. */
+function route(
+  known: readonly string[],
+  answer: (params: QueryParams, now: number) => Promise<ApiResponse>,
+  clock: Clock,
+): ApiRoute {
+  return async (search) => {
+    const params = paramsFromSearch(search);
+    if (isQueryError(params)) return badRequest(params);
+    const unknown = unknownParam(params, known);
+    if (unknown) return badRequest(unknown);
+    return answer(params, clock.now());
+  };
+}
+
+export function apiRoutes(sources: ApiSources): Record<string, ApiRoute> {
+  const { clock } = sources;
+  return {
+    targets: route(FILTERS, async (params) => targetsAnswer(sources, params), clock),
+    transitions: route(
+      [...FILTERS, "since", "until", "limit"],
+      (params, now) => transitionsAnswer(sources, params, now),
+      clock,
+    ),
+    outages: route(
+      [...FILTERS, "since", "until", "open"],
+      (params, now) => outagesAnswer(sources, params, now),
+      clock,
+    ),
+    report: route(
+      [...FILTERS, "since", "until"],
+      (params, now) => reportAnswer(sources, params, now),
+      clock,
+    ),
+  };
+}
+
+function targetsAnswer(sources: ApiSources, params: QueryParams): ApiResponse {
+  const filters = parseFilters(params);
+  if (isQueryError(filters)) return badRequest(filters);
+  const rows = sources
+    .targets()
+    .filter(
+      (t) =>
+        (filters.targetId === undefined || t.id === filters.targetId) &&
+        (filters.service === undefined || t.service === filters.service) &&
+        (filters.site === undefined || t.site === filters.site),
+    )
+    .map((target) => {
+      const committed = sources.engine.committedState(target.id);
+      return {
+        id: target.id,
+        name: target.name,
+        service: target.service,
+        site: target.site,
+        state: committed?.state ?? "unknown",
+        since: committed?.since == null ? null : formatTime(committed.since),
+        maintenance: false,
+        blocked_by: committed?.transition?.blockedBy ?? null,
+        last_probe: lastProbeJson(sources.engine.lastResult(target.id)),
+      };
+    });
+  return { status: 200, body: { targets: rows } };
+}
+
+function lastProbeJson(result: ProbeResult | null) {
+  if (!result) return null;
+  return {
+    result: result.result,
+    reason: result.reason,
+    detail: result.detail,
+    started_at: formatTime(result.startedAt),
+    status: result.status,
+    duration_seconds: result.durationMs / 1000,
+    phases: Object.fromEntries(
+      Object.entries(result.phases).map(([phase, ms]) => [phase, ms / 1000]),
+    ),
+    cert_expires_at: result.certExpiresAt === null ? null : formatTime(result.certExpiresAt),
+  };
+}
+
+async function transitionsAnswer(
+  sources: ApiSources,
+  params: QueryParams,
+  now: number,
+): Promise<ApiResponse> {
+  const filters = parseFilters(params);
+  if (isQueryError(filters)) return badRequest(filters);
+  const range = parseTimeRange(params, now);
+  if (isQueryError(range)) return badRequest(range);
+  const limit = params.limit === undefined ? DEFAULT_TRANSITIONS_LIMIT : parseLimit(params.limit);
+  if (isQueryError(limit)) return badRequest(limit);
+  const rows = await sources.ledger.transitions({
+    ...filters,
+    ...range,
+    instance: sources.instance(),
+    limit,
+  });
+  return { status: 200, body: { transitions: rows.map(transitionJson) } };
+}
+
+export function transitionJson(t: StoredTransition) {
+  return {
+    id: t.id,
+    instance: t.instance,
+    target: t.targetId,
+    service: t.service,
+    site: t.site,
+    from: t.from,
+    to: t.to,
+    at: formatTime(t.at),
+    detected_at: formatTime(t.detectedAt),
+    reason: t.reason,
+    detail: t.detail,
+    blocked_by: t.blockedBy,
+    maintenance: t.maintenance,
+  };
+}
+
+async function outagesAnswer(
+  sources: ApiSources,
+  params: QueryParams,
+  now: number,
+): Promise<ApiResponse> {
+  const filters = parseFilters(params);
+  if (isQueryError(filters)) return badRequest(filters);
+  const range = parseTimeRange(params, now);
+  if (isQueryError(range)) return badRequest(range);
+  const open = params.open === undefined ? undefined : parseBool(params.open, "open");
+  if (isQueryError(open)) return badRequest(open);
+  const outages = await listOutages(
+    sources.ledger,
+    { ...filters, ...range, instance: sources.instance(), ...(open === undefined ? {} : { open }) },
+    now,
+  );
+  return { status: 200, body: { outages: outages.map(outageJson) } };
+}
+
+async function reportAnswer(
+  sources: ApiSources,
+  params: QueryParams,
+  now: number,
+): Promise<ApiResponse> {
+  const filters = parseFilters(params);
+  if (isQueryError(filters)) return badRequest(filters);
+  const range = parseTimeRange(params, now);
+  if (isQueryError(range)) return badRequest(range);
+  const report = await computeReport(
+    sources.ledger,
+    { ...filters, ...range, instance: sources.instance() },
+    now,
+  );
+  return {
+    status: 200,
+    body: {
+      window: { since: formatTime(report.window.since), until: formatTime(report.window.until) },
+      targets: report.targets.map(snakeCase),
+      services: report.services.map(snakeCase),
+      sites: report.sites.map(snakeCase),
+      total: snakeCase(report.total),
+    },
+  };
+}
+
+/** `mttrSeconds` → `mttr_seconds`, `targetId` → `target`: the API speaks snake_case. */
+function snakeCase(row: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(row).map(([key, value]) => [
+      key === "targetId" ? "target" : key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      value,
+    ]),
+  );
+}
