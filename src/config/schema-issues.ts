@@ -1,6 +1,6 @@
 import type * as z from "zod";
 import type { ConfigErrorCode } from "./errors.js";
-import { describeValue, type PathIssue, pathIssue } from "./path-issue.js";
+import { describeValue, isRecord, type PathIssue, pathIssue } from "./path-issue.js";
 
 /**
  * Turns zod's issues into pantau's: short, lower-case, naming the expected form, one issue per
@@ -39,7 +39,7 @@ function toPathIssues(issue: z.core.$ZodIssue): PathIssue[] {
 function messageFor(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
-      return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
+      return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}${placeholderHint(issue.input)}`;
     case "invalid_value":
       return `expected one of ${issue.values.map(String).join(", ")}, got ${describeValue(issue.input)}`;
     case "too_small":
@@ -69,4 +69,13 @@ function tooSmall(issue: z.core.$ZodIssueTooSmall): string {
   if (issue.origin === "array")
     return `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`;
   return `must be at least ${issue.minimum}`;
+}
+
+/** `site: {site}` is a YAML map, not a placeholder: say how to write what was meant. */
+function placeholderHint(input: unknown): string {
+  if (!isRecord(input)) return "";
+  const [key, ...more] = Object.keys(input);
+  return key !== undefined && more.length === 0 && input[key] === null
+    ? ` (quote it: "{${key}}")`
+    : "";
 }
