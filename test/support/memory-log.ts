@@ -1,0 +1,29 @@
+import { Writable } from "node:stream";
+import { createLogger, type Logger } from "../../src/expose/log.js";
+
+/** A JSON logger whose lines are kept in memory, for tests that read what was logged. */
+export function memoryLogger(level = "debug"): {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+  text: () => string;
+} {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString("utf8"));
+      callback();
+    },
+  });
+  const logger = createLogger({ level, destination, pretty: false });
+  const text = () => chunks.join("");
+  return {
+    logger,
+    text,
+    get lines() {
+      return text()
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+  };
+}
