@@ -1,4 +1,4 @@
-import client, { type Counter, type Gauge, type Histogram, Registry } from "prom-client";
+import client, { type Counter, type Gauge, Registry } from "prom-client";
 import type { Target } from "../config/types.js";
 import type { CommittedState, EngineSubscriber } from "../engine/engine.js";
 import { TARGET_STATES, type TargetState } from "../health/types.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
-import { parsePromText, valueOf } from "../support/prom-text.js";
+import { parsePromText, sampleValue } from "../support/prom-text.js";
 import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
 
 const HEADER_SECRET = "canary-header-7f3a9c";
@@ -58,6 +58,7 @@ beforeAll(async () => {
       "global: { interval: 200ms, timeout: 150ms, failure_threshold: 2, success_threshold: 2, instance: api-test }",
       "server:",
       "  listen: 127.0.0.1:0",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a ${VAR} for the config loader
       "  bearer_token: ${PANTAU_TEST_TOKEN}",
       `storage: { path: ${join(dir, "ledger.db")}, heartbeat: 100ms }`,
       "targets:",
@@ -95,18 +96,18 @@ describe("a daemon driven up → down → up", () => {
 
     const samples = parsePromText((await get("/metrics")).text);
     const labels = { target: "portal-imigrasi", service: "immigration-portal", site: "jakarta" };
-    expect(valueOf(samples, "probe_success", labels)).toBe(1);
-    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(1);
+    expect(sampleValue(samples, "probe_success", labels)).toBe(1);
+    expect(sampleValue(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(1);
     for (const state of ["down", "degraded", "unknown"]) {
-      expect(valueOf(samples, "pantau_target_state", { ...labels, state })).toBe(0);
+      expect(sampleValue(samples, "pantau_target_state", { ...labels, state })).toBe(0);
     }
     const transitions = (from: string, to: string) =>
-      valueOf(samples, "pantau_state_transitions_total", { ...labels, from, to });
+      sampleValue(samples, "pantau_state_transitions_total", { ...labels, from, to });
     expect(transitions("unknown", "up")).toBe(1);
     expect(transitions("up", "down")).toBe(1);
     expect(transitions("down", "up")).toBe(1);
     const outageLabels = { service: "immigration-portal", site: "jakarta" };
-    expect(valueOf(samples, "pantau_outage_duration_seconds_count", outageLabels)).toBe(1);
+    expect(sampleValue(samples, "pantau_outage_duration_seconds_count", outageLabels)).toBe(1);
 
     const probes = log.lines.filter((l) => l.event === "probe");
     const firstFailed = probes.findIndex((l) => l.result === "failed");
@@ -129,7 +130,7 @@ describe("a daemon driven up → down → up", () => {
       maintenance: false,
       end_reason: "recovered",
     });
-    expect(valueOf(samples, "pantau_outage_duration_seconds_sum", outageLabels)).toBeCloseTo(
+    expect(sampleValue(samples, "pantau_outage_duration_seconds_sum", outageLabels)).toBeCloseTo(
       (Date.parse(end) - Date.parse(start)) / 1000,
       6,
     );

@@ -117,7 +117,7 @@ describe("Engine", () => {
     await engine.flush();
     const [outage] = await ledger.outages({ targetId: "evisa" });
     expect(outage?.endReason).toBe("removed");
-    expect(outage?.end! - outage!.start).toBe(60_000);
+    expect(outage!.end! - outage!.start).toBe(60_000);
   });
 
   it("restores a down target so that its recovery closes the outage opened before the restart", async () => {

@@ -3,7 +3,7 @@ import type { CommittedState } from "../../src/engine/engine.js";
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
-import { parsePromText, valueOf } from "../support/prom-text.js";
+import { parsePromText, sampleValue } from "../support/prom-text.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 
 const T0 = Date.UTC(2024, 5, 20, 1, 0, 0);
@@ -55,8 +55,8 @@ describe("PantauMetrics", () => {
     metrics.syncTargets([core, portal], none);
     const samples = await scrape(metrics);
     const labels = { target: "portal", service: "immigration-portal", site: "jakarta" };
-    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "unknown" })).toBe(1);
-    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(0);
+    expect(sampleValue(samples, "pantau_target_state", { ...labels, state: "unknown" })).toBe(1);
+    expect(sampleValue(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(0);
     const info = samples.find(
       (s) => s.name === "pantau_target_info" && s.labels.target === "portal",
     );
@@ -66,7 +66,7 @@ describe("PantauMetrics", () => {
       prober: "http",
       endpoint: "https://portal.example/health",
     });
-    expect(valueOf(samples, "pantau_build_info", { version: "1.2.3" })).toBe(1);
+    expect(sampleValue(samples, "pantau_build_info", { version: "1.2.3" })).toBe(1);
   });
 
   it("sets probe_* from results and pantau_target_state only from committed transitions", async () => {
@@ -75,40 +75,42 @@ describe("PantauMetrics", () => {
     const labels = { target: "simkim-core" };
     metrics.probeCompleted(core, makeResult("failed", T0, { durationMs: 250, status: 503 }));
     let samples = await scrape(metrics);
-    expect(valueOf(samples, "probe_success", labels)).toBe(0);
-    expect(valueOf(samples, "probe_duration_seconds", labels)).toBe(0.25);
-    expect(valueOf(samples, "probe_http_status_code", labels)).toBe(503);
+    expect(sampleValue(samples, "probe_success", labels)).toBe(0);
+    expect(sampleValue(samples, "probe_duration_seconds", labels)).toBe(0.25);
+    expect(sampleValue(samples, "probe_http_status_code", labels)).toBe(503);
     expect(
-      valueOf(samples, "probe_http_duration_seconds", { ...labels, phase: "processing" }),
+      sampleValue(samples, "probe_http_duration_seconds", { ...labels, phase: "processing" }),
     ).toBe(0.01);
-    expect(valueOf(samples, "pantau_target_last_probe_timestamp_seconds", labels)).toBe(T0 / 1000);
-    expect(valueOf(samples, "pantau_probes_total", { ...labels, result: "failed" })).toBe(1);
-    expect(valueOf(samples, "pantau_probe_failures_total", { ...labels, reason: "status" })).toBe(
-      1,
+    expect(sampleValue(samples, "pantau_target_last_probe_timestamp_seconds", labels)).toBe(
+      T0 / 1000,
     );
-    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "unknown" })).toBe(1);
+    expect(sampleValue(samples, "pantau_probes_total", { ...labels, result: "failed" })).toBe(1);
+    expect(
+      sampleValue(samples, "pantau_probe_failures_total", { ...labels, reason: "status" }),
+    ).toBe(1);
+    expect(sampleValue(samples, "pantau_target_state", { ...labels, state: "unknown" })).toBe(1);
 
     metrics.transitionsCommitted([transition("simkim-core", "unknown", "down", T0)]);
     metrics.transitionsCommitted([transition("simkim-core", "down", "up", T0 + 3_600_000)]);
     samples = await scrape(metrics);
-    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(1);
-    expect(valueOf(samples, "pantau_target_state", { ...labels, state: "down" })).toBe(0);
-    expect(valueOf(samples, "pantau_target_state_changed_timestamp_seconds", labels)).toBe(
+    expect(sampleValue(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(1);
+    expect(sampleValue(samples, "pantau_target_state", { ...labels, state: "down" })).toBe(0);
+    expect(sampleValue(samples, "pantau_target_state_changed_timestamp_seconds", labels)).toBe(
       (T0 + 3_600_000) / 1000,
     );
     expect(
-      valueOf(samples, "pantau_state_transitions_total", {
+      sampleValue(samples, "pantau_state_transitions_total", {
         ...labels,
         from: "unknown",
         to: "down",
       }),
     ).toBe(1);
     expect(
-      valueOf(samples, "pantau_state_transitions_total", { ...labels, from: "down", to: "up" }),
+      sampleValue(samples, "pantau_state_transitions_total", { ...labels, from: "down", to: "up" }),
     ).toBe(1);
     const outage = { service: "immigration-core", site: "pdns2" };
-    expect(valueOf(samples, "pantau_outage_duration_seconds_count", outage)).toBe(1);
-    expect(valueOf(samples, "pantau_outage_duration_seconds_sum", outage)).toBe(3600);
+    expect(sampleValue(samples, "pantau_outage_duration_seconds_count", outage)).toBe(1);
+    expect(sampleValue(samples, "pantau_outage_duration_seconds_sum", outage)).toBe(3600);
   });
 
   it("measures an outage restored from the ledger from its true start", async () => {
@@ -118,7 +120,7 @@ describe("PantauMetrics", () => {
     metrics.transitionsCommitted([transition("simkim-core", "down", "up", T0 + 90_000)]);
     const samples = await scrape(metrics);
     const outage = { service: "immigration-core", site: "pdns2" };
-    expect(valueOf(samples, "pantau_outage_duration_seconds_sum", outage)).toBe(90);
+    expect(sampleValue(samples, "pantau_outage_duration_seconds_sum", outage)).toBe(90);
   });
 
   it("removes every series of a target that left the configuration", async () => {
