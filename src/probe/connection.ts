@@ -6,7 +6,7 @@
 import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import { createConnection, isIP, type Socket } from "node:net";
-import { connect as connectTls, type TLSSocket } from "node:tls";
+import { type ConnectionOptions, connect as connectTls, type TLSSocket } from "node:tls";
 import type { IpFamily, TlsSettings } from "../config/types.js";
 import { judgePeer } from "./certificate.js";
 import { ProbeFailure } from "./failure.js";
@@ -30,17 +30,33 @@ export async function openConnection(
   endpoint: Endpoint,
   context: ProbeContext,
 ): Promise<Socket | TLSSocket> {
-  const ca = endpoint.tls?.caFile ? await context.deadline.race(readCa(endpoint.tls.caFile)) : null;
-  context.deadline.phase = "resolving";
+  const { deadline } = context;
+  const ca = endpoint.tls?.caFile ? await deadline.race(readCa(endpoint.tls.caFile)) : null;
+  deadline.phase = "resolving";
   const address = await timePhase(context, "resolve", () => resolveAddress(endpoint, context));
-  context.deadline.phase = "connecting";
-  const socket = await timePhase(context, "connect", () =>
-    context.deadline.race(connectTcp(address, endpoint.port, context)),
+  // One socket object per connection, even under TLS: Node 20 can crash (SIGSEGV) when a
+  // TCP socket is destroyed under a TLS socket wrapping it, so we never wrap one ourselves.
+  const socket = deadline.adopt(
+    endpoint.tls === null
+      ? createConnection({ host: address, port: endpoint.port })
+      : connectTls(tlsOptions(address, endpoint, endpoint.tls, ca)),
   );
+  socket.setNoDelay(true);
+  // stays attached for the socket's life: a late error must never become an uncaught one
+  socket.on("error", ignore);
+  deadline.phase = "connecting";
+  await timePhase(context, "connect", () => deadline.race(settledBy(socket, "connect")));
   if (endpoint.tls === null) return socket;
-  const settings = endpoint.tls;
-  context.deadline.phase = "TLS handshake";
-  return timePhase(context, "tls", () => handshake(socket, endpoint, settings, ca, context));
+  deadline.phase = "TLS handshake";
+  await timePhase(context, "tls", () => deadline.race(settledBy(socket, "secureConnect")));
+  const verdict = judgePeer(
+    socket as TLSSocket,
+    endpoint.tls.serverName ?? endpoint.host,
+    endpoint.tls.insecureSkipVerify,
+  );
+  context.trace.certExpiresAt = verdict.certExpiresAt;
+  if (verdict.failure !== null) throw verdict.failure;
+  return socket;
 }
 
 async function resolveAddress(endpoint: Endpoint, context: ProbeContext): Promise<string> {
@@ -56,53 +72,35 @@ async function resolveAddress(endpoint: Endpoint, context: ProbeContext): Promis
   return endpoint.host;
 }
 
-function connectTcp(address: string, port: number, context: ProbeContext): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = context.deadline.adopt(createConnection({ host: address, port, noDelay: true }));
-    // stays attached for the socket's life: a late error must never become an uncaught one
-    socket.on("error", ignore);
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
-}
-
-async function handshake(
-  socket: Socket,
+function tlsOptions(
+  address: string,
   endpoint: Endpoint,
   settings: TlsSettings,
   ca: Buffer | null,
-  context: ProbeContext,
-): Promise<TLSSocket> {
+): ConnectionOptions {
   const identity = settings.serverName ?? endpoint.host;
-  const secure = await context.deadline.race(
-    new Promise<TLSSocket>((resolve, reject) => {
-      const tlsSocket = context.deadline.adopt(
-        connectTls({
-          socket,
-          // SNI carries names only (RFC 6066): none for an IP literal
-          servername: isIP(identity) === 0 ? identity : undefined,
-          ca: ca ?? undefined,
-          ALPNProtocols: endpoint.alpn.length > 0 ? endpoint.alpn : undefined,
-          // judged by judgePeer, so an expired or mismatched certificate can still be read
-          rejectUnauthorized: false,
-          checkServerIdentity: () => undefined,
-        }),
-      );
-      tlsSocket.on("error", ignore);
-      tlsSocket.once("error", reject);
-      tlsSocket.once("secureConnect", () => {
-        tlsSocket.off("error", reject);
-        resolve(tlsSocket);
-      });
-    }),
-  );
-  const verdict = judgePeer(secure, identity, settings.insecureSkipVerify);
-  context.trace.certExpiresAt = verdict.certExpiresAt;
-  if (verdict.failure !== null) throw verdict.failure;
-  return secure;
+  return {
+    host: address,
+    port: endpoint.port,
+    // SNI carries names only (RFC 6066): none for an IP literal
+    servername: isIP(identity) === 0 ? identity : undefined,
+    ca: ca ?? undefined,
+    ALPNProtocols: endpoint.alpn.length > 0 ? endpoint.alpn : undefined,
+    // judged by judgePeer, so an expired or mismatched certificate can still be read
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+  };
+}
+
+/** Resolves at `event`, rejects at the socket's first error. */
+function settledBy(socket: Socket, event: "connect" | "secureConnect"): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once("error", reject);
+    socket.once(event, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
 }
 
 async function readCa(path: string): Promise<Buffer> {

@@ -104,8 +104,7 @@ export class ProbeDeadline {
     this.#controller.abort(failure);
   }
 
-  // Last adopted, first destroyed: a TLS socket goes before the TCP socket under it. The other
-  // order crashes Node 20 (SIGSEGV) when the TCP socket is destroyed under a live TLS socket.
+  // last adopted, first destroyed: the undici Client before the socket it was handed
   #destroyAll(): void {
     for (let resource = this.#resources.pop(); resource; resource = this.#resources.pop()) {
       destroyQuietly(resource);

@@ -97,8 +97,13 @@ export function resetOnAccept(socket: Socket): void {
   socket.resetAndDestroy();
 }
 
-/** Raw: accept and keep the connection open without a word (a TCP port that is up). */
-export function acceptAndHold(_socket: Socket): void {}
+/**
+ * Raw: accept and keep the connection open without a word (a TCP port that is up, a TLS port
+ * that never answers the ClientHello). Reads and discards, so the client's close is seen.
+ */
+export function acceptAndHold(socket: Socket): void {
+  socket.resume();
+}
 
 /** Raw: read the request, then close without answering. */
 export const closeWithoutResponse = afterRequest((socket) => socket.end());

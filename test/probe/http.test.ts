@@ -1,0 +1,440 @@
+/**
+ * probeHttp against real loopback servers, one behaviour each; verdicts as blackbox_exporter's
+ * http_2xx gives them. The last test checks that no client socket outlived its probe.
+ */
+
+import { once } from "node:events";
+import type { RequestListener } from "node:http";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HttpProbeSpec } from "../../src/config/types.js";
+import { probeHttp } from "../../src/probe/http.js";
+import type { ProbeResult } from "../../src/probe/types.js";
+import { systemClock } from "../../src/time/clock.js";
+import { httpTarget, type TargetOverrides } from "../helpers/probe-targets.js";
+import {
+  closeDelimitedBody,
+  closeWithoutResponse,
+  delayHeaders,
+  garbageResponse,
+  hang,
+  ipv6LoopbackAvailable,
+  redirect,
+  resetOnAccept,
+  respond,
+  respondJson,
+  routes,
+  type StreamProgress,
+  shortBody,
+  startHttpServer,
+  startRawServer,
+  streamBody,
+  type TestServer,
+  trickleBody,
+  unusedPort,
+} from "../helpers/servers.js";
+import { openTcpSockets, settleOpenTcpSockets } from "../helpers/sockets.js";
+
+const MiB = 1024 * 1024;
+const options = { clock: systemClock };
+const bigBody: StreamProgress = { written: 0 };
+
+const echo: RequestListener = (request, response) => {
+  let body = "";
+  request.on("data", (chunk: Buffer) => {
+    body += chunk.toString();
+  });
+  request.on("end", () => {
+    const auth = request.headers.authorization ?? "-";
+    respond(200, `${request.method} ${body} ${auth} ${request.headers["user-agent"]}`)(
+      request,
+      response,
+    );
+  });
+};
+
+const servers: Record<string, TestServer> = {};
+let web: TestServer;
+
+beforeAll(async () => {
+  web = await startHttpServer(
+    routes({
+      "/": respond(200, "ok"),
+      "/no-content": respond(204),
+      "/missing": respond(404, "not found"),
+      "/error": respond(500, "boom"),
+      "/unavailable": respond(503, "down"),
+      "/redirect": redirect("/hop"),
+      "/hop": redirect("/"),
+      "/see-other": redirect("/echo", 303),
+      "/loop": redirect("/loop"),
+      "/slow-headers": delayHeaders(150),
+      "/very-slow-headers": delayHeaders(5000),
+      "/hang": hang,
+      "/trickle": trickleBody(50),
+      "/big": streamBody(64 * MiB, bigBody),
+      "/text": respond(200, "immigration core v1.2.3 ok"),
+      "/health": respondJson({ status: "ok", mode: "normal" }),
+      "/health-manual": respondJson({ status: "ok", mode: "manual" }),
+      "/health-down": respondJson({ status: "down", mode: "normal" }),
+      "/echo": echo,
+    }),
+  );
+  servers.web = web;
+  servers.reset = await startRawServer(resetOnAccept);
+  servers.silentClose = await startRawServer(closeWithoutResponse);
+  servers.garbage = await startRawServer(garbageResponse);
+  servers.short = await startRawServer(shortBody);
+  servers.closeDelimited = await startRawServer(closeDelimitedBody);
+});
+
+afterAll(async () => {
+  for (const server of Object.values(servers)) await server.close();
+});
+
+/** `http://` URL of a named server (raw servers speak HTTP or not, as their behaviour says). */
+function urlOf(server: string, path = "/"): string {
+  const found = servers[server];
+  if (found === undefined) throw new Error(`no server ${server}`);
+  return `http://${found.host}:${found.port}${path}`;
+}
+
+interface VerdictCase {
+  name: string;
+  url: () => string;
+  target?: TargetOverrides<HttpProbeSpec>;
+  want: Partial<ProbeResult>;
+}
+
+const verdicts: VerdictCase[] = [
+  {
+    name: "2xx",
+    url: () => urlOf("web"),
+    want: { result: "ok", reason: null, detail: "status 200", status: 200 },
+  },
+  {
+    name: "204 without body",
+    url: () => urlOf("web", "/no-content"),
+    want: { result: "ok", status: 204, bytesRead: 0 },
+  },
+  {
+    name: "404",
+    url: () => urlOf("web", "/missing"),
+    want: { result: "failed", reason: "status", detail: "status 404 not in 200-299", status: 404 },
+  },
+  {
+    name: "500",
+    url: () => urlOf("web", "/error"),
+    want: { result: "failed", reason: "status", detail: "status 500 not in 200-299", status: 500 },
+  },
+  {
+    name: "503",
+    url: () => urlOf("web", "/unavailable"),
+    want: { result: "failed", reason: "status", detail: "status 503 not in 200-299", status: 503 },
+  },
+  {
+    name: "redirects followed",
+    url: () => urlOf("web", "/redirect"),
+    want: { result: "ok", status: 200, redirects: 2 },
+  },
+  {
+    name: "redirect not followed when follow_redirects is off",
+    url: () => urlOf("web", "/redirect"),
+    target: { probe: { followRedirects: false } },
+    want: { result: "failed", reason: "status", detail: "status 302 not in 200-299", redirects: 0 },
+  },
+  {
+    name: "303 turns a POST into a GET without body",
+    url: () => urlOf("web", "/see-other"),
+    target: { probe: { method: "POST", body: "payload" }, expect: { bodyContains: "GET  " } },
+    want: { result: "ok", redirects: 1 },
+  },
+  {
+    name: "POST with a body, Basic auth from the URL, default User-Agent",
+    url: () => urlOf("web", "/echo").replace("http://", "http://probe:s3cret@"),
+    target: {
+      probe: { method: "POST", body: "payload" },
+      expect: { bodyContains: "POST payload Basic cHJvYmU6czNjcmV0 pantau" },
+    },
+    want: { result: "ok" },
+  },
+  {
+    name: "close-delimited body",
+    url: () => urlOf("closeDelimited"),
+    want: { result: "ok", status: 200, bytesRead: 20 },
+  },
+  {
+    name: "body shorter than its Content-Length",
+    url: () => urlOf("short"),
+    want: {
+      result: "failed",
+      reason: "protocol",
+      detail: "body shorter than its Content-Length: 10 of 100 bytes",
+      status: 200,
+    },
+  },
+  {
+    name: "reset on accept",
+    url: () => urlOf("reset"),
+    want: { result: "failed", reason: "reset" },
+  },
+  {
+    name: "close without a response",
+    url: () => urlOf("silentClose"),
+    want: {
+      result: "failed",
+      reason: "reset",
+      detail: "connection closed before a response (other side closed)",
+    },
+  },
+  {
+    name: "garbage response",
+    url: () => urlOf("garbage"),
+    want: { result: "failed", reason: "protocol", status: null },
+  },
+  {
+    name: "body_contains holds",
+    url: () => urlOf("web", "/text"),
+    target: { expect: { bodyContains: "ok" } },
+    want: { result: "ok" },
+  },
+  {
+    name: "body_contains misses",
+    url: () => urlOf("web", "/text"),
+    target: { expect: { bodyContains: "healthy" } },
+    want: { result: "failed", reason: "body", detail: 'body does not contain "healthy"' },
+  },
+  {
+    name: "body_regex matches",
+    url: () => urlOf("web", "/text"),
+    target: { expect: { bodyRegex: "v\\d+\\.\\d+" } },
+    want: { result: "ok" },
+  },
+  {
+    name: "body_regex misses",
+    url: () => urlOf("web", "/text"),
+    target: { expect: { bodyRegex: "^v\\d" } },
+    want: { result: "failed", reason: "body", detail: "body does not match /^v\\d/" },
+  },
+  {
+    name: "json path equals",
+    url: () => urlOf("web", "/health"),
+    target: { expect: { json: { path: "status", equals: "ok" } } },
+    want: { result: "ok" },
+  },
+  {
+    name: "json path differs",
+    url: () => urlOf("web", "/health-down"),
+    target: { expect: { json: { path: "status", equals: "ok" } } },
+    want: {
+      result: "failed",
+      reason: "json",
+      detail: 'json path "status" is "down", expected "ok"',
+    },
+  },
+  {
+    name: "body is not JSON",
+    url: () => urlOf("web", "/text"),
+    target: { expect: { json: { path: "status", equals: "ok" } } },
+    want: { result: "failed", reason: "json", detail: "body is not JSON" },
+  },
+  {
+    name: "degraded JSON mode",
+    url: () => urlOf("web", "/health-manual"),
+    target: {
+      expect: { json: { path: "status", equals: "ok" } },
+      degraded: { json: { path: "mode", equals: "manual" } },
+    },
+    want: { result: "degraded", reason: "json", detail: 'json path "mode" is "manual"' },
+  },
+  {
+    name: "degraded latency",
+    url: () => urlOf("web", "/slow-headers"),
+    target: { degraded: { latencyOver: 100 } },
+    want: { result: "degraded", reason: "latency" },
+  },
+  {
+    name: "NXDOMAIN",
+    url: () => "http://nonexistent.invalid/",
+    want: { result: "failed", reason: "dns", status: null },
+  },
+];
+
+describe("probeHttp verdicts", () => {
+  it.each(verdicts)("$name", async ({ url, target, want }) => {
+    const result = await probeHttp(httpTarget(url(), target), options);
+    expect(result).toMatchObject(want);
+    expect(result.durationMs).toBeGreaterThan(0);
+  });
+
+  it("redirect loop stops at max_redirects", async () => {
+    const result = await probeHttp(httpTarget(urlOf("web", "/loop")), options);
+    expect(result).toMatchObject({
+      result: "failed",
+      reason: "too_many_redirects",
+      redirects: 10,
+      status: 302,
+    });
+    expect(result.detail).toBe(
+      `stopped after 10 redirects (max_redirects 10), next ${urlOf("web", "/loop")}`,
+    );
+  });
+
+  it("connection refused, with the address in the detail", async () => {
+    const port = await unusedPort();
+    const result = await probeHttp(httpTarget(`http://127.0.0.1:${port}/`), options);
+    expect(result).toMatchObject({
+      result: "failed",
+      reason: "refused",
+      detail: `connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
+  });
+
+  it("IPv6 loopback", async (context) => {
+    if (!(await ipv6LoopbackAvailable())) context.skip();
+    const server = await startHttpServer(respond(200, "ok"), { host: "::1" });
+    try {
+      const result = await probeHttp(
+        httpTarget(server.url("/"), { probe: { ipFamily: "ipv6" } }),
+        options,
+      );
+      expect(server.url("/")).toMatch(/^http:\/\/\[::1\]:\d+\/$/);
+      expect(result).toMatchObject({ result: "ok", status: 200 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("times each phase: processing holds the server's think time", async () => {
+    const result = await probeHttp(httpTarget(urlOf("web", "/slow-headers")), options);
+    const { phases } = result;
+    expect(phases.processing).toBeGreaterThanOrEqual(140);
+    expect(phases.tls).toBe(0);
+    const sum = phases.resolve + phases.connect + phases.processing + phases.transfer;
+    expect(sum).toBeLessThanOrEqual(result.durationMs);
+  });
+});
+
+describe("a 64 MiB body with max_body 1 MiB", () => {
+  it.each([
+    { name: "counted only", expect: {} },
+    { name: "kept for body_contains", expect: { bodyContains: "aaaa" } },
+  ])(
+    "is read up to max_body, then the connection is dropped ($name)",
+    async ({ expect: rules }) => {
+      bigBody.written = 0;
+      const before = process.memoryUsage();
+      let peak = before.arrayBuffers;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+      }, 1);
+      const result = await probeHttp(
+        httpTarget(urlOf("web", "/big"), { probe: { maxBody: MiB }, expect: rules }),
+        options,
+      );
+      clearInterval(sampler);
+      const after = process.memoryUsage();
+      expect(result).toMatchObject({ result: "ok", status: 200, bytesRead: MiB });
+      expect(Math.max(peak, after.arrayBuffers) - before.arrayBuffers).toBeLessThan(32 * MiB);
+      expect(after.rss - before.rss).toBeLessThan(32 * MiB);
+      // the server could only write what the client read, plus socket buffers
+      expect(bigBody.written).toBeLessThan(16 * MiB);
+    },
+  );
+});
+
+interface TimeoutCase {
+  name: string;
+  path: string;
+  timeout: number;
+  want: Partial<ProbeResult>;
+}
+
+const timeouts: TimeoutCase[] = [
+  {
+    name: "slow headers beyond the timeout",
+    path: "/very-slow-headers",
+    timeout: 300,
+    want: { reason: "timeout", detail: "timeout after 300ms (waiting for headers)", status: null },
+  },
+  {
+    name: "a server that never answers",
+    path: "/hang",
+    timeout: 300,
+    want: { reason: "timeout", detail: "timeout after 300ms (waiting for headers)" },
+  },
+  {
+    name: "a body trickled past the timeout",
+    path: "/trickle",
+    timeout: 400,
+    want: { reason: "timeout", detail: "timeout after 400ms (reading body)", status: 200 },
+  },
+];
+
+describe("the timeout bounds the whole probe and frees the socket", () => {
+  it.each(timeouts)("$name", async ({ path, timeout, want }) => {
+    const accepted = web.connections.length;
+    const started = performance.now();
+    const result = await probeHttp(httpTarget(urlOf("web", path), { timeout }), options);
+    const ended = performance.now();
+    expect(result).toMatchObject({ result: "failed", ...want });
+    expect(ended - started).toBeLessThan(timeout + 100);
+    const connection = web.connections[accepted];
+    expect(connection).toBeDefined();
+    const closedAt = await Promise.race([
+      connection?.closed ?? Number.NaN,
+      sleep(1000).then(() => Number.NaN),
+    ]);
+    expect(closedAt - ended).toBeLessThan(100);
+  });
+
+  it("slow headers within the timeout are fine", async () => {
+    const result = await probeHttp(
+      httpTarget(urlOf("web", "/slow-headers"), { timeout: 1000 }),
+      options,
+    );
+    expect(result).toMatchObject({ result: "ok", status: 200 });
+  });
+
+  it("an aborted signal ends the probe at once", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = performance.now();
+    const result = await probeHttp(httpTarget(urlOf("web", "/hang"), { timeout: 5000 }), {
+      ...options,
+      signal: controller.signal,
+    });
+    expect(result).toMatchObject({ result: "failed", reason: "timeout", detail: "aborted" });
+    expect(performance.now() - started).toBeLessThan(150);
+  });
+
+  it("a signal aborted before the start fails without connecting", async () => {
+    const accepted = web.connections.length;
+    const result = await probeHttp(httpTarget(urlOf("web")), {
+      ...options,
+      signal: AbortSignal.abort(),
+    });
+    expect(result).toMatchObject({ result: "failed", reason: "timeout", detail: "aborted" });
+    await sleep(20);
+    expect(web.connections.length).toBe(accepted);
+  });
+});
+
+describe("sockets", () => {
+  it("leaves no client socket open once every probe has returned", async () => {
+    // the check can fail: a client socket left open is counted (with its server side)
+    const leaked = connect(web.port, web.host);
+    await once(leaked, "connect");
+    expect(openTcpSockets()).toBeGreaterThanOrEqual(1);
+    leaked.destroy();
+    // servers close their side when the client closes; with the servers still up, a leaked
+    // probe socket would keep both sides open here
+    expect(await settleOpenTcpSockets(1000)).toBe(0);
+    for (const server of Object.values(servers)) await server.close();
+    expect(await settleOpenTcpSockets(200)).toBe(0);
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
