@@ -32,6 +32,12 @@ interface TargetSeries {
 
 const secondsOf = (ms: number) => ms / 1000;
 
+const REDUNDANT_DEFAULT_METRICS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 /**
  * Every metric of SPEC §6. State metrics change only on committed transitions; probe_*
  * metrics follow probe results. One module owns all series (no registry per probe).
@@ -171,7 +177,12 @@ export class PantauMetrics implements EngineSubscriber {
       labelNames: ["version", "nodejs"],
       registers: [this.registry],
     }).set({ version: options.version, nodejs: process.versions.node }, 1);
-    if (options.defaultMetrics !== false) client.collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      client.collectDefaultMetrics({ register: this.registry });
+      // Gauges named *_total fail `promtool check metrics`; each is the sum of the labelled
+      // nodejs_active_* gauge beside it (prometheus/client_js#283).
+      for (const name of REDUNDANT_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     for (const result of ["ok", "error"]) {
       this.ledgerWrites.inc({ result }, 0);
       this.alertmanagerPosts.inc({ result }, 0);

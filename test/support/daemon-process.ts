@@ -1,9 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+// Absolute, so that a child started in another cwd still finds the loader (tsx's "." export).
+const TSX = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs"),
+).href;
 
 /** One JSON log line of the daemon. */
 export type LogLine = Record<string, unknown> & { event?: string; msg?: string };
@@ -16,7 +22,7 @@ export class DaemonProcess {
   private waiters: { test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
   constructor(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    this.child = spawn(process.execPath, ["--import", TSX, MAIN, ...args], {
       env: { ...process.env, ...options.env },
       ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: ["ignore", "pipe", "pipe"],
