@@ -1,5 +1,4 @@
 /** The probe package's entry: one call for any target, whatever its prober. */
-import type { Target } from "../config/types.js";
 import { probeHttp } from "./http.js";
 import { probeTcp } from "./tcp.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
@@ -10,11 +9,8 @@ export { probeHttp } from "./http.js";
 export { probeTcp } from "./tcp.js";
 export * from "./types.js";
 
-/** Probe `target` with the prober its `probe.kind` names. Never throws. */
-export function probeTarget(
-  target: ProbeTarget | Target,
-  options: ProbeOptions,
-): Promise<ProbeResult> {
+/** Probe `target` (a full config `Target` will do) with the prober its `probe.kind` names. Never throws. */
+export function probeTarget(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
   const { probe, timeout, expect, degraded } = target;
   switch (probe.kind) {
     case "http":
