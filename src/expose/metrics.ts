@@ -1,34 +1,10 @@
-import client, { type Counter, type Gauge, Registry } from "prom-client";
+import client, { Registry } from "prom-client";
 import type { Target } from "../config/types.js";
 import type { CommittedState, EngineSubscriber } from "../engine/engine.js";
-import { TARGET_STATES, type TargetState } from "../health/types.js";
 import type { StoredTransition } from "../ledger/ledger.js";
-import { describeEndpoint } from "../probe/index.js";
-import { PHASES, type ProbeResult } from "../probe/types.js";
+import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
-
-const TARGET_LABELS = ["target", "service", "site"] as const;
-type TargetLabels = Record<(typeof TARGET_LABELS)[number], string>;
-
-/** The children of one target's series, created once: no label hashing on the hot path. */
-interface TargetSeries {
-  labels: TargetLabels;
-  info: Record<string, string>;
-  success: client.Gauge.Internal<string>;
-  duration: client.Gauge.Internal<string>;
-  statusCode: client.Gauge.Internal<string>;
-  phases: client.Gauge.Internal<string>[];
-  certExpiry: client.Gauge.Internal<string>;
-  states: Map<TargetState, client.Gauge.Internal<string>>;
-  changed: client.Gauge.Internal<string>;
-  lastProbe: client.Gauge.Internal<string>;
-  maintenance: client.Gauge.Internal<string>;
-  probes: Map<ProbeResult["result"], client.Counter.Internal>;
-  failureReasons: Set<string>;
-  transitionPairs: Set<string>;
-  blockedBy: string | null;
-  latency: client.Histogram.Internal<string>;
-}
+import { TargetSeries } from "./target-series.js";
 
 const secondsOf = (ms: number) => ms / 1000;
 
@@ -40,70 +16,16 @@ const REDUNDANT_DEFAULT_METRICS = [
 
 /**
  * Every metric of SPEC §6. State metrics change only on committed transitions; probe_*
- * metrics follow probe results. One module owns all series (no registry per probe).
+ * metrics follow probe results. Per-target families are rendered by TargetSeries; the
+ * aggregates and the daemon's own metrics live in a prom-client registry.
  */
 export class PantauMetrics implements EngineSubscriber {
   readonly registry = new Registry();
-  private readonly series = new Map<string, TargetSeries>();
+  private readonly targets = new TargetSeries();
   /** Start of each open outage, to observe its duration when it ends. */
   private readonly downSince = new Map<string, number>();
-
-  private readonly probeSuccess = this.gauge("probe_success", "1 if the last probe did not fail");
-  private readonly probeDuration = this.gauge(
-    "probe_duration_seconds",
-    "Total duration of the last probe",
-  );
-  private readonly probeStatus = this.gauge(
-    "probe_http_status_code",
-    "HTTP status of the last probe (0 if none)",
-  );
-  private readonly probePhase = this.gauge(
-    "probe_http_duration_seconds",
-    "Duration of each phase of the last probe",
-    ["phase"],
-  );
-  private readonly probeCertExpiry = this.gauge(
-    "probe_ssl_earliest_cert_expiry",
-    "Unix time the peer certificate expires",
-  );
-  private readonly targetState = this.gauge(
-    "pantau_target_state",
-    "1 for the target's current committed state, 0 for the others",
-    ["state"],
-  );
-  private readonly stateChanged = this.gauge(
-    "pantau_target_state_changed_timestamp_seconds",
-    "Time (at) of the target's last transition",
-  );
-  private readonly lastProbe = this.gauge(
-    "pantau_target_last_probe_timestamp_seconds",
-    "Start of the target's last probe",
-  );
-  private readonly maintenance = this.gauge(
-    "pantau_target_maintenance",
-    "1 while the target is inside a maintenance window",
-  );
-  private readonly blockedBy = this.gauge(
-    "pantau_target_blocked_by",
-    "1 while the target is down because this dependency is down",
-    ["dependency"],
-  );
-  private readonly info = this.gauge(
-    "pantau_target_info",
-    "Always 1; the target's name, prober and endpoint (without credentials or query)",
-    ["name", "prober", "endpoint"],
-  );
-  private readonly probes = this.counter("pantau_probes_total", "Probes by result", ["result"]);
-  private readonly failures = this.counter(
-    "pantau_probe_failures_total",
-    "Failed probes by reason",
-    ["reason"],
-  );
-  private readonly transitions = this.counter(
-    "pantau_state_transitions_total",
-    "Committed state transitions",
-    ["from", "to"],
-  );
+  /** service and site of each target, for the aggregate histograms. */
+  private readonly groupOf = new Map<string, { service: string; site: string }>();
 
   private readonly outageDuration = new client.Histogram({
     name: "pantau_outage_duration_seconds",
@@ -191,134 +113,33 @@ export class PantauMetrics implements EngineSubscriber {
     this.monitorBlind.set(0);
   }
 
-  private gauge(name: string, help: string, extra: string[] = []): Gauge<string> {
-    return new client.Gauge({
-      name,
-      help,
-      labelNames: [...TARGET_LABELS, ...extra],
-      registers: [this.registry],
-    });
-  }
-
-  private counter(name: string, help: string, extra: string[]): Counter<string> {
-    return new client.Counter({
-      name,
-      help,
-      labelNames: [...TARGET_LABELS, ...extra],
-      registers: [this.registry],
-    });
-  }
-
   /** Makes the series match the configured targets: new ones appear, removed ones vanish. */
   syncTargets(
     targets: readonly Target[],
     stateOf: (id: string) => CommittedState | undefined,
   ): void {
-    const keep = new Set<string>();
+    this.groupOf.clear();
     for (const target of targets) {
-      keep.add(target.id);
+      this.groupOf.set(target.id, { service: target.service, site: target.site });
       const committed = stateOf(target.id);
-      if (committed?.state === "down" && committed.since !== null) {
+      if (
+        committed?.state === "down" &&
+        committed.since !== null &&
+        !this.downSince.has(target.id)
+      ) {
         this.downSince.set(target.id, committed.since);
       }
-      const existing = this.series.get(target.id);
-      const info = targetInfo(target);
-      if (existing && sameLabels(existing, target, info)) continue;
-      if (existing) this.removeSeries(existing);
-      this.series.set(target.id, this.createSeries(target, info, committed));
     }
-    for (const [id, series] of this.series) {
-      if (keep.has(id)) continue;
-      this.removeSeries(series);
-      this.series.delete(id);
-    }
-  }
-
-  private createSeries(
-    target: Target,
-    info: Record<string, string>,
-    committed: CommittedState | undefined,
-  ): TargetSeries {
-    const labels: TargetLabels = { target: target.id, service: target.service, site: target.site };
-    this.info.set({ ...labels, ...info }, 1);
-    const series: TargetSeries = {
-      labels,
-      info,
-      success: this.probeSuccess.labels(labels),
-      duration: this.probeDuration.labels(labels),
-      statusCode: this.probeStatus.labels(labels),
-      phases: PHASES.map((phase) => this.probePhase.labels({ ...labels, phase })),
-      certExpiry: this.probeCertExpiry.labels(labels),
-      states: new Map(
-        TARGET_STATES.map((state) => [state, this.targetState.labels({ ...labels, state })]),
-      ),
-      changed: this.stateChanged.labels(labels),
-      lastProbe: this.lastProbe.labels(labels),
-      maintenance: this.maintenance.labels(labels),
-      probes: new Map(
-        (["ok", "degraded", "failed"] as const).map((result) => [
-          result,
-          this.probes.labels({ ...labels, result }),
-        ]),
-      ),
-      failureReasons: new Set(),
-      transitionPairs: new Set(),
-      blockedBy: null,
-      latency: this.probeLatency.labels({ service: target.service, site: target.site }),
-    };
-    for (const counter of series.probes.values()) counter.inc(0);
-    series.maintenance.set(0);
-    this.showState(series, committed?.state ?? "unknown", committed?.since ?? null);
-    return series;
-  }
-
-  private removeSeries(series: TargetSeries): void {
-    const labels = series.labels;
-    this.info.remove({ ...labels, ...series.info });
-    for (const metric of [
-      this.probeSuccess,
-      this.probeDuration,
-      this.probeStatus,
-      this.probeCertExpiry,
-      this.stateChanged,
-      this.lastProbe,
-      this.maintenance,
-    ]) {
-      metric.remove(labels);
-    }
-    for (const phase of PHASES) this.probePhase.remove({ ...labels, phase });
-    for (const state of TARGET_STATES) this.targetState.remove({ ...labels, state });
-    for (const result of ["ok", "degraded", "failed"]) this.probes.remove({ ...labels, result });
-    for (const reason of series.failureReasons) this.failures.remove({ ...labels, reason });
-    for (const pair of series.transitionPairs) {
-      const [from, to] = pair.split(">") as [string, string];
-      this.transitions.remove({ ...labels, from, to });
-    }
-    if (series.blockedBy) this.blockedBy.remove({ ...labels, dependency: series.blockedBy });
-  }
-
-  private showState(series: TargetSeries, state: TargetState, since: number | null): void {
-    for (const [s, child] of series.states) child.set(s === state ? 1 : 0);
-    if (since !== null) series.changed.set(secondsOf(since));
+    this.targets.sync(targets, (id) => {
+      const committed = stateOf(id);
+      return { state: committed?.state ?? "unknown", since: committed?.since ?? null };
+    });
   }
 
   probeCompleted(target: Target, result: ProbeResult): void {
-    const series = this.series.get(target.id);
-    if (!series) return;
-    series.success.set(result.result === "failed" ? 0 : 1);
-    series.duration.set(secondsOf(result.durationMs));
-    series.statusCode.set(result.status ?? 0);
-    for (let i = 0; i < PHASES.length; i++) {
-      series.phases[i]?.set(secondsOf(result.phases[PHASES[i] as keyof ProbeResult["phases"]]));
-    }
-    if (result.certExpiresAt !== null) series.certExpiry.set(secondsOf(result.certExpiresAt));
-    series.lastProbe.set(secondsOf(result.startedAt));
-    series.probes.get(result.result)?.inc();
-    if (result.result === "failed" && result.reason) {
-      series.failureReasons.add(result.reason);
-      this.failures.inc({ ...series.labels, reason: result.reason });
-    }
-    series.latency.observe(secondsOf(result.durationMs));
+    this.targets.probed(target.id, result);
+    const group = this.groupOf.get(target.id);
+    if (group) this.probeLatency.observe(group, secondsOf(result.durationMs));
   }
 
   transitionsCommitted(transitions: readonly StoredTransition[]): void {
@@ -329,11 +150,7 @@ export class PantauMetrics implements EngineSubscriber {
         this.outageDuration.observe({ service: t.service, site: t.site }, secondsOf(t.at - start));
       }
       if (t.to === "down") this.downSince.set(t.targetId, t.at);
-      const series = this.series.get(t.targetId);
-      if (!series) continue;
-      this.showState(series, t.to, t.at);
-      series.transitionPairs.add(`${t.from}>${t.to}`);
-      this.transitions.inc({ ...series.labels, from: t.from, to: t.to });
+      this.targets.transitioned(t.targetId, t.from, t.to, t.at);
     }
   }
 
@@ -354,25 +171,10 @@ export class PantauMetrics implements EngineSubscriber {
   }
 
   async render(): Promise<string> {
-    return this.registry.metrics();
+    return this.targets.render() + (await this.registry.metrics());
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
-}
-
-function targetInfo(target: Target): Record<string, string> {
-  return { name: target.name, prober: target.probe.kind, endpoint: describeEndpoint(target.probe) };
-}
-
-function sameLabels(series: TargetSeries, target: Target, info: Record<string, string>): boolean {
-  const l = series.labels;
-  return (
-    l.service === target.service &&
-    l.site === target.site &&
-    series.info.name === info.name &&
-    series.info.prober === info.prober &&
-    series.info.endpoint === info.endpoint
-  );
 }

@@ -1,0 +1,22 @@
+import { cpus } from "node:os";
+import { metricsBench } from "./metrics.bench.js";
+
+/** `npm run bench [-- scenario ...]`: runs the named scenarios (all by default), prints tables. */
+const SCENARIOS: Record<string, () => Promise<void>> = {
+  metrics: metricsBench,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in SCENARIOS));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `unknown scenario ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}\n`,
+  );
+  process.exit(2);
+}
+process.stdout.write(
+  `pantau bench — node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}\n`,
+);
+for (const name of wanted.length > 0 ? wanted : Object.keys(SCENARIOS)) {
+  await SCENARIOS[name]?.();
+}
