@@ -69,6 +69,8 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     status: number,
     headers: IncomingHttpHeaders,
   ): void {
+    // 1xx (100 Continue, 103 Early Hints) precede the response, as Go's client skips them
+    if (status < 200) return;
     const now = this.context.clock.monotonic();
     const firstByteAt = Math.min(this.#firstByteAt ?? now, now);
     this.context.trace.phases.processing += Math.max(0, firstByteAt - this.#requestSentAt);

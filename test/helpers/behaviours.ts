@@ -116,6 +116,19 @@ export const shortBody = afterRequest((socket) =>
   socket.end("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"),
 );
 
+/** Raw: a chunked body cut off before its last chunk. */
+export const truncatedChunkedBody = afterRequest((socket) =>
+  socket.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"),
+);
+
+/** Raw: a 103 Early Hints before the real 200 response. */
+export const earlyHintsFirst = afterRequest((socket) =>
+  socket.end(
+    "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" +
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+  ),
+);
+
 /** Raw: a body without Content-Length or chunking, ended by closing the connection. */
 export const closeDelimitedBody = afterRequest((socket) =>
   socket.end(
