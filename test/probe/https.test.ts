@@ -39,6 +39,7 @@ beforeAll(async () => {
   servers.wrongHost = await serve(pki.wrongHost);
   servers.selfSigned = await serve(pki.selfSigned);
   servers.noHandshake = await startRawServer(acceptAndHold);
+  servers.plainHttp = await startHttpServer(respond(200, "ok"));
 });
 
 afterAll(async () => {
@@ -148,6 +149,16 @@ const cases: TlsCase[] = [
       detail: "ca_file: ENOENT: no such file or directory, open '/nonexistent/ca.pem'",
     }),
     handshake: false,
+  },
+  {
+    name: "TLS to a plain HTTP port",
+    url: () => httpsUrl("plainHttp"),
+    target: () => withTls({}),
+    want: () => ({
+      result: "failed",
+      reason: "tls",
+      detail: "TLS handshake failed: wrong version number",
+    }),
   },
   {
     name: "certificate expiring within cert_expires_within",
