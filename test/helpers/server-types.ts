@@ -26,7 +26,10 @@ export interface TestServer {
   origin: string;
   /** The origin plus `path` (default `/`). */
   url(path?: string): string;
-  /** Every connection accepted so far, oldest first. */
+  /**
+   * Every connection accepted so far, oldest first. TLS servers record a connection once its
+   * handshake is done: one the client drops mid-handshake is not listed.
+   */
   connections: readonly ServerConnection[];
   /** Connections the client has not closed yet. */
   openConnections(): number;

@@ -126,7 +126,8 @@ describe("the timeout bounds the whole probe and frees the socket", () => {
     expect(result).toMatchObject({ result: "ok", status: 200 });
   });
 
-  it("an aborted signal ends the probe at once", async () => {
+  it("an aborted signal ends the probe at once, and frees the socket", async () => {
+    const accepted = web.connections.length;
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const started = performance.now();
@@ -134,8 +135,11 @@ describe("the timeout bounds the whole probe and frees the socket", () => {
       ...options,
       signal: controller.signal,
     });
+    const ended = performance.now();
     expect(result).toMatchObject({ result: "failed", reason: "timeout", detail: "aborted" });
-    expect(performance.now() - started).toBeLessThan(150);
+    expect(ended - started).toBeLessThan(150);
+    const closedAt = await web.connections[accepted]?.closed;
+    expect((closedAt ?? Number.POSITIVE_INFINITY) - ended).toBeLessThan(100);
   });
 
   it("a signal aborted before the start fails without connecting", async () => {
