@@ -45,6 +45,9 @@ export class DaemonStartError extends Error {
   }
 }
 
+/** Transitions decided within this window commit together; well inside the 1 s budget. */
+const COMMIT_WINDOW_MS = 100;
+
 export function schedulePlan(target: Target): SchedulePlan {
   return target.schedule
     ? { kind: "cron", pattern: target.schedule }
@@ -96,6 +99,7 @@ export class Daemon {
       ledger,
       runId: run.run.id,
       runProbe: (target, signal) => probeTarget(target, { clock, signal }),
+      batchWindowMs: COMMIT_WINDOW_MS,
     });
     engine.subscribe(engineLogger(options.logger));
     engine.subscribe(metrics);

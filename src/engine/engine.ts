@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Target } from "../config/types.js";
 import { decide, type HealthState, initialHealth, restoreHealth } from "../health/state-machine.js";
 import type { TargetState, Transition } from "../health/types.js";
@@ -56,7 +57,15 @@ export interface EngineOptions {
   runProbe: RunProbe;
   /** Delay before retrying a failed commit. */
   commitRetryMs?: number;
+  /**
+   * Group commit: transitions decided within this window of the first one share one
+   * transaction (a mass outage is a few commits, not thousands). 0 = the current tick only.
+   */
+  batchWindowMs?: number;
 }
+
+/** A batch this large is committed at once, window or not. */
+const MAX_BATCH = 5000;
 
 /**
  * decide → commit → publish. Transitions decided close together are committed in one
@@ -71,7 +80,10 @@ export class Engine {
   private retryTimer: ReturnType<Timers["setTimeout"]> | null = null;
   private readonly shutdown = new AbortController();
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    // Every probe in flight listens on the one shutdown signal.
+    setMaxListeners(0, this.shutdown.signal);
+  }
 
   subscribe(subscriber: EngineSubscriber): void {
     this.subscribers.push(subscriber);
@@ -193,13 +205,20 @@ export class Engine {
       blockedBy: null,
       maintenance: false,
     });
+    if (this.pending.length >= MAX_BATCH && !this.committing && !this.retryTimer) {
+      void this.commitPending();
+      return;
+    }
     if (this.flushQueued || this.committing || this.retryTimer) return;
     this.flushQueued = true;
-    // Let every result of this turn of the event loop join the batch.
-    setImmediate(() => {
+    const commit = () => {
       this.flushQueued = false;
       void this.commitPending();
-    });
+    };
+    const windowMs = this.options.batchWindowMs ?? 0;
+    // Let every result of this turn of the event loop (or of the window) join the batch.
+    if (windowMs > 0) this.options.timers.setTimeout(commit, windowMs);
+    else setImmediate(commit);
   }
 
   private commitPending(): Promise<void> {

@@ -18,7 +18,10 @@ export async function startSwitchServer(): Promise<SwitchServer> {
     requests.push({ at: Date.now(), status });
     res.writeHead(status, { "content-type": "text/plain" }).end(up ? "ok" : "down");
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // A deep backlog: mass-outage tests open thousands of connections in the same instant.
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, resolve),
+  );
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/health`,
