@@ -22,9 +22,12 @@ export const DEFAULT_DB = "data/pantau.db";
 export const OUTAGE_FORMATS = ["table", "csv", "json", "markdown"] as const;
 export type OutageFormat = (typeof OUTAGE_FORMATS)[number];
 
+// as main.ts: usage errors exit 2, failures of the work 1 (main.ts runs on import, so not shared)
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
+
+type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Where a command writes and how it ends, injected so tests run it in-process. */
 export interface CommandIo {
@@ -36,11 +39,8 @@ export interface CommandIo {
 export interface OutagesDeps {
   io: CommandIo;
   now(): number;
-  env: Readonly<Record<string, string | undefined>>;
-  loadConfig(
-    file: string,
-    env: Readonly<Record<string, string | undefined>>,
-  ): Promise<ConfigLoadResult>;
+  env: Environment;
+  loadConfig(file: string, env: Environment): Promise<ConfigLoadResult>;
 }
 
 const processIo: CommandIo = {
@@ -52,7 +52,7 @@ const processIo: CommandIo = {
 };
 
 // loaded on demand: listing outages from --db must not need the config loader (or YAML) at all
-async function loadConfigLazily(file: string, env: Readonly<Record<string, string | undefined>>) {
+async function loadConfigLazily(file: string, env: Environment): Promise<ConfigLoadResult> {
   const { loadConfig } = await import("../config/load.js");
   return loadConfig(file, env);
 }
@@ -93,8 +93,8 @@ export function outagesCommand(deps: Partial<OutagesDeps> = {}): Command {
   const resolved: OutagesDeps = { ...defaultDeps, ...deps };
   return new Command("outages")
     .description("list outages from the ledger (read-only: works while the daemon runs)")
-    .option("--since <time>", "RFC 3339 time or relative (-24h, -7d); default: until - 24h")
-    .option("--until <time>", "RFC 3339 time, relative (-1h) or now; default: now")
+    .option("--since <time>", "RFC 3339 or relative (-24h, -7d); default: 24h before --until")
+    .option("--until <time>", "RFC 3339, relative (-1h) or now; default: now")
     .option("--target <id>", "only this target")
     .option("--service <name>", "only this service")
     .option("--site <name>", "only this site")
@@ -199,8 +199,8 @@ export function renderOutages(
 }
 
 const TABLE_COLUMNS: readonly TableColumn[] = [
-  { header: "target", shrink: true, minWidth: 12 },
-  { header: "service", shrink: true, minWidth: 7 },
+  { header: "target", shrink: true, minWidth: 10 },
+  { header: "service", shrink: true, minWidth: 6 },
   { header: "site", shrink: true, minWidth: 4 },
   { header: "start" },
   { header: "end" },
@@ -242,10 +242,9 @@ function plainTable(outages: readonly OutageFacts[], range: TimeRange): string {
     const iso = formatTime(ms);
     return `${iso.slice(years.size > 1 ? 0 : 5, 10)} ${iso.slice(11, 16)}`;
   };
-  const table = renderTable(
-    TABLE_COLUMNS,
-    outages.map((o) => tableRow(o, short)),
-  );
+  const rows = outages.map((o) => tableRow(o, short));
+  // one space between columns: two would cost seven of the 80 characters
+  const table = renderTable(TABLE_COLUMNS, rows, { maxWidth: 80, gap: " " });
   const count = `${outages.length} outage${outages.length === 1 ? "" : "s"}`;
   return `${table}${count} in ${rangeText(range)}, times UTC\n`;
 }

@@ -1,0 +1,181 @@
+import { describe, expect, it } from "vitest";
+import {
+  csvField,
+  formatTime,
+  humanDuration,
+  outageJson,
+  renderCsv,
+  renderMarkdownTable,
+  renderTable,
+  secondsText,
+  type TableColumn,
+  truncate,
+} from "../../src/report/format.js";
+import type { OutageFacts } from "../../src/report/numbers.js";
+
+const M = 60;
+const H = 3600;
+const D = 86_400;
+
+describe("humanDuration", () => {
+  it.each([
+    [0, "0s"],
+    [0.0004, "0s"],
+    [0.001, "0.001s"],
+    [0.042, "0.042s"],
+    [0.4, "0.4s"],
+    [0.29, "0.29s"],
+    [0.9999, "1s"], // ms precision first: 999.9 ms is 1000 ms
+    [1, "1s"],
+    [5, "5s"],
+    [5.26, "5.2s"],
+    [9.99, "9.9s"],
+    [10, "10s"],
+    [13.9, "13s"],
+    [59.999, "59s"],
+    [60, "1m"],
+    [13 * M + 5, "13m 5s"],
+    [13 * M + 5.9, "13m 5s"],
+    [59 * M + 59.9, "59m 59s"],
+    [H, "1h"],
+    [H + 59, "1h"],
+    [4 * H + 13 * M + 59, "4h 13m"],
+    [23 * H + 59 * M + 59, "23h 59m"],
+    [D, "1d"],
+    [2 * D + 13 * M, "2d 13m"],
+    [2 * D + 4 * H + 13 * M + 5, "2d 4h 13m"],
+    [400 * D + 3 * H, "400d 3h"],
+    [-90, "-1m 30s"],
+    [-0.0001, "0s"],
+  ])("%d s → %s", (seconds, text) => {
+    expect(humanDuration(seconds)).toBe(text);
+  });
+});
+
+describe("truncate", () => {
+  it.each([
+    ["simkim-core", 11, "simkim-core"],
+    ["simkim-core", 20, "simkim-core"],
+    ["simkim-core", 10, "simkim-co…"],
+    ["simkim-core", 1, "…"],
+    ["simkim-core", 0, ""],
+  ])("%s to %d → %s", (text, width, expected) => {
+    expect(truncate(text, width)).toBe(expected);
+  });
+});
+
+describe("renderTable", () => {
+  const columns: TableColumn[] = [
+    { header: "target", shrink: true, minWidth: 8 },
+    { header: "note", shrink: true, minWidth: 4 },
+    { header: "n", alignRight: true },
+  ];
+
+  it("pads columns, right-aligns numbers and trims trailing space", () => {
+    const text = renderTable(columns, [
+      ["a", "x", "1"],
+      ["bbbbbb", "", "22"],
+    ]);
+    expect(text).toBe(["target  note   n", "a       x      1", "bbbbbb        22", ""].join("\n"));
+  });
+
+  it("cuts the column with the most room above its minimum first, to the width given", () => {
+    const text = renderTable(
+      columns,
+      [["autogate-soekarno-hatta", "manual verification at the counter", "3"]],
+      { maxWidth: 30 },
+    );
+    expect(text).toBe(
+      ["target           note        n", "autogate-soeka…  manual ve…  3", ""].join("\n"),
+    );
+    for (const line of text.trimEnd().split("\n")) expect(line.length).toBeLessThanOrEqual(30);
+  });
+
+  it("stops at the minimum widths, even when still too wide", () => {
+    const text = renderTable(columns, [["autogate-soekarno-hatta", "manual", "3"]], {
+      maxWidth: 10,
+    });
+    expect(text).toBe(["target    note  n", "autogat…  man…  3", ""].join("\n"));
+  });
+
+  it("turns control characters into spaces", () => {
+    expect(renderTable([{ header: "d" }], [["a\nb\tc"]])).toBe("d\na b c\n");
+  });
+});
+
+describe("renderMarkdownTable", () => {
+  it("escapes pipes and backslashes and marks right-aligned columns", () => {
+    const columns: TableColumn[] = [{ header: "target" }, { header: "n", alignRight: true }];
+    expect(renderMarkdownTable(columns, [["a|b\\c", "1"]])).toBe(
+      ["| target | n |", "| --- | ---: |", "| a\\|b\\\\c | 1 |", ""].join("\n"),
+    );
+  });
+
+  it("is a header alone when there are no rows", () => {
+    expect(renderMarkdownTable([{ header: "a" }], [])).toBe("| a |\n| --- |\n");
+  });
+});
+
+describe("CSV", () => {
+  it.each([
+    ["plain", "plain"],
+    ["", ""],
+    ["a,b", '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ["two\nlines", '"two\nlines"'],
+  ])("field %j → %s", (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it("writes a header and one line per row", () => {
+    expect(renderCsv(["a", "b"], [["1", "x,y"]])).toBe('a,b\n1,"x,y"\n');
+  });
+
+  it.each([
+    [0, "0.000"],
+    [1.5, "1.500"],
+    [1234.567, "1234.567"],
+    [0.001, "0.001"],
+  ])("seconds %d → %s", (seconds, text) => {
+    expect(secondsText(seconds)).toBe(text);
+  });
+});
+
+describe("outageJson", () => {
+  it("gives snake_case keys and RFC 3339 ms times", () => {
+    const outage: OutageFacts = {
+      id: 7,
+      instance: "jakarta-1",
+      targetId: "simkim-core",
+      service: "immigration-core",
+      site: "pdns2",
+      start: 1_718_845_200_000,
+      end: null,
+      detectedAt: 1_718_845_260_123,
+      reason: "timeout",
+      detail: "no answer in 10s",
+      blockedBy: null,
+      maintenance: false,
+      endReason: null,
+      durationSeconds: 3600.5,
+      blindSeconds: 12.25,
+    };
+    expect(outageJson(outage)).toEqual({
+      instance: "jakarta-1",
+      target: "simkim-core",
+      service: "immigration-core",
+      site: "pdns2",
+      start: "2024-06-20T01:00:00.000Z",
+      end: null,
+      detected_at: "2024-06-20T01:01:00.123Z",
+      duration_seconds: 3600.5,
+      blind_seconds: 12.25,
+      reason: "timeout",
+      detail: "no answer in 10s",
+      blocked_by: null,
+      maintenance: false,
+      end_reason: null,
+    });
+    expect(formatTime(outage.start)).toBe("2024-06-20T01:00:00.000Z");
+  });
+});
