@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
-import { startSwitchServer, type SwitchServer } from "../support/switch-server.js";
+import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-promtool-"));
 let server: SwitchServer;
@@ -49,6 +49,9 @@ describe("promtool check metrics", () => {
     const version = execFileSync("promtool", ["--version"], { encoding: "utf8" });
     expect(version).toMatch(/promtool, version 2\./);
     const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
-    expect({ status: check.status, out: check.stdout + check.stderr }).toEqual({ status: 0, out: "" });
+    expect({ status: check.status, out: check.stdout + check.stderr }).toEqual({
+      status: 0,
+      out: "",
+    });
   });
 });
