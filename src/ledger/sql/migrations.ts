@@ -62,6 +62,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       "CREATE INDEX transitions_target_at ON transitions (target_id, at, id)",
       "CREATE INDEX transitions_instance_at ON transitions (instance, at, id)",
+      "CREATE INDEX transitions_instance_target_at ON transitions (instance, target_id, at, id)",
       "CREATE INDEX transitions_at ON transitions (at, id)",
       `CREATE TABLE outages (
         id {{id}},
