@@ -1,10 +1,11 @@
+import { readFile } from "node:fs/promises";
 import type { ConfigIssue } from "./config/errors.js";
 import { formatConfigIssue } from "./config/errors.js";
+import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
 import { loadConfig } from "./config/load.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineSubscriber } from "./engine/engine.js";
 import { apiRoutes } from "./expose/api.js";
-import { parseListenAddress } from "./expose/listen.js";
 import { engineLogger, type Logger } from "./expose/log.js";
 import { PantauMetrics } from "./expose/metrics.js";
 import {
@@ -37,6 +38,17 @@ export type ReloadOutcome =
   | { ok: true; added: string[]; changed: string[]; removed: string[] }
   | { ok: false; issues: ConfigIssue[] };
 
+/** Thrown by `Daemon.start` for a bad option (exit 2) or a port it cannot bind (exit 1). */
+export class StartError extends Error {
+  override readonly name = "StartError";
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
 /** Thrown by `Daemon.start` when the configuration cannot be used. */
 export class DaemonStartError extends Error {
   constructor(readonly issues: readonly ConfigIssue[]) {
@@ -47,6 +59,28 @@ export class DaemonStartError extends Error {
 
 /** Transitions decided within this window commit together; well inside the 1 s budget. */
 const COMMIT_WINDOW_MS = 100;
+
+/** `server.bearer_token`, or the first line of `bearer_token_file` (read at start and reload). */
+async function readBearerToken(config: Config): Promise<string | null | ConfigIssue> {
+  const { bearerToken, bearerTokenFile } = config.server;
+  if (!bearerTokenFile) return bearerToken;
+  try {
+    const token = (await readFile(bearerTokenFile, "utf8")).split(/\r?\n/)[0]?.trim() ?? "";
+    if (token) return token;
+    return issueAt(config, "server.bearer_token_file", `"${bearerTokenFile}" is empty`);
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    return issueAt(
+      config,
+      "server.bearer_token_file",
+      `cannot read "${bearerTokenFile}" (${code})`,
+    );
+  }
+}
+
+function issueAt(config: Config, path: string, message: string): ConfigIssue {
+  return { code: "CONFIG_READ", file: config.file, line: 1, col: 1, path, message };
+}
 
 export function schedulePlan(target: Target): SchedulePlan {
   return target.schedule
@@ -59,6 +93,7 @@ export class Daemon {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private ready = false;
+  private bearerToken: string | null = null;
   private server: HttpServerHandle | null = null;
 
   private constructor(
@@ -77,18 +112,14 @@ export class Daemon {
     const loaded = await loadConfig(options.configFile, options.env ?? process.env);
     if (!loaded.ok) throw new DaemonStartError(loaded.issues);
     const config = loaded.config;
-    const listen = parseListenAddress(options.listen ?? config.server.listen);
-    if (typeof listen === "string" && options.listen !== "none") {
-      throw new DaemonStartError([
-        {
-          code: "CONFIG_INVALID",
-          file: config.file,
-          line: 1,
-          col: 1,
-          path: "server.listen",
-          message: listen,
-        },
-      ]);
+    const listenText = options.listen ?? config.server.listen;
+    const listen = listenText === "none" ? null : parseListenAddress(listenText);
+    if (listenText !== "none" && !listen) {
+      throw new StartError(`--listen: ${listenAddressProblem(listenText)}`, 2);
+    }
+    const bearerToken = await readBearerToken(config);
+    if (typeof bearerToken !== "string" && bearerToken !== null) {
+      throw new DaemonStartError([bearerToken]);
     }
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = openLedger(config.storage);
@@ -112,15 +143,28 @@ export class Daemon {
       observer: options.schedulerObserver ?? metrics.schedulerObserver,
     });
     const daemon = new Daemon(config, ledger, engine, scheduler, metrics, run, options);
+    daemon.bearerToken = bearerToken;
+    metrics.configReloaded(true, clock.now());
     await daemon.restore();
     metrics.syncTargets(config.targets, (id) => engine.committedState(id));
-    if (typeof listen !== "string")
-      daemon.server = await startHttpServer(listen, daemon.httpContext());
+    if (listen) await daemon.listen(listen);
     scheduler.start();
     daemon.ready = true;
     daemon.startHeartbeat();
     daemon.logStart();
     return daemon;
+  }
+
+  /** A port that cannot be bound ends the start cleanly: the run is marked stopped. */
+  private async listen(address: ListenAddress): Promise<void> {
+    try {
+      this.server = await startHttpServer(address, this.httpContext());
+    } catch (error) {
+      await this.ledger.stopRun(this.run.run.id, this.clock.now());
+      await this.ledger.close();
+      const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
+      throw new StartError(`cannot listen on ${address.host}:${address.port} (${code})`, 1);
+    }
   }
 
   /** The bound HTTP address (port resolved when `:0` was asked for). */
@@ -146,14 +190,17 @@ export class Daemon {
         instance: () => this.config.global.instance,
         targets: () => this.config.targets,
       }),
-      bearerToken: this.config.server.bearerToken,
+      bearerToken: () => this.bearerToken,
       logger: this.options.logger,
     };
   }
 
   private async reloadAnswer(): Promise<ApiResponse> {
     const outcome = await this.reload();
-    if (outcome.ok) return { status: 200, body: { status: "ok", ...outcome } };
+    if (outcome.ok) {
+      const { added, changed, removed } = outcome;
+      return { status: 200, body: { status: "ok", added, changed, removed } };
+    }
     return {
       status: 400,
       body: { error: "config rejected", issues: outcome.issues.map(formatConfigIssue) },
@@ -238,6 +285,13 @@ export class Daemon {
       return { ok: false, issues: loaded.issues };
     }
     const next = loaded.config;
+    const token = await readBearerToken(next);
+    if (token !== null && typeof token !== "string") {
+      logger.error({ event: "reload_error", code: token.code }, formatConfigIssue(token));
+      this.metrics.configReloaded(false, this.clock.now());
+      return { ok: false, issues: [token] };
+    }
+    this.bearerToken = token;
     const before = new Map(this.config.targets.map((t) => [t.id, t]));
     const added: string[] = [];
     const changed: string[] = [];

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { formatConfigIssue } from "../config/errors.js";
+import { type ConfigIssue, formatConfigIssue } from "../config/errors.js";
 import { loadConfig, parseConfig } from "../config/load.js";
 import type { Target } from "../config/types.js";
 import { describeEndpoint, probeTarget } from "../probe/index.js";
@@ -21,9 +21,9 @@ export function probeCommand(): Command {
     .option("-t, --timeout <duration>", "timeout for --url", "10s")
     .action(async (targetId: string | undefined, options: ProbeOptions) => {
       const target = await resolveTarget(targetId, options);
-      if (typeof target === "string") {
-        process.stderr.write(`${target}\n`);
-        process.exitCode = typeof target === "string" ? 2 : 1;
+      if ("error" in target) {
+        process.stderr.write(`${target.error}\n`);
+        process.exitCode = target.exitCode;
         return;
       }
       const result = await probeTarget(target, { clock: systemClock });
@@ -32,13 +32,14 @@ export function probeCommand(): Command {
     });
 }
 
-/** The target to probe, or a one-line error. */
-async function resolveTarget(
-  id: string | undefined,
-  options: ProbeOptions,
-): Promise<Target | string> {
+type Resolved = Target | { error: string; exitCode: 1 | 2 };
+
+const usage = (error: string): Resolved => ({ error: `pantau probe: ${error}`, exitCode: 2 });
+
+/** The target to probe, or an error: bad usage exits 2, a config that cannot be used 1. */
+async function resolveTarget(id: string | undefined, options: ProbeOptions): Promise<Resolved> {
   if (options.url && (id || options.config)) {
-    return "pantau probe: give either --url URL, or --config FILE and a target id";
+    return usage("give either --url URL, or --config FILE and a target id");
   }
   if (options.url) {
     // An ad-hoc target goes through the same validation and defaults as a configured one.
@@ -47,15 +48,20 @@ async function resolveTarget(
       targets: [{ id: "adhoc", http: { url: options.url } }],
     });
     const parsed = parseConfig(yaml, "--url", {});
-    if (!parsed.ok) return parsed.issues.map(formatConfigIssue).join("\n");
+    if (!parsed.ok) return usage(parsed.issues.map(flagProblem).join("; "));
     return parsed.config.targets[0] as Target;
   }
-  if (!options.config || !id)
-    return "pantau probe: need --config FILE and a target id, or --url URL";
+  if (!options.config || !id) return usage("need --config FILE and a target id, or --url URL");
   const loaded = await loadConfig(options.config, process.env);
-  if (!loaded.ok) return loaded.issues.map(formatConfigIssue).join("\n");
+  if (!loaded.ok) return { error: loaded.issues.map(formatConfigIssue).join("\n"), exitCode: 1 };
   const target = loaded.config.targets.find((t) => t.id === id);
-  return target ?? `pantau probe: no target "${id}" in ${options.config}`;
+  return target ?? usage(`no target "${id}" in ${options.config}`);
+}
+
+/** An issue of the ad-hoc config, named by the flag it came from. */
+function flagProblem(issue: ConfigIssue): string {
+  const flag = issue.path.endsWith(".timeout") ? "--timeout" : "--url";
+  return `${flag}: ${issue.message}`;
 }
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -73,7 +79,7 @@ export function formatProbe(target: Target, result: ProbeResult, now: number): s
     ["redirects", String(result.redirects)],
     ["cert", formatCertExpiry(result.certExpiresAt, now)],
   ];
-  return `${rows.map(([k, v]) => `${k.padEnd(12)}${v}`).join("\n")}\n`;
+  return `${rows.map(([k, v]) => `${k.padEnd(14)}${v}`).join("\n")}\n`;
 }
 
 function formatCertExpiry(expiresAt: number | null, now: number): string {

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { formatConfigIssue } from "../config/errors.js";
-import { Daemon, DaemonStartError } from "../daemon.js";
+import { Daemon, DaemonStartError, StartError } from "../daemon.js";
 import { createLogger } from "../expose/log.js";
 import { DEFAULT_CONFIG } from "./check.js";
 
@@ -26,6 +26,11 @@ export function runCommand(): Command {
           ...(options.listen ? { listen: options.listen } : {}),
         });
       } catch (error) {
+        if (error instanceof StartError) {
+          process.stderr.write(`pantau run: ${error.message}\n`);
+          process.exitCode = error.exitCode;
+          return;
+        }
         if (!(error instanceof DaemonStartError)) throw error;
         for (const issue of error.issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
         process.exitCode = 1;

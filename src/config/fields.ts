@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import * as z from "zod";
 import type { ConfigErrorCode } from "./errors.js";
+import { listenAddressProblem, parseListenAddress } from "./listen.js";
 import { describeValue } from "./path-issue.js";
 import type { StatusRange } from "./types.js";
 import {
@@ -214,14 +215,11 @@ export function timezone() {
 }
 
 export function listenAddress() {
-  return checkedString((text) => {
-    const port = /^(?:[^\s:]*|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(text)?.[1];
-    if (port !== undefined && Number(port) <= 65_535) return null;
-    return {
-      code: "CONFIG_INVALID",
-      message: `"${text}" is not a listen address (use host:port, e.g. 0.0.0.0:9469)`,
-    };
-  });
+  return checkedString((text) =>
+    parseListenAddress(text)
+      ? null
+      : { code: "CONFIG_INVALID", message: listenAddressProblem(text) },
+  );
 }
 
 export function hostName() {

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { ListenAddress } from "./listen.js";
+import type { ListenAddress } from "../config/listen.js";
 
 /** A JSON answer of the API: status and body. */
 export interface ApiResponse {
@@ -19,7 +19,7 @@ export interface HttpServerContext {
   /** GET routes under /api/v1/, by name (`targets`, `outages` …). */
   api: Readonly<Record<string, ApiRoute>>;
   /** When set, required as `Authorization: Bearer …` on all but /-/healthy and /-/ready. */
-  bearerToken: string | null;
+  bearerToken(): string | null;
   logger: Logger;
 }
 
@@ -43,9 +43,8 @@ export async function startHttpServer(
   listen: ListenAddress,
   context: HttpServerContext,
 ): Promise<HttpServerHandle> {
-  const token = context.bearerToken ? digest(context.bearerToken) : null;
   const server: Server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize }, (req, res) => {
-    handle(req, res, context, token).catch((error: unknown) => {
+    handle(req, res, context).catch((error: unknown) => {
       context.logger.error(
         { event: "http_error", err: error, path: pathOf(req) },
         "request failed",
@@ -84,11 +83,11 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   context: HttpServerContext,
-  token: Buffer | null,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://pantau.invalid");
   const path = url.pathname;
-  if (token && !OPEN_PATHS.has(path) && !authorized(req, token)) {
+  const token = context.bearerToken();
+  if (token && !OPEN_PATHS.has(path) && !authorized(req, digest(token))) {
     res.setHeader("WWW-Authenticate", 'Bearer realm="pantau"');
     return sendJson(res, 401, { error: "unauthorized: missing or wrong bearer token" });
   }
