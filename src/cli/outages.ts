@@ -222,6 +222,7 @@ const CSV_HEADER = [
   "reason",
   "detail",
   "blocked_by",
+  "blocked_until",
   "maintenance",
   "end_reason",
 ];
@@ -276,6 +277,7 @@ function csvRow(outage: OutageFacts): string[] {
     outage.reason ?? "",
     outage.detail ?? "",
     outage.blockedBy ?? "",
+    outage.blockedUntil === null ? "" : formatTime(outage.blockedUntil),
     String(outage.maintenance),
     outage.endReason ?? "",
   ];

@@ -6,13 +6,25 @@ import type { Transition } from "../health/types.js";
  * network store fits the same shape.
  */
 
+/**
+ * A change of a down target's `blocked_by` after its →down transition: the upstream was
+ * detected down later than its dependant although its outage started no later (`blockedBy`
+ * set: the outage's cause from its start), or the upstream recovered while the target stayed
+ * down (`blockedBy` null: its own outage from `at`).
+ */
+export interface AttributionChange {
+  targetId: string;
+  at: number;
+  blockedBy: string | null;
+}
+
 /** A transition as the engine hands it to the ledger, with the facts it was decided with. */
 export interface NewTransition extends Transition {
   service: string;
   site: string;
   /** Root-most down dependency when the target went down (null otherwise). */
   blockedBy: string | null;
-  /** Whether `at` fell inside a maintenance window. */
+  /** →down: `at` fell inside a maintenance window; out of down: the outage overlapped one. */
   maintenance: boolean;
 }
 
@@ -56,6 +68,9 @@ export interface OutageRecord {
   reason: string | null;
   detail: string | null;
   blockedBy: string | null;
+  /** When the blocking dependency recovered while this target stayed down: from then on the
+   * outage is its own. null while still blocked, or never blocked. */
+  blockedUntil: number | null;
   maintenance: boolean;
   /** `recovered`, `removed` (target left the config), null while open. */
   endReason: string | null;
@@ -102,9 +117,14 @@ export interface Ledger {
   /**
    * Commits transitions in ONE transaction, maintaining outages: →down opens one,
    * down→x closes it (`endReason` `removed` when the transition's reason is `removed`,
-   * else `recovered`). Resolves only once durable; nothing may observe them before.
+   * else `recovered`). Attribution changes of open outages are applied after the transitions,
+   * in the same transaction. Resolves only once durable; nothing may observe them before.
    */
-  commit(runId: number, transitions: readonly NewTransition[]): Promise<StoredTransition[]>;
+  commit(
+    runId: number,
+    transitions: readonly NewTransition[],
+    attributions?: readonly AttributionChange[],
+  ): Promise<StoredTransition[]>;
   openGap(gap: Gap): Promise<number>;
   closeGap(gapId: number, end: number): Promise<void>;
   /** The latest transition of each target of `instance`: the state to restore on start. */

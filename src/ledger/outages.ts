@@ -155,6 +155,8 @@ function openedBy(transition: StoredTransition): DerivedOutage {
     reason: transition.reason,
     detail: transition.detail,
     blockedBy: transition.blockedBy,
+    // attribution changes after the →down are not transitions; only the ledger knows them
+    blockedUntil: null,
     maintenance: transition.maintenance,
     endReason: null,
   };

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import { TARGET_STATES } from "../health/types.js";
 import { LedgerError } from "./errors.js";
 import type {
+  AttributionChange,
   Gap,
   Ledger,
   NewTransition,
@@ -74,7 +75,11 @@ export class SqliteLedger implements Ledger {
   private readonly statements: Statements;
   private readonly queryCache = new Map<string, Database.Statement<unknown[], unknown>>();
   private readonly commitBatch: Database.Transaction<
-    (runId: number, batch: readonly NewTransition[]) => StoredTransition[]
+    (
+      runId: number,
+      batch: readonly NewTransition[],
+      attributions: readonly AttributionChange[],
+    ) => StoredTransition[]
   >;
   private closed = false;
 
@@ -84,8 +89,16 @@ export class SqliteLedger implements Ledger {
     readonly readonly: boolean,
   ) {
     this.statements = prepareStatements(db);
-    this.commitBatch = db.transaction((runId: number, batch: readonly NewTransition[]) =>
-      this.commitInTransaction(runId, batch),
+    this.commitBatch = db.transaction(
+      (
+        runId: number,
+        batch: readonly NewTransition[],
+        attributions: readonly AttributionChange[],
+      ) => {
+        const stored = this.commitInTransaction(runId, batch);
+        this.applyAttributions(runId, attributions);
+        return stored;
+      },
     );
   }
 
@@ -137,12 +150,16 @@ export class SqliteLedger implements Ledger {
     if (result.changes === 0) this.throwRunNotWritable(runId);
   }
 
-  async commit(runId: number, transitions: readonly NewTransition[]): Promise<StoredTransition[]> {
+  async commit(
+    runId: number,
+    transitions: readonly NewTransition[],
+    attributions: readonly AttributionChange[] = [],
+  ): Promise<StoredTransition[]> {
     this.requireWritable();
     if (transitions.length === 0) return [];
     // IMMEDIATE takes the write lock up front; with synchronous=FULL the WAL is fsynced before
     // this returns, so nothing observes a transition that a power cut could lose
-    return this.commitBatch.immediate(runId, transitions);
+    return this.commitBatch.immediate(runId, transitions, attributions);
   }
 
   async openGap(gap: Gap): Promise<number> {
@@ -227,6 +244,19 @@ export class SqliteLedger implements Ledger {
       else if (transition.from === "down") this.closeOutage(stored);
       return stored;
     });
+  }
+
+  private applyAttributions(runId: number, changes: readonly AttributionChange[]): void {
+    if (changes.length === 0) return;
+    const instance = this.statements.runById.get(runId)?.instance;
+    if (instance === undefined) this.throwRunNotWritable(runId);
+    for (const change of changes) {
+      if (change.blockedBy !== null) {
+        this.statements.attributeOutage.run(change.blockedBy, instance, change.targetId);
+      } else {
+        this.statements.releaseOutage.run(change.at, instance, change.targetId);
+      }
+    }
   }
 
   /** The batch is checked against the chain as it grows, so a batch may move a target twice. */

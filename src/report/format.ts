@@ -164,6 +164,8 @@ export interface OutageJson {
   reason: string | null;
   detail: string | null;
   blocked_by: string | null;
+  /** When the blocking dependency recovered and the outage became the target's own. */
+  blocked_until: string | null;
   maintenance: boolean;
   end_reason: string | null;
 }
@@ -182,6 +184,7 @@ export function outageJson(outage: OutageFacts): OutageJson {
     reason: outage.reason,
     detail: outage.detail,
     blocked_by: outage.blockedBy,
+    blocked_until: outage.blockedUntil === null ? null : formatTime(outage.blockedUntil),
     maintenance: outage.maintenance,
     end_reason: outage.endReason,
   };

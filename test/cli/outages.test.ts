@@ -77,11 +77,11 @@ const TABLE = [
 ].join("\n");
 
 const CSV = [
-  "instance,target,service,site,start,end,detected_at,duration_seconds,blind_seconds,reason,detail,blocked_by,maintenance,end_reason",
-  "jakarta-1,autogate-dps,autogate,dps,2024-06-19T23:30:00.000Z,2024-06-20T00:50:00.000Z,2024-06-19T23:31:00.000Z,4800.000,300.000,refused,ECONNREFUSED,,false,recovered",
-  "jakarta-1,simkim-core,immigration-core,pdns2,2024-06-20T00:10:00.000Z,2024-06-20T00:40:00.000Z,2024-06-20T00:11:00.000Z,1800.000,300.000,timeout,no answer in 10s,,false,recovered",
-  "jakarta-1,autogate-cgk,autogate,cgk,2024-06-20T00:15:00.000Z,2024-06-20T00:35:00.000Z,2024-06-20T00:16:00.000Z,1200.000,300.000,timeout,no answer in 10s,simkim-core,false,recovered",
-  "jakarta-1,portal,immigration-portal,jakarta,2024-06-20T00:55:00.000Z,,2024-06-20T00:56:00.000Z,300.000,0.000,status,HTTP 503,,false,",
+  "instance,target,service,site,start,end,detected_at,duration_seconds,blind_seconds,reason,detail,blocked_by,blocked_until,maintenance,end_reason",
+  "jakarta-1,autogate-dps,autogate,dps,2024-06-19T23:30:00.000Z,2024-06-20T00:50:00.000Z,2024-06-19T23:31:00.000Z,4800.000,300.000,refused,ECONNREFUSED,,,false,recovered",
+  "jakarta-1,simkim-core,immigration-core,pdns2,2024-06-20T00:10:00.000Z,2024-06-20T00:40:00.000Z,2024-06-20T00:11:00.000Z,1800.000,300.000,timeout,no answer in 10s,,,false,recovered",
+  "jakarta-1,autogate-cgk,autogate,cgk,2024-06-20T00:15:00.000Z,2024-06-20T00:35:00.000Z,2024-06-20T00:16:00.000Z,1200.000,300.000,timeout,no answer in 10s,simkim-core,,false,recovered",
+  "jakarta-1,portal,immigration-portal,jakarta,2024-06-20T00:55:00.000Z,,2024-06-20T00:56:00.000Z,300.000,0.000,status,HTTP 503,,,false,",
   "",
 ].join("\n");
 
@@ -109,6 +109,7 @@ const PORTAL_JSON = `[
     "reason": "status",
     "detail": "HTTP 503",
     "blocked_by": null,
+    "blocked_until": null,
     "maintenance": false,
     "end_reason": null
   }
@@ -189,6 +190,7 @@ describe("pantau outages: table layout", () => {
     reason: "timeout",
     detail: null,
     blockedBy: null,
+    blockedUntil: null,
     maintenance: false,
     endReason: "recovered",
     durationSeconds: 2700,

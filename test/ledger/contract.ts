@@ -330,6 +330,7 @@ export function ledgerContract(
         reason: "timeout",
         detail: "no response within 5s",
         blockedBy: "pdns",
+        blockedUntil: null,
         maintenance: false,
         endReason: null,
       };
@@ -426,6 +427,53 @@ export function ledgerContract(
         ]);
         const runs = (await ledger.transitions({ targetId: "gate-cgk" })).map((t) => t.runId);
         expect(runs).toEqual([runId, second.run.id]);
+      });
+    });
+
+    describe("attribution changes", () => {
+      let runId: number;
+
+      beforeEach(async () => {
+        runId = (await ledger.startRun("a", 0)).run.id;
+        await ledger.commit(runId, [transition("gate-dps", "unknown", "down", 1_000)]);
+      });
+
+      it("sets the cause of an open outage learnt after its →down, in the same transaction", async () => {
+        await ledger.commit(
+          runId,
+          [transition("core", "unknown", "down", 900)],
+          [{ targetId: "gate-dps", at: 5_000, blockedBy: "core" }],
+        );
+        const [gate] = await ledger.outages({ targetId: "gate-dps" });
+        expect(gate).toMatchObject({ start: 1_000, blockedBy: "core", blockedUntil: null });
+      });
+
+      it("keeps both facts when the dependency recovers first: blocked_by and when it ended", async () => {
+        await ledger.commit(
+          runId,
+          [transition("core", "unknown", "down", 900)],
+          [{ targetId: "gate-dps", at: 5_000, blockedBy: "core" }],
+        );
+        await ledger.commit(
+          runId,
+          [transition("core", "down", "up", 60_000)],
+          [{ targetId: "gate-dps", at: 60_000, blockedBy: null }],
+        );
+        await ledger.commit(runId, [transition("gate-dps", "down", "up", 90_000)]);
+        const [gate] = await ledger.outages({ targetId: "gate-dps" });
+        expect(gate).toMatchObject({
+          start: 1_000,
+          end: 90_000,
+          blockedBy: "core",
+          blockedUntil: 60_000,
+          endReason: "recovered",
+        });
+      });
+
+      it("does not mark an outage that was never blocked as released", async () => {
+        await ledger.commit(runId, [], [{ targetId: "gate-dps", at: 5_000, blockedBy: null }]);
+        const [gate] = await ledger.outages({ targetId: "gate-dps" });
+        expect(gate).toMatchObject({ blockedBy: null, blockedUntil: null });
       });
     });
 

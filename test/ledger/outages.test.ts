@@ -692,6 +692,7 @@ describe("outagesFromTransitions", () => {
       reason: "timeout",
       detail: `timeout at ${startMinutes}`,
       blockedBy: null,
+      blockedUntil: null,
       maintenance: false,
       endReason: endMinutes === null ? null : "recovered",
       ...extra,

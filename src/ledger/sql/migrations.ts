@@ -76,6 +76,7 @@ export const MIGRATIONS: readonly Migration[] = [
         reason TEXT,
         detail TEXT,
         blocked_by TEXT,
+        blocked_until BIGINT,
         maintenance INTEGER NOT NULL CHECK (maintenance IN (0, 1)),
         end_reason TEXT,
         open_transition_id BIGINT NOT NULL REFERENCES transitions (id),

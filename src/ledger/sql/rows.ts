@@ -45,6 +45,7 @@ export interface OutageRow {
   blocked_by: string | null;
   maintenance: 0 | 1;
   end_reason: string | null;
+  blocked_until: number | null;
   open_transition_id: number;
   close_transition_id: number | null;
 }
@@ -68,7 +69,7 @@ export const TRANSITION_COLUMNS =
   "reason, detail, blocked_by, maintenance";
 export const OUTAGE_COLUMNS =
   "id, instance, target_id, service, site, start_at, end_at, detected_at, reason, detail, " +
-  "blocked_by, maintenance, end_reason, open_transition_id, close_transition_id";
+  "blocked_by, blocked_until, maintenance, end_reason, open_transition_id, close_transition_id";
 export const GAP_COLUMNS = "id, instance, kind, start_at, end_at";
 
 export function toFlag(value: boolean): 0 | 1 {
@@ -117,6 +118,7 @@ export function toOutage(row: OutageRow): OutageRecord {
     reason: row.reason,
     detail: row.detail,
     blockedBy: row.blocked_by,
+    blockedUntil: row.blocked_until,
     maintenance: row.maintenance === 1,
     endReason: row.end_reason,
   };

@@ -170,6 +170,8 @@ export function prepareStatements(db: Database.Database) {
       [string, string, string, string, number, number, Text, Text, Text, Flag, number]
     >(SQL.openOutage),
     closeOutage: db.prepare<[number, string, number, Flag, string, string]>(SQL.closeOutage),
+    attributeOutage: db.prepare<[string, string, string]>(SQL.attributeOutage),
+    releaseOutage: db.prepare<[number, string, string]>(SQL.releaseOutage),
   };
 }
 

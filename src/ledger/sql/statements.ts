@@ -44,6 +44,13 @@ export const SQL = {
   openOutage: `INSERT INTO outages (instance, target_id, service, site, start_at, end_at, detected_at,
     reason, detail, blocked_by, maintenance, end_reason, open_transition_id, close_transition_id)
     VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL)`,
+  /** (blocked_by, instance, target_id): the open outage's cause from its start, learnt late */
+  attributeOutage: `UPDATE outages SET blocked_by = ?, blocked_until = NULL
+    WHERE instance = ? AND target_id = ? AND end_at IS NULL`,
+  /** (blocked_until, instance, target_id): the open outage is its own from now on */
+  releaseOutage: `UPDATE outages SET blocked_until = ?
+    WHERE instance = ? AND target_id = ? AND end_at IS NULL
+    AND blocked_by IS NOT NULL AND blocked_until IS NULL`,
   /** (end_at, end_reason, close_transition_id, closing maintenance 0/1, instance, target_id) */
   closeOutage: `UPDATE outages SET end_at = ?, end_reason = ?, close_transition_id = ?,
     maintenance = CASE WHEN maintenance = 1 OR ? = 1 THEN 1 ELSE 0 END
