@@ -129,6 +129,9 @@ export class Daemon {
       timers,
       ledger,
       runId: run.run.id,
+      instance: config.global.instance,
+      canaries: config.global.canaries,
+      maintenance: config.maintenance,
       runProbe: (target, signal) => probeTarget(target, { clock, signal }),
       batchWindowMs: COMMIT_WINDOW_MS,
     });
@@ -178,10 +181,7 @@ export class Daemon {
         contentType: this.metrics.contentType,
         text: await this.metrics.render(),
       }),
-      readiness: () =>
-        this.ready
-          ? { ready: true }
-          : { ready: false, reason: this.stopping ? "stopping" : "starting" },
+      readiness: () => this.readiness(),
       reload: () => this.reloadAnswer(),
       api: apiRoutes({
         clock: this.clock,
@@ -189,9 +189,21 @@ export class Daemon {
         engine: this.engine,
         instance: () => this.config.global.instance,
         targets: () => this.config.targets,
+        maintenance: () => this.config.maintenance,
       }),
       bearerToken: () => this.bearerToken,
       logger: this.options.logger,
+    };
+  }
+
+  private readiness(): { ready: true } | { ready: false; reason: string } {
+    if (!this.ready) return { ready: false, reason: this.stopping ? "stopping" : "starting" };
+    const blind = this.engine.blind;
+    if (!blind) return { ready: true };
+    const since = new Date(blind.since).toISOString();
+    return {
+      ready: false,
+      reason: `monitor blind since ${since}: every canary fails (${blind.canaries.join(", ")})`,
     };
   }
 
@@ -213,10 +225,20 @@ export class Daemon {
 
   /** Restores each target's committed state; outages of targets gone from the config end. */
   private async restore(): Promise<void> {
-    const latest = await this.ledger.latestTransitions(this.config.global.instance);
+    const instance = this.config.global.instance;
+    const latest = await this.ledger.latestTransitions(instance);
     const byTarget = new Map<string, StoredTransition>(latest.map((t) => [t.targetId, t]));
+    // An open outage's attribution may have changed after its →down: the outage row knows.
+    const open = await this.ledger.outages({ instance, open: true });
+    const blockedBy = new Map(
+      open.map((o) => [o.targetId, o.blockedUntil === null ? o.blockedBy : null]),
+    );
     for (const target of this.config.targets) {
-      this.engine.restore(target, byTarget.get(target.id) ?? null);
+      this.engine.restore(
+        target,
+        byTarget.get(target.id) ?? null,
+        blockedBy.get(target.id) ?? null,
+      );
       this.scheduler.upsert(target.id, schedulePlan(target));
       byTarget.delete(target.id);
     }
@@ -310,6 +332,7 @@ export class Daemon {
       this.engine.remove(id);
     }
     this.config = next;
+    this.engine.setPolicy({ canaries: next.global.canaries, maintenance: next.maintenance });
     this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
     this.metrics.configReloaded(true, this.clock.now());
     logger.info(

@@ -1,11 +1,19 @@
 import { setMaxListeners } from "node:events";
-import type { Target } from "../config/types.js";
+import type { MaintenanceWindow, Target } from "../config/types.js";
+import { activeMaintenance, maintenanceIntervals } from "../health/maintenance.js";
 import { decide, type HealthState, initialHealth, restoreHealth } from "../health/state-machine.js";
 import type { TargetState, Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
-import type { Ledger, NewTransition, StoredTransition } from "../ledger/ledger.js";
+import type {
+  AttributionChange,
+  Ledger,
+  NewTransition,
+  StoredTransition,
+} from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { Clock, Timers } from "../time/clock.js";
+import { AttributionTracker } from "./attribution.js";
+import { BlindDetector } from "./blind.js";
 
 /** Inconsistent input the ledger will never accept, unlike I/O errors worth retrying. */
 function isRefusal(error: unknown): boolean {
@@ -26,6 +34,12 @@ export interface EngineSubscriber {
   commitFailed?(error: unknown, pending: number): void;
   /** The ledger refused a batch as inconsistent (a bug, not an outage): it was dropped. */
   commitRefused?(error: unknown, dropped: readonly NewTransition[]): void;
+  /** Committed changes of down targets' blocked_by (late cause, or released). */
+  attributionsCommitted?(changes: readonly AttributionChange[]): void;
+  /** A target entered or left a maintenance window (seen at a probe's start). */
+  maintenanceChanged?(target: Target, inMaintenance: boolean): void;
+  /** Every canary fails (blind) or one answers again, at `at`. */
+  blindChanged?(blind: boolean, at: number): void;
   /** Every ledger commit, timed: one transaction of `count` transitions. */
   commitFinished?(result: "ok" | "error", durationMs: number, count: number): void;
 }
@@ -37,6 +51,8 @@ export interface CommittedState {
   since: number | null;
   /** The committed transition into `state`, if any. */
   transition: StoredTransition | null;
+  /** While down: the root-most down dependency it is blocked by (null: its own outage). */
+  blockedBy: string | null;
 }
 
 interface TargetRuntime {
@@ -47,6 +63,8 @@ interface TargetRuntime {
   lastResult: ProbeResult | null;
   /** `at` of the last decided transition: a wall clock stepping back must not reorder them. */
   lastAt: number;
+  /** Inside a maintenance window at the last probe's start. */
+  inMaintenance: boolean;
 }
 
 export interface EngineOptions {
@@ -54,9 +72,14 @@ export interface EngineOptions {
   timers: Timers;
   ledger: Ledger;
   runId: number;
+  /** This daemon's name in the ledger (gaps are recorded under it). */
+  instance: string;
   runProbe: RunProbe;
   /** Delay before retrying a failed commit. */
   commitRetryMs?: number;
+  /** Reference targets (SPEC global.canaries) and maintenance windows; see `setPolicy`. */
+  canaries?: readonly string[];
+  maintenance?: readonly MaintenanceWindow[];
   /**
    * Group commit: transitions decided within this window of the first one share one
    * transaction (a mass outage is a few commits, not thousands). 0 = the current tick only.
@@ -79,19 +102,46 @@ export class Engine {
   private flushQueued = false;
   private retryTimer: ReturnType<Timers["setTimeout"]> | null = null;
   private readonly shutdown = new AbortController();
+  private readonly attribution = new AttributionTracker();
+  private readonly blindness: BlindDetector;
+  private maintenance: readonly MaintenanceWindow[];
+  /** The open blind gap's id, once the ledger has it. */
+  private blindGap: Promise<number | null> | null = null;
 
   constructor(private readonly options: EngineOptions) {
     // Every probe in flight listens on the one shutdown signal.
     setMaxListeners(0, this.shutdown.signal);
+    this.blindness = new BlindDetector(options.canaries ?? []);
+    this.maintenance = options.maintenance ?? [];
+  }
+
+  /** Canaries and maintenance windows, replaced on reload. */
+  setPolicy(policy: {
+    canaries: readonly string[];
+    maintenance: readonly MaintenanceWindow[];
+  }): void {
+    this.blindness.setCanaries(policy.canaries);
+    this.maintenance = policy.maintenance;
+  }
+
+  /** Why the monitor is blind, or null. */
+  get blind(): { since: number; canaries: string[] } | null {
+    const since = this.blindness.since;
+    return since === null ? null : { since, canaries: this.blindness.canaries };
   }
 
   subscribe(subscriber: EngineSubscriber): void {
     this.subscribers.push(subscriber);
   }
 
-  /** Restores a target's state from its latest committed transition (after a restart). */
-  restore(target: Target, latest: StoredTransition | null): void {
+  /**
+   * Restores a target's state from its latest committed transition (after a restart);
+   * `blockedBy` is its open outage's current attribution.
+   */
+  restore(target: Target, latest: StoredTransition | null, blockedBy: string | null = null): void {
     const health = latest ? restoreHealth(latest.to, latest.at) : initialHealth();
+    const down = latest?.to === "down";
+    if (down) this.attribution.restore(target.id, blockedBy);
     this.targets.set(target.id, {
       target,
       health,
@@ -99,9 +149,11 @@ export class Engine {
         state: latest?.to ?? "unknown",
         since: latest?.at ?? null,
         transition: latest,
+        blockedBy: down ? blockedBy : null,
       },
       lastResult: null,
       lastAt: latest?.at ?? Number.NEGATIVE_INFINITY,
+      inMaintenance: false,
     });
   }
 
@@ -119,7 +171,7 @@ export class Engine {
     this.targets.delete(targetId);
     if (runtime.health.state !== "down") return;
     const now = this.options.clock.now();
-    this.enqueue(runtime, {
+    const removal: Transition = {
       targetId,
       from: "down",
       to: "unknown",
@@ -127,7 +179,8 @@ export class Engine {
       detectedAt: now,
       reason: "removed",
       detail: "target removed from the configuration",
-    });
+    };
+    this.enqueue(runtime, removal, runtime.health.since);
   }
 
   target(targetId: string): Target | undefined {
@@ -163,6 +216,9 @@ export class Engine {
     if (!rt) return;
     rt.lastResult = result;
     for (const s of this.subscribers) s.probeCompleted?.(rt.target, result);
+    this.observeMaintenance(rt, result.startedAt);
+    this.observeBlindness(rt.target.id, result);
+    if (this.blindness.ignores(result)) return;
     const { health, transition } = decide(
       rt.health,
       result,
@@ -170,8 +226,39 @@ export class Engine {
       this.options.clock.now(),
       rt.target.id,
     );
+    const outageStart = rt.health.state === "down" ? rt.health.since : null;
     rt.health = health;
-    if (transition) this.enqueue(rt, transition);
+    if (transition) this.enqueue(rt, transition, outageStart);
+  }
+
+  private observeMaintenance(rt: TargetRuntime, at: number): void {
+    const inMaintenance =
+      this.maintenance.length > 0 && activeMaintenance(this.maintenance, rt.target, at) !== null;
+    if (inMaintenance === rt.inMaintenance) return;
+    rt.inMaintenance = inMaintenance;
+    for (const s of this.subscribers) s.maintenanceChanged?.(rt.target, inMaintenance);
+  }
+
+  inMaintenance(targetId: string): boolean {
+    return this.targets.get(targetId)?.inMaintenance ?? false;
+  }
+
+  /** Blind time is a gap in the ledger: opened when every canary fails, closed when one answers. */
+  private observeBlindness(targetId: string, result: ProbeResult): void {
+    const change = this.blindness.observe(targetId, result);
+    if (!change) return;
+    const { ledger, instance } = this.options;
+    if (change.change === "entered") {
+      const gap = { instance, kind: "blind" as const, start: change.at, end: null };
+      this.blindGap = ledger.openGap(gap).catch(() => null);
+    } else {
+      const opened = this.blindGap;
+      this.blindGap = null;
+      void opened
+        ?.then((id) => (id === null ? undefined : ledger.closeGap(id, change.at)))
+        .catch(() => undefined);
+    }
+    for (const s of this.subscribers) s.blindChanged?.(change.change === "entered", change.at);
   }
 
   /** Resolves when everything decided so far is committed (or the ledger keeps failing). */
@@ -192,7 +279,12 @@ export class Engine {
     return this.pending.length;
   }
 
-  private enqueue(runtime: TargetRuntime, transition: Transition): void {
+  /** `outageStart`: for a transition out of down, the start of the outage it ends. */
+  private enqueue(
+    runtime: TargetRuntime,
+    transition: Transition,
+    outageStart: number | null,
+  ): void {
     const target = runtime.target;
     const at = Math.max(transition.at, runtime.lastAt);
     runtime.lastAt = at;
@@ -202,8 +294,9 @@ export class Engine {
       detectedAt: Math.max(transition.detectedAt, at),
       service: target.service,
       site: target.site,
+      // attributed for the whole batch at commit time
       blockedBy: null,
-      maintenance: false,
+      maintenance: this.maintenanceOf(target, transition.from === "down" ? outageStart : null, at),
     });
     if (this.pending.length >= MAX_BATCH && !this.committing && !this.retryTimer) {
       void this.commitPending();
@@ -221,21 +314,49 @@ export class Engine {
     else setImmediate(commit);
   }
 
+  /**
+   * →down: whether `at` is inside a window; out of down: whether the outage [since, at)
+   * overlapped one (what the outage record keeps).
+   */
+  private maintenanceOf(target: Target, outageStart: number | null, at: number): boolean {
+    if (this.maintenance.length === 0) return false;
+    if (outageStart === null) return activeMaintenance(this.maintenance, target, at) !== null;
+    return maintenanceIntervals(this.maintenance, target, outageStart, at).length > 0;
+  }
+
+  private *attributionSubjects() {
+    for (const [id, rt] of this.targets) {
+      const down = rt.health.state === "down";
+      yield {
+        id,
+        dependsOn: rt.target.dependsOn,
+        state: rt.health.state,
+        downSince: down ? rt.health.since : null,
+      };
+    }
+  }
+
   private commitPending(): Promise<void> {
     if (this.committing || this.pending.length === 0) return this.committing ?? Promise.resolve();
     const batch = this.pending;
     this.pending = [];
+    const { next, changes } = this.attribution.attribute(
+      this.attributionSubjects(),
+      batch,
+      this.options.clock.now(),
+    );
     const began = this.options.clock.monotonic();
     const finished = (result: "ok" | "error") => {
       const ms = this.options.clock.monotonic() - began;
       for (const s of this.subscribers) s.commitFinished?.(result, ms, batch.length);
     };
     this.committing = this.options.ledger
-      .commit(this.options.runId, batch)
+      .commit(this.options.runId, batch, changes)
       .then(
         (stored) => {
           finished("ok");
-          this.publish(stored);
+          this.attribution.committedBatch(next);
+          this.publish(stored, changes);
         },
         (error: unknown) => {
           finished("error");
@@ -278,12 +399,21 @@ export class Engine {
     }, this.options.commitRetryMs ?? 1000);
   }
 
-  private publish(stored: readonly StoredTransition[]): void {
+  private publish(
+    stored: readonly StoredTransition[],
+    changes: readonly AttributionChange[],
+  ): void {
     for (const transition of stored) {
       const runtime = this.targets.get(transition.targetId);
       if (!runtime) continue;
-      runtime.committed = { state: transition.to, since: transition.at, transition };
+      const blockedBy = transition.to === "down" ? transition.blockedBy : null;
+      runtime.committed = { state: transition.to, since: transition.at, transition, blockedBy };
+    }
+    for (const change of changes) {
+      const runtime = this.targets.get(change.targetId);
+      if (runtime) runtime.committed = { ...runtime.committed, blockedBy: change.blockedBy };
     }
     for (const s of this.subscribers) s.transitionsCommitted?.(stored);
+    if (changes.length > 0) for (const s of this.subscribers) s.attributionsCommitted?.(changes);
   }
 }

@@ -1,5 +1,6 @@
-import type { Target } from "../config/types.js";
+import type { MaintenanceWindow, Target } from "../config/types.js";
 import type { Engine } from "../engine/engine.js";
+import { activeMaintenance, nextMaintenance, windowApplies } from "../health/maintenance.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import { outageJson } from "../report/format.js";
@@ -26,6 +27,7 @@ export interface ApiSources {
   engine: Engine;
   instance(): string;
   targets(): readonly Target[];
+  maintenance(): readonly MaintenanceWindow[];
 }
 
 const FILTERS = ["target", "service", "site"] as const;
@@ -65,6 +67,7 @@ export function apiRoutes(sources: ApiSources): Record<string, ApiRoute> {
       (params, now) => outagesAnswer(sources, params, now),
       clock,
     ),
+    maintenance: route([], async (_params, now) => maintenanceAnswer(sources, now), clock),
     report: route(
       [...FILTERS, "since", "until"],
       (params, now) => reportAnswer(sources, params, now),
@@ -93,12 +96,35 @@ function targetsAnswer(sources: ApiSources, params: QueryParams): ApiResponse {
         site: target.site,
         state: committed?.state ?? "unknown",
         since: committed?.since == null ? null : formatTime(committed.since),
-        maintenance: false,
-        blocked_by: committed?.transition?.blockedBy ?? null,
+        maintenance: sources.engine.inMaintenance(target.id),
+        blocked_by: committed?.blockedBy ?? null,
         last_probe: lastProbeJson(sources.engine.lastResult(target.id)),
       };
     });
   return { status: 200, body: { targets: rows } };
+}
+
+/** Each window with its occurrence in progress (and the targets it covers) and the next ones. */
+function maintenanceAnswer(sources: ApiSources, now: number): ApiResponse {
+  const targets = sources.targets();
+  const windows = sources.maintenance().map((window) => {
+    const covered = targets.filter((t) => windowApplies(window, t));
+    const first = covered[0];
+    const active = first ? activeMaintenance([window], first, now) : null;
+    return {
+      name: window.name,
+      cron: window.cron,
+      timezone: window.timezone,
+      duration_seconds: window.duration / 1000,
+      targets: covered.map((t) => t.id),
+      active: active ? { start: formatTime(active.start), end: formatTime(active.end) } : null,
+      next: nextMaintenance([window], null, now, 3).map((o) => ({
+        start: formatTime(o.start),
+        end: formatTime(o.end),
+      })),
+    };
+  });
+  return { status: 200, body: { windows } };
 }
 
 function lastProbeJson(result: ProbeResult | null) {

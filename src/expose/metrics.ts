@@ -1,7 +1,7 @@
 import client, { Registry } from "prom-client";
 import type { Target } from "../config/types.js";
 import type { CommittedState, EngineSubscriber } from "../engine/engine.js";
-import type { StoredTransition } from "../ledger/ledger.js";
+import type { AttributionChange, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
 import { TargetSeries } from "./target-series.js";
@@ -151,7 +151,20 @@ export class PantauMetrics implements EngineSubscriber {
       }
       if (t.to === "down") this.downSince.set(t.targetId, t.at);
       this.targets.transitioned(t.targetId, t.from, t.to, t.at);
+      this.targets.setOverlay(t.targetId, { blockedBy: t.to === "down" ? t.blockedBy : null });
     }
+  }
+
+  attributionsCommitted(changes: readonly AttributionChange[]): void {
+    for (const c of changes) this.targets.setOverlay(c.targetId, { blockedBy: c.blockedBy });
+  }
+
+  maintenanceChanged(target: Target, inMaintenance: boolean): void {
+    this.targets.setOverlay(target.id, { maintenance: inMaintenance });
+  }
+
+  blindChanged(blind: boolean): void {
+    this.monitorBlind.set(blind ? 1 : 0);
   }
 
   commitFinished(result: "ok" | "error", durationMs: number): void {

@@ -41,6 +41,7 @@ function makeEngine(target = ledger): Engine {
     timers: time,
     ledger: target,
     runId,
+    instance: "engine-test",
     runProbe: async () => makeResult("ok", time.now()),
   });
 }

@@ -115,7 +115,12 @@ describe("PantauMetrics", () => {
 
   it("measures an outage restored from the ledger from its true start", async () => {
     const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
-    const restored: CommittedState = { state: "down", since: T0, transition: null };
+    const restored: CommittedState = {
+      state: "down",
+      since: T0,
+      transition: null,
+      blockedBy: null,
+    };
     metrics.syncTargets([core], () => restored);
     metrics.transitionsCommitted([transition("simkim-core", "down", "up", T0 + 90_000)]);
     const samples = await scrape(metrics);
@@ -132,5 +137,31 @@ describe("PantauMetrics", () => {
     const text = await metrics.render();
     expect(text).not.toContain('target="portal"');
     expect(text).toContain('target="simkim-core"');
+  });
+
+  it("shows blocked_by while down because of a dependency, maintenance and blindness", async () => {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([core, portal], none);
+    const blocked = { ...transition("portal", "unknown", "down", T0), blockedBy: "simkim-core" };
+    metrics.transitionsCommitted([transition("simkim-core", "unknown", "down", T0), blocked]);
+    metrics.maintenanceChanged(portal, true);
+    metrics.blindChanged(true);
+    let samples = await scrape(metrics);
+    const labels = { target: "portal", service: "immigration-portal", site: "jakarta" };
+    expect(
+      sampleValue(samples, "pantau_target_blocked_by", { ...labels, dependency: "simkim-core" }),
+    ).toBe(1);
+    expect(samples.filter((s) => s.name === "pantau_target_blocked_by")).toHaveLength(1);
+    expect(sampleValue(samples, "pantau_target_maintenance", labels)).toBe(1);
+    expect(sampleValue(samples, "pantau_monitor_blind")).toBe(1);
+
+    // the core recovers, the portal stays down: its outage is its own at once
+    metrics.attributionsCommitted([{ targetId: "portal", at: T0 + 60_000, blockedBy: null }]);
+    metrics.maintenanceChanged(portal, false);
+    metrics.blindChanged(false);
+    samples = await scrape(metrics);
+    expect(samples.filter((s) => s.name === "pantau_target_blocked_by")).toHaveLength(0);
+    expect(sampleValue(samples, "pantau_target_maintenance", labels)).toBe(0);
+    expect(sampleValue(samples, "pantau_monitor_blind")).toBe(0);
   });
 });

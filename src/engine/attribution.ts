@@ -1,0 +1,64 @@
+import { attributeOutages, type DependencyNode } from "../health/dependencies.js";
+import type { AttributionChange, NewTransition } from "../ledger/ledger.js";
+
+/** What the tracker needs of a target: its dependencies and its decided state. */
+export interface AttributionSubject {
+  id: string;
+  dependsOn: readonly string[];
+  /** Decided state (committed plus pending), so a batch is attributed as a whole. */
+  state: DependencyNode["state"];
+  downSince: number | null;
+}
+
+export interface BatchAttribution {
+  /** blocked_by for each down target after the batch. */
+  next: Map<string, string | null>;
+  /** Changes for targets that were already down (committed) before the batch. */
+  changes: AttributionChange[];
+}
+
+/**
+ * Keeps each down target's `blocked_by` as committed, and works out a batch's attributions:
+ * →down transitions get theirs on the transition; targets already down get a change when a
+ * late-detected upstream turns out to have failed first, or when their upstream recovers.
+ */
+export class AttributionTracker {
+  private committed = new Map<string, string | null>();
+
+  /** Seeds the committed view after a restart (from the ledger's open outages). */
+  restore(targetId: string, blockedBy: string | null): void {
+    this.committed.set(targetId, blockedBy);
+  }
+
+  blockedBy(targetId: string): string | null {
+    return this.committed.get(targetId) ?? null;
+  }
+
+  attribute(
+    subjects: Iterable<AttributionSubject>,
+    batch: NewTransition[],
+    now: number,
+  ): BatchAttribution {
+    const next = attributeOutages([...subjects]);
+    const recoveredAt = new Map<string, number>();
+    for (const t of batch) {
+      if (t.to === "down") t.blockedBy = next.get(t.targetId) ?? null;
+      if (t.from === "down") recoveredAt.set(t.targetId, t.at);
+    }
+    const changes: AttributionChange[] = [];
+    for (const [targetId, before] of this.committed) {
+      if (!next.has(targetId)) continue;
+      const after = next.get(targetId) ?? null;
+      if (after === before) continue;
+      // Released: the outage is its own from the upstream's first good probe.
+      const at = after === null && before !== null ? (recoveredAt.get(before) ?? now) : now;
+      changes.push({ targetId, at, blockedBy: after });
+    }
+    return { next, changes };
+  }
+
+  /** The batch is durable: its attributions become the committed view. */
+  committedBatch(next: Map<string, string | null>): void {
+    this.committed = next;
+  }
+}
