@@ -180,7 +180,7 @@ const maintenanceWindow = z.strictObject({
   timezone: timezone()
     .nullable()
     .optional()
-    .meta({ description: "IANA zone for cron; default: the daemon's local zone" }),
+    .meta({ description: "IANA zone for cron; default: UTC (the same on every host)" }),
   duration: duration(),
 });
 

@@ -1,6 +1,5 @@
 import { Cron } from "croner";
 import type { MaintenanceWindow, Target } from "../config/types.js";
-import type { ClosedInterval } from "../ledger/outages.js";
 
 /**
  * Maintenance windows (SPEC §2 `maintenance`, §4 overlay `maintenance`), pure apart from croner:
@@ -9,8 +8,13 @@ import type { ClosedInterval } from "../ledger/outages.js";
  * change still lasts exactly `duration`. Occurrences are half-open: [start, end).
  */
 
-/** One occurrence of a window: a ClosedInterval, so ledger/outages.ts can merge and clip it. */
-export interface MaintenanceInterval extends ClosedInterval {
+/**
+ * One occurrence of a window, [start, end) in epoch ms: the shape of ledger/outages.ts'
+ * ClosedInterval (declared here so health/ imports nothing from ledger/).
+ */
+export interface MaintenanceInterval {
+  start: number;
+  end: number;
   /** The window's name. */
   window: string;
 }
