@@ -143,23 +143,25 @@ function lastProbeJson(result: ProbeResult | null) {
   };
 }
 
+/** target/service/site and since/until: what every history query is scoped by. */
+function parseScope(params: QueryParams, now: number) {
+  const filters = parseFilters(params);
+  if (isQueryError(filters)) return filters;
+  const range = parseTimeRange(params, now);
+  if (isQueryError(range)) return range;
+  return { ...filters, ...range };
+}
+
 async function transitionsAnswer(
   sources: ApiSources,
   params: QueryParams,
   now: number,
 ): Promise<ApiResponse> {
-  const filters = parseFilters(params);
-  if (isQueryError(filters)) return badRequest(filters);
-  const range = parseTimeRange(params, now);
-  if (isQueryError(range)) return badRequest(range);
+  const scope = parseScope(params, now);
+  if (isQueryError(scope)) return badRequest(scope);
   const limit = params.limit === undefined ? DEFAULT_TRANSITIONS_LIMIT : parseLimit(params.limit);
   if (isQueryError(limit)) return badRequest(limit);
-  const rows = await sources.ledger.transitions({
-    ...filters,
-    ...range,
-    instance: sources.instance(),
-    limit,
-  });
+  const rows = await sources.ledger.transitions({ ...scope, instance: sources.instance(), limit });
   return { status: 200, body: { transitions: rows.map(transitionJson) } };
 }
 
@@ -186,15 +188,13 @@ async function outagesAnswer(
   params: QueryParams,
   now: number,
 ): Promise<ApiResponse> {
-  const filters = parseFilters(params);
-  if (isQueryError(filters)) return badRequest(filters);
-  const range = parseTimeRange(params, now);
-  if (isQueryError(range)) return badRequest(range);
+  const scope = parseScope(params, now);
+  if (isQueryError(scope)) return badRequest(scope);
   const open = params.open === undefined ? undefined : parseBool(params.open, "open");
   if (isQueryError(open)) return badRequest(open);
   const outages = await listOutages(
     sources.ledger,
-    { ...filters, ...range, instance: sources.instance(), ...(open === undefined ? {} : { open }) },
+    { ...scope, instance: sources.instance(), ...(open === undefined ? {} : { open }) },
     now,
   );
   return { status: 200, body: { outages: outages.map(outageJson) } };
@@ -205,13 +205,11 @@ async function reportAnswer(
   params: QueryParams,
   now: number,
 ): Promise<ApiResponse> {
-  const filters = parseFilters(params);
-  if (isQueryError(filters)) return badRequest(filters);
-  const range = parseTimeRange(params, now);
-  if (isQueryError(range)) return badRequest(range);
+  const scope = parseScope(params, now);
+  if (isQueryError(scope)) return badRequest(scope);
   const report = await computeReport(
     sources.ledger,
-    { ...filters, ...range, instance: sources.instance() },
+    { ...scope, instance: sources.instance() },
     now,
   );
   return {

@@ -16,6 +16,7 @@ import {
   type TimedTransition,
   type Window,
 } from "../../src/ledger/outages.js";
+import { ZERO } from "../support/summaries.js";
 
 /** 20 June 2024 00:00 UTC. */
 const T0 = Date.UTC(2024, 5, 20);
@@ -41,25 +42,6 @@ const span = (start: number, end: number | null): Interval => ({
   start: m(start),
   end: end === null ? null : m(end),
 });
-
-const ZERO: AvailabilitySummary = {
-  availability: null,
-  upSeconds: 0,
-  degradedSeconds: 0,
-  downSeconds: 0,
-  unknownSeconds: 0,
-  blindSeconds: 0,
-  maintenanceSeconds: 0,
-  observedSeconds: 0,
-  outageCount: 0,
-  startedOutageCount: 0,
-  endedOutageCount: 0,
-  endedOutageSeconds: 0,
-  totalOutageSeconds: 0,
-  longestOutageSeconds: 0,
-  mttrSeconds: null,
-  mtbfSeconds: null,
-};
 
 const ALWAYS_UP: AvailabilitySummary = {
   ...ZERO,

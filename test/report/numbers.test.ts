@@ -10,26 +10,8 @@ import {
   type Report,
   type TargetReport,
 } from "../../src/report/numbers.js";
+import { ZERO } from "../support/summaries.js";
 import { buildIncidentLedger, INSTANCE, type IncidentLedger, m, transition } from "./fixture.js";
-
-const ZERO: AvailabilitySummary = {
-  availability: null,
-  upSeconds: 0,
-  degradedSeconds: 0,
-  downSeconds: 0,
-  unknownSeconds: 0,
-  blindSeconds: 0,
-  maintenanceSeconds: 0,
-  observedSeconds: 0,
-  outageCount: 0,
-  startedOutageCount: 0,
-  endedOutageCount: 0,
-  endedOutageSeconds: 0,
-  totalOutageSeconds: 0,
-  longestOutageSeconds: 0,
-  mttrSeconds: null,
-  mtbfSeconds: null,
-};
 
 const summary = (figures: Partial<AvailabilitySummary>): AvailabilitySummary => ({
   ...ZERO,
