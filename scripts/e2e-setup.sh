@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -13,3 +14,4 @@ if [ "${#need[@]}" -gt 0 ]; then
   $sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
 fi
 prometheus --version 2>&1 | head -n 1
+prometheus-alertmanager --version 2>&1 | head -n 1
