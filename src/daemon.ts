@@ -5,6 +5,7 @@ import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./
 import { loadConfig } from "./config/load.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineSubscriber } from "./engine/engine.js";
+import { AlertmanagerNotifier } from "./expose/alertmanager.js";
 import { apiRoutes } from "./expose/api.js";
 import { engineLogger, type Logger } from "./expose/log.js";
 import { PantauMetrics } from "./expose/metrics.js";
@@ -93,6 +94,7 @@ export class Daemon {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private ready = false;
+  private alertmanager: AlertmanagerNotifier | null = null;
   private bearerToken: string | null = null;
   private server: HttpServerHandle | null = null;
 
@@ -148,6 +150,7 @@ export class Daemon {
     const daemon = new Daemon(config, ledger, engine, scheduler, metrics, run, options);
     daemon.bearerToken = bearerToken;
     metrics.configReloaded(true, clock.now());
+    daemon.startAlertmanager();
     await daemon.restore();
     metrics.syncTargets(config.targets, (id) => engine.committedState(id));
     if (listen) await daemon.listen(listen);
@@ -233,6 +236,12 @@ export class Daemon {
     const blockedBy = new Map(
       open.map((o) => [o.targetId, o.blockedUntil === null ? o.blockedBy : null]),
     );
+    // Outages still open keep paging: their alerts are sent again with their true start.
+    this.alertmanager?.restore(
+      latest.map((t) =>
+        t.to === "down" ? { ...t, blockedBy: blockedBy.get(t.targetId) ?? null } : t,
+      ),
+    );
     for (const target of this.config.targets) {
       this.engine.restore(
         target,
@@ -261,6 +270,22 @@ export class Daemon {
         maintenance: false,
       })),
     );
+  }
+
+  /** Direct pushes to Alertmanager, when configured; never in the way of probing or the ledger. */
+  private startAlertmanager(): void {
+    const settings = this.config.alertmanager;
+    if (!settings) return;
+    this.alertmanager = new AlertmanagerNotifier({
+      settings,
+      instance: this.config.global.instance,
+      clock: this.clock,
+      timers: this.options.timers ?? systemTimers,
+      targetName: (id) => this.engine.target(id)?.name,
+      onPost: (result) => this.metrics.alertmanagerPosts.inc({ result }),
+      logger: this.options.logger,
+    });
+    this.engine.subscribe(this.alertmanager);
   }
 
   private get clock(): Clock {
@@ -364,6 +389,7 @@ export class Daemon {
         "stopping with transitions the ledger did not accept",
       );
     }
+    await this.alertmanager?.stop();
     await this.ledger.stopRun(this.run.run.id, this.clock.now());
     await this.server?.close();
     await this.ledger.close();

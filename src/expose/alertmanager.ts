@@ -1,7 +1,7 @@
 import { Agent, fetch as undiciFetch } from "undici";
 import type { AlertmanagerSettings } from "../config/types.js";
 import type { EngineSubscriber } from "../engine/engine.js";
-import type { StoredTransition } from "../ledger/ledger.js";
+import type { AttributionChange, StoredTransition } from "../ledger/ledger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import {
   type AlertEnd,
@@ -108,6 +108,11 @@ export class AlertmanagerNotifier implements EngineSubscriber {
   }
 
   /** A down target's root cause changed: its alert's labels change, so it is a new alert. */
+  attributionsCommitted(changes: readonly AttributionChange[]): void {
+    for (const change of changes)
+      this.attributionChanged(change.targetId, change.blockedBy, change.at);
+  }
+
   attributionChanged(targetId: string, blockedBy: string | null, at: number): void {
     const current = this.firing.get(targetId);
     if (this.stopped || !current || current.outage.blockedBy === blockedBy) return;
