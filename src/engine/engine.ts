@@ -27,10 +27,15 @@ function isRefusal(error: unknown): boolean {
 /** Runs one probe of a target; never rejects (a failure is a result). */
 export type RunProbe = (target: Target, signal: AbortSignal) => Promise<ProbeResult>;
 
+/** A committed transition, with the start of the outage it ends (out of `down` only). */
+export interface CommittedTransition extends StoredTransition {
+  outageStart: number | null;
+}
+
 /** Readers of what happened. Only committed transitions reach `transitionsCommitted`. */
 export interface EngineSubscriber {
   probeCompleted?(target: Target, result: ProbeResult): void;
-  transitionsCommitted?(transitions: readonly StoredTransition[]): void;
+  transitionsCommitted?(transitions: readonly CommittedTransition[]): void;
   commitFailed?(error: unknown, pending: number): void;
   /** The ledger refused a batch as inconsistent (a bug, not an outage): it was dropped. */
   commitRefused?(error: unknown, dropped: readonly NewTransition[]): void;
@@ -103,6 +108,8 @@ export class Engine {
   private retryTimer: ReturnType<Timers["setTimeout"]> | null = null;
   private readonly shutdown = new AbortController();
   private readonly attribution = new AttributionTracker();
+  /** Start of the outage each pending transition out of `down` ends. */
+  private readonly outageStarts = new WeakMap<NewTransition, number>();
   private readonly blindness: BlindDetector;
   private maintenance: readonly MaintenanceWindow[];
   /** The open blind gap's id, once the ledger has it. */
@@ -288,7 +295,7 @@ export class Engine {
     const target = runtime.target;
     const at = Math.max(transition.at, runtime.lastAt);
     runtime.lastAt = at;
-    this.pending.push({
+    const entry: NewTransition = {
       ...transition,
       at,
       detectedAt: Math.max(transition.detectedAt, at),
@@ -297,7 +304,10 @@ export class Engine {
       // attributed for the whole batch at commit time
       blockedBy: null,
       maintenance: this.maintenanceOf(target, transition.from === "down" ? outageStart : null, at),
-    });
+    };
+    if (transition.from === "down" && outageStart !== null)
+      this.outageStarts.set(entry, outageStart);
+    this.pending.push(entry);
     if (this.pending.length >= MAX_BATCH && !this.committing && !this.retryTimer) {
       void this.commitPending();
       return;
@@ -356,7 +366,7 @@ export class Engine {
         (stored) => {
           finished("ok");
           this.attribution.committedBatch(next);
-          this.publish(stored, changes);
+          this.publish(stored, batch, changes);
         },
         (error: unknown) => {
           finished("error");
@@ -401,6 +411,19 @@ export class Engine {
 
   private publish(
     stored: readonly StoredTransition[],
+    batch: readonly NewTransition[],
+    changes: readonly AttributionChange[],
+  ): void {
+    // The ledger returns the batch in order: each stored row is its batch entry, with an id.
+    const committed = stored.map((t, i) => {
+      const entry = batch[i];
+      return { ...t, outageStart: (entry && this.outageStarts.get(entry)) ?? null };
+    });
+    this.publishCommitted(committed, changes);
+  }
+
+  private publishCommitted(
+    stored: readonly CommittedTransition[],
     changes: readonly AttributionChange[],
   ): void {
     for (const transition of stored) {

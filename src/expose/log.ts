@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import type { EngineSubscriber } from "../engine/engine.js";
+import { humanDuration } from "../report/format.js";
 
 export type { Logger };
 
@@ -34,6 +35,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** On recovery, how long it was down: the first question of on-call and of the review. */
+function outageDuration(at: number, outageStart: number | null) {
+  if (outageStart === null) return {};
+  const seconds = (at - outageStart) / 1000;
+  return {
+    outage_started_at: iso(outageStart),
+    outage_seconds: seconds,
+    outage_duration: humanDuration(seconds),
+  };
+}
+
 /** One log line per committed transition (target, from, to, at, reason); probes at debug. */
 export function engineLogger(logger: Logger): EngineSubscriber {
   return {
@@ -64,6 +76,8 @@ export function engineLogger(logger: Logger): EngineSubscriber {
             detected_at: iso(t.detectedAt),
             reason: t.reason,
             detail: t.detail,
+            blocked_by: t.to === "down" ? t.blockedBy : undefined,
+            ...outageDuration(t.at, t.outageStart),
           },
           `${t.targetId} ${t.from} -> ${t.to}`,
         );

@@ -1,6 +1,6 @@
 import client, { Registry } from "prom-client";
 import type { Target } from "../config/types.js";
-import type { CommittedState, EngineSubscriber } from "../engine/engine.js";
+import type { CommittedState, CommittedTransition, EngineSubscriber } from "../engine/engine.js";
 import type { AttributionChange, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
@@ -22,8 +22,6 @@ const REDUNDANT_DEFAULT_METRICS = [
 export class PantauMetrics implements EngineSubscriber {
   readonly registry = new Registry();
   private readonly targets = new TargetSeries();
-  /** Start of each open outage, to observe its duration when it ends. */
-  private readonly downSince = new Map<string, number>();
   /** service and site of each target, for the aggregate histograms. */
   private readonly groupOf = new Map<string, { service: string; site: string }>();
 
@@ -121,14 +119,6 @@ export class PantauMetrics implements EngineSubscriber {
     this.groupOf.clear();
     for (const target of targets) {
       this.groupOf.set(target.id, { service: target.service, site: target.site });
-      const committed = stateOf(target.id);
-      if (
-        committed?.state === "down" &&
-        committed.since !== null &&
-        !this.downSince.has(target.id)
-      ) {
-        this.downSince.set(target.id, committed.since);
-      }
     }
     this.targets.sync(targets, (id) => {
       const committed = stateOf(id);
@@ -142,14 +132,12 @@ export class PantauMetrics implements EngineSubscriber {
     if (group) this.probeLatency.observe(group, secondsOf(result.durationMs));
   }
 
-  transitionsCommitted(transitions: readonly StoredTransition[]): void {
+  transitionsCommitted(transitions: readonly CommittedTransition[]): void {
     for (const t of transitions) {
-      if (t.from === "down") {
-        const start = this.downSince.get(t.targetId) ?? t.at;
-        this.downSince.delete(t.targetId);
-        this.outageDuration.observe({ service: t.service, site: t.site }, secondsOf(t.at - start));
+      if (t.outageStart !== null) {
+        const seconds = secondsOf(t.at - t.outageStart);
+        this.outageDuration.observe({ service: t.service, site: t.site }, seconds);
       }
-      if (t.to === "down") this.downSince.set(t.targetId, t.at);
       this.targets.transitioned(t.targetId, t.from, t.to, t.at);
       this.targets.setOverlay(t.targetId, { blockedBy: t.to === "down" ? t.blockedBy : null });
     }

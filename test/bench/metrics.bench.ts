@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
+import type { CommittedTransition } from "../../src/engine/engine.js";
 import { PantauMetrics } from "../../src/expose/metrics.js";
-import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 import { median, printTable } from "./table.js";
 
@@ -14,7 +14,7 @@ async function measure(targetCount: number): Promise<string[]> {
   );
   metrics.syncTargets(targets, () => undefined);
   const now = Date.now();
-  const transitions: StoredTransition[] = [];
+  const transitions: CommittedTransition[] = [];
   for (const [i, target] of targets.entries()) {
     const failed = i % 10 === 0;
     metrics.probeCompleted(target, makeResult(failed ? "failed" : "ok", now));
@@ -33,6 +33,7 @@ async function measure(targetCount: number): Promise<string[]> {
       detail: null,
       blockedBy: null,
       maintenance: false,
+      outageStart: null,
     });
   }
   metrics.transitionsCommitted(transitions);

@@ -132,6 +132,10 @@ describe("Engine", () => {
 
     const restarted = makeEngine();
     restarted.restore(target, latest ?? null);
+    const published: (number | null)[] = [];
+    restarted.subscribe({
+      transitionsCommitted: (ts) => published.push(...ts.map((t) => t.outageStart)),
+    });
     expect(restarted.committedState("simkim-core")?.state).toBe("down");
     restarted.observe("simkim-core", makeResult("ok", wentDown + 50_000));
     restarted.observe("simkim-core", makeResult("ok", wentDown + 60_000));
@@ -142,6 +146,8 @@ describe("Engine", () => {
       end: wentDown + 50_000,
       endReason: "recovered",
     });
+    // the recovery is published with the true start of the outage it ends
+    expect(published).toEqual([wentDown]);
   });
 
   it("drops a batch the ledger refuses as inconsistent and rewinds the target, instead of retrying forever", async () => {
