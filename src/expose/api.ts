@@ -1,6 +1,11 @@
 import type { MaintenanceWindow, Target } from "../config/types.js";
 import type { Engine } from "../engine/engine.js";
-import { activeMaintenance, nextMaintenance, windowApplies } from "../health/maintenance.js";
+import {
+  activeMaintenance,
+  maintenanceIntervals,
+  nextMaintenance,
+  windowApplies,
+} from "../health/maintenance.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import { outageJson } from "../report/format.js";
@@ -207,10 +212,13 @@ async function reportAnswer(
 ): Promise<ApiResponse> {
   const scope = parseScope(params, now);
   if (isQueryError(scope)) return badRequest(scope);
+  const windows = sources.maintenance();
   const report = await computeReport(
     sources.ledger,
     { ...scope, instance: sources.instance() },
     now,
+    ({ targetId: id, service, site }, range) =>
+      maintenanceIntervals(windows, { id, service, site }, range.since, range.until),
   );
   return {
     status: 200,

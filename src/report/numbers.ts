@@ -69,12 +69,14 @@ const MS_PER_SECOND = 1000;
  * Availability and outage figures over [since, until) for every target the ledger knows a state
  * of in that window. Reads, per target, its transitions in the window plus the last one before
  * it (one indexed query per target whose latest transition is not already before `since`).
- * Maintenance windows are not recorded in the ledger yet, so none are left out.
+ * Maintenance is not in the ledger: `maintenanceOf` gives each target's windows over the
+ * range (from the config; none without one), and that time is left out of availability.
  */
 export async function computeReport(
   ledger: Ledger,
   query: ReportQuery,
   now: number,
+  maintenanceOf: (target: TargetIdentity, window: Window) => Interval[] = () => [],
 ): Promise<Report> {
   const window = { since: query.since, until: Math.max(query.since, Math.min(query.until, now)) };
   const filter = targetFilterOf(query);
@@ -92,7 +94,7 @@ export async function computeReport(
       transitions,
       window,
       gaps: unwatched.get(identity.instance) ?? [],
-      maintenance: [],
+      maintenance: maintenanceOf(identity, window),
     }),
   }));
   targets.sort((a, b) => compare(a.targetId, b.targetId) || compare(a.instance, b.instance));

@@ -282,6 +282,23 @@ describe("computeReport", () => {
     ]);
   });
 
+  it("leaves maintenance out of availability, gaps first", async () => {
+    // simkim-core: up [0,10), down [10,40), up [40,60); restart gap [20,25); window [10,30)
+    const report = await computeReport(reader, hour, m(60), (target) =>
+      target.targetId === "simkim-core" ? [{ start: m(10), end: m(30) }] : [],
+    );
+    const core = report.targets.find((t) => t.targetId === "simkim-core");
+    expect(core).toMatchObject({
+      upSeconds: 1800,
+      downSeconds: 600,
+      blindSeconds: 300,
+      maintenanceSeconds: 900,
+      availability: 0.75,
+    });
+    const cgk = report.targets.find((t) => t.targetId === "autogate-cgk");
+    expect(cgk?.maintenanceSeconds).toBe(0);
+  });
+
   it("counts the time since a daemon went silent as blind, not up", async () => {
     // run 2 heartbeated last at m(60); at m(90) it is long stale
     const report = await computeReport(reader, { since: m(0), until: m(90) }, m(90));
