@@ -1,7 +1,7 @@
 import client, { Registry } from "prom-client";
 import type { Target } from "../config/types.js";
 import type { CommittedState, CommittedTransition, EngineSubscriber } from "../engine/engine.js";
-import type { AttributionChange, StoredTransition } from "../ledger/ledger.js";
+import type { AttributionChange } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
 import { TargetSeries } from "./target-series.js";
