@@ -5,6 +5,7 @@ import { checkCommand } from "./check.js";
 import { outagesCommand } from "./outages.js";
 import { probeCommand } from "./probe.js";
 import { runCommand } from "./run.js";
+import { simulateCommand } from "./simulate.js";
 
 /** Usage errors exit 2 (like Prometheus' own tools); failures of the work exit 1. */
 export const EXIT_USAGE = 2;
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(checkCommand());
   program.addCommand(probeCommand());
   program.addCommand(outagesCommand());
+  program.addCommand(simulateCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }
