@@ -6,6 +6,7 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -15,3 +16,4 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 prometheus --version 2>&1 | head -n 1
 prometheus-alertmanager --version 2>&1 | head -n 1
+/usr/bin/chromium --version 2>/dev/null | head -n 1

@@ -4,6 +4,7 @@ import { VERSION } from "../version.js";
 import { checkCommand } from "./check.js";
 import { outagesCommand } from "./outages.js";
 import { probeCommand } from "./probe.js";
+import { reportCommand } from "./report.js";
 import { runCommand } from "./run.js";
 import { simulateCommand } from "./simulate.js";
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(checkCommand());
   program.addCommand(probeCommand());
   program.addCommand(outagesCommand());
+  program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
   for (const command of program.commands) command.exitOverride();
   return program;

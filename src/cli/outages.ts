@@ -1,9 +1,6 @@
 import { Command } from "commander";
-import { type ConfigLoadResult, formatConfigIssue } from "../config/errors.js";
-import { isQueryError, parseFilters, parseTimeRange, type TimeRange } from "../expose/query.js";
-import { isLedgerError } from "../ledger/errors.js";
+import type { TimeRange } from "../expose/query.js";
 import type { OutageQuery } from "../ledger/ledger.js";
-import { openSqliteLedger } from "../ledger/sqlite.js";
 import {
   formatTime,
   humanDuration,
@@ -15,54 +12,27 @@ import {
   type TableColumn,
 } from "../report/format.js";
 import { listOutages, type OutageFacts } from "../report/numbers.js";
+import {
+  type CommandIo,
+  DEFAULT_DB,
+  defaultLedgerCommandDeps,
+  EXIT_OK,
+  isStop,
+  type LedgerCommandDeps,
+  ledgerFileOf,
+  parseScope,
+  readConfig,
+  readLedger,
+  reportStop,
+  type Stop,
+  usage,
+} from "./ledger-command.js";
 
 /** `pantau outages` (SPEC §8): the ledger's outages, read offline while the daemon may run. */
 
-export const DEFAULT_DB = "data/pantau.db";
+export { DEFAULT_DB };
 export const OUTAGE_FORMATS = ["table", "csv", "json", "markdown"] as const;
 export type OutageFormat = (typeof OUTAGE_FORMATS)[number];
-
-// as main.ts: usage errors exit 2, failures of the work 1 (main.ts runs on import, so not shared)
-const EXIT_OK = 0;
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
-
-type Environment = Readonly<Record<string, string | undefined>>;
-
-/** Where a command writes and how it ends, injected so tests run it in-process. */
-export interface CommandIo {
-  out(text: string): void;
-  err(text: string): void;
-  setExitCode(code: number): void;
-}
-
-export interface OutagesDeps {
-  io: CommandIo;
-  now(): number;
-  env: Environment;
-  loadConfig(file: string, env: Environment): Promise<ConfigLoadResult>;
-}
-
-const processIo: CommandIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  setExitCode: (code) => {
-    process.exitCode = code;
-  },
-};
-
-// loaded on demand: listing outages from --db must not need the config loader (or YAML) at all
-async function loadConfigLazily(file: string, env: Environment): Promise<ConfigLoadResult> {
-  const { loadConfig } = await import("../config/load.js");
-  return loadConfig(file, env);
-}
-
-const defaultDeps: OutagesDeps = {
-  io: processIo,
-  now: () => Date.now(),
-  env: process.env,
-  loadConfig: loadConfigLazily,
-};
 
 interface OutagesOptions {
   since?: string;
@@ -83,14 +53,10 @@ interface OutagesRequest {
   format: OutageFormat;
 }
 
-/** A reason to stop: a one-line message and the exit code. */
-interface Stop {
-  exitCode: number;
-  message: string;
-}
+export type OutagesDeps = LedgerCommandDeps;
 
 export function outagesCommand(deps: Partial<OutagesDeps> = {}): Command {
-  const resolved: OutagesDeps = { ...defaultDeps, ...deps };
+  const resolved: OutagesDeps = { ...defaultLedgerCommandDeps, ...deps };
   return new Command("outages")
     .description("list outages from the ledger (read-only: works while the daemon runs)")
     .option("--since <time>", "RFC 3339 or relative (-24h, -7d); default: 24h before --until")
@@ -114,29 +80,14 @@ async function runOutages(options: OutagesOptions, deps: OutagesDeps): Promise<n
   if ("exitCode" in request) return stop(request, deps.io);
   const path = await ledgerPath(options, deps);
   if (typeof path !== "string") return stop(path, deps.io);
-  let outages: OutageFacts[];
-  try {
-    const ledger = openSqliteLedger(path, { readonly: true });
-    try {
-      outages = await listOutages(ledger, request.query, now);
-    } finally {
-      await ledger.close();
-    }
-  } catch (error) {
-    if (!isLedgerError(error)) throw error;
-    return stop({ exitCode: EXIT_FAILURE, message: error.message }, deps.io);
-  }
+  const outages = await readLedger(path, (ledger) => listOutages(ledger, request.query, now));
+  if (isStop(outages)) return stop(outages, deps.io);
   deps.io.out(renderOutages(outages, request.format, request.query));
   return EXIT_OK;
 }
 
 function stop(reason: Stop, io: CommandIo): number {
-  io.err(`pantau outages: ${reason.message}\n`);
-  return reason.exitCode;
-}
-
-function usage(message: string): Stop {
-  return { exitCode: EXIT_USAGE, message };
+  return reportStop("outages", reason, io);
 }
 
 function parseRequest(options: OutagesOptions, now: number): OutagesRequest | Stop {
@@ -146,16 +97,9 @@ function parseRequest(options: OutagesOptions, now: number): OutagesRequest | St
     return usage(`--format: ${quoted} is not one of ${OUTAGE_FORMATS.join(", ")}`);
   }
   if (options.db === "") return usage("--db: must not be empty");
-  const range = parseTimeRange({ since: options.since, until: options.until }, now);
-  // query messages start with the parameter's name, which is also the flag's
-  if (isQueryError(range)) return usage(`--${range.message}`);
-  const filters = parseFilters({
-    target: options.target,
-    service: options.service,
-    site: options.site,
-  });
-  if (isQueryError(filters)) return usage(`--${filters.message}`);
-  const query: OutageQuery & TimeRange = { ...filters, ...range };
+  const scope = parseScope(options, now);
+  if (isStop(scope)) return scope;
+  const query: OutageQuery & TimeRange = { ...scope };
   if (options.open === true) query.open = true;
   return { query, format: options.format as OutageFormat };
 }
@@ -164,18 +108,8 @@ function parseRequest(options: OutagesOptions, now: number): OutagesRequest | St
 async function ledgerPath(options: OutagesOptions, deps: OutagesDeps): Promise<string | Stop> {
   if (options.db !== undefined) return options.db;
   if (options.config === undefined) return DEFAULT_DB;
-  const loaded = await deps.loadConfig(options.config, deps.env);
-  if (!loaded.ok) {
-    const issues = loaded.issues.map(formatConfigIssue).join("\n");
-    return {
-      exitCode: EXIT_FAILURE,
-      message: `--config: ${options.config} is not valid\n${issues}`,
-    };
-  }
-  if (loaded.config.storage.url) {
-    return usage(`--config: storage.url (PostgreSQL) is not supported yet; give --db FILE`);
-  }
-  return loaded.config.storage.path ?? DEFAULT_DB;
+  const config = await readConfig(options.config, deps);
+  return isStop(config) ? config : ledgerFileOf(config);
 }
 
 export function renderOutages(

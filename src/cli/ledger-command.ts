@@ -1,0 +1,150 @@
+import { type ConfigLoadResult, formatConfigIssue } from "../config/errors.js";
+import type { Config } from "../config/types.js";
+import {
+  isQueryError,
+  parseFilters,
+  parseTimeRange,
+  type TargetFilters,
+  type TimeRange,
+} from "../expose/query.js";
+import { isLedgerError } from "../ledger/errors.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { openSqliteLedger } from "../ledger/sqlite.js";
+
+/**
+ * What the offline commands that read the ledger (`outages`, `report`) share: injected I/O,
+ * exit codes, the scope flags, the config and the read-only ledger, and one-line stops.
+ */
+
+export const DEFAULT_DB = "data/pantau.db";
+
+// as main.ts: usage errors exit 2, failures of the work 1 (main.ts runs on import, so not shared)
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Where a command writes and how it ends, injected so tests run it in-process. */
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  setExitCode(code: number): void;
+}
+
+/** What a command that reads the ledger offline needs from its surroundings. */
+export interface LedgerCommandDeps {
+  io: CommandIo;
+  now(): number;
+  env: Environment;
+  loadConfig(file: string, env: Environment): Promise<ConfigLoadResult>;
+}
+
+export const processIo: CommandIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+// loaded on demand: listing outages from --db must not need the config loader (or YAML) at all
+async function loadConfigLazily(file: string, env: Environment): Promise<ConfigLoadResult> {
+  const { loadConfig } = await import("../config/load.js");
+  return loadConfig(file, env);
+}
+
+export const defaultLedgerCommandDeps: LedgerCommandDeps = {
+  io: processIo,
+  now: () => Date.now(),
+  env: process.env,
+  loadConfig: loadConfigLazily,
+};
+
+/** A reason to stop: a one-line message and the exit code. */
+export interface Stop {
+  exitCode: number;
+  message: string;
+}
+
+export function isStop(value: unknown): value is Stop {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Partial<Stop>).exitCode === "number" &&
+    typeof (value as Partial<Stop>).message === "string"
+  );
+}
+
+/**
+ * Opens the SQLite ledger read-only, reads, closes. A ledger that cannot be read (missing
+ * file, not a ledger, newer schema) is a Stop with exit 1; anything else is a bug and thrown.
+ */
+export async function readLedger<T>(
+  path: string,
+  read: (ledger: Ledger) => Promise<T>,
+): Promise<T | Stop> {
+  try {
+    const ledger = openSqliteLedger(path, { readonly: true });
+    try {
+      return await read(ledger);
+    } finally {
+      await ledger.close();
+    }
+  } catch (error) {
+    if (!isLedgerError(error)) throw error;
+    return { exitCode: EXIT_FAILURE, message: error.message };
+  }
+}
+
+/** Writes `pantau COMMAND: message` to stderr and gives the exit code. */
+export function reportStop(command: string, reason: Stop, io: CommandIo): number {
+  io.err(`pantau ${command}: ${reason.message}\n`);
+  return reason.exitCode;
+}
+
+export function usage(message: string): Stop {
+  return { exitCode: EXIT_USAGE, message };
+}
+
+/** The flags that choose what to read: a time range and target filters. */
+export interface ScopeOptions {
+  since?: string;
+  until?: string;
+  target?: string;
+  service?: string;
+  site?: string;
+}
+
+/** --since/--until (default: the 24 hours before now) and --target/--service/--site. */
+export function parseScope(options: ScopeOptions, now: number): (TargetFilters & TimeRange) | Stop {
+  const range = parseTimeRange({ since: options.since, until: options.until }, now);
+  // query messages start with the parameter's name, which is also the flag's
+  if (isQueryError(range)) return usage(`--${range.message}`);
+  const filters = parseFilters({
+    target: options.target,
+    service: options.service,
+    site: options.site,
+  });
+  if (isQueryError(filters)) return usage(`--${filters.message}`);
+  return { ...filters, ...range };
+}
+
+/** The configuration in `file`; an invalid one is a Stop (exit 1) listing every issue. */
+export async function readConfig(
+  file: string,
+  deps: Pick<LedgerCommandDeps, "env" | "loadConfig">,
+): Promise<Config | Stop> {
+  const loaded = await deps.loadConfig(file, deps.env);
+  if (loaded.ok) return loaded.config;
+  const issues = loaded.issues.map(formatConfigIssue).join("\n");
+  return { exitCode: EXIT_FAILURE, message: `--config: ${file} is not valid\n${issues}` };
+}
+
+/** The config's SQLite ledger file (the default when it names none); PostgreSQL is a Stop. */
+export function ledgerFileOf(config: Config): string | Stop {
+  if (config.storage.url) {
+    return usage(`--config: storage.url (PostgreSQL) is not supported yet; give --db FILE`);
+  }
+  return config.storage.path ?? DEFAULT_DB;
+}

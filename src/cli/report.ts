@@ -1,0 +1,141 @@
+import { writeFile } from "node:fs/promises";
+import { Command } from "commander";
+import type { MaintenanceWindow } from "../config/types.js";
+import { renderIncidentHtml } from "../report/html.js";
+import { readIncident } from "../report/incident.js";
+import { renderIncidentMarkdown } from "../report/markdown.js";
+import type { ReportQuery } from "../report/numbers.js";
+import {
+  DEFAULT_DB,
+  defaultLedgerCommandDeps,
+  EXIT_FAILURE,
+  EXIT_OK,
+  isStop,
+  type LedgerCommandDeps,
+  ledgerFileOf,
+  parseScope,
+  readConfig,
+  readLedger,
+  reportStop,
+  type ScopeOptions,
+  type Stop,
+  usage,
+} from "./ledger-command.js";
+
+/**
+ * `pantau report` (SPEC §8): a post-incident report from the ledger, read offline while the
+ * daemon may run: markdown, or a self-contained html page with a timeline picture.
+ */
+
+export const REPORT_FORMATS = ["markdown", "html"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export type ReportDeps = LedgerCommandDeps;
+
+interface ReportOptions extends ScopeOptions {
+  format?: string;
+  out?: string;
+  db?: string;
+  config?: string;
+}
+
+/** What to report, once every flag has been checked. */
+interface ReportRequest {
+  query: ReportQuery;
+  format: ReportFormat;
+  /** null: stdout. */
+  out: string | null;
+}
+
+/** The ledger to read and the config's maintenance windows (null without --config). */
+interface ReportSource {
+  path: string;
+  windows: readonly MaintenanceWindow[] | null;
+}
+
+export function reportCommand(deps: Partial<ReportDeps> = {}): Command {
+  const resolved: ReportDeps = { ...defaultLedgerCommandDeps, ...deps };
+  return new Command("report")
+    .description(
+      "post-incident report from the ledger: summary, figures per service, site and target, " +
+        "outages, monitor gaps, transitions; html adds a timeline picture (read-only)",
+    )
+    .option("--since <time>", "RFC 3339 or relative (-24h, -7d); default: 24h before --until")
+    .option("--until <time>", "RFC 3339, relative (-1h) or now; default: now")
+    .option("--target <id>", "only this target")
+    .option("--service <name>", "only this service")
+    .option("--site <name>", "only this site")
+    .option(
+      "--format <format>",
+      `${REPORT_FORMATS.join(", ")}; default: html when --out ends in .html, else markdown`,
+    )
+    .option("--out <file>", "write the report to this file instead of stdout")
+    .option("--db <file>", `SQLite ledger; default: --config's storage.path, else ${DEFAULT_DB}`)
+    .option(
+      "-c, --config <file>",
+      "configuration: storage.path, and maintenance windows to leave out of availability",
+    )
+    .action(async (options: ReportOptions) => {
+      resolved.io.setExitCode(await runReport(options, resolved));
+    });
+}
+
+async function runReport(options: ReportOptions, deps: ReportDeps): Promise<number> {
+  const now = deps.now();
+  const request = parseRequest(options, now);
+  if (isStop(request)) return stop(request, deps);
+  const source = await reportSource(options, deps);
+  if (isStop(source)) return stop(source, deps);
+  const incident = await readLedger(source.path, (ledger) =>
+    readIncident(ledger, request.query, now, source.windows),
+  );
+  if (isStop(incident)) return stop(incident, deps);
+  const text =
+    request.format === "html" ? renderIncidentHtml(incident) : renderIncidentMarkdown(incident);
+  if (request.out === null) {
+    deps.io.out(text);
+    return EXIT_OK;
+  }
+  const written = await writeReport(request.out, text);
+  return written === null ? EXIT_OK : stop(written, deps);
+}
+
+function stop(reason: Stop, deps: ReportDeps): number {
+  return reportStop("report", reason, deps.io);
+}
+
+function parseRequest(options: ReportOptions, now: number): ReportRequest | Stop {
+  const format = options.format ?? (/\.html?$/i.test(options.out ?? "") ? "html" : "markdown");
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
+    const quoted = JSON.stringify(format);
+    return usage(`--format: ${quoted} is not one of ${REPORT_FORMATS.join(", ")}`);
+  }
+  if (options.out === "") return usage("--out: must not be empty");
+  if (options.db === "") return usage("--db: must not be empty");
+  const scope = parseScope(options, now);
+  if (isStop(scope)) return scope;
+  return { query: scope, format: format as ReportFormat, out: options.out ?? null };
+}
+
+/** --db, else --config's storage.path, else the default file; windows from --config if given. */
+async function reportSource(
+  options: ReportOptions,
+  deps: ReportDeps,
+): Promise<ReportSource | Stop> {
+  if (options.config === undefined) return { path: options.db ?? DEFAULT_DB, windows: null };
+  const config = await readConfig(options.config, deps);
+  if (isStop(config)) return config;
+  const path = options.db ?? ledgerFileOf(config);
+  return isStop(path) ? path : { path, windows: config.maintenance };
+}
+
+/** Writes the file; a file system refusal (missing folder, no permission) is a Stop. */
+async function writeReport(file: string, text: string): Promise<Stop | null> {
+  try {
+    await writeFile(file, text, "utf8");
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== "string") throw error;
+    return { exitCode: EXIT_FAILURE, message: `--out: cannot write ${file} (${code})` };
+  }
+}

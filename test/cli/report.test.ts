@@ -1,0 +1,250 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ReportDeps, reportCommand } from "../../src/cli/report.js";
+import type { ConfigLoadResult } from "../../src/config/errors.js";
+import type { Config } from "../../src/config/types.js";
+import { renderIncidentHtml } from "../../src/report/html.js";
+import { readIncident } from "../../src/report/incident.js";
+import { renderIncidentMarkdown } from "../../src/report/markdown.js";
+import {
+  buildIncidentLedger,
+  type IncidentLedger,
+  MAINTENANCE_WINDOWS,
+  NOW,
+  WINDOW,
+} from "../report/incident-fixture.js";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const RANGE = ["--since", "2024-06-20T00:00:00Z", "--until", "2024-06-20T12:00:00Z"];
+
+interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs `pantau report ARGS` in-process as main.ts does: usage errors from commander exit 2. */
+async function run(args: string[], deps: Partial<ReportDeps> = {}): Promise<CliResult> {
+  const result: CliResult = { code: 0, out: "", err: "" };
+  const output = {
+    writeOut: (text: string) => {
+      result.out += text;
+    },
+    writeErr: (text: string) => {
+      result.err += text;
+    },
+  };
+  const command = reportCommand({
+    io: { out: output.writeOut, err: output.writeErr, setExitCode: (code) => (result.code = code) },
+    now: () => NOW,
+    loadConfig: () => Promise.reject(new Error("no --config expected")),
+    ...deps,
+  })
+    .exitOverride()
+    .configureOutput(output);
+  const program = new Command("pantau").exitOverride().configureOutput(output);
+  program.addCommand(command);
+  try {
+    await program.parseAsync(["report", ...args], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    result.code = 2;
+  }
+  return result;
+}
+
+let fixture: IncidentLedger;
+let db: string[];
+let dir: string;
+let markdown: string;
+let markdownWithWindows: string;
+let html: string;
+
+beforeAll(async () => {
+  fixture = await buildIncidentLedger();
+  db = ["--db", fixture.path];
+  dir = mkdtempSync(join(tmpdir(), "pantau-report-cli-"));
+  const withoutConfig = await readIncident(fixture.ledger, WINDOW, NOW, null);
+  markdown = renderIncidentMarkdown(withoutConfig);
+  html = renderIncidentHtml(withoutConfig);
+  const withConfig = await readIncident(fixture.ledger, WINDOW, NOW, MAINTENANCE_WINDOWS);
+  markdownWithWindows = renderIncidentMarkdown(withConfig);
+});
+
+afterAll(async () => {
+  await fixture.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const configWith = (storage: Partial<Config["storage"]>): ConfigLoadResult => ({
+  ok: true,
+  config: {
+    storage: { path: null, url: null, heartbeat: 5000, ...storage },
+    maintenance: MAINTENANCE_WINDOWS,
+  } as Config,
+});
+
+describe("pantau report: output", () => {
+  it("writes markdown to stdout by default", async () => {
+    expect(await run([...db, ...RANGE])).toEqual({ code: 0, out: markdown, err: "" });
+  });
+
+  it("writes html with --format html", async () => {
+    expect(await run([...db, ...RANGE, "--format", "html"])).toEqual({
+      code: 0,
+      out: html,
+      err: "",
+    });
+  });
+
+  it("covers the 24 hours before now without --since and --until", async () => {
+    const { code, out } = await run(db);
+    expect(code).toBe(0);
+    expect(out.split("\n")[0]).toBe(
+      "# Incident report: 2024-06-19T12:00:00.000Z to 2024-06-20T12:00:00.000Z",
+    );
+  });
+
+  it("selects with --service, --site and --target", async () => {
+    const { out } = await run([...db, ...RANGE, "--service", "autogate", "--site", "dps"]);
+    expect(out).toContain("for service autogate, site dps: 1 target with a known state");
+    expect(out).toContain("| autogate-dps | autogate | dps |");
+    expect(out).not.toContain("autogate-cgk");
+    const single = await run([...db, ...RANGE, "--target", "portal"]);
+    expect(single.out).toContain("for target portal: 1 target");
+  });
+
+  it("writes --out FILE and nothing to stdout; .html means html", async () => {
+    const file = join(dir, "incident.html");
+    expect(await run([...db, ...RANGE, "--out", file])).toEqual({ code: 0, out: "", err: "" });
+    expect(readFileSync(file, "utf8")).toBe(html);
+    const md = join(dir, "incident.md");
+    expect((await run([...db, ...RANGE, "--out", md])).code).toBe(0);
+    expect(readFileSync(md, "utf8")).toBe(markdown);
+    const forced = join(dir, "forced.html");
+    expect((await run([...db, ...RANGE, "--out", forced, "--format", "markdown"])).code).toBe(0);
+    expect(readFileSync(forced, "utf8")).toBe(markdown);
+  });
+
+  it("takes the ledger and the maintenance windows from --config", async () => {
+    const seen: string[] = [];
+    const loadConfig = async (file: string) => {
+      seen.push(file);
+      return configWith({ path: fixture.path });
+    };
+    const result = await run([...RANGE, "--config", "pantau.yaml"], { loadConfig });
+    expect(seen).toEqual(["pantau.yaml"]);
+    expect(result).toEqual({ code: 0, out: markdownWithWindows, err: "" });
+  });
+
+  it("reads --db, and the windows from --config", async () => {
+    const loadConfig = async () => configWith({ url: "postgres://db/pantau" });
+    const result = await run([...db, ...RANGE, "--config", "pantau.yaml"], { loadConfig });
+    expect(result).toEqual({ code: 0, out: markdownWithWindows, err: "" });
+  });
+});
+
+describe("pantau report: bad flags exit 2 with one line naming the flag", () => {
+  it.each([
+    [
+      ["--since", "yesterday"],
+      'pantau report: --since: "yesterday" is not an RFC 3339 time or a relative duration like -24h\n',
+    ],
+    [
+      ["--until", "2024-06-20T12:00"],
+      'pantau report: --until: "2024-06-20T12:00" has no UTC offset: add Z or one like +07:00\n',
+    ],
+    [
+      ["--since", "-1h", "--until", "-2h"],
+      "pantau report: --since: 2024-06-20T11:00:00.000Z is not before until (2024-06-20T10:00:00.000Z)\n",
+    ],
+    [
+      ["--target", "Portal"],
+      'pantau report: --target: "Portal" is not a target id ([a-z0-9][a-z0-9._-]*)\n',
+    ],
+    [["--service", ""], "pantau report: --service: must be 1 to 128 characters long\n"],
+    [["--site", "x".repeat(129)], "pantau report: --site: must be 1 to 128 characters long\n"],
+    [["--format", "pdf"], 'pantau report: --format: "pdf" is not one of markdown, html\n'],
+    [["--out", ""], "pantau report: --out: must not be empty\n"],
+    [["--db", ""], "pantau report: --db: must not be empty\n"],
+    [["--frobnicate"], "error: unknown option '--frobnicate'\n"],
+    [["--format"], "error: option '--format <format>' argument missing\n"],
+    [["extra"], "error: too many arguments for 'report'. Expected 0 arguments but got 1.\n"],
+  ])("%j", async (args, message) => {
+    expect(await run([...db, ...args])).toEqual({ code: 2, out: "", err: message });
+  });
+
+  it("refuses a config whose ledger is PostgreSQL when no --db is given", async () => {
+    const loadConfig = async () => configWith({ url: "postgres://db/pantau" });
+    expect(await run(["--config", "x.yaml"], { loadConfig })).toEqual({
+      code: 2,
+      out: "",
+      err: "pantau report: --config: storage.url (PostgreSQL) is not supported yet; give --db FILE\n",
+    });
+  });
+});
+
+describe("pantau report: failures exit 1", () => {
+  it("when the ledger file does not exist", async () => {
+    const missing = join(dir, "missing.db");
+    expect(await run(["--db", missing])).toEqual({
+      code: 1,
+      out: "",
+      err: `pantau report: LEDGER_OPEN: ledger file does not exist: ${missing}\n`,
+    });
+  });
+
+  it("when --out cannot be written", async () => {
+    const file = join(dir, "no-such-folder", "report.md");
+    expect(await run([...db, "--out", file])).toEqual({
+      code: 1,
+      out: "",
+      err: `pantau report: --out: cannot write ${file} (ENOENT)\n`,
+    });
+  });
+
+  it("when the config is not valid, with every issue", async () => {
+    const loadConfig = async (): Promise<ConfigLoadResult> => ({
+      ok: false,
+      issues: [
+        { code: "CONFIG_READ", file: "x.yaml", line: 1, col: 1, path: "", message: "cannot read" },
+      ],
+    });
+    expect(await run(["--config", "x.yaml"], { loadConfig })).toEqual({
+      code: 1,
+      out: "",
+      err: "pantau report: --config: x.yaml is not valid\nx.yaml:1:1: cannot read\n",
+    });
+  });
+});
+
+describe("pantau report: the real binary", () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", MAIN, "report", ...args], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+
+  it("exits 0 with the same report as in-process, reading beside the open writer", () => {
+    // a past window: the child's clock is the real one, and it only clamps `until` to now
+    const result = cli([...db, ...RANGE]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout.split("\n").slice(0, 1)).toEqual(markdown.split("\n").slice(0, 1));
+    expect(result.stdout).toContain("| autogate-dps | autogate | dps | 43.913% |");
+  });
+
+  it("exits 2 for a bad flag", () => {
+    const result = cli([...db, "--format", "pdf"]);
+    expect([result.status, result.stdout, result.stderr]).toEqual([
+      2,
+      "",
+      'pantau report: --format: "pdf" is not one of markdown, html\n',
+    ]);
+  });
+});
