@@ -1,0 +1,210 @@
+/**
+ * A small live stack for end-to-end tests of the shipped operations assets: a pantau daemon
+ * watching loopback targets that cover its metrics (up, down, blocked by a dependency, inside a
+ * maintenance window, behind TLS, flapping), scraped every second by Debian's real Prometheus as
+ * config/prometheus/prometheus.yml would (job "pantau", instance = the daemon's name), with the
+ * given rule files loaded.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Daemon } from "../../src/daemon.js";
+import { testPki } from "../helpers/certs.js";
+import { respond, startHttpServer, type TestServer, unusedPort } from "../helpers/servers.js";
+import { memoryLogger } from "../support/memory-log.js";
+import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+
+export const INSTANCE = "e2e";
+const PROMETHEUS = "/usr/bin/prometheus";
+
+/** The estate: ids, and what each one shows. */
+export const TARGETS = {
+  /** down on its own (connection refused) */
+  core: "simkim-core",
+  /** up, then down after simkim-core: blocked by it */
+  blocked: "autogate-cgk",
+  /** down, inside a maintenance window */
+  maintained: "kiosk-cgk",
+  /** up, then down and up twice: ended outages, transitions */
+  flapping: "portal-imigrasi",
+  /** up over TLS: certificate expiry */
+  tls: "evisa",
+} as const;
+
+export interface PromResult {
+  metric: Record<string, string>;
+  value?: [number, string];
+  values?: [number, string][];
+}
+export interface PromResponse {
+  status: "success" | "error";
+  error?: string;
+  warnings?: string[];
+  data?: { resultType: string; result: PromResult[] };
+}
+
+export interface LiveStack {
+  pantauUrl: string;
+  prometheusUrl: string;
+  /** pantau's /metrics as Prometheus scrapes it. */
+  metricsText(): Promise<string>;
+  /** Prometheus' HTTP API: GET path?params, the JSON body. */
+  api<T>(path: string, params?: Record<string, string>): Promise<T>;
+  /** Resolves once `expr` returns at least one series. */
+  waitFor(expr: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLiveStack(options: { ruleFiles: string[] }): Promise<LiveStack> {
+  const dir = mkdtempSync(join(tmpdir(), "pantau-live-"));
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true })];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    const flapping = await startSwitchServer();
+    cleanups.push(() => flapping.close());
+    const dependant = await startSwitchServer();
+    cleanups.push(() => dependant.close());
+    const pki = testPki();
+    const tls: TestServer = await startHttpServer(respond(200, "ok"), { tls: pki.valid });
+    cleanups.push(() => tls.close());
+    const refused = await unusedPort();
+
+    const configFile = join(dir, "pantau.yaml");
+    writeFileSync(
+      configFile,
+      pantauConfig(dir, { flapping, dependant }, tls.url("/"), pki.caFile, refused),
+    );
+    const daemon = await Daemon.start({ configFile, logger: memoryLogger("warn").logger });
+    cleanups.push(() => daemon.stop());
+    const address = daemon.httpAddress;
+    if (!address) throw new Error("pantau serves no HTTP");
+    const pantauUrl = `http://${address.host}:${address.port}`;
+
+    const port = await freePort();
+    const prometheusUrl = `http://127.0.0.1:${port}`;
+    const prometheusConfig = join(dir, "prometheus.yml");
+    writeFileSync(
+      prometheusConfig,
+      JSON.stringify({
+        global: { scrape_interval: "1s", evaluation_interval: "1s" },
+        rule_files: options.ruleFiles.map((file) => resolve(file)),
+        scrape_configs: [
+          {
+            job_name: "pantau",
+            static_configs: [
+              { targets: [`${address.host}:${address.port}`], labels: { instance: INSTANCE } },
+            ],
+          },
+        ],
+      }),
+    );
+    const prometheus = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${prometheusConfig}`,
+        `--storage.tsdb.path=${join(dir, "tsdb")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--log.level=warn",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    prometheus.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    cleanups.push(() => terminate(prometheus));
+
+    const api = async <T>(path: string, params: Record<string, string> = {}): Promise<T> => {
+      const url = `${prometheusUrl}${path}?${new URLSearchParams(params)}`;
+      return (await (await fetch(url)).json()) as T;
+    };
+    const waitFor = async (expr: string, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+        try {
+          const body = await api<PromResponse>("/api/v1/query", { query: expr });
+          if ((body.data?.result.length ?? 0) > 0) return;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${expr}: ${stderr}`);
+        await sleep(200);
+      }
+    };
+
+    await waitFor("up");
+    // a dependant that fails after its dependency is blocked by it (one failing first is not)
+    await waitFor(`pantau_target_state{target="${TARGETS.core}", state="down"} == 1`);
+    dependant.setUp(false);
+    await waitFor(`pantau_target_blocked_by{target="${TARGETS.blocked}"}`);
+    // an outage that ends, twice, while Prometheus watches: outage histograms and transitions
+    for (let i = 0; i < 2; i++) {
+      await sleep(1500);
+      flapping.setUp(false);
+      await sleep(1500);
+      flapping.setUp(true);
+    }
+    await waitFor(`pantau_outage_duration_seconds_count{instance="${INSTANCE}"} >= 2`);
+    await waitFor(`count_over_time(up{instance="${INSTANCE}"}[1m]) >= 10`);
+
+    return {
+      pantauUrl,
+      prometheusUrl,
+      metricsText: async () => (await fetch(`${pantauUrl}/metrics`)).text(),
+      api,
+      waitFor,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function pantauConfig(
+  dir: string,
+  servers: { flapping: SwitchServer; dependant: SwitchServer },
+  tlsUrl: string,
+  caFile: string,
+  refusedPort: number,
+): string {
+  const down = `http://127.0.0.1:${refusedPort}/health`;
+  return [
+    "global: { interval: 250ms, timeout: 200ms, failure_threshold: 1, success_threshold: 1, instance: e2e }",
+    "server: { listen: 127.0.0.1:0 }",
+    `storage: { path: ${join(dir, "ledger.db")} }`,
+    "maintenance:",
+    `  - { name: always, targets: ["${TARGETS.maintained}"], cron: "* * * * *", duration: 1h }`,
+    "targets:",
+    `  - { id: ${TARGETS.core}, service: immigration-core, site: pdns2, tcp: { host: 127.0.0.1, port: ${refusedPort} } }`,
+    `  - { id: ${TARGETS.blocked}, service: autogate, site: cgk, depends_on: [${TARGETS.core}], http: { url: "${servers.dependant.url}" } }`,
+    `  - { id: ${TARGETS.maintained}, service: kiosk, site: cgk, http: { url: "${down}" } }`,
+    `  - { id: ${TARGETS.flapping}, service: immigration-portal, site: jakarta, http: { url: "${servers.flapping.url}" } }`,
+    `  - { id: ${TARGETS.tls}, service: evisa, site: jakarta, http: { url: "${tlsUrl}", tls: { ca_file: "${caFile}" } } }`,
+    "",
+  ].join("\n");
+}
+
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+async function freePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}

@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import {
+  type ExposedMetrics,
+  pantauExposed,
+  readmeMetricNames,
+} from "../dashboards/exposed-metrics.js";
+import { familyOf, metricNames } from "../dashboards/promql-names.js";
+
+/**
+ * config/prometheus/pantau-rules.yml read as data: the alerts the issue asks for with their
+ * severities, annotations whose runbook links land on a section of docs/runbook.md, series pantau
+ * exposes, and unit tests (pantau-rules.test.yml) that see each alert fire and stay quiet.
+ * test/e2e/prometheus-rules.e2e.test.ts runs promtool on the same files.
+ */
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface RuleFile {
+  groups: { name: string; rules: Rule[] }[];
+}
+interface AlertTestCase {
+  alertname: string;
+  eval_time: string;
+  exp_alerts?: { exp_labels?: Record<string, string> }[];
+}
+interface RuleTestFile {
+  rule_files: string[];
+  tests: { name?: string; alert_rule_test?: AlertTestCase[] }[];
+}
+
+const rules = (
+  parse(readFileSync("config/prometheus/pantau-rules.yml", "utf8")) as RuleFile
+).groups.flatMap((group) => group.rules);
+const alerts = rules.filter((rule): rule is Rule & { alert: string } => rule.alert !== undefined);
+const unitTests = parse(
+  readFileSync("config/prometheus/pantau-rules.test.yml", "utf8"),
+) as RuleTestFile;
+const RUNBOOK = "docs/runbook.md";
+const RUNBOOK_URL = "https://github.com/pantau/pantau/blob/main/docs/runbook.md#";
+
+/** The alert behind each item of the issue, and how it must be routed. */
+const REQUIRED: [string, "page" | "ticket"][] = [
+  ["PantauTargetOutage", "page"], // target down, not blocked, not in maintenance
+  ["PantauServiceOutage", "page"],
+  ["PantauSiteOutage", "page"],
+  ["PantauTargetDegraded", "ticket"],
+  ["PantauCertificateExpiring", "ticket"],
+  ["PantauAbsent", "page"],
+  ["PantauSchedulerLagging", "ticket"],
+  ["PantauLedgerWriteErrors", "ticket"],
+];
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\- _]/gu, "")
+    .replace(/ /g, "-");
+}
+
+let exposed: ExposedMetrics;
+beforeAll(async () => {
+  exposed = await pantauExposed();
+});
+
+describe("config/prometheus/pantau-rules.yml", () => {
+  it("has an alert for everything the issue lists, with its severity", () => {
+    const severityOf = new Map(alerts.map((rule) => [rule.alert, rule.labels?.severity]));
+    expect(REQUIRED.filter(([name, severity]) => severityOf.get(name) !== severity)).toEqual([]);
+  });
+
+  it("names each alert once, apart from PantauTargetDown which pantau pushes itself", () => {
+    const names = alerts.map((rule) => rule.alert);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).not.toContain("PantauTargetDown");
+    for (const name of names) expect(name).toMatch(/^Pantau[A-Z][A-Za-z]+$/);
+    for (const rule of alerts) expect(["page", "ticket"]).toContain(rule.labels?.severity);
+  });
+
+  it("annotates every alert with a summary, a description and a runbook section that exists", () => {
+    const runbook = readFileSync(RUNBOOK, "utf8");
+    const anchors = new Set(
+      [...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((match) => anchorOf(match[1] as string)),
+    );
+    for (const rule of alerts) {
+      const annotations = rule.annotations ?? {};
+      expect(Object.keys(annotations).sort(), rule.alert).toEqual([
+        "description",
+        "runbook_url",
+        "summary",
+      ]);
+      expect(annotations.summary?.trim(), rule.alert).toBeTruthy();
+      expect(annotations.description?.trim(), rule.alert).toBeTruthy();
+      const url = annotations.runbook_url ?? "";
+      expect(url.startsWith(RUNBOOK_URL), `${rule.alert}: ${url}`).toBe(true);
+      const anchor = url.slice(RUNBOOK_URL.length);
+      expect(anchor, rule.alert).toBe(rule.alert.toLowerCase());
+      expect(anchors.has(anchor), `${rule.alert}: no section #${anchor} in ${RUNBOOK}`).toBe(true);
+    }
+  });
+
+  it("queries only series pantau exposes (and Prometheus' up), documented in README.md", () => {
+    const documented = readmeMetricNames();
+    for (const rule of rules) {
+      for (const name of metricNames(rule.expr)) {
+        expect(exposed.seriesNames.has(name), `${rule.alert}: ${name}`).toBe(true);
+        const family = familyOf(name, exposed.histograms);
+        if (/^(pantau|probe)_/.test(family)) {
+          expect(documented.has(family), `${rule.alert}: ${family} in README`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it("leaves blocked and maintained targets out of the paging target alert", () => {
+    const outage = alerts.find((rule) => rule.alert === "PantauTargetOutage");
+    expect(outage?.expr).toMatch(/unless on \(instance, target\) pantau_target_blocked_by == 1/);
+    expect(outage?.expr).toMatch(/unless on \(instance, target\) pantau_target_maintenance == 1/);
+    expect(outage?.for).toBe("2m");
+  });
+});
+
+describe("config/prometheus/pantau-rules.test.yml", () => {
+  const cases = unitTests.tests.flatMap((group) => group.alert_rule_test ?? []);
+
+  it("tests the shipped rule file", () => {
+    expect(unitTests.rule_files).toEqual(["pantau-rules.yml"]);
+  });
+
+  it.each(alerts.map((rule) => rule.alert))("sees %s fire and stay quiet", (name) => {
+    const mine = cases.filter((c) => c.alertname === name);
+    const firing = mine.filter((c) => (c.exp_alerts ?? []).length > 0);
+    const quiet = mine.filter((c) => (c.exp_alerts ?? []).length === 0);
+    expect(firing.length, `${name}: a case where it fires`).toBeGreaterThan(0);
+    expect(quiet.length, `${name}: a case where it does not`).toBeGreaterThan(0);
+    for (const c of firing) {
+      for (const alert of c.exp_alerts ?? []) {
+        expect(alert.exp_labels?.severity, name).toBe(
+          alerts.find((rule) => rule.alert === name)?.labels?.severity,
+        );
+      }
+    }
+  });
+});
