@@ -74,34 +74,43 @@ function wholeNumber(text: string, min: number, max: number): number | undefined
 
 /** Serves, plays, stops: the exit code. */
 async function simulate(options: SimulateOptions): Promise<number> {
-  let scenario: Scenario | null = null;
-  if (options.scenarioFile !== null) {
-    const ids = options.plan.map((plan) => plan.id);
-    const loaded = await loadScenario(options.scenarioFile, { endpointIds: ids });
-    if (!loaded.ok) {
-      for (const issue of loaded.issues) process.stderr.write(`${formatScenarioIssue(issue)}\n`);
+  // Listening for signals first: a SIGTERM at any point ends in a clean close and exit 0.
+  const signal = stopSignal();
+  try {
+    const scenario = await readScenario(options);
+    if (scenario === undefined) return 1;
+    let estate: Estate;
+    try {
+      estate = await Estate.start({ plan: options.plan, basePort: options.basePort });
+    } catch (error) {
+      process.stderr.write(`pantau simulate: ${error instanceof Error ? error.message : error}\n`);
       return 1;
     }
-    scenario = loaded.scenario;
-  }
-  let estate: Estate;
-  try {
-    estate = await Estate.start({ plan: options.plan, basePort: options.basePort });
-  } catch (error) {
-    process.stderr.write(`pantau simulate: ${error instanceof Error ? error.message : error}\n`);
-    return 1;
-  }
-  try {
-    return await serve(estate, scenario, options);
+    try {
+      return await serve(estate, scenario, options, signal.stopped);
+    } finally {
+      await estate.close();
+    }
   } finally {
-    await estate.close();
+    signal.dispose();
   }
+}
+
+/** The scenario, null without --scenario, undefined (issues printed) when it is invalid. */
+async function readScenario(options: SimulateOptions): Promise<Scenario | null | undefined> {
+  if (options.scenarioFile === null) return null;
+  const ids = options.plan.map((plan) => plan.id);
+  const loaded = await loadScenario(options.scenarioFile, { endpointIds: ids });
+  if (loaded.ok) return loaded.scenario;
+  for (const issue of loaded.issues) process.stderr.write(`${formatScenarioIssue(issue)}\n`);
+  return undefined;
 }
 
 async function serve(
   estate: Estate,
   scenario: Scenario | null,
   options: SimulateOptions,
+  stopped: Promise<void>,
 ): Promise<number> {
   const served = estate.served();
   process.stdout.write(served.map(({ plan, url }) => `${plan.id} ${url}\n`).join(""));
@@ -115,22 +124,28 @@ async function serve(
     }
   }
   if (scenario === null) {
-    await untilSignal();
+    await stopped;
     return 0;
   }
-  const outcome = await play(estate, scenario, options.speed ?? scenario.speed);
+  const outcome = await play(estate, scenario, options.speed ?? scenario.speed, stopped);
   return outcome === "failed" ? 1 : 0;
 }
 
-function play(estate: Estate, scenario: Scenario, speed: number): Promise<PlayOutcome> {
+function play(
+  estate: Estate,
+  scenario: Scenario,
+  speed: number,
+  stopped: Promise<void>,
+): Promise<PlayOutcome> {
   const player = new ScenarioPlayer({
     steps: scenario.steps,
     speed,
     clock: systemClock,
     timers: systemTimers,
     apply: async (step) => {
-      for (const change of step.switches)
+      for (const change of step.switches) {
         await estate.setBehaviour(change.target, change.behaviour);
+      }
     },
   });
   player.on((event) => {
@@ -142,19 +157,19 @@ function play(estate: Estate, scenario: Scenario, speed: number): Promise<PlayOu
     }
   });
   process.stdout.write(`${formatScenarioStart(scenario, speed)}\n`);
-  const stopOnSignal = () => player.stop();
-  process.once("SIGINT", stopOnSignal).once("SIGTERM", stopOnSignal);
-  return player.play().finally(() => {
-    process.off("SIGINT", stopOnSignal).off("SIGTERM", stopOnSignal);
-  });
+  void stopped.then(() => player.stop());
+  return player.play();
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop).off("SIGTERM", stop);
-      resolve();
-    };
-    process.once("SIGINT", stop).once("SIGTERM", stop);
+/** Resolves on the first SIGINT or SIGTERM; dispose() stops listening. */
+function stopSignal(): { stopped: Promise<void>; dispose: () => void } {
+  let onSignal: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    onSignal = resolve;
   });
+  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+  const dispose = () => {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+  };
+  return { stopped, dispose };
 }

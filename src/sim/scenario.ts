@@ -81,10 +81,7 @@ export function parseScenario(
     const message = `${first.charAt(0).toLowerCase()}${first.slice(1)}`;
     return { ok: false, issues: [{ code: "SCENARIO_YAML", file, line, col, path: "", message }] };
   }
-  const parsed = writtenScenario.safeParse(doc.toJS() ?? {}, { reportInput: true });
-  const checked = parsed.success ? checkScenario(parsed.data, options.endpointIds) : null;
-  const found = parsed.success ? (checked?.issues ?? []) : fromSchema(parsed.error);
-  if (found.length > 0 || !parsed.success || checked === null) {
+  const failed = (found: ScenarioPathIssue[]): ScenarioLoadResult => {
     const locate = createLocator(doc, lineCounter);
     const issues = found.map((issue) => ({
       code: issue.code,
@@ -94,7 +91,11 @@ export function parseScenario(
       message: issue.message,
     }));
     return { ok: false, issues: issues.sort((a, b) => a.line - b.line || a.col - b.col) };
-  }
+  };
+  const parsed = writtenScenario.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  if (!parsed.success) return failed(fromSchema(parsed.error));
+  const checked = checkScenario(parsed.data, options.endpointIds);
+  if (checked.issues.length > 0) return failed(checked.issues);
   const { name, description, speed } = parsed.data;
   const scenario = { file, name, description: description ?? "", speed: speed ?? 1 };
   return { ok: true, scenario: { ...scenario, steps: checked.steps } };
