@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { checkCommand } from "./check.js";
+import { demoCommand } from "./demo.js";
 import { outagesCommand } from "./outages.js";
 import { probeCommand } from "./probe.js";
 import { reportCommand } from "./report.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(outagesCommand());
   program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(demoCommand());
   for (const command of program.commands) command.exitOverride();
   return program;
 }

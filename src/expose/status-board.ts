@@ -102,15 +102,21 @@ function rowLines(input: BoardInput): string[] {
   return lines;
 }
 
+/** `+2d 00:00  simkim-core  down → up (down 2d)`: one transition in scenario time. */
+export function transitionLine(
+  t: BoardTransition,
+  scale: Pick<BoardInput, "origin" | "timeScale">,
+): string {
+  const when = clockText((t.at - scale.origin) * scale.timeScale);
+  const lasted =
+    t.outageSeconds === null ? "" : ` (down ${humanDuration(t.outageSeconds * scale.timeScale)})`;
+  const reason = t.reason && t.to !== "up" ? ` ${t.reason}` : "";
+  return `${when}  ${t.targetId.padEnd(22).slice(0, 22)} ${t.from} → ${t.to}${reason}${lasted}`;
+}
+
 function transitionLines(input: BoardInput): string[] {
   const recent = input.transitions.slice(-(input.maxTransitions ?? 8));
-  return recent.map((t) => {
-    const when = clockText((t.at - input.origin) * input.timeScale);
-    const lasted =
-      t.outageSeconds === null ? "" : ` (down ${humanDuration(t.outageSeconds * input.timeScale)})`;
-    const reason = t.reason && t.to !== "up" ? ` ${t.reason}` : "";
-    return `  ${when}  ${t.targetId.padEnd(22).slice(0, 22)} ${t.from} → ${t.to}${reason}${lasted}`;
-  });
+  return recent.map((t) => `  ${transitionLine(t, input)}`);
 }
 
 export function renderBoard(input: BoardInput): string {
@@ -126,4 +132,31 @@ export function renderBoard(input: BoardInput): string {
     ...(transitions.length > 0 ? transitions : ["  (none yet)"]),
     "",
   ].join("\n");
+}
+
+export interface BoardOutage {
+  targetId: string;
+  start: number;
+  end: number | null;
+  reason: string | null;
+  blockedBy: string | null;
+}
+
+/** The closing summary: every outage in scenario time, ordered by start. */
+export function outageSummary(
+  outages: readonly BoardOutage[],
+  scale: Pick<BoardInput, "origin" | "timeScale" | "now">,
+): string {
+  if (outages.length === 0) return "no outages\n";
+  const at = (ms: number) => clockText((ms - scale.origin) * scale.timeScale);
+  const header = `${"target".padEnd(22)} ${"start".padEnd(10)} ${"end".padEnd(10)} ${"down for".padEnd(12)} cause`;
+  const rows = [...outages]
+    .sort((a, b) => a.start - b.start || a.targetId.localeCompare(b.targetId))
+    .map((o) => {
+      const seconds = (((o.end ?? scale.now) - o.start) * scale.timeScale) / 1000;
+      const cause = o.blockedBy ? `blocked by ${o.blockedBy}` : (o.reason ?? "");
+      const end = o.end === null ? "open" : at(o.end);
+      return `${o.targetId.padEnd(22).slice(0, 22)} ${at(o.start).padEnd(10)} ${end.padEnd(10)} ${humanDuration(seconds).padEnd(12)} ${cause}`;
+    });
+  return `${[header, ...rows].join("\n")}\n`;
 }
