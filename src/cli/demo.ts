@@ -135,10 +135,7 @@ function play(estate: Estate, scenario: Scenario, speed: number, board: DemoBoar
     speed,
     clock: systemClock,
     timers: systemTimers,
-    apply: async (step) => {
-      for (const change of step.switches)
-        await estate.setBehaviour(change.target, change.behaviour);
-    },
+    apply: (step) => estate.applyStep(step),
   });
   player.on((event) => {
     if (event.type === "step") board.note(formatStep(event.step));

@@ -142,11 +142,7 @@ function play(
     speed,
     clock: systemClock,
     timers: systemTimers,
-    apply: async (step) => {
-      for (const change of step.switches) {
-        await estate.setBehaviour(change.target, change.behaviour);
-      }
-    },
+    apply: (step) => estate.applyStep(step),
   });
   player.on((event) => {
     if (event.type === "step") process.stdout.write(`${formatStep(event.step)}\n`);

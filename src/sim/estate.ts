@@ -3,6 +3,7 @@ import type { Behaviour } from "./behaviour.js";
 import { SimEndpoint } from "./endpoint.js";
 import { globMatcher } from "./glob.js";
 import type { EndpointPlan } from "./plan.js";
+import type { ScenarioStep } from "./scenario-checks.js";
 
 export interface EstateOptions {
   plan: EndpointPlan[];
@@ -52,6 +53,11 @@ export class Estate {
 
   get ids(): string[] {
     return this.plans.map((plan) => plan.id);
+  }
+
+  /** Applies one scenario step's switches, in order. */
+  async applyStep(step: ScenarioStep): Promise<void> {
+    for (const change of step.switches) await this.setBehaviour(change.target, change.behaviour);
   }
 
   /** Every endpoint in plan order, with the URL to monitor it at. */
