@@ -1,9 +1,13 @@
 import { cpus } from "node:os";
 import { metricsBench } from "./metrics.bench.js";
+import { scaleBench } from "./scale.bench.js";
+import { sideBySideBench } from "./sidebyside.bench.js";
 
 /** `npm run bench [-- scenario ...]`: runs the named scenarios (all by default), prints tables. */
 const SCENARIOS: Record<string, () => Promise<void>> = {
   metrics: metricsBench,
+  scale: scaleBench,
+  sidebyside: sideBySideBench,
 };
 
 const wanted = process.argv.slice(2);
