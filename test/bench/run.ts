@@ -1,5 +1,9 @@
 import { cpus } from "node:os";
+import { detectionBench } from "./detection.bench.js";
+import { hungBench } from "./hung.bench.js";
 import { metricsBench } from "./metrics.bench.js";
+import { outageBench } from "./outage.bench.js";
+import { queriesBench } from "./queries.bench.js";
 import { scaleBench } from "./scale.bench.js";
 import { sideBySideBench } from "./sidebyside.bench.js";
 
@@ -8,6 +12,10 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   metrics: metricsBench,
   scale: scaleBench,
   sidebyside: sideBySideBench,
+  hung: hungBench,
+  outage: outageBench,
+  detection: detectionBench,
+  queries: queriesBench,
 };
 
 const wanted = process.argv.slice(2);

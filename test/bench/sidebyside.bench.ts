@@ -67,8 +67,11 @@ async function measure(
   side.rssMiB = samplers.reduce((sum, s) => sum + s.peak("rssMiB"), 0);
   const all = Object.values(perPart).reduce((a, b) => a + b, 0);
   side.parts = Object.entries(perPart)
-    .map(([k, v]) => `${k} ${((100 * v) / all).toFixed(0)} %`)
-    .join(", ");
+    .map(([k, v], i) => {
+      const rss = samplers[i]?.peak("rssMiB") ?? 0;
+      return `${k} ${((100 * v) / all).toFixed(0)} % CPU, ${rss.toFixed(0)} MiB`;
+    })
+    .join("; ");
   return side;
 }
 
@@ -167,7 +170,7 @@ export async function sideBySideBench(): Promise<void> {
       "probes/s",
       "CPU/probe (both processes)",
       "CPU (of 1 core)",
-      "CPU split",
+      "split (CPU share, peak RSS)",
       "peak RSS (sum)",
     ],
     rows,

@@ -1,0 +1,112 @@
+import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
+import { envNumber, sleep } from "./env.js";
+import { startFarm, stop } from "./farm.js";
+import { fmtInt, fmtMs } from "./measure.js";
+import {
+  buildPantau,
+  CLI,
+  freePort,
+  startDaemon,
+  waitHealthy,
+  workDir,
+  writeConfig,
+} from "./pantau.js";
+import { seedLedger } from "./seed-ledger.js";
+import { median, printTable } from "./table.js";
+
+const RUNS = 3;
+
+function timeCli(args: string[]): number {
+  const began = performance.now();
+  execFileSync(process.execPath, [CLI, ...args], {
+    stdio: ["ignore", "ignore", "inherit"],
+    maxBuffer: 1 << 30,
+  });
+  return performance.now() - began;
+}
+
+/**
+ * Issue 8 scenario 6: a ledger of count × perTarget transitions, then (median of RUNS each)
+ * daemon start-up to /-/healthy, the offline `outages` and `report` over the whole ledger, and
+ * `/metrics` scraped from the running daemon once every target has been probed.
+ */
+export async function queriesBench(): Promise<void> {
+  const count = envNumber("BENCH_QUERY_TARGETS", 10_000, 2_000);
+  const perTarget = envNumber("BENCH_QUERY_PER_TARGET", 100, 50);
+  const days = 30;
+  buildPantau();
+  const dir = workDir("queries");
+  const db = join(dir, "ledger.db");
+  const seedBegan = performance.now();
+  await seedLedger(db, count, perTarget, days);
+  const seedMs = performance.now() - seedBegan;
+  const farm = await startFarm(count);
+  const rows: string[][] = [];
+  try {
+    const port = await freePort();
+    const config = writeConfig(
+      dir,
+      farm.url,
+      count,
+      { interval: "10s", timeout: "2s", failureThreshold: 3 },
+      port,
+      db,
+    );
+    const starts: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const began = performance.now();
+      const child = spawn(process.execPath, [CLI, "run", "--config", config], { stdio: "ignore" });
+      try {
+        await waitHealthy(`http://127.0.0.1:${port}`, child);
+        starts.push(performance.now() - began);
+      } finally {
+        await stop(child);
+      }
+    }
+    rows.push([
+      "start-up to /-/healthy (`node dist/cli/main.js run`, node start included)",
+      fmtMs(median(starts)),
+      "< 5 s",
+    ]);
+    const since = `-${days + 1}d`;
+    const outages = Array.from({ length: RUNS }, () =>
+      timeCli(["outages", "--db", db, "--since", since, "--format", "csv"]),
+    );
+    rows.push([
+      `\`outages --since ${since} --format csv\` (process, to /dev/null)`,
+      fmtMs(median(outages)),
+      "",
+    ]);
+    const report = Array.from({ length: RUNS }, () =>
+      timeCli(["report", "--db", db, "--since", since, "--out", join(dir, "report.md")]),
+    );
+    rows.push([`\`report --since ${since}\` markdown (process)`, fmtMs(median(report)), "< 1 s"]);
+    const html = Array.from({ length: RUNS }, () =>
+      timeCli(["report", "--db", db, "--since", since, "--out", join(dir, "report.html")]),
+    );
+    rows.push([`\`report --since ${since} --out report.html\` (process)`, fmtMs(median(html)), ""]);
+    const baseline = Array.from({ length: RUNS }, () => timeCli(["--version"]));
+    rows.push(["for reference: `node dist/cli/main.js --version`", fmtMs(median(baseline)), ""]);
+    const daemon = await startDaemon(config, port);
+    try {
+      await sleep(12_000);
+      const scrapes: { ms: number; bytes: number }[] = [];
+      for (let i = 0; i < 5; i++) scrapes.push(await daemon.metrics());
+      rows.push([
+        `live \`GET /metrics\` at ${fmtInt(count)} targets (median of 5; ${(median(scrapes.map((s) => s.bytes)) / 1048576).toFixed(1)} MiB)`,
+        fmtMs(median(scrapes.map((s) => s.ms))),
+        "< 250 ms",
+      ]);
+    } finally {
+      await daemon.stop();
+    }
+  } finally {
+    await farm.close();
+  }
+  printTable(
+    `Start-up and queries: ${fmtInt(count)} targets, ledger of ${fmtInt(count * perTarget)} transitions over ${days} days (seeded in ${(seedMs / 1000).toFixed(0)} s; median of ${RUNS} unless stated)`,
+    ["what", "time", "target"],
+    rows,
+  );
+}
