@@ -112,7 +112,9 @@ export async function startDaemon(
   nodeArgs: string[] = [],
 ): Promise<Daemon> {
   buildPantau();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, "run", "--config", config], {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, CLI, "run", "--config", config], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const transitions: LoggedTransition[] = [];
