@@ -26,14 +26,15 @@ export async function outageBench(): Promise<void> {
     await sleep((INTERVAL_S + 2) * 1000);
     failedAt = await farm.set("fail", 0, count);
     const limit = performance.now() + (THRESHOLD * INTERVAL_S + 20) * 1000;
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const down = /^pantau_target_state\{[^}]*target="([^"]+)"[^}]*state="down"\} 1$/gm;
     while (shownDown.size < count && performance.now() < limit) {
-      const { samples, ms } = await daemon.metrics();
+      const began = performance.now();
+      const text = await (await fetch(url)).text();
       const end = Date.now();
-      scrapes.push(ms);
-      for (const s of samples) {
-        if (s.name !== "pantau_target_state" || s.labels.state !== "down" || s.value !== 1)
-          continue;
-        const target = s.labels.target ?? "";
+      scrapes.push(performance.now() - began);
+      for (const match of text.matchAll(down)) {
+        const target = match[1] ?? "";
         if (!shownDown.has(target)) shownDown.set(target, end);
       }
     }
