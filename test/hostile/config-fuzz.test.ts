@@ -31,7 +31,9 @@ const scalar = fc.oneof(
     "-1s",
     "1MiB",
     "200-299",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is config syntax here
     "${HOME}",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${VAR} is config syntax here
     "${UNSET_VAR}",
     "{site}",
     "*/5 * * * * *",
