@@ -1,77 +1,45 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { type AddressInfo, createServer as createTcpServer } from "node:net";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { parse, stringify } from "yaml";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { systemClock, systemTimers } from "../../src/time/clock.js";
+import {
+  alertmanagerTestConfig,
+  type RunningAlertmanager,
+  SHIPPED_ALERTMANAGER_CONFIG as SHIPPED,
+  startAlertmanager,
+  startWebhook,
+  type Webhook,
+} from "../support/alertmanager.js";
 
 /**
  * The shipped config/alertmanager/alertmanager.yml, run by Debian's real Alertmanager with only
  * its receiver URLs and timings replaced: a root outage pages, its blocked dependants do not.
  */
 
-const BINARY = "/usr/bin/prometheus-alertmanager";
-const SHIPPED = "config/alertmanager/alertmanager.yml";
 const dir = mkdtempSync(join(tmpdir(), "pantau-alertmanager-"));
 
-interface WebhookAlert {
-  status: "firing" | "resolved";
-  labels: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-}
-interface Notification {
-  path: string;
-  receiver: string;
-  status: string;
-  alerts: WebhookAlert[];
-}
 interface ApiAlert {
   labels: Record<string, string>;
   fingerprint: string;
   status: { state: string; inhibitedBy: string[] };
 }
 
-const notifications: Notification[] = [];
-let webhook: Server;
-let alertmanager: ChildProcess;
+let webhook: Webhook;
+let alertmanager: RunningAlertmanager;
+let notifications: Webhook["notifications"];
 let amUrl = "";
 const posts: ("ok" | "error")[] = [];
 let notifier: AlertmanagerNotifier;
 
 beforeAll(async () => {
   webhook = await startWebhook();
-  const port = await freePort();
-  amUrl = `http://127.0.0.1:${port}`;
-  const config = join(dir, "alertmanager.yml");
-  writeFileSync(config, testConfig(`http://127.0.0.1:${(webhook.address() as AddressInfo).port}`));
-  alertmanager = spawn(
-    BINARY,
-    [
-      `--config.file=${config}`,
-      `--storage.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--cluster.listen-address=",
-      "--log.level=warn",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  alertmanager.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  await vi.waitFor(
-    async () => {
-      expect(alertmanager.exitCode, stderr).toBeNull();
-      expect((await fetch(`${amUrl}/-/ready`)).status).toBe(200);
-    },
-    { timeout: 30_000, interval: 100 },
-  );
+  notifications = webhook.notifications;
+  alertmanager = await startAlertmanager({ configText: alertmanagerTestConfig(webhook.url), dir });
+  amUrl = alertmanager.url;
   notifier = new AlertmanagerNotifier({
     settings: { url: amUrl, resend: 60_000, labels: { team: "sre-imigrasi" } },
     instance: "jakarta-1",
@@ -84,12 +52,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await notifier?.stop();
-  if (alertmanager?.pid !== undefined && alertmanager.exitCode === null) {
-    const exited = new Promise((resolve) => alertmanager.once("exit", resolve));
-    process.kill(alertmanager.pid, "SIGTERM");
-    await exited;
-  }
-  await new Promise((resolve) => webhook?.close(resolve));
+  await alertmanager?.stop();
+  await webhook?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -157,21 +121,6 @@ describe("config/alertmanager/alertmanager.yml with Alertmanager", () => {
   });
 });
 
-/** The shipped file, receivers pointing at the test's webhook and timings cut to seconds. */
-function testConfig(webhookUrl: string): string {
-  const config = parse(readFileSync(SHIPPED, "utf8")) as {
-    route: Record<string, unknown>;
-    receivers: { name: string; webhook_configs?: { url: string }[] }[];
-  };
-  Object.assign(config.route, { group_wait: "1s", group_interval: "1s", repeat_interval: "1h" });
-  for (const receiver of config.receivers) {
-    for (const webhookConfig of receiver.webhook_configs ?? []) {
-      webhookConfig.url = `${webhookUrl}/${receiver.name}`;
-    }
-  }
-  return stringify(config);
-}
-
 function transition(targetId: string, fields: Partial<StoredTransition>): StoredTransition {
   return {
     id: 0,
@@ -198,30 +147,4 @@ function down(targetId: string, at: number, blockedBy: string | null): StoredTra
 
 async function apiAlerts(): Promise<ApiAlert[]> {
   return (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as ApiAlert[];
-}
-
-async function startWebhook(): Promise<Server> {
-  const server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on("end", () => {
-      notifications.push({
-        ...(JSON.parse(body) as Omit<Notification, "path">),
-        path: request.url ?? "",
-      });
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return server;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }

@@ -12,13 +12,8 @@ import {
   shippedDashboards,
 } from "../dashboards/grafana-model.js";
 import { metricNames } from "../dashboards/promql-names.js";
-import {
-  type LiveStack,
-  type PromResponse,
-  type PromResult,
-  startLiveStack,
-  TARGETS,
-} from "../ops/live-stack.js";
+import { type LiveStack, type PromResponse, startLiveStack, TARGETS } from "../ops/live-stack.js";
+import { hasValue, substitute } from "../support/dashboard-queries.js";
 
 /**
  * Every PromQL expression of the shipped dashboards — panel queries and the selectors of
@@ -31,25 +26,6 @@ import {
 
 const dashboards = shippedDashboards();
 const queries = dashboards.flatMap(({ dashboard }) => dashboardQueries(dashboard));
-
-/** Grafana's interval variables, at the 1 s scrape interval of the live stack. */
-const INTERVALS: Record<string, string> = {
-  __rate_interval: "5s",
-  __interval: "1s",
-  __range: "1m",
-  __range_s: "60",
-};
-
-/**
- * The expression Grafana would send: regex matchers on a variable match everything (`.*` is the
- * All value), an exact matcher gets `values[name]`, and interval variables their durations.
- */
-function substitute(expr: string, values: Record<string, string> = {}): string {
-  return expr
-    .replace(/=~"\$\{?(\w+)\}?"/g, '=~".*"')
-    .replace(/="\$\{?(\w+)\}?"/g, (_m, name: string) => `="${values[name] ?? "unset"}"`)
-    .replace(/\$\{?(__\w+)\}?/g, (match, name: string) => INTERVALS[name] ?? match);
-}
 
 describe("dashboard queries, parsed by promtool", () => {
   const dir = mkdtempSync(join(tmpdir(), "pantau-dashboards-"));
@@ -189,7 +165,3 @@ describe("dashboard queries, run against Prometheus scraping a live pantau", () 
     expect(missing).toEqual([]);
   });
 });
-
-function hasValue(result: PromResult): boolean {
-  return result.value !== undefined || (result.values?.length ?? 0) > 0;
-}

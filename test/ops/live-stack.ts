@@ -5,19 +5,22 @@
  * config/prometheus/prometheus.yml would (job "pantau", instance = the daemon's name), with the
  * given rule files loaded.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Daemon } from "../../src/daemon.js";
 import { testPki } from "../helpers/certs.js";
 import { respond, startHttpServer, type TestServer, unusedPort } from "../helpers/servers.js";
 import { memoryLogger } from "../support/memory-log.js";
+import {
+  type PromResponse,
+  type PromResult,
+  sleep,
+  startPrometheus,
+} from "../support/prometheus.js";
 import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
 
 export const INSTANCE = "e2e";
-const PROMETHEUS = "/usr/bin/prometheus";
 
 /** The estate: ids, and what each one shows. */
 export const TARGETS = {
@@ -33,17 +36,7 @@ export const TARGETS = {
   tls: "evisa",
 } as const;
 
-export interface PromResult {
-  metric: Record<string, string>;
-  value?: [number, string];
-  values?: [number, string][];
-}
-export interface PromResponse {
-  status: "success" | "error";
-  error?: string;
-  warnings?: string[];
-  data?: { resultType: string; result: PromResult[] };
-}
+export type { PromResponse, PromResult };
 
 export interface LiveStack {
   pantauUrl: string;
@@ -84,8 +77,6 @@ export async function startLiveStack(options: { ruleFiles: string[] }): Promise<
     if (!address) throw new Error("pantau serves no HTTP");
     const pantauUrl = `http://${address.host}:${address.port}`;
 
-    const port = await freePort();
-    const prometheusUrl = `http://127.0.0.1:${port}`;
     const prometheusConfig = join(dir, "prometheus.yml");
     writeFileSync(
       prometheusConfig,
@@ -102,39 +93,11 @@ export async function startLiveStack(options: { ruleFiles: string[] }): Promise<
         ],
       }),
     );
-    const prometheus = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${prometheusConfig}`,
-        `--storage.tsdb.path=${join(dir, "tsdb")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        "--log.level=warn",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let stderr = "";
-    prometheus.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    cleanups.push(() => terminate(prometheus));
-
-    const api = async <T>(path: string, params: Record<string, string> = {}): Promise<T> => {
-      const url = `${prometheusUrl}${path}?${new URLSearchParams(params)}`;
-      return (await (await fetch(url)).json()) as T;
-    };
-    const waitFor = async (expr: string, timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (prometheus.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-        try {
-          const body = await api<PromResponse>("/api/v1/query", { query: expr });
-          if ((body.data?.result.length ?? 0) > 0) return;
-        } catch {
-          // not listening yet
-        }
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${expr}: ${stderr}`);
-        await sleep(200);
-      }
+    const prometheus = await startPrometheus({ configFile: prometheusConfig, dir });
+    cleanups.push(() => prometheus.stop());
+    const { api } = prometheus;
+    const waitFor = async (expr: string, timeoutMs?: number) => {
+      await prometheus.waitFor(expr, timeoutMs);
     };
 
     await waitFor("up");
@@ -154,7 +117,7 @@ export async function startLiveStack(options: { ruleFiles: string[] }): Promise<
 
     return {
       pantauUrl,
-      prometheusUrl,
+      prometheusUrl: prometheus.url,
       metricsText: async () => (await fetch(`${pantauUrl}/metrics`)).text(),
       api,
       waitFor,
@@ -188,23 +151,4 @@ function pantauConfig(
     `  - { id: ${TARGETS.tls}, service: evisa, site: jakarta, http: { url: "${tlsUrl}", tls: { ca_file: "${caFile}" } } }`,
     "",
   ].join("\n");
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null) return;
-  const exited = new Promise((done) => child.once("exit", done));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }
