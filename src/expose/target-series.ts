@@ -1,5 +1,5 @@
 import type { Target } from "../config/types.js";
-import { TARGET_STATES, type TargetState } from "../health/types.js";
+import { NEXT_STATES, TARGET_STATES, type TargetState } from "../health/types.js";
 import { describeEndpoint } from "../probe/index.js";
 import { PHASES, type ProbeResult } from "../probe/types.js";
 
@@ -179,6 +179,19 @@ const FAMILIES: Family[] = [
   },
 ];
 
+/**
+ * The pairs leaving `state`, at 0 unless already counted: the next transition then increments
+ * a series Prometheus has already seen, so increase() counts it (a counter born at 1 is lost).
+ * Only the current state's exits, not all pairs: 2–3 series a target instead of 10.
+ */
+function outgoingPairs(counts: Map<string, number>, state: TargetState): Map<string, number> {
+  for (const next of NEXT_STATES[state]) {
+    const pair = `from="${state}",to="${next}"`;
+    if (!counts.has(pair)) counts.set(pair, 0);
+  }
+  return counts;
+}
+
 export class TargetSeries {
   private readonly records = new Map<string, TargetRecord>();
 
@@ -207,7 +220,7 @@ export class TargetSeries {
         blockedBy: null,
         probes: { ok: 0, degraded: 0, failed: 0 },
         failures: new Map(),
-        transitions: new Map(),
+        transitions: outgoingPairs(new Map(), state),
       });
     }
     for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
@@ -230,6 +243,7 @@ export class TargetSeries {
     record.changedAt = at;
     const pair = `from="${from}",to="${to}"`;
     record.transitions.set(pair, (record.transitions.get(pair) ?? 0) + 1);
+    outgoingPairs(record.transitions, to);
   }
 
   setOverlay(

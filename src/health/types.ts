@@ -3,6 +3,14 @@ export type TargetState = "unknown" | "up" | "degraded" | "down";
 
 export const TARGET_STATES: readonly TargetState[] = ["up", "degraded", "down", "unknown"];
 
+/** The states a probe can move each state to (SPEC §4); →unknown happens only on removal. */
+export const NEXT_STATES: Readonly<Record<TargetState, readonly TargetState[]>> = {
+  unknown: ["up", "degraded", "down"],
+  up: ["degraded", "down"],
+  degraded: ["up", "down"],
+  down: ["up", "degraded"],
+};
+
 /** What the state machine needs from a probe result (a ProbeResult satisfies it). */
 export interface Observation {
   result: "ok" | "degraded" | "failed";

@@ -40,12 +40,13 @@ describe("promtool check metrics", () => {
     const { host, port } = daemon.httpAddress!;
     let text = "";
     // Wait until both a failure reason and a down transition are exposed.
-    for (let i = 0; i < 100 && !text.includes('to="down"'); i++) {
+    const wentDown = 'from="unknown",to="down"} 1';
+    for (let i = 0; i < 100 && !text.includes(wentDown); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       text = await (await fetch(`http://${host}:${port}/metrics`)).text();
     }
     expect(text).toContain('pantau_probe_failures_total{target="core"');
-    expect(text).toContain('to="down"');
+    expect(text).toContain(wentDown);
     const version = execFileSync("promtool", ["--version"], { encoding: "utf8" });
     expect(version).toMatch(/promtool, version 2\./);
     const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });

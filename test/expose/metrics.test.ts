@@ -160,4 +160,22 @@ describe("PantauMetrics", () => {
     expect(sampleValue(samples, "pantau_target_maintenance", labels)).toBe(0);
     expect(sampleValue(samples, "pantau_monitor_blind")).toBe(0);
   });
+
+  it("exposes the exits of each target's current state at 0, so increase() sees the next one", async () => {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([core], none);
+    const pairs = async () =>
+      (await scrape(metrics))
+        .filter((s) => s.name === "pantau_state_transitions_total")
+        .map((s) => `${s.labels.from}>${s.labels.to}=${s.value}`);
+    expect(await pairs()).toEqual(["unknown>up=0", "unknown>degraded=0", "unknown>down=0"]);
+    metrics.transitionsCommitted([transition("simkim-core", "unknown", "down", T0)]);
+    expect(await pairs()).toEqual([
+      "unknown>up=0",
+      "unknown>degraded=0",
+      "unknown>down=1",
+      "down>up=0",
+      "down>degraded=0",
+    ]);
+  });
 });
