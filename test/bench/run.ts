@@ -1,4 +1,6 @@
-import { cpus } from "node:os";
+import { rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { detectionBench } from "./detection.bench.js";
 import { hungBench } from "./hung.bench.js";
 import { metricsBench } from "./metrics.bench.js";
@@ -32,3 +34,6 @@ process.stdout.write(
 for (const name of wanted.length > 0 ? wanted : Object.keys(SCENARIOS)) {
   await SCENARIOS[name]?.();
 }
+// configs, ledgers and Prometheus data of every scenario; BENCH_KEEP=1 leaves them to inspect
+if (process.env.BENCH_KEEP !== "1")
+  rmSync(join(tmpdir(), "pantau-bench"), { recursive: true, force: true });
