@@ -7,6 +7,8 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# the PostgreSQL ledger's tests start a throwaway cluster with the server binaries (initdb, pg_ctl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -17,3 +19,4 @@ fi
 prometheus --version 2>&1 | head -n 1
 prometheus-alertmanager --version 2>&1 | head -n 1
 /usr/bin/chromium --version 2>/dev/null | head -n 1
+"$(ls /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)" --version

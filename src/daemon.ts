@@ -124,7 +124,7 @@ export class Daemon {
       throw new DaemonStartError([bearerToken]);
     }
     const metrics = new PantauMetrics({ version: VERSION });
-    const ledger = openLedger(config.storage);
+    const ledger = await openLedger(config.storage);
     const run = await ledger.startRun(config.global.instance, clock.now());
     const engine = new Engine({
       clock,

@@ -1,5 +1,5 @@
 import { type ConfigLoadResult, formatConfigIssue } from "../config/errors.js";
-import type { Config } from "../config/types.js";
+import type { Config, StorageSettings } from "../config/types.js";
 import {
   isQueryError,
   parseFilters,
@@ -9,7 +9,7 @@ import {
 } from "../expose/query.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { openSqliteLedger } from "../ledger/sqlite.js";
+import { openLedger } from "../ledger/open.js";
 
 /**
  * What the offline commands that read the ledger (`outages`, `report`) share: injected I/O,
@@ -76,16 +76,20 @@ export function isStop(value: unknown): value is Stop {
   );
 }
 
+/** Where an offline command reads: the PostgreSQL `url` when set, else the SQLite file `path`. */
+export type LedgerLocation = Pick<StorageSettings, "path" | "url">;
+
 /**
- * Opens the SQLite ledger read-only, reads, closes. A ledger that cannot be read (missing
- * file, not a ledger, newer schema) is a Stop with exit 1; anything else is a bug and thrown.
+ * Opens the ledger read-only, reads, closes. A ledger that cannot be read (missing file or
+ * unreachable server, not a ledger, newer schema) is a Stop with exit 1; anything else is a
+ * bug and thrown.
  */
 export async function readLedger<T>(
-  path: string,
+  location: LedgerLocation,
   read: (ledger: Ledger) => Promise<T>,
 ): Promise<T | Stop> {
   try {
-    const ledger = openSqliteLedger(path, { readonly: true });
+    const ledger = await openLedger(location, { readonly: true });
     try {
       return await read(ledger);
     } finally {
@@ -141,10 +145,20 @@ export async function readConfig(
   return { exitCode: EXIT_FAILURE, message: `--config: ${file} is not valid\n${issues}` };
 }
 
-/** The config's SQLite ledger file (the default when it names none); PostgreSQL is a Stop. */
-export function ledgerFileOf(config: Config): string | Stop {
-  if (config.storage.url) {
-    return usage(`--config: storage.url (PostgreSQL) is not supported yet; give --db FILE`);
+/** The config's ledger: storage.url, else storage.path, else the default file. */
+export function ledgerOf(config: Config): LedgerLocation {
+  if (config.storage.url) return { path: null, url: config.storage.url };
+  return { path: config.storage.path ?? DEFAULT_DB, url: null };
+}
+
+/** The ledger the flags name (--db FILE or --url URL, not both); null when neither is given. */
+export function ledgerFlag(options: { db?: string; url?: string }): LedgerLocation | Stop | null {
+  if (options.db !== undefined && options.url !== undefined) {
+    return usage("give either --db FILE or --url URL, not both");
   }
-  return config.storage.path ?? DEFAULT_DB;
+  if (options.db === "") return usage("--db: must not be empty");
+  if (options.url === "") return usage("--url: must not be empty");
+  if (options.url !== undefined) return { path: null, url: options.url };
+  if (options.db !== undefined) return { path: options.db, url: null };
+  return null;
 }

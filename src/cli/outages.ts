@@ -19,7 +19,9 @@ import {
   EXIT_OK,
   isStop,
   type LedgerCommandDeps,
-  ledgerFileOf,
+  type LedgerLocation,
+  ledgerFlag,
+  ledgerOf,
   parseScope,
   readConfig,
   readLedger,
@@ -67,8 +69,8 @@ export function outagesCommand(deps: Partial<OutagesDeps> = {}): Command {
     .option("--open", "only outages still open")
     .option("--format <format>", OUTAGE_FORMATS.join(", "), "table")
     .option("--db <file>", `SQLite ledger; default: --config's storage.path, else ${DEFAULT_DB}`)
-    .option("-c, --config <file>", "configuration file to take storage.path from")
-    .option("--url <url>", "PostgreSQL ledger (not supported yet)")
+    .option("-c, --config <file>", "configuration file to take storage.url or storage.path from")
+    .option("--url <url>", "PostgreSQL ledger, postgres://user@host/db (password: PGPASSWORD)")
     .action(async (options: OutagesOptions) => {
       resolved.io.setExitCode(await runOutages(options, resolved));
     });
@@ -78,9 +80,9 @@ async function runOutages(options: OutagesOptions, deps: OutagesDeps): Promise<n
   const now = deps.now();
   const request = parseRequest(options, now);
   if ("exitCode" in request) return stop(request, deps.io);
-  const path = await ledgerPath(options, deps);
-  if (typeof path !== "string") return stop(path, deps.io);
-  const outages = await readLedger(path, (ledger) => listOutages(ledger, request.query, now));
+  const location = await ledgerLocation(options, deps);
+  if (isStop(location)) return stop(location, deps.io);
+  const outages = await readLedger(location, (ledger) => listOutages(ledger, request.query, now));
   if (isStop(outages)) return stop(outages, deps.io);
   deps.io.out(renderOutages(outages, request.format, request.query));
   return EXIT_OK;
@@ -91,12 +93,12 @@ function stop(reason: Stop, io: CommandIo): number {
 }
 
 function parseRequest(options: OutagesOptions, now: number): OutagesRequest | Stop {
-  if (options.url !== undefined) return usage("--url (PostgreSQL) is not supported yet");
+  const flag = ledgerFlag(options);
+  if (isStop(flag)) return flag;
   if (!(OUTAGE_FORMATS as readonly string[]).includes(options.format)) {
     const quoted = JSON.stringify(options.format);
     return usage(`--format: ${quoted} is not one of ${OUTAGE_FORMATS.join(", ")}`);
   }
-  if (options.db === "") return usage("--db: must not be empty");
   const scope = parseScope(options, now);
   if (isStop(scope)) return scope;
   const query: OutageQuery & TimeRange = { ...scope };
@@ -104,12 +106,16 @@ function parseRequest(options: OutagesOptions, now: number): OutagesRequest | St
   return { query, format: options.format as OutageFormat };
 }
 
-/** --db, else --config's storage.path, else the default file. */
-async function ledgerPath(options: OutagesOptions, deps: OutagesDeps): Promise<string | Stop> {
-  if (options.db !== undefined) return options.db;
-  if (options.config === undefined) return DEFAULT_DB;
+/** --db or --url, else --config's storage, else the default file. */
+async function ledgerLocation(
+  options: OutagesOptions,
+  deps: OutagesDeps,
+): Promise<LedgerLocation | Stop> {
+  const flag = ledgerFlag(options);
+  if (flag !== null) return flag;
+  if (options.config === undefined) return { path: DEFAULT_DB, url: null };
   const config = await readConfig(options.config, deps);
-  return isStop(config) ? config : ledgerFileOf(config);
+  return isStop(config) ? config : ledgerOf(config);
 }
 
 export function renderOutages(

@@ -12,7 +12,9 @@ import {
   EXIT_OK,
   isStop,
   type LedgerCommandDeps,
-  ledgerFileOf,
+  type LedgerLocation,
+  ledgerFlag,
+  ledgerOf,
   parseScope,
   readConfig,
   readLedger,
@@ -35,6 +37,7 @@ interface ReportOptions extends ScopeOptions {
   format?: string;
   out?: string;
   db?: string;
+  url?: string;
   config?: string;
 }
 
@@ -48,7 +51,7 @@ interface ReportRequest {
 
 /** The ledger to read and the config's maintenance windows (null without --config). */
 interface ReportSource {
-  path: string;
+  location: LedgerLocation;
   windows: readonly MaintenanceWindow[] | null;
 }
 
@@ -70,9 +73,10 @@ export function reportCommand(deps: Partial<ReportDeps> = {}): Command {
     )
     .option("--out <file>", "write the report to this file instead of stdout")
     .option("--db <file>", `SQLite ledger; default: --config's storage.path, else ${DEFAULT_DB}`)
+    .option("--url <url>", "PostgreSQL ledger, postgres://user@host/db (password: PGPASSWORD)")
     .option(
       "-c, --config <file>",
-      "configuration: storage.path, and maintenance windows to leave out of availability",
+      "configuration: storage.url or storage.path, and maintenance windows to leave out of availability",
     )
     .action(async (options: ReportOptions) => {
       resolved.io.setExitCode(await runReport(options, resolved));
@@ -85,7 +89,7 @@ async function runReport(options: ReportOptions, deps: ReportDeps): Promise<numb
   if (isStop(request)) return stop(request, deps);
   const source = await reportSource(options, deps);
   if (isStop(source)) return stop(source, deps);
-  const incident = await readLedger(source.path, (ledger) =>
+  const incident = await readLedger(source.location, (ledger) =>
     readIncident(ledger, request.query, now, source.windows),
   );
   if (isStop(incident)) return stop(incident, deps);
@@ -110,22 +114,26 @@ function parseRequest(options: ReportOptions, now: number): ReportRequest | Stop
     return usage(`--format: ${quoted} is not one of ${REPORT_FORMATS.join(", ")}`);
   }
   if (options.out === "") return usage("--out: must not be empty");
-  if (options.db === "") return usage("--db: must not be empty");
+  const flag = ledgerFlag(options);
+  if (isStop(flag)) return flag;
   const scope = parseScope(options, now);
   if (isStop(scope)) return scope;
   return { query: scope, format: format as ReportFormat, out: options.out ?? null };
 }
 
-/** --db, else --config's storage.path, else the default file; windows from --config if given. */
+/** --db or --url, else --config's storage, else the default file; windows from --config. */
 async function reportSource(
   options: ReportOptions,
   deps: ReportDeps,
 ): Promise<ReportSource | Stop> {
-  if (options.config === undefined) return { path: options.db ?? DEFAULT_DB, windows: null };
+  const flag = ledgerFlag(options);
+  if (isStop(flag)) return flag;
+  if (options.config === undefined) {
+    return { location: flag ?? { path: DEFAULT_DB, url: null }, windows: null };
+  }
   const config = await readConfig(options.config, deps);
   if (isStop(config)) return config;
-  const path = options.db ?? ledgerFileOf(config);
-  return isStop(path) ? path : { path, windows: config.maintenance };
+  return { location: flag ?? ledgerOf(config), windows: config.maintenance };
 }
 
 /** Writes the file; a file system refusal (missing folder, no permission) is a Stop. */

@@ -1,11 +1,16 @@
 import type { StorageSettings } from "../config/types.js";
 import type { Ledger } from "./ledger.js";
+import { openPostgresLedger } from "./postgres.js";
 import { openSqliteLedger } from "./sqlite.js";
 
-/** Opens the configured store. PostgreSQL (`storage.url`) arrives with the fleet work. */
-export function openLedger(storage: StorageSettings, options: { readonly?: boolean } = {}): Ledger {
-  if (storage.url) {
-    throw new Error("storage.url (PostgreSQL) is not supported yet; use storage.path");
-  }
+/**
+ * Opens the configured store: PostgreSQL when `storage.url` is set (several daemons may share
+ * it), else the SQLite file `storage.path`. Async because a network store connects and migrates.
+ */
+export async function openLedger(
+  storage: Pick<StorageSettings, "path" | "url">,
+  options: { readonly?: boolean } = {},
+): Promise<Ledger> {
+  if (storage.url) return openPostgresLedger(storage.url, options);
   return openSqliteLedger(storage.path ?? "data/pantau.db", options);
 }

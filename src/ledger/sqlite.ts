@@ -1,5 +1,4 @@
 import type Database from "better-sqlite3";
-import { TARGET_STATES } from "../health/types.js";
 import { LedgerError } from "./errors.js";
 import type {
   AttributionChange,
@@ -15,6 +14,16 @@ import type {
   TransitionQuery,
 } from "./ledger.js";
 import {
+  type ChainLink,
+  checkGap,
+  checkLink,
+  endReasonOf,
+  gapNotClosable,
+  noOpenOutage,
+  runNotWritable,
+  storedTransition,
+} from "./sql/checks.js";
+import {
   gapsQuery,
   outagesQuery,
   runsQuery,
@@ -25,7 +34,6 @@ import {
   type GapRow,
   type OutageRow,
   type RunRow,
-  type TargetStateRow,
   type TransitionRow,
   toFlag,
   toGap,
@@ -64,11 +72,6 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
   const readonly = options.readonly ?? false;
   const db = openSqliteConnection(path, readonly, options.busyTimeoutMs ?? 5000);
   return new SqliteLedger(db, path, readonly);
-}
-
-interface ChainLink {
-  state: string;
-  at: number;
 }
 
 export class SqliteLedger implements Ledger {
@@ -164,17 +167,7 @@ export class SqliteLedger implements Ledger {
 
   async openGap(gap: Gap): Promise<number> {
     this.requireWritable();
-    if (gap.kind !== "restart" && gap.kind !== "blind") {
-      throw new LedgerError("LEDGER_INVALID", `unknown gap kind ${String(gap.kind)}`, {
-        kind: String(gap.kind),
-      });
-    }
-    if (gap.end !== null && gap.end < gap.start) {
-      throw new LedgerError("LEDGER_INVALID", "gap ends before it starts", {
-        start: gap.start,
-        end: gap.end,
-      });
-    }
+    checkGap(gap);
     const row = this.statements.insertGap.get(gap.instance, gap.kind, gap.start, gap.end);
     if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
     return row.id;
@@ -183,21 +176,7 @@ export class SqliteLedger implements Ledger {
   async closeGap(gapId: number, end: number): Promise<void> {
     this.requireWritable();
     if (this.statements.closeGap.run(end, gapId, end).changes === 1) return;
-    const gap = this.statements.gapById.get(gapId);
-    if (gap === undefined) {
-      throw new LedgerError("LEDGER_GAP_NOT_FOUND", `no gap ${gapId}`, { gapId });
-    }
-    if (gap.end_at !== null) {
-      throw new LedgerError("LEDGER_GAP_CLOSED", `gap ${gapId} is already closed`, {
-        gapId,
-        end: gap.end_at,
-      });
-    }
-    throw new LedgerError("LEDGER_INVALID", `gap ${gapId} would end before it starts`, {
-      gapId,
-      start: gap.start_at,
-      end,
-    });
+    throw gapNotClosable(gapId, this.statements.gapById.get(gapId), end);
   }
 
   async latestTransitions(instance: string): Promise<StoredTransition[]> {
@@ -266,31 +245,10 @@ export class SqliteLedger implements Ledger {
     index: number,
     chain: Map<string, ChainLink>,
   ): void {
-    const { targetId, from, to, at } = transition;
-    const context = { instance, targetId, index, from, to, at };
-    if (!TARGET_STATES.includes(from) || !TARGET_STATES.includes(to)) {
-      throw new LedgerError("LEDGER_INVALID", `unknown state in ${from}→${to}`, context);
-    }
-    if (!Number.isFinite(at) || !Number.isFinite(transition.detectedAt)) {
-      throw new LedgerError("LEDGER_INVALID", "at and detectedAt must be epoch ms", context);
-    }
-    const previous: TargetStateRow | ChainLink | undefined =
-      chain.get(targetId) ?? this.statements.targetState.get(instance, targetId);
-    const expected = previous?.state ?? "unknown";
-    if (from !== expected || from === to) {
-      throw new LedgerError(
-        "LEDGER_TRANSITION_CHAIN",
-        `${targetId}: ${from}→${to} does not follow its last stored state ${expected}`,
-        { ...context, expected },
-      );
-    }
-    if (previous !== undefined && at < previous.at) {
-      throw new LedgerError(
-        "LEDGER_TRANSITION_ORDER",
-        `${targetId}: ${from}→${to} at ${at} is earlier than its previous transition at ${previous.at}`,
-        { ...context, previousAt: previous.at },
-      );
-    }
+    const previous =
+      chain.get(transition.targetId) ??
+      this.statements.targetState.get(instance, transition.targetId);
+    checkLink(instance, transition, index, previous);
   }
 
   private insertTransition(runId: number, instance: string, t: NewTransition): StoredTransition {
@@ -311,22 +269,7 @@ export class SqliteLedger implements Ledger {
     );
     if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
     this.statements.upsertTargetState.run(instance, t.targetId, t.to, t.at, row.id);
-    return {
-      id: row.id,
-      runId,
-      instance,
-      targetId: t.targetId,
-      service: t.service,
-      site: t.site,
-      from: t.from,
-      to: t.to,
-      at: t.at,
-      detectedAt: t.detectedAt,
-      reason: t.reason,
-      detail: t.detail,
-      blockedBy: t.blockedBy,
-      maintenance: t.maintenance,
-    };
+    return storedTransition(row.id, runId, instance, t);
   }
 
   private openOutage(t: StoredTransition): void {
@@ -346,21 +289,16 @@ export class SqliteLedger implements Ledger {
   }
 
   private closeOutage(t: StoredTransition): void {
-    const endReason = t.reason === "removed" ? "removed" : "recovered";
     const closeArgs = [
       t.at,
-      endReason,
+      endReasonOf(t),
       t.id,
       toFlag(t.maintenance),
       t.instance,
       t.targetId,
     ] as const;
     if (this.statements.closeOutage.run(...closeArgs).changes === 1) return;
-    throw new LedgerError(
-      "LEDGER_CORRUPT",
-      `${t.targetId} was down but has no open outage to close`,
-      { instance: t.instance, targetId: t.targetId, transitionId: t.id },
-    );
+    throw noOpenOutage(t);
   }
 
   private select<Row>(query: SqlQuery): Row[] {
@@ -374,15 +312,7 @@ export class SqliteLedger implements Ledger {
   }
 
   private throwRunNotWritable(runId: number): never {
-    const run = this.statements.runById.get(runId);
-    if (run === undefined) {
-      throw new LedgerError("LEDGER_RUN_NOT_FOUND", `no run ${runId}`, { runId });
-    }
-    throw new LedgerError("LEDGER_RUN_STOPPED", `run ${runId} was stopped`, {
-      runId,
-      instance: run.instance,
-      stoppedAt: run.stopped_at,
-    });
+    throw runNotWritable(runId, this.statements.runById.get(runId));
   }
 
   private requireOpen(): void {

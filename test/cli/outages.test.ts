@@ -268,7 +268,7 @@ describe("pantau outages: bad flags exit 2 with one line naming the flag", () =>
     [["--db", ""], "pantau outages: --db: must not be empty\n"],
     [
       ["--url", "postgres://pantau@db/pantau"],
-      "pantau outages: --url (PostgreSQL) is not supported yet\n",
+      "pantau outages: give either --db FILE or --url URL, not both\n",
     ],
     [["--frobnicate"], "error: unknown option '--frobnicate'\n"],
     [["--since"], "error: option '--since <time>' argument missing\n"],
@@ -352,12 +352,22 @@ describe("pantau outages: the ledger file", () => {
     });
   });
 
-  it("refuses a config whose ledger is PostgreSQL, with exit 2", async () => {
-    const loadConfig = async () => configWith({ url: "postgres://db/pantau" });
-    expect(await run(["--config", "x.yaml"], { loadConfig })).toEqual({
+  it("reads a config's PostgreSQL ledger: unreachable is exit 1, never showing the password", async () => {
+    const url = "postgres://pantau:hunter2-secret@127.0.0.1:1/pantau";
+    const loadConfig = async () => configWith({ url });
+    const result = await run(["--config", "x.yaml"], { loadConfig });
+    expect(result).toMatchObject({ code: 1, out: "" });
+    expect(result.err).toMatch(
+      /^pantau outages: LEDGER_OPEN: cannot open ledger postgres:\/\/pantau@127\.0\.0\.1:1\/pantau: .*ECONNREFUSED/,
+    );
+    expect(result.err).not.toContain("hunter2");
+  });
+
+  it("refuses an empty --url with exit 2", async () => {
+    expect(await run(["--url", ""])).toEqual({
       code: 2,
       out: "",
-      err: "pantau outages: --config: storage.url (PostgreSQL) is not supported yet; give --db FILE\n",
+      err: "pantau outages: --url: must not be empty\n",
     });
   });
 });

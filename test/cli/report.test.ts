@@ -179,13 +179,23 @@ describe("pantau report: bad flags exit 2 with one line naming the flag", () => 
     expect(await run([...db, ...args])).toEqual({ code: 2, out: "", err: message });
   });
 
-  it("refuses a config whose ledger is PostgreSQL when no --db is given", async () => {
-    const loadConfig = async () => configWith({ url: "postgres://db/pantau" });
-    expect(await run(["--config", "x.yaml"], { loadConfig })).toEqual({
+  it("refuses --db and --url together", async () => {
+    expect(await run([...db, "--url", "postgres://pantau@db/pantau"])).toEqual({
       code: 2,
       out: "",
-      err: "pantau report: --config: storage.url (PostgreSQL) is not supported yet; give --db FILE\n",
+      err: "pantau report: give either --db FILE or --url URL, not both\n",
     });
+  });
+
+  it("reads a config's PostgreSQL ledger when no --db is given: unreachable is exit 1", async () => {
+    const url = "postgres://pantau:hunter2-secret@127.0.0.1:1/pantau";
+    const loadConfig = async () => configWith({ url });
+    const result = await run(["--config", "x.yaml"], { loadConfig });
+    expect(result).toMatchObject({ code: 1, out: "" });
+    expect(result.err).toMatch(
+      /^pantau report: LEDGER_OPEN: cannot open ledger postgres:\/\/pantau@127\.0\.0\.1:1\/pantau: .*ECONNREFUSED/,
+    );
+    expect(result.err).not.toContain("hunter2");
   });
 });
 

@@ -1,0 +1,256 @@
+import type pg from "pg";
+import { LedgerError } from "./errors.js";
+import type {
+  AttributionChange,
+  Gap,
+  Ledger,
+  NewTransition,
+  OutageQuery,
+  OutageRecord,
+  Run,
+  RunStart,
+  StoredTransition,
+  TimeRange,
+  TransitionQuery,
+} from "./ledger.js";
+import { checkGap, checkLink, gapNotClosable, runNotWritable } from "./sql/checks.js";
+import {
+  checkSchema,
+  createPool,
+  describeUrl,
+  migrate,
+  openError,
+  type PostgresLocation,
+} from "./sql/postgres-connection.js";
+import {
+  all,
+  closeOutage,
+  execute,
+  insertTransition,
+  lockInstance,
+  lockTargets,
+  one,
+  openOutage,
+} from "./sql/postgres-statements.js";
+import { gapsQuery, outagesQuery, runsQuery, transitionsQuery } from "./sql/queries.js";
+import {
+  type GapRow,
+  type OutageRow,
+  type RunRow,
+  type TransitionRow,
+  toGap,
+  toOutage,
+  toRun,
+  toStoredTransition,
+} from "./sql/rows.js";
+import { SQL } from "./sql/statements.js";
+
+export interface PostgresLedgerOptions {
+  /** For the offline CLI: never migrates (the schema must be there); sessions are read-only. */
+  readonly?: boolean;
+  /** Connections in the pool. Default 4. */
+  poolSize?: number;
+}
+
+/**
+ * Opens (migrating unless read-only) the PostgreSQL ledger at `url`. Several daemons, each
+ * with its own `instance`, may share the database. Throws `LedgerError` `LEDGER_OPEN` (with the
+ * URL's user, host and database, never its password) or `LEDGER_SCHEMA`.
+ */
+export async function openPostgresLedger(
+  url: string,
+  options: PostgresLedgerOptions = {},
+): Promise<PostgresLedger> {
+  const readonly = options.readonly ?? false;
+  const location = describeUrl(url);
+  let pool: pg.Pool | undefined;
+  try {
+    pool = createPool(url, readonly, options.poolSize ?? 4);
+    const client = await pool.connect();
+    try {
+      if (readonly) await checkSchema(client, location);
+      else await migrate(client, location);
+    } finally {
+      client.release();
+    }
+    return new PostgresLedger(pool, location, readonly);
+  } catch (error) {
+    await pool?.end().catch(() => undefined);
+    throw openError(location, url, readonly, error);
+  }
+}
+
+export class PostgresLedger implements Ledger {
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly location: PostgresLocation,
+    readonly readonly: boolean,
+  ) {}
+
+  async startRun(instance: string, at: number): Promise<RunStart> {
+    this.requireWritable();
+    return this.transaction(async (client) => {
+      await lockInstance(client, instance);
+      const previousRow = await one<RunRow>(client, SQL.previousRun, [instance]);
+      const inserted = await one<{ id: number }>(client, SQL.insertRun, [instance, at, at]);
+      if (inserted === undefined) throw new Error("INSERT … RETURNING id returned no row");
+      const run: Run = {
+        id: inserted.id,
+        instance,
+        startedAt: at,
+        lastHeartbeat: at,
+        stoppedAt: null,
+      };
+      const previous = previousRow === undefined ? null : toRun(previousRow);
+      let gap: Gap | null = null;
+      if (previous !== null && at > previous.lastHeartbeat) {
+        gap = { instance, kind: "restart", start: previous.lastHeartbeat, end: at };
+        await execute(client, SQL.insertGap, [instance, gap.kind, gap.start, gap.end]);
+      }
+      return { run, previous, gap };
+    });
+  }
+
+  async heartbeat(runId: number, at: number): Promise<void> {
+    this.requireWritable();
+    if ((await execute(this.pool, SQL.heartbeat, [at, runId])) === 0) await this.notWritable(runId);
+  }
+
+  async stopRun(runId: number, at: number): Promise<void> {
+    this.requireWritable();
+    if ((await execute(this.pool, SQL.stopRun, [at, at, runId])) === 0)
+      await this.notWritable(runId);
+  }
+
+  async commit(
+    runId: number,
+    transitions: readonly NewTransition[],
+    attributions: readonly AttributionChange[] = [],
+  ): Promise<StoredTransition[]> {
+    this.requireWritable();
+    if (transitions.length === 0) return [];
+    return this.transaction(async (client) => {
+      // FOR SHARE: a concurrent stopRun waits until this batch is in
+      const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);
+      if (run === undefined || run.stopped_at !== null) throw runNotWritable(runId, run);
+      const chain = await lockTargets(client, run.instance, transitions);
+      const stored: StoredTransition[] = [];
+      for (const [index, transition] of transitions.entries()) {
+        checkLink(run.instance, transition, index, chain.get(transition.targetId));
+        const saved = await insertTransition(client, run, transition);
+        chain.set(transition.targetId, { state: transition.to, at: transition.at });
+        if (transition.to === "down") await openOutage(client, saved);
+        else if (transition.from === "down") await closeOutage(client, saved);
+        stored.push(saved);
+      }
+      for (const change of attributions) {
+        if (change.blockedBy !== null) {
+          await execute(client, SQL.attributeOutage, [
+            change.blockedBy,
+            run.instance,
+            change.targetId,
+          ]);
+        } else {
+          await execute(client, SQL.releaseOutage, [change.at, run.instance, change.targetId]);
+        }
+      }
+      return stored;
+    });
+  }
+
+  async openGap(gap: Gap): Promise<number> {
+    this.requireWritable();
+    checkGap(gap);
+    const params = [gap.instance, gap.kind, gap.start, gap.end];
+    const row = await one<{ id: number }>(this.pool, SQL.insertGap, params);
+    if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
+    return row.id;
+  }
+
+  async closeGap(gapId: number, end: number): Promise<void> {
+    this.requireWritable();
+    if ((await execute(this.pool, SQL.closeGap, [end, gapId, end])) === 1) return;
+    throw gapNotClosable(gapId, await one<GapRow>(this.pool, SQL.gapById, [gapId]), end);
+  }
+
+  async latestTransitions(instance: string): Promise<StoredTransition[]> {
+    this.requireOpen();
+    const rows = await all<TransitionRow>(this.pool, SQL.latestTransitions, [instance]);
+    return rows.map(toStoredTransition);
+  }
+
+  async transitions(query: TransitionQuery): Promise<StoredTransition[]> {
+    this.requireOpen();
+    const { sql, params } = transitionsQuery(query);
+    return (await all<TransitionRow>(this.pool, sql, params)).map(toStoredTransition);
+  }
+
+  async outages(query: OutageQuery): Promise<OutageRecord[]> {
+    this.requireOpen();
+    const { sql, params } = outagesQuery(query);
+    return (await all<OutageRow>(this.pool, sql, params)).map(toOutage);
+  }
+
+  async gaps(query: { instance?: string } & TimeRange): Promise<Gap[]> {
+    this.requireOpen();
+    const { sql, params } = gapsQuery(query);
+    return (await all<GapRow>(this.pool, sql, params)).map(toGap);
+  }
+
+  async runs(query: { instance?: string } & TimeRange): Promise<Run[]> {
+    this.requireOpen();
+    const { sql, params } = runsQuery(query);
+    return (await all<RunRow>(this.pool, sql, params)).map(toRun);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** BEGIN … COMMIT on one pooled connection; any throw rolls back and is rethrown. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      try {
+        const result = await work(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch((rollback: unknown) => {
+          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+        });
+        throw error;
+      }
+    } finally {
+      // a connection that could not roll back is dropped, not handed to the next caller
+      client.release(broken);
+    }
+  }
+
+  private async notWritable(runId: number): Promise<never> {
+    throw runNotWritable(runId, await one<RunRow>(this.pool, SQL.runById, [runId]));
+  }
+
+  private requireOpen(): void {
+    if (this.closed) {
+      throw new LedgerError("LEDGER_CLOSED", `ledger ${this.location.url} is closed`, {
+        url: this.location.url,
+      });
+    }
+  }
+
+  private requireWritable(): void {
+    this.requireOpen();
+    if (this.readonly) {
+      throw new LedgerError("LEDGER_READONLY", `ledger ${this.location.url} was opened read-only`, {
+        url: this.location.url,
+      });
+    }
+  }
+}
