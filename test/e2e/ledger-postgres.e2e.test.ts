@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +8,9 @@ import { openPostgresLedger, type PostgresLedger } from "../../src/ledger/postgr
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { expectLedgerError, ledgerContract, transition } from "../ledger/contract.js";
 import { runCli } from "../support/cli.js";
+import { DaemonProcess, isTransition } from "../support/daemon-process.js";
 import { type RunningPostgres, startPostgres } from "../support/postgres.js";
+import { startSwitchServer } from "../support/switch-server.js";
 
 /**
  * The PostgreSQL ledger against Debian's real server: the shared contract suite (as SQLite runs
@@ -153,6 +155,52 @@ describe("PostgresLedger", () => {
     } finally {
       await reader.close();
     }
+  });
+
+  it("records two daemons (instances) sharing storage.url, read back by --config", async () => {
+    const url = await freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), "pantau-pg-fleet-"));
+    dirs.push(dir);
+    const target = await startSwitchServer();
+    const config = (instance: string) => {
+      const file = join(dir, `${instance}.yaml`);
+      const yaml = `global: { interval: 300ms, timeout: 250ms, failure_threshold: 2, success_threshold: 2, instance: ${instance} }
+storage: { url: "${url}", heartbeat: 100ms }
+targets:
+  - { id: portal, http: { url: "${target.url}" } }
+`;
+      writeFileSync(file, yaml);
+      return file;
+    };
+    const daemons = ["jkt-1", "sby-1"].map(
+      (i) => new DaemonProcess(["run", "-c", config(i), "--listen", "none"]),
+    );
+    try {
+      await Promise.all(daemons.map((d) => d.waitFor(isTransition("portal", "unknown", "up"))));
+      target.setUp(false);
+      await Promise.all(daemons.map((d) => d.waitFor(isTransition("portal", "up", "down"))));
+      target.setUp(true);
+      await Promise.all(daemons.map((d) => d.waitFor(isTransition("portal", "down", "up"))));
+    } finally {
+      for (const daemon of daemons) daemon.signal("SIGTERM");
+      await Promise.all(daemons.map((d) => d.exited()));
+      await target.close();
+    }
+    const reader = await openPostgresLedger(url, { readonly: true });
+    try {
+      for (const instance of ["jkt-1", "sby-1"]) {
+        const chain = (await reader.transitions({ instance })).map((t) => `${t.from}>${t.to}`);
+        expect(chain).toEqual(["unknown>up", "up>down", "down>up"]);
+        expect(await reader.runs({ instance })).toMatchObject([{ stoppedAt: expect.any(Number) }]);
+      }
+    } finally {
+      await reader.close();
+    }
+    const listed = await runCli(["outages", "-c", config("jkt-1"), "--format", "json"]);
+    expect(listed.stderr).toBe("");
+    const outages = JSON.parse(listed.stdout) as { target: string; end: string | null }[];
+    expect(outages).toHaveLength(2);
+    expect(outages.every((o) => o.target === "portal" && o.end !== null)).toBe(true);
   });
 
   describe("pantau outages and pantau report --url", () => {
