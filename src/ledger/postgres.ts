@@ -14,6 +14,7 @@ import type {
   TransitionQuery,
 } from "./ledger.js";
 import { checkGap, checkLink, gapNotClosable, runNotWritable } from "./sql/checks.js";
+import { fitsOneStatementPerTable, insertBatch } from "./sql/postgres-batch.js";
 import {
   checkSchema,
   createPool,
@@ -24,13 +25,11 @@ import {
 } from "./sql/postgres-connection.js";
 import {
   all,
-  closeOutage,
   execute,
-  insertTransition,
+  insertEach,
   lockInstance,
   lockTargets,
   one,
-  openOutage,
 } from "./sql/postgres-statements.js";
 import { gapsQuery, outagesQuery, runsQuery, transitionsQuery } from "./sql/queries.js";
 import {
@@ -136,15 +135,14 @@ export class PostgresLedger implements Ledger {
       const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);
       if (run === undefined || run.stopped_at !== null) throw runNotWritable(runId, run);
       const chain = await lockTargets(client, run.instance, transitions);
-      const stored: StoredTransition[] = [];
+      // the whole batch is checked first, against the chain as it grows within the batch
       for (const [index, transition] of transitions.entries()) {
         checkLink(run.instance, transition, index, chain.get(transition.targetId));
-        const saved = await insertTransition(client, run, transition);
         chain.set(transition.targetId, { state: transition.to, at: transition.at });
-        if (transition.to === "down") await openOutage(client, saved);
-        else if (transition.from === "down") await closeOutage(client, saved);
-        stored.push(saved);
       }
+      const stored = fitsOneStatementPerTable(transitions)
+        ? await insertBatch(client, run, transitions)
+        : await insertEach(client, run, transitions);
       for (const change of attributions) {
         if (change.blockedBy !== null) {
           await execute(client, SQL.attributeOutage, [

@@ -1,25 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Ledger, StoredTransition } from "../../src/ledger/ledger.js";
 import { openLedger } from "../../src/ledger/open.js";
-import { openPostgresLedger, type PostgresLedger } from "../../src/ledger/postgres.js";
-import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { expectLedgerError, ledgerContract, transition } from "../ledger/contract.js";
-import { runCli } from "../support/cli.js";
-import { DaemonProcess, isTransition } from "../support/daemon-process.js";
 import { type RunningPostgres, startPostgres } from "../support/postgres.js";
-import { startSwitchServer } from "../support/switch-server.js";
 
 /**
  * The PostgreSQL ledger against Debian's real server: the shared contract suite (as SQLite runs
- * it), several daemons on one database, instance filters, open errors that never show the
- * password, and `pantau outages` / `pantau report --url` reading what SQLite would give.
+ * it), several writers on one database (migrating together, committing concurrently), the bulk
+ * batch path, instance filters, read-only opens and open errors that never show the password.
+ * Real daemons and the CLI on it: ledger-postgres-fleet.e2e.test.ts.
  */
 
 const TABLES = "runs, transitions, outages, gaps, target_states";
-const dirs: string[] = [];
 let server: RunningPostgres;
 let contractUrl: string;
 
@@ -31,7 +24,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 // a fresh, empty ledger per test: the migrated database emptied (ids restart too)
@@ -108,6 +100,34 @@ describe("PostgresLedger", () => {
     }
   });
 
+  it("writes a 2,000-target batch in one statement per table, as one by one would", async () => {
+    const ledger = await openPostgresLedger(await freshDatabase());
+    try {
+      const { run } = await ledger.startRun("jkt", 0);
+      const ids = Array.from({ length: 2_000 }, (_, i) => `t${i}`);
+      await ledger.commit(
+        run.id,
+        ids.map((id) => transition(id, "unknown", "up", 1)),
+      );
+      const down = await ledger.commit(
+        run.id,
+        ids.map((id) => transition(id, "up", "down", 2)),
+      );
+      // read back in (at, id) order: the ids were handed out in batch order
+      expect(await ledger.transitions({ since: 2 })).toEqual(down);
+      expect(await ledger.outages({ open: true })).toHaveLength(2_000);
+      await ledger.commit(
+        run.id,
+        ids.map((id) => transition(id, "down", "up", 3)),
+      );
+      expect(await ledger.outages({ open: false })).toHaveLength(2_000);
+      const latest = await ledger.latestTransitions("jkt");
+      expect(latest.every((t) => t.to === "up" && t.at === 3)).toBe(true);
+    } finally {
+      await ledger.close();
+    }
+  });
+
   it("filters every query by instance", async () => {
     const ledger = await openPostgresLedger(await freshDatabase());
     try {
@@ -156,111 +176,7 @@ describe("PostgresLedger", () => {
       await reader.close();
     }
   });
-
-  it("records two daemons (instances) sharing storage.url, read back by --config", async () => {
-    const url = await freshDatabase();
-    const dir = mkdtempSync(join(tmpdir(), "pantau-pg-fleet-"));
-    dirs.push(dir);
-    const target = await startSwitchServer();
-    const config = (instance: string) => {
-      const file = join(dir, `${instance}.yaml`);
-      const yaml = `global: { interval: 300ms, timeout: 250ms, failure_threshold: 2, success_threshold: 2, instance: ${instance} }
-storage: { url: "${url}", heartbeat: 100ms }
-targets:
-  - { id: portal, http: { url: "${target.url}" } }
-`;
-      writeFileSync(file, yaml);
-      return file;
-    };
-    const daemons = ["jkt-1", "sby-1"].map(
-      (i) => new DaemonProcess(["run", "-c", config(i), "--listen", "none"]),
-    );
-    try {
-      await Promise.all(daemons.map((d) => d.waitFor(isTransition("portal", "unknown", "up"))));
-      target.setUp(false);
-      await Promise.all(daemons.map((d) => d.waitFor(isTransition("portal", "up", "down"))));
-      target.setUp(true);
-      await Promise.all(daemons.map((d) => d.waitFor(isTransition("portal", "down", "up"))));
-    } finally {
-      for (const daemon of daemons) daemon.signal("SIGTERM");
-      await Promise.all(daemons.map((d) => d.exited()));
-      await target.close();
-    }
-    const reader = await openPostgresLedger(url, { readonly: true });
-    try {
-      for (const instance of ["jkt-1", "sby-1"]) {
-        const chain = (await reader.transitions({ instance })).map((t) => `${t.from}>${t.to}`);
-        expect(chain).toEqual(["unknown>up", "up>down", "down>up"]);
-        expect(await reader.runs({ instance })).toMatchObject([{ stoppedAt: expect.any(Number) }]);
-      }
-    } finally {
-      await reader.close();
-    }
-    const listed = await runCli(["outages", "-c", config("jkt-1"), "--format", "json"]);
-    expect(listed.stderr).toBe("");
-    const outages = JSON.parse(listed.stdout) as { target: string; end: string | null }[];
-    expect(outages).toHaveLength(2);
-    expect(outages.every((o) => o.target === "portal" && o.end !== null)).toBe(true);
-  });
-
-  describe("pantau outages and pantau report --url", () => {
-    let url: string;
-    let sqlitePath: string;
-    const RANGE = ["--since", "1970-01-01T00:00:00Z", "--until", "1970-01-01T02:00:00Z"];
-
-    beforeAll(async () => {
-      url = await freshDatabase();
-      const dir = mkdtempSync(join(tmpdir(), "pantau-pg-cli-"));
-      dirs.push(dir);
-      sqlitePath = join(dir, "ledger.db");
-      const postgres: PostgresLedger = await openPostgresLedger(url);
-      const sqlite = openSqliteLedger(sqlitePath);
-      for (const ledger of [postgres, sqlite]) {
-        await writeSmallLedger(ledger);
-        await ledger.close();
-      }
-    });
-
-    it("lists the same outages as from the same ledger in SQLite", async () => {
-      const fromPostgres = await runCli(["outages", "--url", url, ...RANGE, "--format", "json"]);
-      expect(fromPostgres.stderr).toBe("");
-      expect(fromPostgres.code).toBe(0);
-      const listed = JSON.parse(fromPostgres.stdout) as { target: string }[];
-      expect(listed.map((o) => o.target)).toEqual(["db", "api", "web"]);
-      const fromSqlite = await runCli([
-        "outages",
-        "--db",
-        sqlitePath,
-        ...RANGE,
-        "--format",
-        "json",
-      ]);
-      expect(fromPostgres.stdout).toBe(fromSqlite.stdout);
-    });
-
-    it("writes the same report as from the same ledger in SQLite", async () => {
-      const fromPostgres = await runCli(["report", "--url", url, ...RANGE]);
-      expect(fromPostgres.stderr).toBe("");
-      expect(fromPostgres.code).toBe(0);
-      expect(fromPostgres.stdout).toContain("db");
-      const fromSqlite = await runCli(["report", "--db", sqlitePath, ...RANGE]);
-      expect(withoutNow(fromPostgres.stdout)).toBe(withoutNow(fromSqlite.stdout));
-    });
-
-    it("exits 1 with LEDGER_OPEN and no password for a wrong one", async () => {
-      const wrong = server.url("contract", "not-the-Pa55word");
-      const result = await runCli(["outages", "--url", wrong]);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^pantau outages: LEDGER_OPEN: cannot open ledger postgres:/);
-      expect(result.stderr).not.toContain("not-the-Pa55word");
-    });
-  });
 });
-
-/** The report says when it was generated: the one line that differs between two runs. */
-function withoutNow(report: string): string {
-  return report.replace(/Generated \S+Z/, "Generated (now)");
-}
 
 /** Every target's transitions, in order, follow on from each other. */
 function expectChains(stored: readonly StoredTransition[]): void {
@@ -269,25 +185,4 @@ function expectChains(stored: readonly StoredTransition[]): void {
     expect(t.from).toBe(last.get(t.targetId) ?? "unknown");
     last.set(t.targetId, t.to);
   }
-}
-
-/** db down 10–40 min (api blocked by it), web 50–60 min, a restart gap; through the interface. */
-async function writeSmallLedger(ledger: Ledger): Promise<void> {
-  const min = (m: number) => m * 60_000;
-  const { run } = await ledger.startRun("jkt", 0);
-  await ledger.commit(
-    run.id,
-    ["db", "api", "web"].map((id) => transition(id, "unknown", "up", min(1))),
-  );
-  await ledger.commit(run.id, [transition("db", "up", "down", min(10))]);
-  await ledger.commit(run.id, [transition("api", "up", "down", min(11), { blockedBy: "db" })]);
-  await ledger.heartbeat(run.id, min(20));
-  const second = (await ledger.startRun("jkt", min(25))).run.id;
-  await ledger.commit(second, [
-    transition("db", "down", "up", min(40)),
-    transition("api", "down", "up", min(41)),
-  ]);
-  await ledger.commit(second, [transition("web", "up", "down", min(50))]);
-  await ledger.commit(second, [transition("web", "down", "up", min(60))]);
-  await ledger.heartbeat(second, min(90));
 }

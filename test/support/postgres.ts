@@ -97,9 +97,13 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const url = (database: string, pass = password) =>
     `postgres://${SUPERUSER}:${encodeURIComponent(pass)}@${host}:${port}/${database}`;
   const admin = new pg.Pool({ connectionString: url("postgres"), max: 2 });
+  // pool.end() does not wait for the server's goodbye: the shutdown's FATAL may come after it
+  admin.on("error", () => undefined);
+  admin.on("connect", (client) => client.on("error", () => undefined));
   const sql = async (text: string, database = "postgres"): Promise<pg.QueryResult> => {
     if (database === "postgres") return admin.query(text);
     const client = new pg.Client({ connectionString: url(database) });
+    client.on("error", () => undefined);
     await client.connect();
     try {
       return await client.query(text);

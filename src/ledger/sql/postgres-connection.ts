@@ -91,8 +91,10 @@ export function createPool(url: string, readonly: boolean, poolSize: number): pg
     // the server itself refuses writes from the CLI's sessions
     ...(readonly ? { options: "-c default_transaction_read_only=on" } : {}),
   });
-  // an idle client losing its connection must not crash the daemon; the next query reports it
+  // a connection lost while idle, or while the pool is ending it (a server shutting down sends
+  // FATAL 57P01 then), must not crash the daemon: a query on it reports the loss
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }
 

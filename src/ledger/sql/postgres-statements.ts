@@ -67,7 +67,23 @@ export async function lockTargets(
   return new Map(rows.rows.map((row) => [row.target_id, { state: row.state, at: row.at }]));
 }
 
-export async function insertTransition(
+/** Writes a checked batch one transition at a time (a target may move twice in it). */
+export async function insertEach(
+  client: pg.PoolClient,
+  run: RunRow,
+  batch: readonly NewTransition[],
+): Promise<StoredTransition[]> {
+  const stored: StoredTransition[] = [];
+  for (const transition of batch) {
+    const saved = await insertTransition(client, run, transition);
+    if (transition.to === "down") await openOutage(client, saved);
+    else if (transition.from === "down") await closeOutage(client, saved);
+    stored.push(saved);
+  }
+  return stored;
+}
+
+async function insertTransition(
   client: pg.PoolClient,
   run: RunRow,
   t: NewTransition,
@@ -92,7 +108,7 @@ export async function insertTransition(
   return storedTransition(row.id, run.id, run.instance, t);
 }
 
-export async function openOutage(client: pg.PoolClient, t: StoredTransition): Promise<void> {
+async function openOutage(client: pg.PoolClient, t: StoredTransition): Promise<void> {
   await execute(client, SQL.openOutage, [
     t.instance,
     t.targetId,
@@ -108,7 +124,7 @@ export async function openOutage(client: pg.PoolClient, t: StoredTransition): Pr
   ]);
 }
 
-export async function closeOutage(client: pg.PoolClient, t: StoredTransition): Promise<void> {
+async function closeOutage(client: pg.PoolClient, t: StoredTransition): Promise<void> {
   const params = [t.at, endReasonOf(t), t.id, toFlag(t.maintenance), t.instance, t.targetId];
   if ((await execute(client, SQL.closeOutage, params)) !== 1) throw noOpenOutage(t);
 }
