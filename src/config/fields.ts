@@ -136,7 +136,10 @@ export function httpUrl() {
     if (!URL.canParse(text)) return { code: "CONFIG_URL", message: "not a valid URL" };
     const { protocol } = new URL(text);
     if (protocol === "http:" || protocol === "https:") return null;
-    return { code: "CONFIG_URL", message: `"${text}" is not an http:// or https:// URL` };
+    return {
+      code: "CONFIG_URL",
+      message: `"${withoutPassword(text)}" is not an http:// or https:// URL`,
+    };
   });
 }
 
@@ -144,8 +147,13 @@ export function postgresUrl() {
   return checkedString((text) => {
     const protocol = URL.canParse(text) ? new URL(text).protocol : null;
     if (protocol === "postgres:" || protocol === "postgresql:") return null;
-    return { code: "CONFIG_URL", message: `"${text}" is not a postgres:// URL` };
+    return { code: "CONFIG_URL", message: `"${withoutPassword(text)}" is not a postgres:// URL` };
   });
+}
+
+/** Messages name a URL without its password: they reach logs and terminals. */
+export function withoutPassword(url: string): string {
+  return url.replace(/(\/\/[^/@:]*):[^/@]*@/, "$1:***@");
 }
 
 export function regex() {

@@ -1,6 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} here is config text, not a template
 import { describe, expect, it } from "vitest";
 import { substituteText } from "../../src/config/env.js";
+import { formatConfigIssue } from "../../src/config/errors.js";
+import { withoutPassword } from "../../src/config/fields.js";
+import { parseConfig } from "../../src/config/load.js";
 import { formatDuration, parseDuration, parseSize, parseStatus } from "../../src/config/units.js";
 
 describe("durations", () => {
@@ -84,5 +87,28 @@ describe("environment substitution", () => {
     ["${HOST", 'malformed reference "${" (use ${NAME} or ${NAME:-default})'],
   ])("%s is a problem", (text, problem) => {
     expect(substituteText(text, env).problem).toBe(problem);
+  });
+});
+
+describe("URL messages never show a password", () => {
+  it.each([
+    ["mysql://pantau:s3cret@db/pantau", "mysql://pantau:***@db/pantau"],
+    ["ftp://ops:hunter2@files.example/x", "ftp://ops:***@files.example/x"],
+    ["postgres://no-password@db/x", "postgres://no-password@db/x"],
+  ])("%s → %s", (url, shown) => {
+    expect(withoutPassword(url)).toBe(shown);
+  });
+
+  it("in the config's own errors", () => {
+    const result = parseConfig(
+      "storage: { url: 'mysql://pantau:s3cret@db/pantau' }\ntargets: []\n",
+      "t.yaml",
+      {},
+      { hostname: "h" },
+    );
+    expect(result.ok).toBe(false);
+    const text = result.ok ? "" : result.issues.map(formatConfigIssue).join("\n");
+    expect(text).toContain("mysql://pantau:***@db/pantau");
+    expect(text).not.toContain("s3cret");
   });
 });
