@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { SimListenError } from "../../src/sim/endpoint.js";
@@ -114,9 +114,7 @@ describe("Estate", () => {
   });
 
   it("fails with the port it could not open, and closes the others", async () => {
-    const blocker = createServer();
-    const port = await unusedPort();
-    await new Promise<void>((resolve) => blocker.listen(port + 1, "127.0.0.1", resolve));
+    const { blocker, port } = await blockNextPort();
     try {
       const failure = await Estate.start({ plan: genericPlan(2), basePort: port }).catch(
         (error: unknown) => error,
@@ -131,6 +129,20 @@ describe("Estate", () => {
     }
   });
 });
+
+/** A free port whose neighbour (port + 1) this test holds; retried when the neighbour is taken. */
+async function blockNextPort(): Promise<{ blocker: Server; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await unusedPort();
+    const blocker = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      blocker.once("error", () => resolve(false));
+      blocker.listen(port + 1, "127.0.0.1", () => resolve(true));
+    });
+    if (bound) return { blocker, port };
+    if (attempt >= 10) throw new Error("no free pair of ports");
+  }
+}
 
 /** Ephemeral ports are free one at a time: retry when a neighbour happens to be taken. */
 async function startOnFreeBase(count: number): Promise<Estate> {
