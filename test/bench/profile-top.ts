@@ -31,8 +31,8 @@ const byModule = new Map<string, number>();
 let busy = 0;
 for (const node of profile.nodes) {
   const hits = node.hitCount ?? 0;
-  if (hits === 0) continue;
   const { functionName, url, lineNumber } = node.callFrame;
+  if (hits === 0 || functionName === "(idle)") continue;
   const idle =
     functionName === "(idle)" ||
     functionName === "(program)" ||
