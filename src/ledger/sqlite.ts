@@ -32,7 +32,9 @@ import {
 } from "./sql/queries.js";
 import {
   type GapRow,
+  insertTransitionParams,
   type OutageRow,
+  openOutageParams,
   type RunRow,
   type TransitionRow,
   toFlag,
@@ -252,40 +254,14 @@ export class SqliteLedger implements Ledger {
   }
 
   private insertTransition(runId: number, instance: string, t: NewTransition): StoredTransition {
-    const row = this.statements.insertTransition.get(
-      runId,
-      instance,
-      t.targetId,
-      t.service,
-      t.site,
-      t.from,
-      t.to,
-      t.at,
-      t.detectedAt,
-      t.reason,
-      t.detail,
-      t.blockedBy,
-      toFlag(t.maintenance),
-    );
+    const row = this.statements.insertTransition.get(...insertTransitionParams(runId, instance, t));
     if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
     this.statements.upsertTargetState.run(instance, t.targetId, t.to, t.at, row.id);
     return storedTransition(row.id, runId, instance, t);
   }
 
   private openOutage(t: StoredTransition): void {
-    this.statements.openOutage.run(
-      t.instance,
-      t.targetId,
-      t.service,
-      t.site,
-      t.at,
-      t.detectedAt,
-      t.reason,
-      t.detail,
-      t.blockedBy,
-      toFlag(t.maintenance),
-      t.id,
-    );
+    this.statements.openOutage.run(...openOutageParams(t));
   }
 
   private closeOutage(t: StoredTransition): void {

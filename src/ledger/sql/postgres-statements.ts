@@ -3,7 +3,7 @@ import type { NewTransition, StoredTransition } from "../ledger.js";
 import { type ChainLink, endReasonOf, noOpenOutage, storedTransition } from "./checks.js";
 import { postgresSql } from "./dialect.js";
 import type { SqlParam } from "./queries.js";
-import { type RunRow, toFlag } from "./rows.js";
+import { insertTransitionParams, openOutageParams, type RunRow, toFlag } from "./rows.js";
 import { SQL } from "./statements.js";
 
 /**
@@ -88,40 +88,15 @@ async function insertTransition(
   run: RunRow,
   t: NewTransition,
 ): Promise<StoredTransition> {
-  const row = await one<{ id: number }>(client, SQL.insertTransition, [
-    run.id,
-    run.instance,
-    t.targetId,
-    t.service,
-    t.site,
-    t.from,
-    t.to,
-    t.at,
-    t.detectedAt,
-    t.reason,
-    t.detail,
-    t.blockedBy,
-    toFlag(t.maintenance),
-  ]);
+  const params = insertTransitionParams(run.id, run.instance, t);
+  const row = await one<{ id: number }>(client, SQL.insertTransition, params);
   if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
   await execute(client, SQL.upsertTargetState, [run.instance, t.targetId, t.to, t.at, row.id]);
   return storedTransition(row.id, run.id, run.instance, t);
 }
 
 async function openOutage(client: pg.PoolClient, t: StoredTransition): Promise<void> {
-  await execute(client, SQL.openOutage, [
-    t.instance,
-    t.targetId,
-    t.service,
-    t.site,
-    t.at,
-    t.detectedAt,
-    t.reason,
-    t.detail,
-    t.blockedBy,
-    toFlag(t.maintenance),
-    t.id,
-  ]);
+  await execute(client, SQL.openOutage, openOutageParams(t));
 }
 
 async function closeOutage(client: pg.PoolClient, t: StoredTransition): Promise<void> {

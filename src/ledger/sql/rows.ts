@@ -1,5 +1,5 @@
 import type { TargetState } from "../../health/types.js";
-import type { Gap, OutageRecord, Run, StoredTransition } from "../ledger.js";
+import type { Gap, NewTransition, OutageRecord, Run, StoredTransition } from "../ledger.js";
 
 /**
  * Row shapes of the ledger tables and the one place they become record types. Booleans are
@@ -126,4 +126,66 @@ export function toOutage(row: OutageRow): OutageRecord {
 
 export function toGap(row: GapRow): Gap {
   return { instance: row.instance, kind: row.kind, start: row.start_at, end: row.end_at };
+}
+
+/** Parameters of SQL.insertTransition, in its order: one definition for every store. */
+export function insertTransitionParams(runId: number, instance: string, t: NewTransition) {
+  return [
+    runId,
+    instance,
+    t.targetId,
+    t.service,
+    t.site,
+    t.from,
+    t.to,
+    t.at,
+    t.detectedAt,
+    t.reason,
+    t.detail,
+    t.blockedBy,
+    toFlag(t.maintenance),
+  ] as [
+    number,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    number,
+    number,
+    string | null,
+    string | null,
+    string | null,
+    0 | 1,
+  ];
+}
+
+/** Parameters of SQL.openOutage, in its order. */
+export function openOutageParams(t: StoredTransition) {
+  return [
+    t.instance,
+    t.targetId,
+    t.service,
+    t.site,
+    t.at,
+    t.detectedAt,
+    t.reason,
+    t.detail,
+    t.blockedBy,
+    toFlag(t.maintenance),
+    t.id,
+  ] as [
+    string,
+    string,
+    string,
+    string,
+    number,
+    number,
+    string | null,
+    string | null,
+    string | null,
+    0 | 1,
+    number,
+  ];
 }
