@@ -3,54 +3,22 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OutagesDeps, outagesCommand, renderOutages } from "../../src/cli/outages.js";
 import type { ConfigLoadResult } from "../../src/config/errors.js";
 import type { Config } from "../../src/config/types.js";
 import type { OutageFacts } from "../../src/report/numbers.js";
 import { buildIncidentLedger, type IncidentLedger, m } from "../report/fixture.js";
+import { type InProcessRun, runInProcess } from "../support/cli.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 /** now = 2024-06-20T01:00:00Z: the default range is the 24 hours before it. */
 const NOW = m(60);
 
-interface CliResult {
-  code: number;
-  out: string;
-  err: string;
-}
+type CliResult = InProcessRun;
 
-/**
- * Runs `pantau outages ARGS` in-process, as main.ts does: the command's own exit code, or 2 for
- * a usage error commander raises (unknown option, missing value).
- */
 async function run(args: string[], deps: Partial<OutagesDeps> = {}): Promise<CliResult> {
-  const result: CliResult = { code: 0, out: "", err: "" };
-  const output = {
-    writeOut: (text: string) => {
-      result.out += text;
-    },
-    writeErr: (text: string) => {
-      result.err += text;
-    },
-  };
-  const command = outagesCommand({
-    io: { out: output.writeOut, err: output.writeErr, setExitCode: (code) => (result.code = code) },
-    now: () => NOW,
-    ...deps,
-  })
-    .exitOverride()
-    .configureOutput(output);
-  const program = new Command("pantau").exitOverride().configureOutput(output);
-  program.addCommand(command);
-  try {
-    await program.parseAsync(["outages", ...args], { from: "user" });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    result.code = 2;
-  }
-  return result;
+  return runInProcess("outages", (io) => outagesCommand({ io, now: () => NOW, ...deps }), args);
 }
 
 let fixture: IncidentLedger;

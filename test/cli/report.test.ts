@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReportDeps, reportCommand } from "../../src/cli/report.js";
 import type { ConfigLoadResult } from "../../src/config/errors.js";
@@ -18,44 +17,25 @@ import {
   NOW,
   WINDOW,
 } from "../report/incident-fixture.js";
+import { type InProcessRun, runInProcess } from "../support/cli.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const RANGE = ["--since", "2024-06-20T00:00:00Z", "--until", "2024-06-20T12:00:00Z"];
 
-interface CliResult {
-  code: number;
-  out: string;
-  err: string;
-}
+type CliResult = InProcessRun;
 
-/** Runs `pantau report ARGS` in-process as main.ts does: usage errors from commander exit 2. */
 async function run(args: string[], deps: Partial<ReportDeps> = {}): Promise<CliResult> {
-  const result: CliResult = { code: 0, out: "", err: "" };
-  const output = {
-    writeOut: (text: string) => {
-      result.out += text;
-    },
-    writeErr: (text: string) => {
-      result.err += text;
-    },
-  };
-  const command = reportCommand({
-    io: { out: output.writeOut, err: output.writeErr, setExitCode: (code) => (result.code = code) },
-    now: () => NOW,
-    loadConfig: () => Promise.reject(new Error("no --config expected")),
-    ...deps,
-  })
-    .exitOverride()
-    .configureOutput(output);
-  const program = new Command("pantau").exitOverride().configureOutput(output);
-  program.addCommand(command);
-  try {
-    await program.parseAsync(["report", ...args], { from: "user" });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    result.code = 2;
-  }
-  return result;
+  return runInProcess(
+    "report",
+    (io) =>
+      reportCommand({
+        io,
+        now: () => NOW,
+        loadConfig: () => Promise.reject(new Error("no --config expected")),
+        ...deps,
+      }),
+    args,
+  );
 }
 
 let fixture: IncidentLedger;

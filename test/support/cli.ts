@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import type { CommandIo } from "../../src/cli/ledger-command.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
@@ -34,4 +36,47 @@ export function runCli(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+export interface InProcessRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs one command in-process as main.ts does: its own exit code, or 2 for a usage error that
+ * commander raises (unknown option, missing value). `build` makes the command with the io given.
+ */
+export async function runInProcess(
+  name: string,
+  build: (io: CommandIo) => Command,
+  args: string[],
+): Promise<InProcessRun> {
+  const result: InProcessRun = { code: 0, out: "", err: "" };
+  const output = {
+    writeOut: (text: string) => {
+      result.out += text;
+    },
+    writeErr: (text: string) => {
+      result.err += text;
+    },
+  };
+  const io: CommandIo = {
+    out: output.writeOut,
+    err: output.writeErr,
+    setExitCode: (code) => {
+      result.code = code;
+    },
+  };
+  const command = build(io).exitOverride().configureOutput(output);
+  const program = new Command("pantau").exitOverride().configureOutput(output);
+  program.addCommand(command);
+  try {
+    await program.parseAsync([name, ...args], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    result.code = 2;
+  }
+  return result;
 }
