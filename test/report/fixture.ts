@@ -36,29 +36,34 @@ const TARGETS: Record<string, [service: string, site: string]> = {
   "late-target": ["immigration-portal", "jakarta"],
 };
 
-export function transition(
-  targetId: string,
-  from: TargetState,
-  to: TargetState,
-  minutes: number,
-  extra: Partial<NewTransition> = {},
-): NewTransition {
-  const [service, site] = TARGETS[targetId] ?? ["", ""];
-  return {
-    targetId,
-    service,
-    site,
-    from,
-    to,
-    at: m(minutes),
-    detectedAt: m(minutes) + 60_000,
-    reason: to === "down" ? "timeout" : null,
-    detail: to === "down" ? "no answer in 10s" : null,
-    blockedBy: null,
-    maintenance: false,
-    ...extra,
+/** A transition builder for a fixture's targets: times in minutes from T0, a timeout when down. */
+export function transitionsOf(targets: Record<string, [service: string, site: string]>) {
+  return (
+    targetId: string,
+    from: TargetState,
+    to: TargetState,
+    minutes: number,
+    extra: Partial<NewTransition> = {},
+  ): NewTransition => {
+    const [service, site] = targets[targetId] ?? ["", ""];
+    return {
+      targetId,
+      service,
+      site,
+      from,
+      to,
+      at: m(minutes),
+      detectedAt: m(minutes) + 60_000,
+      reason: to === "down" ? "timeout" : null,
+      detail: to === "down" ? "no answer in 10s" : null,
+      blockedBy: null,
+      maintenance: false,
+      ...extra,
+    };
   };
 }
+
+export const transition = transitionsOf(TARGETS);
 
 export interface IncidentLedger {
   path: string;

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MaintenanceWindow } from "../../src/config/types.js";
-import type { TargetState } from "../../src/health/types.js";
-import type { Ledger, NewTransition } from "../../src/ledger/ledger.js";
+import type { Ledger } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { m, T0, transitionsOf } from "./fixture.js";
 
 /**
  * The 20 June 2024 shape in a real SQLite ledger, written through the Ledger interface: the
@@ -26,9 +26,7 @@ import { openSqliteLedger } from "../../src/ledger/sqlite.js";
  * last heartbeat m(200), crashed; run 2 from m(215): a restart gap [m(200), m(215)).
  */
 
-export const T0 = Date.UTC(2024, 5, 20);
-/** Epoch ms `minutes` after T0. */
-export const m = (minutes: number): number => T0 + minutes * 60_000;
+export { m, T0 };
 export const INSTANCE = "jakarta-1";
 export const NOW = m(720);
 export const WINDOW = { since: m(0), until: m(720) };
@@ -59,29 +57,7 @@ export const MAINTENANCE_WINDOWS: MaintenanceWindow[] = [
   },
 ];
 
-function transition(
-  targetId: string,
-  from: TargetState,
-  to: TargetState,
-  minutes: number,
-  extra: Partial<NewTransition> = {},
-): NewTransition {
-  const [service, site] = TARGETS[targetId] ?? ["", ""];
-  return {
-    targetId,
-    service,
-    site,
-    from,
-    to,
-    at: m(minutes),
-    detectedAt: m(minutes) + 60_000,
-    reason: to === "down" ? "timeout" : null,
-    detail: to === "down" ? "no answer in 10s" : null,
-    blockedBy: null,
-    maintenance: false,
-    ...extra,
-  };
-}
+const transition = transitionsOf(TARGETS);
 
 const BLOCKED = { blockedBy: "simkim-core" };
 const MANUAL = { reason: "json", detail: "$.mode is manual" };
