@@ -15,6 +15,8 @@ export interface BatchAttribution {
   next: Map<string, string | null>;
   /** Changes for targets that were already down (committed) before the batch. */
   changes: AttributionChange[];
+  /** The dependency version it was computed with. */
+  version: number;
 }
 
 /**
@@ -24,6 +26,15 @@ export interface BatchAttribution {
  */
 export class AttributionTracker {
   private committed = new Map<string, string | null>();
+  /** Bumped when targets' dependencies may have changed (a reload). */
+  private dependencyVersion = 0;
+  /** The dependency version the committed attributions were computed with. */
+  private committedVersion = 0;
+
+  /** A target's settings changed: its depends_on may differ from what was attributed. */
+  invalidate(): void {
+    this.dependencyVersion++;
+  }
 
   /** Seeds the committed view after a restart (from the ledger's open outages). */
   restore(targetId: string, blockedBy: string | null): void {
@@ -39,6 +50,14 @@ export class AttributionTracker {
     batch: NewTransition[],
     now: number,
   ): BatchAttribution {
+    // Attribution depends only on which targets are down and since when: a batch that moves
+    // nothing into or out of down (and no reload since) cannot change it. Skips a pass over
+    // every target on the commit path.
+    const version = this.dependencyVersion;
+    const stale = version !== this.committedVersion;
+    if (!stale && !batch.some((t) => t.to === "down" || t.from === "down")) {
+      return { next: this.committed, changes: [], version };
+    }
     const next = attributeOutages([...subjects]);
     const recoveredAt = new Map<string, number>();
     for (const t of batch) {
@@ -54,11 +73,12 @@ export class AttributionTracker {
       const at = after === null && before !== null ? (recoveredAt.get(before) ?? now) : now;
       changes.push({ targetId, at, blockedBy: after });
     }
-    return { next, changes };
+    return { next, changes, version };
   }
 
   /** The batch is durable: its attributions become the committed view. */
-  committedBatch(next: Map<string, string | null>): void {
+  committedBatch({ next, version }: BatchAttribution): void {
+    this.committedVersion = version;
     this.committed = next;
   }
 }

@@ -166,6 +166,7 @@ export class Engine {
 
   /** A changed target keeps its state; only its settings change. */
   update(target: Target): void {
+    this.attribution.invalidate();
     const runtime = this.targets.get(target.id);
     if (runtime) runtime.target = target;
     else this.restore(target, null);
@@ -350,11 +351,12 @@ export class Engine {
     if (this.committing || this.pending.length === 0) return this.committing ?? Promise.resolve();
     const batch = this.pending;
     this.pending = [];
-    const { next, changes } = this.attribution.attribute(
+    const attributed = this.attribution.attribute(
       this.attributionSubjects(),
       batch,
       this.options.clock.now(),
     );
+    const { changes } = attributed;
     const began = this.options.clock.monotonic();
     const finished = (result: "ok" | "error") => {
       const ms = this.options.clock.monotonic() - began;
@@ -365,7 +367,7 @@ export class Engine {
       .then(
         (stored) => {
           finished("ok");
-          this.attribution.committedBatch(next);
+          this.attribution.committedBatch(attributed);
           this.publish(stored, batch, changes);
         },
         (error: unknown) => {

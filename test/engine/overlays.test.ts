@@ -101,6 +101,23 @@ describe("dependency attribution in the engine", () => {
     });
   });
 
+  it("re-attributes after a reload changes depends_on, even if the next batch touches no down state", async () => {
+    const engine = makeEngine();
+    const loner = makeTarget("autogate-ups", { failureThreshold: 2, dependsOn: [] });
+    const other = makeTarget("evisa", { degradedThreshold: 1 });
+    for (const t of [core, loner, other]) engine.restore(t, null);
+    await probe(engine, "evisa", "ok", 0);
+    await probe(engine, "simkim-core", "failed", 0);
+    await probe(engine, "simkim-core", "failed", 10_000);
+    await probe(engine, "autogate-ups", "failed", 12_000);
+    await probe(engine, "autogate-ups", "failed", 22_000);
+    expect(engine.committedState("autogate-ups")?.blockedBy).toBeNull();
+    engine.update({ ...loner, dependsOn: ["simkim-core"] });
+    // only evisa up → degraded: no target enters or leaves down
+    await probe(engine, "evisa", "degraded", 30_000);
+    expect(engine.committedState("autogate-ups")?.blockedBy).toBe("simkim-core");
+  });
+
   it("does not blame an upstream whose outage started after the dependant's", async () => {
     const engine = makeEngine();
     for (const t of [core, gate("kno")]) engine.restore(t, null);
