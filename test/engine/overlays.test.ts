@@ -50,7 +50,7 @@ const gate = (site: string) =>
   });
 
 /** Feeds one probe result at `at` (ms after T0) and commits what it decided. */
-async function probe(engine: Engine, id: string, result: "ok" | "failed", at: number) {
+async function probe(engine: Engine, id: string, result: "ok" | "degraded" | "failed", at: number) {
   engine.observe(id, makeResult(result, T0 + at));
   await engine.flush();
 }
