@@ -250,9 +250,11 @@ describe("a short outage of simkim-core, end to end", () => {
     // several more evaluations and Alertmanager group intervals: nothing else is on its way
     await waitEvaluations(4);
     const firing = alerts(webhook.notifications).filter((a) => a.status === "firing");
-    expect(
-      firing.map(({ labels }) => `${labels.alertname} ${labels.target} ${labels.severity}`).sort(),
-    ).toEqual(
+    // Alertmanager re-sends a whole group when a later batch joins it: count each alert once
+    const distinct = new Set(
+      firing.map(({ labels }) => `${labels.alertname} ${labels.target} ${labels.severity}`),
+    );
+    expect([...distinct].sort()).toEqual(
       [
         `PantauTargetOutage ${CORE_ID} page`,
         ...AUTOGATES.map((id) => `PantauTargetDegraded ${id} ticket`),
@@ -367,7 +369,9 @@ describe("pantau's live /metrics", () => {
 function monitorConfig(served: Estate): string {
   const config = parse(
     renderMonitorConfig(served.served(), {
-      interval: "300ms",
+      // 250 ms of slack between a probe's timeout and its next slot: on a loaded CI machine a
+      // tighter margin let a slow probe overrun its slot and fire PantauProbesSkipped
+      interval: "500ms",
       timeout: "250ms",
       failureThreshold: 2,
       successThreshold: 2,
