@@ -60,15 +60,23 @@ export interface EngineSubscriber {
   /** Every ledger commit, timed: one transaction of `count` transitions. */
   commitFinished?(result: "ok" | "error", durationMs: number, count: number): void;
   /** The ledger cannot be written: the first failure, then at most once per report interval. */
-  ledgerUnwritable?(report: LedgerTroubleReport, pending: number): void;
+  ledgerUnwritable?(report: LedgerTroubleReport, queue: QueueState): void;
   /** The ledger accepts writes again (every failing operation has succeeded). */
-  ledgerWritable?(report: LedgerRecoveryReport, pending: number): void;
+  ledgerWritable?(report: LedgerRecoveryReport, queue: QueueState): void;
   /** Transitions decided but not yet committed (queued plus the batch being written). */
   queueLengthChanged?(length: number): void;
   /** A decided transition was put off: the queue is full (see `maxPending`). */
   transitionDropped?(transition: Transition): void;
   /** The wall clock stepped against the monotonic one. */
   clockJumped?(jump: WallClockJump): void;
+}
+
+/** The queue of decided, uncommitted transitions. */
+export interface QueueState {
+  length: number;
+  max: number;
+  /** Decisions put off for a full queue since the engine started. */
+  dropped: number;
 }
 
 /** What the outside world may see of a target: only states the ledger accepted. */
@@ -167,6 +175,7 @@ export class Engine {
   private committingCount = 0;
   private retryDelayMs: number;
   private readonly maxPending: number;
+  private droppedCount = 0;
   private readonly trouble: LedgerTrouble;
   private readonly wallClock: WallClockWatch;
 
@@ -191,13 +200,16 @@ export class Engine {
   ledgerWriteFailed(operation: LedgerOperation, error: unknown): void {
     const { clock } = this.options;
     const report = this.trouble.failed(operation, error, clock.now(), clock.monotonic());
-    if (report) for (const s of this.subscribers) s.ledgerUnwritable?.(report, this.pendingCount);
+    if (report) for (const s of this.subscribers) s.ledgerUnwritable?.(report, this.queueState);
   }
 
   ledgerWriteSucceeded(operation: LedgerOperation): void {
     const recovered = this.trouble.succeeded(operation, this.options.clock.now());
-    if (recovered)
-      for (const s of this.subscribers) s.ledgerWritable?.(recovered, this.pendingCount);
+    if (recovered) for (const s of this.subscribers) s.ledgerWritable?.(recovered, this.queueState);
+  }
+
+  get queueState(): QueueState {
+    return { length: this.pendingCount, max: this.maxPending, dropped: this.droppedCount };
   }
 
   /** Canaries and maintenance windows, replaced on reload. */
@@ -372,6 +384,7 @@ export class Engine {
     }
     if (rt.held) return;
     rt.held = true;
+    this.droppedCount++;
     for (const s of this.subscribers) s.transitionDropped?.(transition);
   }
 

@@ -94,3 +94,10 @@ export class LedgerTrouble {
     return { since: e.since, at: now, failures: e.failures };
   }
 }
+
+/** For /-/ready: `ledger not writable since …: SQLITE_FULL: …; 1234 transitions pending`. */
+export function ledgerTroubleReason(status: LedgerTroubleStatus, pending: number): string {
+  const since = new Date(status.since).toISOString();
+  const what = status.operations.includes("commit") ? "" : ` (${status.operations.join(", ")})`;
+  return `ledger not writable${what} since ${since}: ${status.error}; ${pending} transitions pending`;
+}
