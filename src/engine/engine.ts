@@ -264,8 +264,9 @@ export class Engine {
     if (health.streak?.count === 1) rt.streakOffset = offset;
     const outageStart = rt.health.state === "down" ? rt.health.since : null;
     rt.health = health;
-    if (!transition) return;
+    // a put-off decision that is not confirmed again is over; the next one is counted anew
     rt.held = false;
+    if (!transition) return;
     const at = this.enqueue(rt, transition, outageStart);
     // the →down's recorded start and its monotonic time fix the base its end is measured on
     const atOffset = streakStartedBefore ? rt.streakOffset : offset;
