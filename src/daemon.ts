@@ -142,6 +142,7 @@ export class Daemon {
       maintenance: config.maintenance,
       runProbe: (target, signal) => probeTarget(target, { clock, signal }),
       batchWindowMs: COMMIT_WINDOW_MS,
+      maxPending: config.storage.maxPending,
       ...options.engineTuning,
     });
     engine.subscribe(engineLogger(options.logger));
