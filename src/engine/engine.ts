@@ -455,7 +455,11 @@ export class Engine {
         (error: unknown) => {
           this.committingCount = 0;
           finished("error");
-          if (isRefusal(error)) return this.dropRefused(batch, error);
+          if (isRefusal(error)) {
+            // the ledger answered: it is writable, the batch was wrong
+            this.ledgerWriteSucceeded("commit");
+            return this.dropRefused(batch, error);
+          }
           // Keep order: the failed batch goes back in front of what arrived meanwhile.
           this.pending = batch.concat(this.pending);
           for (const s of this.subscribers) s.commitFailed?.(error, this.pending.length);

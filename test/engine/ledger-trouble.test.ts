@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import type { LedgerRecoveryReport, LedgerTroubleReport } from "../../src/engine/ledger-trouble.js";
 import type { Transition } from "../../src/health/types.js";
+import { LedgerError } from "../../src/ledger/errors.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { FakeLedger, sqliteFull } from "../support/fake-ledger.js";
 import { FakeTime } from "../support/fake-time.js";
@@ -192,5 +193,19 @@ describe("Engine while the ledger cannot be written", () => {
     expect(engine.ledgerTrouble).toBeNull();
     expect(seen.writable).toHaveLength(1);
     expect(seen.unwritable).toHaveLength(1);
+  });
+
+  it("ends the trouble when the ledger answers again, even with a refusal", async () => {
+    const { time, ledger, engine, seen } = harness();
+    engine.restore(makeTarget("portal", { failureThreshold: 1 }), null);
+    ledger.failWith = sqliteFull();
+    engine.observe("portal", makeResult("failed", time.now()));
+    await time.advance(200);
+    expect(engine.ledgerTrouble).not.toBeNull();
+    ledger.failWith = new LedgerError("LEDGER_TRANSITION_CHAIN", "from does not match");
+    await time.advance(2000);
+    expect(engine.pendingCount).toBe(0);
+    expect(engine.ledgerTrouble).toBeNull();
+    expect(seen.writable).toHaveLength(1);
   });
 });
