@@ -61,6 +61,8 @@ interface TargetRuntime {
 
 /** A batch this large is committed at once, window or not. */
 const MAX_BATCH = 5000;
+/** A backlog beyond MAX_BATCH drains in transactions of this size, yielding between them. */
+const BACKLOG_CHUNK = 1000;
 
 export const DEFAULT_MAX_PENDING = 100_000;
 const DEFAULT_RETRY_MS = 1000;
@@ -427,8 +429,11 @@ export class Engine {
 
   private commitPending(): Promise<void> {
     if (this.committing || this.pending.length === 0) return this.committing ?? Promise.resolve();
-    const batch = this.pending;
-    this.pending = [];
+    // A backlog (the ledger was unwritable) drains in chunks: SQLite commits synchronously, and
+    // 100,000 transitions in one transaction would stall probing and HTTP for seconds.
+    const backlog = this.pending.length > MAX_BATCH;
+    const batch = backlog ? this.pending.splice(0, BACKLOG_CHUNK) : this.pending;
+    if (!backlog) this.pending = [];
     this.committingCount = batch.length;
     const attributed = this.attribution.attribute(
       this.attributionSubjects(),
@@ -470,7 +475,10 @@ export class Engine {
       .finally(() => {
         this.committing = null;
         for (const s of this.subscribers) s.queueLengthChanged?.(this.pendingCount);
-        if (this.pending.length > 0 && !this.retryTimer) void this.commitPending();
+        if (this.pending.length === 0 || this.retryTimer) return;
+        // between chunks of a backlog, let probes and requests run
+        if (backlog) setImmediate(() => void this.commitPending());
+        else void this.commitPending();
       });
     return this.committing;
   }

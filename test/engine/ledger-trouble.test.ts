@@ -208,4 +208,29 @@ describe("Engine while the ledger cannot be written", () => {
     expect(engine.ledgerTrouble).toBeNull();
     expect(seen.writable).toHaveLength(1);
   });
+
+  it("drains a large backlog in bounded transactions, in order", async () => {
+    const { time, ledger, engine } = harness();
+    const ids = Array.from({ length: 1200 }, (_, i) => `gate-${i}`);
+    for (const id of ids) {
+      engine.restore(makeTarget(id, { failureThreshold: 1, successThreshold: 1 }), null);
+    }
+    ledger.failWith = sqliteFull();
+    const decided: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      for (const id of ids) {
+        engine.observe(id, makeResult(round % 2 ? "ok" : "failed", time.now()));
+        decided.push(`${id}@${time.now()}`);
+      }
+      await time.advance(10_000);
+    }
+    expect(engine.pendingCount).toBe(12_000);
+    ledger.failWith = null;
+    await time.advance(30_000);
+    await engine.flush();
+    const sizes = ledger.attempts.filter((a) => a.ok).map((a) => a.size);
+    expect(sizes.length).toBeGreaterThan(2);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(5000);
+    expect(ledger.committed.map((t) => `${t.targetId}@${t.at}`)).toEqual(decided);
+  });
 });
