@@ -253,8 +253,9 @@ export class Engine {
     this.observeMaintenance(rt, result.startedAt);
     this.observeBlindness(rt.target.id, result);
     if (this.blindness.ignores(result)) return;
-    const offset = this.recordedOffset(rt, startOffset ?? this.wallClock.currentOffset);
-    const startedAt = result.startedAt - (startOffset ?? this.wallClock.currentOffset) + offset;
+    const ownOffset = startOffset ?? this.wallClock.currentOffset;
+    const offset = this.recordedOffset(rt, ownOffset);
+    const startedAt = result.startedAt - ownOffset + offset;
     const observation = startedAt === result.startedAt ? result : { ...result, startedAt };
     const now = this.options.clock.now();
     const { health, transition } = decide(rt.health, observation, rt.target, now, rt.target.id);
