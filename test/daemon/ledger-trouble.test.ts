@@ -172,4 +172,53 @@ describe("a daemon whose ledger cannot be written", () => {
       await server.close();
     }
   }, 30_000);
+
+  it("survives failing heartbeats on a read-only ledger, says so, and recovers", async () => {
+    const server = await startSwitchServer();
+    const config = join(dir, "readonly.yaml");
+    writeFileSync(
+      config,
+      [
+        "global: { interval: 100ms, timeout: 80ms, instance: readonly }",
+        "server: { listen: '127.0.0.1:0' }",
+        `storage: { path: ${join(dir, "readonly.db")}, heartbeat: 50ms }`,
+        "targets:",
+        `  - { id: portal, http: { url: "${server.url}" } }`,
+        "",
+      ].join("\n"),
+    );
+    const log = memoryLogger("info");
+    const daemon = await Daemon.start({
+      configFile: config,
+      logger: log.logger,
+      engineTuning: { ledgerReportEveryMs: 1000 },
+    });
+    const { host, port } = daemon.httpAddress!;
+    const ready = async () => {
+      const response = await fetch(`http://${host}:${port}/-/ready`);
+      return { status: response.status, text: await response.text() };
+    };
+    const events = (event: string) => log.lines.filter((l) => l.event === event);
+    try {
+      await until(
+        async () => (await daemon.ledger.transitions({ instance: "readonly" })).length === 1,
+      );
+      const db = connectionOf(daemon);
+      // a read-only file, as far as this connection can tell
+      db.pragma("query_only = ON");
+      await until(async () => (await ready()).status === 503);
+      expect((await ready()).text).toMatch(
+        /^pantau is not ready: ledger not writable \(heartbeat\) since \S+Z: SQLITE_READONLY: attempt to write a readonly database; 0 transitions pending\n$/,
+      );
+      await sleep(600);
+      // about twelve failed heartbeats, one warning
+      expect(events("ledger_unwritable")).toHaveLength(1);
+      db.pragma("query_only = OFF");
+      await until(async () => (await ready()).status === 200);
+      expect(events("ledger_writable")).toHaveLength(1);
+    } finally {
+      await daemon.stop();
+      await server.close();
+    }
+  });
 });
