@@ -168,6 +168,7 @@ describe("a daemon whose ledger cannot be written", () => {
       expect(transitions[3]!.at).toBeLessThan(transitions[3]!.detectedAt - 800);
       expect(events("transition").length).toBe(transitions.length);
     } finally {
+      connectionOf(daemon).pragma("max_page_count = 1073741823");
       await daemon.stop();
       await server.close();
     }
@@ -217,6 +218,8 @@ describe("a daemon whose ledger cannot be written", () => {
       await until(async () => (await ready()).status === 200);
       expect(events("ledger_writable")).toHaveLength(1);
     } finally {
+      // writable again, so that a failed assertion is not hidden by a failed stop
+      connectionOf(daemon).pragma("query_only = OFF");
       await daemon.stop();
       await server.close();
     }
