@@ -4,7 +4,8 @@ import { formatConfigIssue } from "./config/errors.js";
 import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
 import { loadConfig } from "./config/load.js";
 import type { Config, Target } from "./config/types.js";
-import { Engine, type EngineSubscriber } from "./engine/engine.js";
+import { Engine, type EngineOptions, type EngineSubscriber } from "./engine/engine.js";
+import { ledgerTroubleReason } from "./engine/ledger-trouble.js";
 import { AlertmanagerNotifier } from "./expose/alertmanager.js";
 import { apiRoutes } from "./expose/api.js";
 import { engineLogger, type Logger } from "./expose/log.js";
@@ -33,6 +34,11 @@ export interface DaemonOptions {
   /** Extra readers of engine events (metrics, API), attached before the first probe. */
   subscribers?: EngineSubscriber[];
   schedulerObserver?: SchedulerObserver;
+  /** Retry and queue bounds of the engine (tests shorten them). */
+  engineTuning?: Pick<
+    EngineOptions,
+    "commitRetryMs" | "commitRetryMaxMs" | "maxPending" | "ledgerReportEveryMs"
+  >;
 }
 
 export type ReloadOutcome =
@@ -136,9 +142,12 @@ export class Daemon {
       maintenance: config.maintenance,
       runProbe: (target, signal) => probeTarget(target, { clock, signal }),
       batchWindowMs: COMMIT_WINDOW_MS,
+      maxPending: config.storage.maxPending,
+      ...options.engineTuning,
     });
     engine.subscribe(engineLogger(options.logger));
     engine.subscribe(metrics);
+    engine.subscribe(metrics.ledgerQueue);
     for (const subscriber of options.subscribers ?? []) engine.subscribe(subscriber);
     const scheduler = new Scheduler({
       clock,
@@ -201,13 +210,17 @@ export class Daemon {
 
   private readiness(): { ready: true } | { ready: false; reason: string } {
     if (!this.ready) return { ready: false, reason: this.stopping ? "stopping" : "starting" };
+    const reasons: string[] = [];
+    const trouble = this.engine.ledgerTrouble;
+    if (trouble) reasons.push(ledgerTroubleReason(trouble, trouble.pending));
     const blind = this.engine.blind;
-    if (!blind) return { ready: true };
-    const since = new Date(blind.since).toISOString();
-    return {
-      ready: false,
-      reason: `monitor blind since ${since}: every canary fails (${blind.canaries.join(", ")})`,
-    };
+    if (blind) {
+      const since = new Date(blind.since).toISOString();
+      reasons.push(
+        `monitor blind since ${since}: every canary fails (${blind.canaries.join(", ")})`,
+      );
+    }
+    return reasons.length === 0 ? { ready: true } : { ready: false, reason: reasons.join("; ") };
   }
 
   private async reloadAnswer(): Promise<ApiResponse> {
@@ -312,9 +325,11 @@ export class Daemon {
   private startHeartbeat(): void {
     const every = this.config.storage.heartbeat;
     this.heartbeatTimer = setInterval(() => {
-      this.ledger.heartbeat(this.run.run.id, this.clock.now()).catch((error: unknown) => {
-        this.options.logger.error({ event: "heartbeat_error", err: error }, "heartbeat failed");
-      });
+      // logged by the engine's ledger-trouble report, once per interval, not per heartbeat
+      this.ledger.heartbeat(this.run.run.id, this.clock.now()).then(
+        () => this.engine.ledgerWriteSucceeded("heartbeat"),
+        (error: unknown) => this.engine.ledgerWriteFailed("heartbeat", error),
+      );
     }, every);
     this.heartbeatTimer.unref();
   }

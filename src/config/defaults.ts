@@ -12,6 +12,7 @@ export const DEFAULTS = {
   listen: "0.0.0.0:9469",
   storagePath: "data/pantau.db",
   heartbeat: "5s",
+  maxPending: 100_000,
   alertmanagerResend: "1m",
   method: "GET",
   followRedirects: true,

@@ -65,6 +65,7 @@ function resolveStorage(written: NonNullable<WrittenConfig["storage"]>): Storage
     path: written.path || (url === null ? DEFAULTS.storagePath : null),
     url,
     heartbeat: written.heartbeat ?? defaultMs(DEFAULTS.heartbeat),
+    maxPending: written.max_pending ?? DEFAULTS.maxPending,
   };
 }
 

@@ -160,6 +160,10 @@ const storageSettings = z.strictObject({
   path: optionalText().meta({ description: "SQLite file", default: DEFAULTS.storagePath }),
   url: postgresUrl().nullable().optional().meta({ description: "PostgreSQL URL, instead of path" }),
   heartbeat: duration().optional().meta({ default: DEFAULTS.heartbeat }),
+  max_pending: z.int().min(1).max(1_000_000).optional().meta({
+    description: "transitions kept, in order, while the ledger cannot be written (read at start)",
+    default: DEFAULTS.maxPending,
+  }),
 });
 
 const alertmanagerSettings = z.strictObject({

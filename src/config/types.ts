@@ -101,6 +101,8 @@ export interface StorageSettings {
   path: string | null;
   url: string | null;
   heartbeat: number;
+  /** Transitions kept while the ledger cannot be written (the engine's queue bound). */
+  maxPending: number;
 }
 
 export interface AlertmanagerSettings {

@@ -2,18 +2,31 @@ import { setMaxListeners } from "node:events";
 import type { MaintenanceWindow, Target } from "../config/types.js";
 import { activeMaintenance, maintenanceIntervals } from "../health/maintenance.js";
 import { decide, type HealthState, initialHealth, restoreHealth } from "../health/state-machine.js";
-import type { TargetState, Transition } from "../health/types.js";
+import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
-import type {
-  AttributionChange,
-  Ledger,
-  NewTransition,
-  StoredTransition,
-} from "../ledger/ledger.js";
+import type { AttributionChange, NewTransition, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
-import type { Clock, Timers } from "../time/clock.js";
+import type { Timers } from "../time/clock.js";
+import { WALL_CLOCK_JUMP_MS, WallClockWatch } from "../time/wall-clock-watch.js";
 import { AttributionTracker } from "./attribution.js";
 import { BlindDetector } from "./blind.js";
+import { type LedgerOperation, LedgerTrouble, type LedgerTroubleStatus } from "./ledger-trouble.js";
+import type {
+  CommittedState,
+  CommittedTransition,
+  EngineOptions,
+  EngineSubscriber,
+  QueueState,
+} from "./types.js";
+
+export type {
+  CommittedState,
+  CommittedTransition,
+  EngineOptions,
+  EngineSubscriber,
+  QueueState,
+  RunProbe,
+} from "./types.js";
 
 /** Inconsistent input the ledger will never accept, unlike I/O errors worth retrying. */
 function isRefusal(error: unknown): boolean {
@@ -22,42 +35,6 @@ function isRefusal(error: unknown): boolean {
     isLedgerError(error, "LEDGER_TRANSITION_ORDER") ||
     isLedgerError(error, "LEDGER_INVALID")
   );
-}
-
-/** Runs one probe of a target; never rejects (a failure is a result). */
-export type RunProbe = (target: Target, signal: AbortSignal) => Promise<ProbeResult>;
-
-/** A committed transition, with the start of the outage it ends (out of `down` only). */
-export interface CommittedTransition extends StoredTransition {
-  outageStart: number | null;
-}
-
-/** Readers of what happened. Only committed transitions reach `transitionsCommitted`. */
-export interface EngineSubscriber {
-  probeCompleted?(target: Target, result: ProbeResult): void;
-  transitionsCommitted?(transitions: readonly CommittedTransition[]): void;
-  commitFailed?(error: unknown, pending: number): void;
-  /** The ledger refused a batch as inconsistent (a bug, not an outage): it was dropped. */
-  commitRefused?(error: unknown, dropped: readonly NewTransition[]): void;
-  /** Committed changes of down targets' blocked_by (late cause, or released). */
-  attributionsCommitted?(changes: readonly AttributionChange[]): void;
-  /** A target entered or left a maintenance window (seen at a probe's start). */
-  maintenanceChanged?(target: Target, inMaintenance: boolean): void;
-  /** Every canary fails (blind) or one answers again, at `at`. */
-  blindChanged?(blind: boolean, at: number): void;
-  /** Every ledger commit, timed: one transaction of `count` transitions. */
-  commitFinished?(result: "ok" | "error", durationMs: number, count: number): void;
-}
-
-/** What the outside world may see of a target: only states the ledger accepted. */
-export interface CommittedState {
-  state: TargetState;
-  /** `at` of the transition into it; null while unknown and never transitioned. */
-  since: number | null;
-  /** The committed transition into `state`, if any. */
-  transition: StoredTransition | null;
-  /** While down: the root-most down dependency it is blocked by (null: its own outage). */
-  blockedBy: string | null;
 }
 
 interface TargetRuntime {
@@ -70,30 +47,34 @@ interface TargetRuntime {
   lastAt: number;
   /** Inside a maintenance window at the last probe's start. */
   inMaintenance: boolean;
-}
-
-export interface EngineOptions {
-  clock: Clock;
-  timers: Timers;
-  ledger: Ledger;
-  runId: number;
-  /** This daemon's name in the ledger (gaps are recorded under it). */
-  instance: string;
-  runProbe: RunProbe;
-  /** Delay before retrying a failed commit. */
-  commitRetryMs?: number;
-  /** Reference targets (SPEC global.canaries) and maintenance windows; see `setPolicy`. */
-  canaries?: readonly string[];
-  maintenance?: readonly MaintenanceWindow[];
   /**
-   * Group commit: transitions decided within this window of the first one share one
-   * transaction (a mass outage is a few commits, not thousands). 0 = the current tick only.
+   * While down: the wall offset (wall − monotonic) the outage's start was recorded with. When
+   * the wall clock steps during the outage, its end is put on the same base, so the outage
+   * lasts what the monotonic clock measured; the next non-down period absorbs the step.
    */
-  batchWindowMs?: number;
+  downOffset: number | null;
+  /** Wall offset of the current streak's first probe, as fed to the state machine. */
+  streakOffset: number;
+  /** A decision of this target is being put off for a full queue (counted once). */
+  held: boolean;
 }
 
 /** A batch this large is committed at once, window or not. */
 const MAX_BATCH = 5000;
+/** A backlog beyond MAX_BATCH drains in transactions of this size, yielding between them. */
+const BACKLOG_CHUNK = 1000;
+
+export const DEFAULT_MAX_PENDING = 100_000;
+const DEFAULT_RETRY_MS = 1000;
+const DEFAULT_RETRY_MAX_MS = 30_000;
+const DEFAULT_REPORT_EVERY_MS = 60_000;
+
+/** Thresholds no streak reaches: extends a streak without deciding (see `hold`). */
+const NEVER = {
+  failureThreshold: Number.POSITIVE_INFINITY,
+  successThreshold: Number.POSITIVE_INFINITY,
+  degradedThreshold: Number.POSITIVE_INFINITY,
+};
 
 /**
  * decide → commit → publish. Transitions decided close together are committed in one
@@ -114,12 +95,45 @@ export class Engine {
   private maintenance: readonly MaintenanceWindow[];
   /** The open blind gap's id, once the ledger has it. */
   private blindGap: Promise<number | null> | null = null;
+  /** Size of the batch being written (part of the queue until it is committed). */
+  private committingCount = 0;
+  private retryDelayMs: number;
+  private readonly maxPending: number;
+  private droppedCount = 0;
+  private readonly trouble: LedgerTrouble;
+  private readonly wallClock: WallClockWatch;
 
   constructor(private readonly options: EngineOptions) {
     // Every probe in flight listens on the one shutdown signal.
     setMaxListeners(0, this.shutdown.signal);
     this.blindness = new BlindDetector(options.canaries ?? []);
     this.maintenance = options.maintenance ?? [];
+    this.retryDelayMs = options.commitRetryMs ?? DEFAULT_RETRY_MS;
+    this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+    this.trouble = new LedgerTrouble(options.ledgerReportEveryMs ?? DEFAULT_REPORT_EVERY_MS);
+    this.wallClock = new WallClockWatch(options.clock);
+  }
+
+  /** Why the ledger cannot be written now, or null. */
+  get ledgerTrouble(): (LedgerTroubleStatus & { pending: number }) | null {
+    const status = this.trouble.status;
+    return status && { ...status, pending: this.pendingCount };
+  }
+
+  /** Outcome of a ledger write made outside the engine (the daemon's heartbeat). */
+  ledgerWriteFailed(operation: LedgerOperation, error: unknown): void {
+    const { clock } = this.options;
+    const report = this.trouble.failed(operation, error, clock.now(), clock.monotonic());
+    if (report) for (const s of this.subscribers) s.ledgerUnwritable?.(report, this.queueState);
+  }
+
+  ledgerWriteSucceeded(operation: LedgerOperation): void {
+    const recovered = this.trouble.succeeded(operation, this.options.clock.now());
+    if (recovered) for (const s of this.subscribers) s.ledgerWritable?.(recovered, this.queueState);
+  }
+
+  get queueState(): QueueState {
+    return { length: this.pendingCount, max: this.maxPending, dropped: this.droppedCount };
   }
 
   /** Canaries and maintenance windows, replaced on reload. */
@@ -161,6 +175,10 @@ export class Engine {
       lastResult: null,
       lastAt: latest?.at ?? Number.NEGATIVE_INFINITY,
       inMaintenance: false,
+      // an outage from before a restart: its end is measured from the clock as it reads now
+      downOffset: down ? this.wallClock.currentOffset : null,
+      streakOffset: this.wallClock.currentOffset,
+      held: false,
     });
   }
 
@@ -212,31 +230,88 @@ export class Engine {
     const runtime = this.targets.get(targetId);
     if (!runtime) return;
     const target = runtime.target;
+    const { clock } = this.options;
+    // the wall clock's offset as the probe starts: its startedAt is read on this base
+    const startOffset = clock.now() - clock.monotonic();
     const result = await this.options.runProbe(target, this.shutdown.signal);
     // The target may have been removed or replaced by a reload while the probe ran.
     if (this.targets.get(targetId) !== runtime) return;
-    this.observe(runtime, result);
+    this.observe(runtime, result, startOffset);
   }
 
-  /** Applies a probe result (exposed for tests and the simulator-driven benchmarks). */
-  observe(runtime: TargetRuntime | string, result: ProbeResult): void {
+  /**
+   * Applies a probe result (exposed for tests and the simulator-driven benchmarks).
+   * `startOffset`: wall − monotonic when the probe started (default: as the clock reads now).
+   */
+  observe(runtime: TargetRuntime | string, result: ProbeResult, startOffset?: number): void {
     const rt = typeof runtime === "string" ? this.targets.get(runtime) : runtime;
     if (!rt) return;
+    const jump = this.wallClock.check();
+    if (jump) for (const s of this.subscribers) s.clockJumped?.(jump);
     rt.lastResult = result;
     for (const s of this.subscribers) s.probeCompleted?.(rt.target, result);
     this.observeMaintenance(rt, result.startedAt);
     this.observeBlindness(rt.target.id, result);
     if (this.blindness.ignores(result)) return;
-    const { health, transition } = decide(
-      rt.health,
-      result,
-      rt.target,
-      this.options.clock.now(),
-      rt.target.id,
-    );
+    const ownOffset = startOffset ?? this.wallClock.currentOffset;
+    const offset = this.recordedOffset(rt, ownOffset);
+    const startedAt = result.startedAt - ownOffset + offset;
+    const observation = startedAt === result.startedAt ? result : { ...result, startedAt };
+    const now = this.options.clock.now();
+    const { health, transition } = decide(rt.health, observation, rt.target, now, rt.target.id);
+    if (transition && this.queueFull) {
+      this.hold(rt, observation, offset, transition);
+      return;
+    }
+    const streakStartedBefore = rt.health.streak?.startedAt === transition?.at;
+    if (health.streak?.count === 1) rt.streakOffset = offset;
     const outageStart = rt.health.state === "down" ? rt.health.since : null;
     rt.health = health;
-    if (transition) this.enqueue(rt, transition, outageStart);
+    // a put-off decision that is not confirmed again is over; the next one is counted anew
+    rt.held = false;
+    if (!transition) return;
+    const at = this.enqueue(rt, transition, outageStart);
+    // the →down's recorded start and its monotonic time fix the base its end is measured on
+    const atOffset = streakStartedBefore ? rt.streakOffset : offset;
+    rt.downOffset = transition.to === "down" ? at - transition.at + atOffset : null;
+  }
+
+  /**
+   * The wall offset a probe's start is recorded with: its own, except while down after the
+   * wall clock stepped, where the outage's base keeps its duration what was really measured.
+   */
+  private recordedOffset(rt: TargetRuntime, startOffset: number): number {
+    const base = rt.health.state === "down" ? rt.downOffset : null;
+    if (base === null || Math.abs(startOffset - base) <= WALL_CLOCK_JUMP_MS) return startOffset;
+    return base;
+  }
+
+  private get queueFull(): boolean {
+    return this.pendingCount >= this.maxPending;
+  }
+
+  /**
+   * The queue is full: the transition is not queued, and the target stays in its last queued
+   * state with the streak that decided it kept whole, so the next probe that confirms it
+   * decides it again with its true start (a flap that ends meanwhile is never recorded).
+   * Every target's chain stays consistent; nothing decided-but-dropped is ever published.
+   */
+  private hold(
+    rt: TargetRuntime,
+    observation: ProbeResult,
+    offset: number,
+    transition: Transition,
+  ): void {
+    const held = decide(rt.health, observation, NEVER, transition.detectedAt, rt.target.id);
+    // leaving unknown needs one probe whatever the thresholds: nothing to keep then
+    if (!held.transition) {
+      if (held.health.streak?.count === 1) rt.streakOffset = offset;
+      rt.health = held.health;
+    }
+    if (rt.held) return;
+    rt.held = true;
+    this.droppedCount++;
+    for (const s of this.subscribers) s.transitionDropped?.(transition);
   }
 
   private observeMaintenance(rt: TargetRuntime, at: number): void {
@@ -283,16 +358,20 @@ export class Engine {
     this.shutdown.abort();
   }
 
+  /** Decided and not yet committed: the queue plus the batch being written. */
   get pendingCount(): number {
-    return this.pending.length;
+    return this.pending.length + this.committingCount;
   }
 
-  /** `outageStart`: for a transition out of down, the start of the outage it ends. */
+  /**
+   * `outageStart`: for a transition out of down, the start of the outage it ends. Returns the
+   * `at` queued (never before the target's previous transition).
+   */
   private enqueue(
     runtime: TargetRuntime,
     transition: Transition,
     outageStart: number | null,
-  ): void {
+  ): number {
     const target = runtime.target;
     const at = Math.max(transition.at, runtime.lastAt);
     runtime.lastAt = at;
@@ -309,11 +388,12 @@ export class Engine {
     if (transition.from === "down" && outageStart !== null)
       this.outageStarts.set(entry, outageStart);
     this.pending.push(entry);
+    for (const s of this.subscribers) s.queueLengthChanged?.(this.pendingCount);
     if (this.pending.length >= MAX_BATCH && !this.committing && !this.retryTimer) {
       void this.commitPending();
-      return;
+      return at;
     }
-    if (this.flushQueued || this.committing || this.retryTimer) return;
+    if (this.flushQueued || this.committing || this.retryTimer) return at;
     this.flushQueued = true;
     const commit = () => {
       this.flushQueued = false;
@@ -323,6 +403,7 @@ export class Engine {
     // Let every result of this turn of the event loop (or of the window) join the batch.
     if (windowMs > 0) this.options.timers.setTimeout(commit, windowMs);
     else setImmediate(commit);
+    return at;
   }
 
   /**
@@ -349,8 +430,12 @@ export class Engine {
 
   private commitPending(): Promise<void> {
     if (this.committing || this.pending.length === 0) return this.committing ?? Promise.resolve();
-    const batch = this.pending;
-    this.pending = [];
+    // A backlog (the ledger was unwritable) drains in chunks: SQLite commits synchronously, and
+    // 100,000 transitions in one transaction would stall probing and HTTP for seconds.
+    const backlog = this.pending.length > MAX_BATCH;
+    const batch = backlog ? this.pending.splice(0, BACKLOG_CHUNK) : this.pending;
+    if (!backlog) this.pending = [];
+    this.committingCount = batch.length;
     const attributed = this.attribution.attribute(
       this.attributionSubjects(),
       batch,
@@ -366,22 +451,35 @@ export class Engine {
       .commit(this.options.runId, batch, changes)
       .then(
         (stored) => {
+          this.committingCount = 0;
           finished("ok");
+          this.retryDelayMs = this.options.commitRetryMs ?? DEFAULT_RETRY_MS;
           this.attribution.committedBatch(attributed);
           this.publish(stored, batch, changes);
+          this.ledgerWriteSucceeded("commit");
         },
         (error: unknown) => {
+          this.committingCount = 0;
           finished("error");
-          if (isRefusal(error)) return this.dropRefused(batch, error);
+          if (isRefusal(error)) {
+            // the ledger answered: it is writable, the batch was wrong
+            this.ledgerWriteSucceeded("commit");
+            return this.dropRefused(batch, error);
+          }
           // Keep order: the failed batch goes back in front of what arrived meanwhile.
           this.pending = batch.concat(this.pending);
           for (const s of this.subscribers) s.commitFailed?.(error, this.pending.length);
+          this.ledgerWriteFailed("commit", error);
           this.scheduleRetry();
         },
       )
       .finally(() => {
         this.committing = null;
-        if (this.pending.length > 0 && !this.retryTimer) void this.commitPending();
+        for (const s of this.subscribers) s.queueLengthChanged?.(this.pendingCount);
+        if (this.pending.length === 0 || this.retryTimer) return;
+        // between chunks of a backlog, let probes and requests run
+        if (backlog) setImmediate(() => void this.commitPending());
+        else void this.commitPending();
       });
     return this.committing;
   }
@@ -399,16 +497,21 @@ export class Engine {
       if (!runtime) continue;
       runtime.health = restoreHealth(runtime.committed.state, runtime.committed.since);
       runtime.lastAt = runtime.committed.since ?? Number.NEGATIVE_INFINITY;
+      runtime.downOffset = runtime.committed.state === "down" ? this.wallClock.currentOffset : null;
     }
     for (const s of this.subscribers) s.commitRefused?.(error, dropped);
   }
 
+  /** Backs off while the ledger keeps failing: a full disk is not hammered every second. */
   private scheduleRetry(): void {
     if (this.retryTimer) return;
+    const delay = this.retryDelayMs;
+    const max = this.options.commitRetryMaxMs ?? DEFAULT_RETRY_MAX_MS;
+    this.retryDelayMs = Math.min(delay * 2, Math.max(max, delay));
     this.retryTimer = this.options.timers.setTimeout(() => {
       this.retryTimer = null;
       void this.commitPending();
-    }, this.options.commitRetryMs ?? 1000);
+    }, delay);
   }
 
   private publish(

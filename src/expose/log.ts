@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import type { EngineSubscriber } from "../engine/engine.js";
+import { ledgerTroubleReason } from "../engine/ledger-trouble.js";
 import { humanDuration } from "../report/format.js";
 
 export type { Logger };
@@ -89,10 +90,47 @@ export function engineLogger(logger: Logger): EngineSubscriber {
         "ledger refused transitions as inconsistent; dropped them and rewound those targets",
       );
     },
-    commitFailed(error, pending) {
-      logger.error(
-        { event: "ledger_error", err: error, pending },
-        "ledger commit failed; will retry",
+    // commitFailed is not logged: a failing ledger fails every retry, and ledgerUnwritable
+    // says so once per interval instead of once per commit
+    ledgerUnwritable(report, queue) {
+      const { since, error, operations, failures } = report;
+      const full =
+        queue.length >= queue.max ? `; queue full (${queue.dropped} decisions put off)` : "";
+      logger.warn(
+        {
+          event: "ledger_unwritable",
+          since: iso(since),
+          error,
+          operations,
+          failures,
+          pending: queue.length,
+          max_pending: queue.max,
+          dropped: queue.dropped,
+        },
+        `${ledgerTroubleReason(report, queue.length)}${full}; retrying`,
+      );
+    },
+    ledgerWritable(report, queue) {
+      const seconds = (report.at - report.since) / 1000;
+      logger.info(
+        {
+          event: "ledger_writable",
+          since: iso(report.since),
+          at: iso(report.at),
+          unwritable_seconds: seconds,
+          failures: report.failures,
+          pending: queue.length,
+          dropped: queue.dropped,
+        },
+        `ledger writable again after ${humanDuration(seconds)} (${report.failures} failed writes)`,
+      );
+    },
+    clockJumped(jump) {
+      const seconds = jump.jumpMs / 1000;
+      const direction = seconds > 0 ? "forward" : "backward";
+      logger.warn(
+        { event: "clock_jump", jump_seconds: seconds, at: iso(jump.at) },
+        `wall clock jumped ${direction} by ${humanDuration(Math.abs(seconds))}; durations stay on the monotonic clock`,
       );
     },
   };

@@ -4,6 +4,7 @@ import type { CommittedState, CommittedTransition, EngineSubscriber } from "../e
 import type { AttributionChange } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
+import { LedgerQueueMetrics } from "./ledger-queue-metrics.js";
 import { TargetSeries } from "./target-series.js";
 
 const secondsOf = (ms: number) => ms / 1000;
@@ -89,6 +90,8 @@ export class PantauMetrics implements EngineSubscriber {
     help: "1 while every canary fails (the monitor's own network is cut)",
     registers: [this.registry],
   });
+  /** Ledger queue and clock jumps; a separate engine subscriber. */
+  readonly ledgerQueue = new LedgerQueueMetrics(this.registry);
 
   constructor(options: { version: string; defaultMetrics?: boolean }) {
     new client.Gauge({

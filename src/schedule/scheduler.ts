@@ -22,7 +22,7 @@ export interface SchedulerOptions {
   clock: Clock;
   timers: Timers;
   maxInFlight: number;
-  /** Runs one probe; `plannedAt` is the slot's wall time (ms). Must not reject. */
+  /** Runs one probe; `plannedAt` is the slot's wall time (ms) as the clock reads now. Must not reject. */
   runProbe(targetId: string, plannedAt: number): Promise<void>;
   observer?: SchedulerObserver;
 }
@@ -36,12 +36,14 @@ interface Job {
   generation: number;
   removed: boolean;
   running: boolean;
+  /** The monotonic due time of the slot waiting for a place in flight. */
   queuedPlannedAt: number | null;
 }
 
 interface Slot {
   job: Job;
   generation: number;
+  /** Monotonic ms: a wall-clock step neither fires slots early nor holds them back. */
   due: number;
   /** Ties on `due` run in the order they were planned. */
   seq: number;
@@ -52,6 +54,8 @@ const earlierSlot = (a: Slot, b: Slot) => a.due < b.due || (a.due === b.due && a
 /**
  * One timer for all targets: a min-heap of next slots. A target never has two probes in
  * flight; slots beyond `maxInFlight` wait in FIFO order and their wait counts as lag.
+ * Slots are planned on the wall clock (epoch grid, cron) and kept in monotonic time, so a
+ * wall-clock step (±1 h) neither stops probing for an hour nor fires an hour of lag.
  */
 export class Scheduler {
   private readonly jobs = new Map<string, Job>();
@@ -139,7 +143,12 @@ export class Scheduler {
   private planFirst(job: Job): void {
     const now = this.options.clock.now();
     const due = this.firstDue(job, now);
-    if (due !== null) this.pushSlot(job, due);
+    if (due !== null) this.pushSlot(job, due - this.wallOffset(now));
+  }
+
+  /** now − monotonic: converts between the wall clock and slot times. */
+  private wallOffset(now = this.options.clock.now()): number {
+    return now - this.options.clock.monotonic();
   }
 
   private firstDue(job: Job, now: number): number | null {
@@ -152,8 +161,13 @@ export class Scheduler {
     return offset + k * interval;
   }
 
+  /** `due` and `now` are monotonic; a cron pattern is read on the wall clock. */
   private nextDue(job: Job, due: number, now: number): number | null {
-    if (job.plan.kind === "cron") return this.cronDue(job, Math.max(due, now));
+    if (job.plan.kind === "cron") {
+      const offset = this.wallOffset();
+      const next = this.cronDue(job, Math.max(due, now) + offset);
+      return next === null ? null : next - offset;
+    }
     const interval = job.plan.intervalMs;
     let next = due + interval;
     // After a stall, do not replay missed slots in a burst: jump to the next future one.
@@ -174,7 +188,7 @@ export class Scheduler {
   private arm(due: number): void {
     if (this.timer) this.options.timers.clearTimeout(this.timer);
     this.timerDue = due;
-    const delay = Math.max(0, due - this.options.clock.now());
+    const delay = Math.max(0, due - this.options.clock.monotonic());
     this.timer = this.options.timers.setTimeout(() => this.onTimer(), delay);
   }
 
@@ -182,7 +196,7 @@ export class Scheduler {
     this.timer = null;
     this.timerDue = Number.POSITIVE_INFINITY;
     if (!this.running) return;
-    const now = this.options.clock.now();
+    const now = this.options.clock.monotonic();
     for (let slot = this.slots.peek(); slot && slot.due <= now; slot = this.slots.peek()) {
       this.slots.pop();
       if (slot.generation !== slot.job.generation) continue;
@@ -209,14 +223,16 @@ export class Scheduler {
     }
   }
 
-  private launch(job: Job, plannedAt: number): void {
+  /** `due`: the slot's monotonic time. */
+  private launch(job: Job, due: number): void {
     job.running = true;
     this.inFlightCount++;
     const observer = this.options.observer;
     observer?.inFlightChanged?.(this.inFlightCount);
-    observer?.probeStarted?.(job.id, Math.max(0, this.options.clock.now() - plannedAt));
+    const offset = this.wallOffset();
+    observer?.probeStarted?.(job.id, Math.max(0, this.options.clock.monotonic() - due));
     this.options
-      .runProbe(job.id, plannedAt)
+      .runProbe(job.id, due + offset)
       .catch(() => undefined)
       .finally(() => this.onProbeEnd(job));
   }

@@ -29,6 +29,7 @@ const EXPECTED: Record<string, string[]> = {
     '5:21: targets[0].expect.status[1]: "2xx" is not a status (use e.g. 200, 204 or "200-299")',
   ],
   "CONFIG_INVALID.threshold.yaml": ["2:22: global.failure_threshold: must be at least 1"],
+  "CONFIG_INVALID.max-pending.yaml": ["2:16: storage.max_pending: must be at least 1"],
   "CONFIG_INVALID.unquoted-placeholder.yaml": [
     '5:11: targets[0].site: expected a string, got a map (quote it: "{site}")',
   ],

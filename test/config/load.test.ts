@@ -71,7 +71,7 @@ describe("parseConfig: valid files resolve to the exact model", () => {
         canaries: [],
       },
       server: { listen: "0.0.0.0:9469", bearerToken: null, bearerTokenFile: null },
-      storage: { path: "data/pantau.db", url: null, heartbeat: 5000 },
+      storage: { path: "data/pantau.db", url: null, heartbeat: 5000, maxPending: 100_000 },
       alertmanager: null,
       maintenance: [],
       targets: [httpTarget("web", "https://web.example.invalid/")],
@@ -95,7 +95,7 @@ global:
   max_in_flight: 50
   canaries: [web]
 server: { listen: "127.0.0.1:9000", bearer_token_file: /run/secrets/token }
-storage: { url: "postgres://pantau@db.internal.example/pantau", heartbeat: 1h30m }
+storage: { url: "postgres://pantau@db.internal.example/pantau", heartbeat: 1h30m, max_pending: 5000 }
 alertmanager: { url: "http://127.0.0.1:9093", labels: { team: sre } }
 maintenance:
   - { name: patching, services: [autogate], cron: "0 2 * * SUN", duration: 2h }
@@ -122,6 +122,7 @@ targets:
       path: null,
       url: "postgres://pantau@db.internal.example/pantau",
       heartbeat: 5_400_000,
+      maxPending: 5000,
     });
     expect(config.alertmanager).toEqual({
       url: "http://127.0.0.1:9093",

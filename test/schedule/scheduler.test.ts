@@ -6,7 +6,7 @@ import { FakeTime } from "../support/fake-time.js";
 const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
 
 interface Recorded {
-  starts: { id: string; at: number; plannedAt: number }[];
+  starts: { id: string; at: number; mono: number; plannedAt: number }[];
   lags: { id: string; lagMs: number }[];
   skips: { id: string; cause: SkipCause }[];
 }
@@ -23,7 +23,7 @@ function harness(options: {
     timers: time,
     maxInFlight: options.maxInFlight ?? 1000,
     runProbe: (id, plannedAt) => {
-      recorded.starts.push({ id, at: time.now(), plannedAt });
+      recorded.starts.push({ id, at: time.now(), mono: time.monotonic(), plannedAt });
       const ms = options.probeMs?.(id) ?? 100;
       return new Promise<void>((resolve) => time.setTimeout(resolve, ms));
     },
@@ -154,6 +154,36 @@ describe("Scheduler", () => {
     expect(Math.max(...healthy.map((l) => l.lagMs))).toBe(0);
     expect(recorded.skips).toEqual([]);
   });
+
+  const HOUR = 3_600_000;
+  it.each([
+    { jump: +HOUR, plan: every(10_000) },
+    { jump: -HOUR, plan: every(10_000) },
+    { jump: +HOUR, plan: { kind: "cron", pattern: "*/10 * * * * *" } as SchedulePlan },
+    { jump: -HOUR, plan: { kind: "cron", pattern: "*/10 * * * * *" } as SchedulePlan },
+  ])(
+    "keeps probing every 10 s of real time across a wall-clock jump of $jump ms ($plan.kind)",
+    async ({ jump, plan }) => {
+      const { time, scheduler, recorded } = harness({});
+      scheduler.upsert("portal", plan);
+      scheduler.start();
+      await time.advance(25_000);
+      time.jumpWall(jump);
+      await time.advance(60_000);
+      const monos = recorded.starts.map((s) => s.mono);
+      // neither an hour of silence (backward) nor a burst of an hour's slots (forward)
+      expect(monos.slice(1).map((m, i) => m - monos[i]!)).toEqual(
+        new Array(monos.length - 1).fill(10_000),
+      );
+      expect(monos.length).toBeGreaterThanOrEqual(8);
+      expect(time.monotonic() - monos.at(-1)!).toBeLessThanOrEqual(10_000);
+      // lag is measured on the monotonic clock: a jump is not an hour late
+      expect(recorded.lags.every((l) => l.lagMs === 0)).toBe(true);
+      // the slot's wall time reads the clock as it is now
+      const last = recorded.starts.at(-1)!;
+      expect(last.plannedAt).toBe(last.at);
+    },
+  );
 
   it("stop() plans nothing more and resolves when the probes in flight end", async () => {
     const { time, scheduler, recorded } = harness({ probeMs: () => 3_000 });

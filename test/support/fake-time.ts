@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle, Timers } from "../../src/time/clock.js";
 
 interface FakeTimer extends TimerHandle {
+  /** Monotonic, like real timers: a wall-clock jump does not move them. */
   due: number;
   seq: number;
   callback: () => void;
@@ -28,7 +29,7 @@ export class FakeTime implements Clock, Timers {
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const timer: FakeTimer = {
-      due: this.wall + Math.max(0, delayMs),
+      due: this.mono + Math.max(0, delayMs),
       seq: this.seq++,
       callback,
       cancelled: false,
@@ -47,19 +48,24 @@ export class FakeTime implements Clock, Timers {
 
   /** Moves time forward, firing due timers in order and letting promises settle between them. */
   async advance(ms: number): Promise<void> {
-    const end = this.wall + ms;
+    const end = this.mono + ms;
     for (;;) {
       await settle();
       const next = this.nextTimer(end);
       if (!next) break;
-      this.mono += next.due - this.wall;
-      this.wall = next.due;
+      this.wall += next.due - this.mono;
+      this.mono = next.due;
       next.cancelled = true;
       next.callback();
     }
-    this.mono += end - this.wall;
-    this.wall = end;
+    this.wall += end - this.mono;
+    this.mono = end;
     await settle();
+  }
+
+  /** Steps the wall clock alone (NTP, an operator): monotonic time and timers do not move. */
+  jumpWall(ms: number): void {
+    this.wall += ms;
   }
 
   private nextTimer(until: number): FakeTimer | undefined {

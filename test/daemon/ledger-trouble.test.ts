@@ -1,0 +1,227 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { Daemon } from "../../src/daemon.js";
+import { memoryLogger } from "../support/memory-log.js";
+import { parsePromText, sampleValue } from "../support/prom-text.js";
+import { startSwitchServer } from "../support/switch-server.js";
+
+const dir = mkdtempSync(join(tmpdir(), "pantau-ledger-trouble-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(25);
+  }
+}
+
+/**
+ * Test seam: the SQLite ledger's own connection. `max_page_count` is per connection, and a
+ * full disk cannot be made without root; as root, chmod does not stop writes either.
+ */
+function connectionOf(daemon: Daemon): Database.Database {
+  return (daemon.ledger as unknown as { db: Database.Database }).db;
+}
+
+const isFull = (error: unknown) => (error as { code?: string }).code === "SQLITE_FULL";
+
+/**
+ * Makes the ledger full: the file capped at its size, its free pages taken by a ballast table,
+ * and the page the next transition would go to (the one holding the last transition) filled
+ * by padding that row's detail. Every commit then fails with SQLITE_FULL, as on a full disk.
+ */
+function fillLedger(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS test_ballast (b BLOB)");
+  db.pragma(`max_page_count = ${Number(db.pragma("page_count", { simple: true }))}`);
+  const insert = db.prepare("INSERT INTO test_ballast VALUES (zeroblob(?))");
+  for (const size of [4096, 512, 64, 8]) {
+    try {
+      for (let i = 0; i < 10_000; i++) insert.run(size);
+    } catch (error) {
+      if (!isFull(error)) throw error;
+    }
+  }
+  const pad = db.prepare(
+    "UPDATE transitions SET detail = ? WHERE id = (SELECT max(id) FROM transitions)",
+  );
+  let [fits, full] = [0, 4096];
+  while (full - fits > 1) {
+    const size = Math.floor((fits + full) / 2);
+    try {
+      pad.run("x".repeat(size));
+      fits = size;
+    } catch (error) {
+      if (!isFull(error)) throw error;
+      full = size;
+    }
+  }
+  pad.run("x".repeat(fits));
+}
+
+describe("a daemon whose ledger cannot be written", () => {
+  it("keeps probing, is not ready and says why, logs per interval, then commits everything in order", async () => {
+    const server = await startSwitchServer();
+    const config = join(dir, "pantau.yaml");
+    writeFileSync(
+      config,
+      [
+        "global: { interval: 100ms, timeout: 80ms, failure_threshold: 2, success_threshold: 2,",
+        "          instance: trouble }",
+        "server: { listen: '127.0.0.1:0' }",
+        // room for two: the flap's third transition is put off and decided again after recovery
+        `storage: { path: ${join(dir, "ledger.db")}, heartbeat: 100ms, max_pending: 2 }`,
+        "targets:",
+        `  - { id: simkim-core, http: { url: "${server.url}" } }`,
+        "",
+      ].join("\n"),
+    );
+    const log = memoryLogger("info");
+    const daemon = await Daemon.start({
+      configFile: config,
+      logger: log.logger,
+      engineTuning: { commitRetryMs: 50, commitRetryMaxMs: 200, ledgerReportEveryMs: 1000 },
+    });
+    const { host, port } = daemon.httpAddress!;
+    const base = `http://${host}:${port}`;
+    const ready = async () => {
+      const response = await fetch(`${base}/-/ready`);
+      return { status: response.status, text: await response.text() };
+    };
+    const metrics = async () => parsePromText(await (await fetch(`${base}/metrics`)).text());
+    const stored = () =>
+      daemon.ledger.transitions({ instance: "trouble", targetId: "simkim-core" });
+    const events = (event: string) => log.lines.filter((l) => l.event === event);
+    try {
+      await until(async () => (await stored()).length === 1);
+      const db = connectionOf(daemon);
+      fillLedger(db);
+      const troubleStarted = Date.now();
+      server.setUp(false);
+      await until(async () => (await ready()).status === 503);
+      expect((await ready()).text).toMatch(
+        /^pantau is not ready: ledger not writable since \S+Z: SQLITE_FULL: database or disk is full; [1-9]\d* transitions pending\n$/,
+      );
+      // a flap while unwritable: down, up, down again, all queued
+      await sleep(700);
+      server.setUp(true);
+      await sleep(700);
+      server.setUp(false);
+      await sleep(1200);
+      const during = await metrics();
+      const probesDuring = sampleValue(during, "pantau_probes_total", {
+        target: "simkim-core",
+        result: "failed",
+      });
+      expect(probesDuring).toBeGreaterThanOrEqual(10);
+      expect(
+        sampleValue(during, "pantau_ledger_writes_total", { result: "error" }),
+      ).toBeGreaterThan(5);
+      expect(sampleValue(during, "pantau_ledger_queue_length")).toBe(2);
+      expect(sampleValue(during, "pantau_ledger_queue_dropped_total")).toBe(1);
+      expect((await ready()).text).toMatch(/; 2 transitions pending\n$/);
+      // nothing is exposed before it is committed: still up as far as anyone can see
+      expect(
+        sampleValue(during, "pantau_target_state", { target: "simkim-core", state: "up" }),
+      ).toBe(1);
+      const targets = (await (await fetch(`${base}/api/v1/targets`)).json()) as {
+        targets: { id: string; state: string }[];
+      };
+      expect(targets.targets.find((t) => t.id === "simkim-core")?.state).toBe("up");
+      expect((await stored()).length).toBe(1);
+      // one warning per second of trouble, not one per failed commit or heartbeat
+      const troubleSeconds = (Date.now() - troubleStarted) / 1000;
+      const warnings = events("ledger_unwritable");
+      expect(warnings.length).toBeGreaterThanOrEqual(2);
+      expect(warnings.length).toBeLessThanOrEqual(Math.ceil(troubleSeconds) + 1);
+      expect(events("transition")).toEqual([
+        expect.objectContaining({ from: "unknown", to: "up" }),
+      ]);
+
+      db.pragma("max_page_count = 1073741823");
+      await until(async () => (await ready()).status === 200);
+      await until(async () => (await stored()).length >= 4);
+      const transitions = await stored();
+      expect(transitions.slice(0, 4).map((t) => `${t.from}->${t.to}`)).toEqual([
+        "unknown->up",
+        "up->down",
+        "down->up",
+        "up->down",
+      ]);
+      const ats = transitions.map((t) => t.at);
+      expect(ats).toEqual([...ats].sort((a, b) => a - b));
+      // the outage starts at its first failed probe, not when the ledger took it
+      const [first] = await daemon.ledger.outages({ instance: "trouble", targetId: "simkim-core" });
+      expect(first!.start - troubleStarted).toBeGreaterThanOrEqual(0);
+      expect(first!.start - troubleStarted).toBeLessThan(400);
+      expect(first!.end! - first!.start).toBeGreaterThan(500);
+      expect(events("ledger_writable")).toHaveLength(1);
+      const after = await metrics();
+      expect(sampleValue(after, "pantau_ledger_queue_length")).toBe(0);
+      expect(sampleValue(after, "pantau_ledger_queue_dropped_total")).toBe(1);
+      // the put-off →down starts at its first failed probe, before the ledger came back
+      expect(transitions[3]!.at).toBeLessThan(transitions[3]!.detectedAt - 800);
+      expect(events("transition").length).toBe(transitions.length);
+    } finally {
+      connectionOf(daemon).pragma("max_page_count = 1073741823");
+      await daemon.stop();
+      await server.close();
+    }
+  }, 30_000);
+
+  it("survives failing heartbeats on a read-only ledger, says so, and recovers", async () => {
+    const server = await startSwitchServer();
+    const config = join(dir, "readonly.yaml");
+    writeFileSync(
+      config,
+      [
+        "global: { interval: 100ms, timeout: 80ms, instance: readonly }",
+        "server: { listen: '127.0.0.1:0' }",
+        `storage: { path: ${join(dir, "readonly.db")}, heartbeat: 50ms }`,
+        "targets:",
+        `  - { id: portal, http: { url: "${server.url}" } }`,
+        "",
+      ].join("\n"),
+    );
+    const log = memoryLogger("info");
+    const daemon = await Daemon.start({
+      configFile: config,
+      logger: log.logger,
+      engineTuning: { ledgerReportEveryMs: 1000 },
+    });
+    const { host, port } = daemon.httpAddress!;
+    const ready = async () => {
+      const response = await fetch(`http://${host}:${port}/-/ready`);
+      return { status: response.status, text: await response.text() };
+    };
+    const events = (event: string) => log.lines.filter((l) => l.event === event);
+    try {
+      await until(
+        async () => (await daemon.ledger.transitions({ instance: "readonly" })).length === 1,
+      );
+      const db = connectionOf(daemon);
+      // a read-only file, as far as this connection can tell
+      db.pragma("query_only = ON");
+      await until(async () => (await ready()).status === 503);
+      expect((await ready()).text).toMatch(
+        /^pantau is not ready: ledger not writable \(heartbeat\) since \S+Z: SQLITE_READONLY: attempt to write a readonly database; 0 transitions pending\n$/,
+      );
+      await sleep(600);
+      // about twelve failed heartbeats, one warning
+      expect(events("ledger_unwritable")).toHaveLength(1);
+      db.pragma("query_only = OFF");
+      await until(async () => (await ready()).status === 200);
+      expect(events("ledger_writable")).toHaveLength(1);
+    } finally {
+      // writable again, so that a failed assertion is not hidden by a failed stop
+      connectionOf(daemon).pragma("query_only = OFF");
+      await daemon.stop();
+      await server.close();
+    }
+  });
+});

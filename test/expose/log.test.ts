@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { engineLogger } from "../../src/expose/log.js";
+import { memoryLogger } from "../support/memory-log.js";
+
+const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
+
+describe("engineLogger: the daemon's own trouble", () => {
+  it("logs a wall-clock jump once, with its size and direction", () => {
+    const log = memoryLogger("info");
+    engineLogger(log.logger).clockJumped?.({ jumpMs: -3_600_000, at: T0 });
+    expect(log.lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        event: "clock_jump",
+        jump_seconds: -3600,
+        at: "2024-06-20T00:00:00.000Z",
+        msg: "wall clock jumped backward by 1h; durations stay on the monotonic clock",
+      }),
+    ]);
+  });
+
+  it("says why the ledger is not writable, how much is pending, and when the queue is full", () => {
+    const log = memoryLogger("info");
+    const subscriber = engineLogger(log.logger);
+    const report = {
+      since: T0,
+      error: "SQLITE_FULL: database or disk is full",
+      operations: ["commit" as const],
+      failures: 7,
+    };
+    subscriber.ledgerUnwritable?.(report, { length: 12, max: 100_000, dropped: 0 });
+    subscriber.ledgerUnwritable?.(report, { length: 100_000, max: 100_000, dropped: 3 });
+    subscriber.ledgerWritable?.(
+      { since: T0, at: T0 + 90_000, failures: 40 },
+      { length: 0, max: 100_000, dropped: 3 },
+    );
+    expect(log.lines.map((l) => [l.level, l.event, l.msg])).toEqual([
+      [
+        40,
+        "ledger_unwritable",
+        "ledger not writable since 2024-06-20T00:00:00.000Z: SQLITE_FULL: database or disk is full; 12 transitions pending; retrying",
+      ],
+      [
+        40,
+        "ledger_unwritable",
+        "ledger not writable since 2024-06-20T00:00:00.000Z: SQLITE_FULL: database or disk is full; 100000 transitions pending; queue full (3 decisions put off); retrying",
+      ],
+      [30, "ledger_writable", "ledger writable again after 1m 30s (40 failed writes)"],
+    ]);
+  });
+});

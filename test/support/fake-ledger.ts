@@ -1,0 +1,79 @@
+import type {
+  AttributionChange,
+  Gap,
+  Ledger,
+  NewTransition,
+  StoredTransition,
+} from "../../src/ledger/ledger.js";
+
+/** better-sqlite3's error for a full disk (or `max_page_count` reached). */
+export function sqliteFull(): Error {
+  return Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+}
+
+/**
+ * A ledger in memory for engine tests: commits are kept in order, and a test makes every write
+ * fail (`failWith`) or succeed. Only what the engine calls is implemented.
+ */
+export class FakeLedger implements Ledger {
+  failWith: Error | null = null;
+  readonly committed: StoredTransition[] = [];
+  /** Every commit() call, failed or not: its size. */
+  readonly attempts: { size: number; ok: boolean }[] = [];
+  private nextId = 1;
+
+  async commit(
+    runId: number,
+    transitions: readonly NewTransition[],
+    _attributions?: readonly AttributionChange[],
+  ): Promise<StoredTransition[]> {
+    // a real store answers on a later turn of the event loop
+    await Promise.resolve();
+    this.attempts.push({ size: transitions.length, ok: this.failWith === null });
+    if (this.failWith) throw this.failWith;
+    const stored = transitions.map((t) => ({
+      ...t,
+      id: this.nextId++,
+      runId,
+      instance: "fake",
+    }));
+    this.committed.push(...stored);
+    return stored;
+  }
+
+  async heartbeat(): Promise<void> {
+    if (this.failWith) throw this.failWith;
+  }
+
+  async openGap(_gap: Gap): Promise<number> {
+    if (this.failWith) throw this.failWith;
+    return this.nextId++;
+  }
+
+  async closeGap(): Promise<void> {
+    if (this.failWith) throw this.failWith;
+  }
+
+  startRun(): never {
+    throw new Error("not used by engine tests");
+  }
+  stopRun(): never {
+    throw new Error("not used by engine tests");
+  }
+  latestTransitions(): never {
+    throw new Error("not used by engine tests");
+  }
+  transitions(): never {
+    throw new Error("not used by engine tests");
+  }
+  outages(): never {
+    throw new Error("not used by engine tests");
+  }
+  gaps(): never {
+    throw new Error("not used by engine tests");
+  }
+  runs(): never {
+    throw new Error("not used by engine tests");
+  }
+  async close(): Promise<void> {}
+}
