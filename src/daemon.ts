@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { ConfigIssue } from "./config/errors.js";
 import { formatConfigIssue } from "./config/errors.js";
 import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
 import { loadConfig } from "./config/load.js";
+import type { Shard } from "./config/shard.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineSubscriber } from "./engine/engine.js";
 import { AlertmanagerNotifier } from "./expose/alertmanager.js";
@@ -27,6 +29,8 @@ export interface DaemonOptions {
   logger: Logger;
   /** Overrides `server.listen`; `none` serves no HTTP (tests of the engine alone). */
   listen?: string;
+  /** `--shard I/N`: replaces `global.shard`, at start and on every reload. */
+  shard?: Shard;
   clock?: Clock;
   timers?: Timers;
   env?: Record<string, string | undefined>;
@@ -83,6 +87,14 @@ function issueAt(config: Config, path: string, message: string): ConfigIssue {
   return { code: "CONFIG_READ", file: config.file, line: 1, col: 1, path, message };
 }
 
+/** The config file with the daemon's overrides (--shard). */
+function loadDaemonConfig(options: DaemonOptions) {
+  return loadConfig(options.configFile, options.env ?? process.env, {
+    hostname: hostname(),
+    shard: options.shard ?? null,
+  });
+}
+
 export function schedulePlan(target: Target): SchedulePlan {
   return target.schedule
     ? { kind: "cron", pattern: target.schedule }
@@ -111,7 +123,7 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const clock = options.clock ?? systemClock;
     const timers = options.timers ?? systemTimers;
-    const loaded = await loadConfig(options.configFile, options.env ?? process.env);
+    const loaded = await loadDaemonConfig(options);
     if (!loaded.ok) throw new DaemonStartError(loaded.issues);
     const config = loaded.config;
     const listenText = options.listen ?? config.server.listen;
@@ -322,7 +334,7 @@ export class Daemon {
   /** Re-reads the config; an invalid one is rejected and the old one keeps running. */
   async reload(): Promise<ReloadOutcome> {
     const logger = this.options.logger;
-    const loaded = await loadConfig(this.options.configFile, this.options.env ?? process.env);
+    const loaded = await loadDaemonConfig(this.options);
     if (!loaded.ok) {
       for (const issue of loaded.issues) {
         logger.error({ event: "reload_error", code: issue.code }, formatConfigIssue(issue));
