@@ -1,5 +1,6 @@
 import { DEFAULTS } from "./defaults.js";
 import type { WrittenConfig, WrittenJsonCondition, WrittenTarget, WrittenTls } from "./schema.js";
+import { inShard, type Shard } from "./shard.js";
 import type {
   AlertmanagerSettings,
   Config,
@@ -15,7 +16,6 @@ import type {
   Target,
   TlsSettings,
 } from "./types.js";
-import { inShard, type Shard } from "./shard.js";
 import { parseDuration, parseSize, parseStatus } from "./units.js";
 
 /**

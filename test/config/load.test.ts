@@ -115,6 +115,8 @@ targets:
       instance: "jakarta-1",
       maxInFlight: 50,
       canaries: ["web"],
+      shard: null,
+      haGroup: null,
     });
     expect(config.server).toEqual({
       listen: "127.0.0.1:9000",
