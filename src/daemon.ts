@@ -4,7 +4,7 @@ import type { ConfigIssue } from "./config/errors.js";
 import { formatConfigIssue } from "./config/errors.js";
 import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
 import { loadConfig } from "./config/load.js";
-import type { Shard } from "./config/shard.js";
+import { formatShard, type Shard } from "./config/shard.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineSubscriber } from "./engine/engine.js";
 import { AlertmanagerNotifier } from "./expose/alertmanager.js";
@@ -17,6 +17,8 @@ import {
   type HttpServerHandle,
   startHttpServer,
 } from "./expose/server.js";
+import { LeaderElection } from "./fleet/election.js";
+import { HaMember } from "./fleet/ha-member.js";
 import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
 import { openLedger } from "./ledger/open.js";
 import { probeTarget } from "./probe/index.js";
@@ -95,6 +97,11 @@ function loadDaemonConfig(options: DaemonOptions) {
   });
 }
 
+/** The name the daemon's transitions, outages and gaps are kept under: its HA group, or itself. */
+function chainOf(config: Config): string {
+  return config.global.haGroup ?? config.global.instance;
+}
+
 export function schedulePlan(target: Target): SchedulePlan {
   return target.schedule
     ? { kind: "cron", pattern: target.schedule }
@@ -109,6 +116,8 @@ export class Daemon {
   private alertmanager: AlertmanagerNotifier | null = null;
   private bearerToken: string | null = null;
   private server: HttpServerHandle | null = null;
+  /** This daemon's part in its HA group (`global.ha_group`), else null. */
+  ha: HaMember | null = null;
 
   private constructor(
     private config: Config,
@@ -137,13 +146,16 @@ export class Daemon {
     }
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = await openLedger(config.storage);
-    const run = await ledger.startRun(config.global.instance, clock.now());
+    const haGroup = config.global.haGroup;
+    // a member of an HA group is alive while it beats: two heartbeats of slack
+    const runOptions = { haGroup, liveWithinMs: 2 * config.storage.heartbeat };
+    const run = await ledger.startRun(config.global.instance, clock.now(), runOptions);
     const engine = new Engine({
       clock,
       timers,
       ledger,
       runId: run.run.id,
-      instance: config.global.instance,
+      instance: chainOf(config),
       canaries: config.global.canaries,
       maintenance: config.maintenance,
       runProbe: (target, signal) => probeTarget(target, { clock, signal }),
@@ -162,8 +174,11 @@ export class Daemon {
     const daemon = new Daemon(config, ledger, engine, scheduler, metrics, run, options);
     daemon.bearerToken = bearerToken;
     metrics.configReloaded(true, clock.now());
-    daemon.startAlertmanager();
+    if (haGroup === null) daemon.startAlertmanager();
+    else daemon.joinHaGroup(haGroup);
     await daemon.restore();
+    // the first election before the first probe: a lone member leads from the start
+    await daemon.ha?.start();
     metrics.syncTargets(config.targets, (id) => engine.committedState(id));
     if (listen) await daemon.listen(listen);
     scheduler.start();
@@ -202,7 +217,7 @@ export class Daemon {
         clock: this.clock,
         ledger: this.ledger,
         engine: this.engine,
-        instance: () => this.config.global.instance,
+        instance: () => chainOf(this.config),
         targets: () => this.config.targets,
         maintenance: () => this.config.maintenance,
       }),
@@ -240,19 +255,13 @@ export class Daemon {
 
   /** Restores each target's committed state; outages of targets gone from the config end. */
   private async restore(): Promise<void> {
-    const instance = this.config.global.instance;
+    const instance = chainOf(this.config);
     const latest = await this.ledger.latestTransitions(instance);
     const byTarget = new Map<string, StoredTransition>(latest.map((t) => [t.targetId, t]));
     // An open outage's attribution may have changed after its →down: the outage row knows.
     const open = await this.ledger.outages({ instance, open: true });
     const blockedBy = new Map(
       open.map((o) => [o.targetId, o.blockedUntil === null ? o.blockedBy : null]),
-    );
-    // Outages still open keep paging: their alerts are sent again with their true start.
-    this.alertmanager?.restore(
-      latest.map((t) =>
-        t.to === "down" ? { ...t, blockedBy: blockedBy.get(t.targetId) ?? null } : t,
-      ),
     );
     for (const target of this.config.targets) {
       this.engine.restore(
@@ -261,10 +270,28 @@ export class Daemon {
         blockedBy.get(target.id) ?? null,
       );
       this.scheduler.upsert(target.id, schedulePlan(target));
-      byTarget.delete(target.id);
     }
+    // an HA member does this when it becomes the leader
+    if (this.engine.writes) await this.leaderDuties(latest, blockedBy);
+  }
+
+  /**
+   * What only the writer does with the committed state it starts from: outages still open keep
+   * paging (their alerts are sent again with their true start), and outages of targets gone
+   * from the config end.
+   */
+  private async leaderDuties(
+    latest: readonly StoredTransition[],
+    blockedBy: ReadonlyMap<string, string | null>,
+  ): Promise<void> {
+    this.alertmanager?.restore(
+      latest.map((t) =>
+        t.to === "down" ? { ...t, blockedBy: blockedBy.get(t.targetId) ?? null } : t,
+      ),
+    );
+    const configured = new Set(this.config.targets.map((t) => t.id));
     const now = this.clock.now();
-    const orphans = [...byTarget.values()].filter((t) => t.to === "down");
+    const orphans = latest.filter((t) => t.to === "down" && !configured.has(t.targetId));
     if (orphans.length === 0) return;
     await this.ledger.commit(
       this.run.run.id,
@@ -284,13 +311,50 @@ export class Daemon {
     );
   }
 
+  /** HA group member: starts as a standby; elected by a PostgreSQL advisory lock (src/fleet). */
+  private joinHaGroup(haGroup: string): void {
+    const url = this.config.storage.url;
+    if (url === null) throw new Error("bug: ha_group without storage.url passed validation");
+    const every = this.config.storage.heartbeat;
+    let member: HaMember | null = null;
+    const election = new LeaderElection(
+      { url, haGroup, shard: this.config.global.shard, keepaliveSeconds: every / 1000 },
+      (reason) => member?.lockLost(reason),
+    );
+    member = new HaMember({
+      haGroup,
+      runId: this.run.run.id,
+      ledger: this.ledger,
+      engine: this.engine,
+      election,
+      clock: this.clock,
+      timers: this.options.timers ?? systemTimers,
+      everyMs: every,
+      logger: this.options.logger,
+      registry: this.metrics.registry,
+      promoted: async (latest, blockedBy) => {
+        this.startAlertmanager();
+        await this.leaderDuties(latest, blockedBy);
+      },
+      demoted: async () => {
+        const notifier = this.alertmanager;
+        this.alertmanager = null;
+        if (notifier === null) return;
+        this.engine.unsubscribe(notifier);
+        await notifier.stop();
+      },
+    });
+    this.ha = member;
+  }
+
   /** Direct pushes to Alertmanager, when configured; never in the way of probing or the ledger. */
   private startAlertmanager(): void {
     const settings = this.config.alertmanager;
     if (!settings) return;
     this.alertmanager = new AlertmanagerNotifier({
       settings,
-      instance: this.config.global.instance,
+      // one alert identity for the group, whichever member pushes it
+      instance: chainOf(this.config),
       clock: this.clock,
       timers: this.options.timers ?? systemTimers,
       targetName: (id) => this.engine.target(id)?.name,
@@ -315,6 +379,9 @@ export class Daemon {
         previous_run: previous?.id ?? null,
         previous_clean_stop: previous ? previous.stoppedAt !== null : null,
         gap_seconds: gap && gap.end !== null ? (gap.end - gap.start) / 1000 : null,
+        shard: this.config.global.shard ? formatShard(this.config.global.shard) : null,
+        ha_group: this.config.global.haGroup,
+        ha_role: this.ha?.role ?? null,
         listen: this.server ? `${this.server.address.host}:${this.server.address.port}` : null,
       },
       `pantau started: ${this.config.targets.length} targets`,
@@ -402,6 +469,8 @@ export class Daemon {
       );
     }
     await this.alertmanager?.stop();
+    // releasing the lock hands over at once: the standby wins at its next heartbeat
+    await this.ha?.stop();
     await this.ledger.stopRun(this.run.run.id, this.clock.now());
     await this.server?.close();
     await this.ledger.close();
