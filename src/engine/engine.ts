@@ -342,8 +342,13 @@ export class Engine {
     const now = this.options.clock.now();
     for (const runtime of this.targets.values()) {
       const { committed, health } = runtime;
+      if (health.state === committed.state) {
+        // the committed `at` is the fact: an outage the old leader opened ends from its start
+        runtime.health = { ...health, since: committed.since };
+        continue;
+      }
       // unknown: no verdict of its own yet, nothing to say against the committed state
-      if (health.state === committed.state || health.state === "unknown") continue;
+      if (health.state === "unknown") continue;
       const warm = this.warmTransitions.get(runtime.target.id);
       const since = committed.since ?? Number.NEGATIVE_INFINITY;
       const at = Math.max(health.since ?? now, since);

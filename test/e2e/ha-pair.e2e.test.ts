@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPostgresLedger } from "../../src/ledger/postgres.js";
+import { DaemonProcess, isTransition, type LogLine } from "../support/daemon-process.js";
+import { type RunningPostgres, startPostgres } from "../support/postgres.js";
+import { startSwitchServer } from "../support/switch-server.js";
+
+/**
+ * Issue #10's HA pair, end to end: two real `pantau run` daemons (distinct instances) in one
+ * `ha_group` on a throwaway PostgreSQL cluster, probing a loopback target that the test switches
+ * to failing. The leader is SIGKILLed during the outage; the standby must lead within two
+ * heartbeats, and the ledger must hold exactly one outage from the first failed probe to the
+ * first good one, written by the two members, with no restart or blind gap for the group.
+ */
+
+const HEARTBEAT_MS = 1000;
+const dirs: string[] = [];
+let server: RunningPostgres;
+
+beforeAll(async () => {
+  server = await startPostgres();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const isEvent = (event: string) => (line: LogLine) => line.event === event;
+const isProbe = (result: string) => (line: LogLine) =>
+  line.event === "probe" && line.target === "portal" && line.result === result;
+const timeOf = (line: LogLine) => Date.parse(String(line.time));
+
+describe("HA pair on PostgreSQL", () => {
+  it("the standby takes over a SIGKILLed leader mid-outage: one outage, true start and end, no gap", async () => {
+    const url = await server.createDatabase("ha_pair");
+    const dir = mkdtempSync(join(tmpdir(), "pantau-ha-"));
+    dirs.push(dir);
+    const target = await startSwitchServer();
+    const config = (instance: string) => {
+      const file = join(dir, `${instance}.yaml`);
+      writeFileSync(
+        file,
+        `global: { interval: 300ms, timeout: 250ms, failure_threshold: 2, success_threshold: 2, instance: ${instance}, ha_group: jkt }
+storage: { url: "${url}", heartbeat: ${HEARTBEAT_MS}ms }
+targets:
+  - { id: portal, http: { url: "${target.url}" } }
+`,
+      );
+      return file;
+    };
+    const args = (instance: string) => [
+      "run",
+      "-c",
+      config(instance),
+      "--listen",
+      "none",
+      "--log-level",
+      "debug",
+    ];
+    const leader = new DaemonProcess(args("jkt-a"));
+    let standby: DaemonProcess | null = null;
+    try {
+      await leader.waitFor(isEvent("ha_leader"));
+      standby = new DaemonProcess(args("jkt-b"));
+      const started = await standby.waitFor(isEvent("start"));
+      expect(started).toMatchObject({ ha_group: "jkt", ha_role: "standby", gap_seconds: null });
+      await leader.waitFor(isTransition("portal", "unknown", "up"));
+      // the standby probes too (warm)
+      await standby.waitFor(isProbe("ok"));
+
+      target.setUp(false);
+      await leader.waitFor(isTransition("portal", "up", "down"));
+      const killedAt = Date.now();
+      leader.signal("SIGKILL");
+      expect(await leader.exited()).toEqual({ code: null, signal: "SIGKILL" });
+      const took = await standby.waitFor(isEvent("ha_leader"), 10_000);
+      const handover = timeOf(took) - killedAt;
+      console.log(
+        `handover: standby led ${handover} ms after the SIGKILL (heartbeat ${HEARTBEAT_MS} ms)`,
+      );
+      expect(handover).toBeLessThan(2 * HEARTBEAT_MS);
+      expect(took).toMatchObject({ epoch: 2 });
+
+      target.setUp(true);
+      const recovery = await standby.waitFor(isTransition("portal", "down", "up"));
+      // the log's outage is the ledger's: from the old leader's first failed probe
+      expect(recovery.outage_started_at).toBe(leader.lines.find(isProbe("failed"))?.started_at);
+      standby.signal("SIGTERM");
+      expect(await standby.exited()).toEqual({ code: 0, signal: null });
+    } finally {
+      leader.signal("SIGKILL");
+      standby?.signal("SIGKILL");
+      await leader.exited();
+      await standby?.exited();
+      await target.close();
+    }
+
+    // true start: the first failed probe (the leader's); true end: the first good one after (the standby's)
+    const failedAt = Date.parse(String(leader.lines.find(isProbe("failed"))?.started_at));
+    const lastFailed = standby.lines.filter(isProbe("failed")).at(-1);
+    const recoveredAt = Date.parse(
+      String(
+        standby.lines.find((l) => isProbe("ok")(l) && timeOf(l) > timeOf(lastFailed ?? {}))
+          ?.started_at,
+      ),
+    );
+    expect(Number.isFinite(failedAt) && Number.isFinite(recoveredAt)).toBe(true);
+
+    const reader = await openPostgresLedger(url, { readonly: true });
+    try {
+      const runs = await reader.runs({});
+      const runOf = (instance: string) => runs.find((r) => r.instance === instance)?.id;
+      const chain = await reader.transitions({ instance: "jkt" });
+      expect(chain.map((t) => [t.from, t.to, t.runId])).toEqual([
+        ["unknown", "up", runOf("jkt-a")],
+        ["up", "down", runOf("jkt-a")],
+        ["down", "up", runOf("jkt-b")],
+      ]);
+      const outages = await reader.outages({});
+      expect(outages).toHaveLength(1);
+      expect(outages[0]).toMatchObject({
+        instance: "jkt",
+        targetId: "portal",
+        start: failedAt,
+        end: recoveredAt,
+        endReason: "recovered",
+      });
+      // the handover is not monitor-blind time: no restart or blind gap at all
+      expect(await reader.gaps({})).toEqual([]);
+      expect(await reader.leader("jkt")).toMatchObject({ epoch: 2, runId: runOf("jkt-b") });
+    } finally {
+      await reader.close();
+    }
+  });
+});
