@@ -226,10 +226,14 @@ export class Daemon {
     };
   }
 
-  private readiness(): { ready: true } | { ready: false; reason: string } {
+  private readiness(): { ready: true; role?: string } | { ready: false; reason: string } {
     if (!this.ready) return { ready: false, reason: this.stopping ? "stopping" : "starting" };
     const blind = this.engine.blind;
-    if (!blind) return { ready: true };
+    const group = this.config.global.haGroup;
+    if (!blind)
+      return this.ha && group
+        ? { ready: true, role: `${this.ha.role} of HA group ${group}` }
+        : { ready: true };
     const since = new Date(blind.since).toISOString();
     return {
       ready: false,

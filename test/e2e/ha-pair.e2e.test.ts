@@ -33,6 +33,17 @@ const isProbe = (result: string) => (line: LogLine) =>
   line.event === "probe" && line.target === "portal" && line.result === result;
 const timeOf = (line: LogLine) => Date.parse(String(line.time));
 
+/** GET a path of a daemon, at the address its start line names. */
+async function get(start: LogLine, path: string): Promise<string> {
+  return (await fetch(`http://${String(start.listen)}${path}`)).text();
+}
+
+const metric = (text: string, series: string) =>
+  text
+    .split("\n")
+    .find((line) => line.startsWith(`${series} `))
+    ?.split(" ")[1];
+
 describe("HA pair on PostgreSQL", () => {
   it("the standby takes over a SIGKILLed leader mid-outage: one outage, true start and end, no gap", async () => {
     const url = await server.createDatabase("ha_pair");
@@ -56,7 +67,7 @@ targets:
       "-c",
       config(instance),
       "--listen",
-      "none",
+      "127.0.0.1:0",
       "--log-level",
       "debug",
     ];
@@ -64,15 +75,25 @@ targets:
     let standby: DaemonProcess | null = null;
     try {
       await leader.waitFor(isEvent("ha_leader"));
+      const leaderStart = await leader.waitFor(isEvent("start"));
       standby = new DaemonProcess(args("jkt-b"));
       const started = await standby.waitFor(isEvent("start"));
       expect(started).toMatchObject({ ha_group: "jkt", ha_role: "standby", gap_seconds: null });
+      expect(await get(leaderStart, "/-/ready")).toBe("pantau is ready: leader of HA group jkt.\n");
+      expect(await get(started, "/-/ready")).toBe("pantau is ready: standby of HA group jkt.\n");
+      const leaderGauge = 'pantau_ha_leader{ha_group="jkt"}';
+      expect(metric(await get(leaderStart, "/metrics"), leaderGauge)).toBe("1");
+      expect(metric(await get(started, "/metrics"), leaderGauge)).toBe("0");
       await leader.waitFor(isTransition("portal", "unknown", "up"));
       // the standby probes too (warm)
       await standby.waitFor(isProbe("ok"));
 
       target.setUp(false);
       await leader.waitFor(isTransition("portal", "up", "down"));
+      // the standby exposes the outage once it read it from the ledger (within a heartbeat)
+      await standby.waitFor(isTransition("portal", "up", "down"));
+      const down = 'pantau_target_state{target="portal",service="",site="",state="down"}';
+      expect(metric(await get(started, "/metrics"), down)).toBe("1");
       const killedAt = Date.now();
       leader.signal("SIGKILL");
       expect(await leader.exited()).toEqual({ code: null, signal: "SIGKILL" });
@@ -83,6 +104,8 @@ targets:
       );
       expect(handover).toBeLessThan(2 * HEARTBEAT_MS);
       expect(took).toMatchObject({ epoch: 2 });
+      expect(await get(started, "/-/ready")).toBe("pantau is ready: leader of HA group jkt.\n");
+      expect(metric(await get(started, "/metrics"), leaderGauge)).toBe("1");
 
       target.setUp(true);
       const recovery = await standby.waitFor(isTransition("portal", "down", "up"));
