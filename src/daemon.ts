@@ -414,7 +414,7 @@ export class Daemon {
       this.metrics.configReloaded(false, this.clock.now());
       return { ok: false, issues: loaded.issues };
     }
-    const next = loaded.config;
+    const next = this.keepHaGroup(loaded.config);
     const token = await readBearerToken(next);
     if (token !== null && typeof token !== "string") {
       logger.error({ event: "reload_error", code: token.code }, formatConfigIssue(token));
@@ -448,6 +448,17 @@ export class Daemon {
       `config reloaded: +${added.length} ~${changed.length} -${removed.length}`,
     );
     return { ok: true, added, changed, removed };
+  }
+
+  /** The HA group is part of the run (its chain, its election): changing it takes a restart. */
+  private keepHaGroup(next: Config): Config {
+    const running = this.config.global.haGroup;
+    if (next.global.haGroup === running) return next;
+    this.options.logger.warn(
+      { event: "reload_ignored", key: "global.ha_group", running, configured: next.global.haGroup },
+      "global.ha_group changes take a restart; keeping the running one",
+    );
+    return { ...next, global: { ...next.global, haGroup: running } };
   }
 
   /** Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly. */
