@@ -193,6 +193,8 @@ export class Daemon {
     try {
       this.server = await startHttpServer(address, this.httpContext());
     } catch (error) {
+      // an HA member releases its lock (and stops its election loop) before giving up
+      await this.ha?.stop();
       await this.ledger.stopRun(this.run.run.id, this.clock.now());
       await this.ledger.close();
       const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
