@@ -345,6 +345,7 @@ export class Engine {
       if (health.state === committed.state) {
         // the committed `at` is the fact: an outage the old leader opened ends from its start
         runtime.health = { ...health, since: committed.since };
+        runtime.lastAt = Math.max(runtime.lastAt, committed.since ?? Number.NEGATIVE_INFINITY);
         continue;
       }
       // unknown: no verdict of its own yet, nothing to say against the committed state
