@@ -44,6 +44,16 @@ export interface HaMemberOptions {
   demoted(): Promise<void>;
 }
 
+/** `pantau_ha_leader{ha_group}`, in the daemon's registry (declared once per registry). */
+export function haLeaderGauge(registry: Registry): Gauge<"ha_group"> {
+  return new Gauge({
+    name: "pantau_ha_leader",
+    help: "1 while this daemon is the leader (the writer) of its HA group, 0 on a standby",
+    labelNames: ["ha_group"],
+    registers: [registry],
+  });
+}
+
 export class HaMember implements EngineSubscriber {
   private current: HaRole = "standby";
   private timer: TimerHandle | null = null;
@@ -52,12 +62,7 @@ export class HaMember implements EngineSubscriber {
   private readonly gauge: Gauge<"ha_group">;
 
   constructor(private readonly options: HaMemberOptions) {
-    this.gauge = new Gauge({
-      name: "pantau_ha_leader",
-      help: "1 while this daemon is the leader (the writer) of its HA group, 0 on a standby",
-      labelNames: ["ha_group"],
-      registers: [options.registry],
-    });
+    this.gauge = haLeaderGauge(options.registry);
     this.gauge.set({ ha_group: options.haGroup }, 0);
     options.engine.standby();
     options.engine.subscribe(this);
