@@ -158,4 +158,52 @@ targets:
       await reader.close();
     }
   });
+  it("a leader's clean stop hands over at the standby's next heartbeat, with no gap", async () => {
+    const url = await server.createDatabase("ha_stop");
+    const dir = mkdtempSync(join(tmpdir(), "pantau-ha-"));
+    dirs.push(dir);
+    const target = await startSwitchServer();
+    const args = (instance: string) => {
+      const file = join(dir, `${instance}.yaml`);
+      writeFileSync(
+        file,
+        `global: { interval: 300ms, timeout: 250ms, instance: ${instance}, ha_group: sby }
+storage: { url: "${url}", heartbeat: ${HEARTBEAT_MS}ms }
+targets:
+  - { id: portal, http: { url: "${target.url}" } }
+`,
+      );
+      return ["run", "-c", file, "--listen", "none"];
+    };
+    const first = new DaemonProcess(args("sby-a"));
+    const second = new DaemonProcess(args("sby-b"));
+    try {
+      await first.waitFor(isEvent("ha_leader"));
+      await second.waitFor(isEvent("start"));
+      first.signal("SIGTERM");
+      expect(await first.exited()).toEqual({ code: 0, signal: null });
+      const stoppedAt = Date.now();
+      const took = await second.waitFor(isEvent("ha_leader"), 10_000);
+      expect(timeOf(took) - stoppedAt).toBeLessThan(2 * HEARTBEAT_MS);
+      second.signal("SIGTERM");
+      expect(await second.exited()).toEqual({ code: 0, signal: null });
+    } finally {
+      first.signal("SIGKILL");
+      second.signal("SIGKILL");
+      await Promise.all([first.exited(), second.exited()]);
+      await target.close();
+    }
+    const reader = await openPostgresLedger(url, { readonly: true });
+    try {
+      expect(await reader.gaps({})).toEqual([]);
+      expect(
+        (await reader.transitions({ instance: "sby" })).map((t) => `${t.from}>${t.to}`),
+      ).toEqual(["unknown>up"]);
+      const runs = await reader.runs({});
+      expect(runs.every((run) => run.stoppedAt !== null)).toBe(true);
+      expect(await reader.leader("sby")).toMatchObject({ epoch: 2 });
+    } finally {
+      await reader.close();
+    }
+  });
 });
