@@ -17,7 +17,7 @@ import {
   type HttpServerHandle,
   startHttpServer,
 } from "./expose/server.js";
-import { LeaderElection } from "./fleet/election.js";
+import { haGroupName, LeaderElection } from "./fleet/election.js";
 import { HaMember } from "./fleet/ha-member.js";
 import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
 import { openLedger } from "./ledger/open.js";
@@ -97,9 +97,15 @@ function loadDaemonConfig(options: DaemonOptions) {
   });
 }
 
-/** The name the daemon's transitions, outages and gaps are kept under: its HA group, or itself. */
+/** An HA member's pair: its group, with the shard when sharded (`jkt/1/4`); else null. */
+function pairOf(config: Config): string | null {
+  const group = config.global.haGroup;
+  return group === null ? null : haGroupName(group, config.global.shard);
+}
+
+/** The name the daemon's transitions, outages and gaps are kept under: its HA pair, or itself. */
 function chainOf(config: Config): string {
-  return config.global.haGroup ?? config.global.instance;
+  return pairOf(config) ?? config.global.instance;
 }
 
 export function schedulePlan(target: Target): SchedulePlan {
@@ -146,7 +152,7 @@ export class Daemon {
     }
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = await openLedger(config.storage);
-    const haGroup = config.global.haGroup;
+    const haGroup = pairOf(config);
     // a member of an HA group is alive while it beats: two heartbeats of slack
     const runOptions = { haGroup, liveWithinMs: 2 * config.storage.heartbeat };
     const run = await ledger.startRun(config.global.instance, clock.now(), runOptions);
@@ -231,7 +237,7 @@ export class Daemon {
   private readiness(): { ready: true; role?: string } | { ready: false; reason: string } {
     if (!this.ready) return { ready: false, reason: this.stopping ? "stopping" : "starting" };
     const blind = this.engine.blind;
-    const group = this.config.global.haGroup;
+    const group = pairOf(this.config);
     if (!blind)
       return this.ha && group
         ? { ready: true, role: `${this.ha.role} of HA group ${group}` }
@@ -324,7 +330,7 @@ export class Daemon {
     const every = this.config.storage.heartbeat;
     let member: HaMember | null = null;
     const election = new LeaderElection(
-      { url, haGroup, shard: this.config.global.shard, keepaliveSeconds: every / 1000 },
+      { url, haGroup, keepaliveSeconds: every / 1000 },
       (reason) => member?.lockLost(reason),
     );
     member = new HaMember({
@@ -416,7 +422,13 @@ export class Daemon {
       this.metrics.configReloaded(false, this.clock.now());
       return { ok: false, issues: loaded.issues };
     }
-    const next = this.keepHaGroup(loaded.config);
+    const next = loaded.config;
+    const pairChange = this.pairChange(next);
+    if (pairChange !== null) {
+      logger.error({ event: "reload_error", code: pairChange.code }, formatConfigIssue(pairChange));
+      this.metrics.configReloaded(false, this.clock.now());
+      return { ok: false, issues: [pairChange] };
+    }
     const token = await readBearerToken(next);
     if (token !== null && typeof token !== "string") {
       logger.error({ event: "reload_error", code: token.code }, formatConfigIssue(token));
@@ -452,15 +464,16 @@ export class Daemon {
     return { ok: true, added, changed, removed };
   }
 
-  /** The HA group is part of the run (its chain, its election): changing it takes a restart. */
-  private keepHaGroup(next: Config): Config {
-    const running = this.config.global.haGroup;
-    if (next.global.haGroup === running) return next;
-    this.options.logger.warn(
-      { event: "reload_ignored", key: "global.ha_group", running, configured: next.global.haGroup },
-      "global.ha_group changes take a restart; keeping the running one",
-    );
-    return { ...next, global: { ...next.global, haGroup: running } };
+  /**
+   * An HA pair (group and shard) is part of the run: its chain, its election. A reload that
+   * would change it is refused (it takes a restart).
+   */
+  private pairChange(next: Config): ConfigIssue | null {
+    const running = pairOf(this.config);
+    const configured = pairOf(next);
+    if (configured === running) return null;
+    const message = `the HA pair is ${running ?? "none"}, the file says ${configured ?? "none"}: changing ha_group or shard of an HA member takes a restart`;
+    return { ...issueAt(next, "global.ha_group", message), code: "CONFIG_INVALID" };
   }
 
   /** Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly. */

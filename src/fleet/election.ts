@@ -13,16 +13,19 @@ const ELECTION_LOCK = 7_242_015;
 
 export interface ElectionOptions {
   url: string;
+  /** The group's name with its shard (`haGroupName`): one lock per pair. */
   haGroup: string;
-  shard: Shard | null;
   /** Server-side TCP keepalive, so a vanished leader host releases its lock too (seconds). */
   keepaliveSeconds: number;
 }
 
 export type ElectionState = "holding" | "not_holding";
 
-/** What the lock is keyed by: the group, and the shard (pairs of different shards are apart). */
-export function electionKey(haGroup: string, shard: Shard | null): string {
+/**
+ * A pair's name in the lock and in the ledger: the group, and its shard when sharded, so that
+ * the pairs of different shards sharing one `ha_group` elect and write apart (`jkt/1/4`).
+ */
+export function haGroupName(haGroup: string, shard: Shard | null): string {
   return shard === null ? haGroup : `${haGroup}/${formatShard(shard)}`;
 }
 
@@ -38,7 +41,7 @@ export class LeaderElection {
   ) {}
 
   get key(): string {
-    return electionKey(this.options.haGroup, this.options.shard);
+    return this.options.haGroup;
   }
 
   get isHolding(): boolean {
