@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import type { ConfigIssue } from "./config/errors.js";
 import { formatConfigIssue } from "./config/errors.js";
 import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
 import { loadConfig } from "./config/load.js";
+import { formatShard, type Shard } from "./config/shard.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineOptions, type EngineSubscriber } from "./engine/engine.js";
 import { ledgerTroubleReason } from "./engine/ledger-trouble.js";
@@ -16,6 +18,8 @@ import {
   type HttpServerHandle,
   startHttpServer,
 } from "./expose/server.js";
+import { haGroupName, LeaderElection } from "./fleet/election.js";
+import { HaMember } from "./fleet/ha-member.js";
 import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
 import { openLedger } from "./ledger/open.js";
 import { probeTarget } from "./probe/index.js";
@@ -28,6 +32,8 @@ export interface DaemonOptions {
   logger: Logger;
   /** Overrides `server.listen`; `none` serves no HTTP (tests of the engine alone). */
   listen?: string;
+  /** `--shard I/N`: replaces `global.shard`, at start and on every reload. */
+  shard?: Shard;
   clock?: Clock;
   timers?: Timers;
   env?: Record<string, string | undefined>;
@@ -89,6 +95,25 @@ function issueAt(config: Config, path: string, message: string): ConfigIssue {
   return { code: "CONFIG_READ", file: config.file, line: 1, col: 1, path, message };
 }
 
+/** The config file with the daemon's overrides (--shard). */
+function loadDaemonConfig(options: DaemonOptions) {
+  return loadConfig(options.configFile, options.env ?? process.env, {
+    hostname: hostname(),
+    shard: options.shard ?? null,
+  });
+}
+
+/** An HA member's pair: its group, with the shard when sharded (`jkt/1/4`); else null. */
+function pairOf(config: Config): string | null {
+  const group = config.global.haGroup;
+  return group === null ? null : haGroupName(group, config.global.shard);
+}
+
+/** The name the daemon's transitions, outages and gaps are kept under: its HA pair, or itself. */
+function chainOf(config: Config): string {
+  return pairOf(config) ?? config.global.instance;
+}
+
 export function schedulePlan(target: Target): SchedulePlan {
   return target.schedule
     ? { kind: "cron", pattern: target.schedule }
@@ -103,6 +128,8 @@ export class Daemon {
   private alertmanager: AlertmanagerNotifier | null = null;
   private bearerToken: string | null = null;
   private server: HttpServerHandle | null = null;
+  /** This daemon's part in its HA group (`global.ha_group`), else null. */
+  ha: HaMember | null = null;
 
   private constructor(
     private config: Config,
@@ -117,7 +144,7 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const clock = options.clock ?? systemClock;
     const timers = options.timers ?? systemTimers;
-    const loaded = await loadConfig(options.configFile, options.env ?? process.env);
+    const loaded = await loadDaemonConfig(options);
     if (!loaded.ok) throw new DaemonStartError(loaded.issues);
     const config = loaded.config;
     const listenText = options.listen ?? config.server.listen;
@@ -131,13 +158,16 @@ export class Daemon {
     }
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = await openLedger(config.storage);
-    const run = await ledger.startRun(config.global.instance, clock.now());
+    const haGroup = pairOf(config);
+    // a member of an HA group is alive while it beats: two heartbeats of slack
+    const runOptions = { haGroup, liveWithinMs: 2 * config.storage.heartbeat };
+    const run = await ledger.startRun(config.global.instance, clock.now(), runOptions);
     const engine = new Engine({
       clock,
       timers,
       ledger,
       runId: run.run.id,
-      instance: config.global.instance,
+      instance: chainOf(config),
       canaries: config.global.canaries,
       maintenance: config.maintenance,
       runProbe: (target, signal) => probeTarget(target, { clock, signal }),
@@ -159,8 +189,11 @@ export class Daemon {
     const daemon = new Daemon(config, ledger, engine, scheduler, metrics, run, options);
     daemon.bearerToken = bearerToken;
     metrics.configReloaded(true, clock.now());
-    daemon.startAlertmanager();
+    if (haGroup === null) daemon.startAlertmanager();
+    else daemon.joinHaGroup(haGroup);
     await daemon.restore();
+    // the first election before the first probe: a lone member leads from the start
+    await daemon.ha?.start();
     metrics.syncTargets(config.targets, (id) => engine.committedState(id));
     if (listen) await daemon.listen(listen);
     scheduler.start();
@@ -175,6 +208,8 @@ export class Daemon {
     try {
       this.server = await startHttpServer(address, this.httpContext());
     } catch (error) {
+      // an HA member releases its lock (and stops its election loop) before giving up
+      await this.ha?.stop();
       await this.ledger.stopRun(this.run.run.id, this.clock.now());
       await this.ledger.close();
       const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
@@ -199,7 +234,7 @@ export class Daemon {
         clock: this.clock,
         ledger: this.ledger,
         engine: this.engine,
-        instance: () => this.config.global.instance,
+        instance: () => chainOf(this.config),
         targets: () => this.config.targets,
         maintenance: () => this.config.maintenance,
       }),
@@ -208,7 +243,7 @@ export class Daemon {
     };
   }
 
-  private readiness(): { ready: true } | { ready: false; reason: string } {
+  private readiness(): { ready: true; role?: string } | { ready: false; reason: string } {
     if (!this.ready) return { ready: false, reason: this.stopping ? "stopping" : "starting" };
     const reasons: string[] = [];
     const trouble = this.engine.ledgerTrouble;
@@ -220,7 +255,11 @@ export class Daemon {
         `monitor blind since ${since}: every canary fails (${blind.canaries.join(", ")})`,
       );
     }
-    return reasons.length === 0 ? { ready: true } : { ready: false, reason: reasons.join("; ") };
+    if (reasons.length > 0) return { ready: false, reason: reasons.join("; ") };
+    const group = pairOf(this.config);
+    return this.ha && group
+      ? { ready: true, role: `${this.ha.role} of HA group ${group}` }
+      : { ready: true };
   }
 
   private async reloadAnswer(): Promise<ApiResponse> {
@@ -241,19 +280,13 @@ export class Daemon {
 
   /** Restores each target's committed state; outages of targets gone from the config end. */
   private async restore(): Promise<void> {
-    const instance = this.config.global.instance;
+    const instance = chainOf(this.config);
     const latest = await this.ledger.latestTransitions(instance);
     const byTarget = new Map<string, StoredTransition>(latest.map((t) => [t.targetId, t]));
     // An open outage's attribution may have changed after its →down: the outage row knows.
     const open = await this.ledger.outages({ instance, open: true });
     const blockedBy = new Map(
       open.map((o) => [o.targetId, o.blockedUntil === null ? o.blockedBy : null]),
-    );
-    // Outages still open keep paging: their alerts are sent again with their true start.
-    this.alertmanager?.restore(
-      latest.map((t) =>
-        t.to === "down" ? { ...t, blockedBy: blockedBy.get(t.targetId) ?? null } : t,
-      ),
     );
     for (const target of this.config.targets) {
       this.engine.restore(
@@ -262,10 +295,28 @@ export class Daemon {
         blockedBy.get(target.id) ?? null,
       );
       this.scheduler.upsert(target.id, schedulePlan(target));
-      byTarget.delete(target.id);
     }
+    // an HA member does this when it becomes the leader
+    if (this.engine.writes) await this.leaderDuties(latest, blockedBy);
+  }
+
+  /**
+   * What only the writer does with the committed state it starts from: outages still open keep
+   * paging (their alerts are sent again with their true start), and outages of targets gone
+   * from the config end.
+   */
+  private async leaderDuties(
+    latest: readonly StoredTransition[],
+    blockedBy: ReadonlyMap<string, string | null>,
+  ): Promise<void> {
+    this.alertmanager?.restore(
+      latest.map((t) =>
+        t.to === "down" ? { ...t, blockedBy: blockedBy.get(t.targetId) ?? null } : t,
+      ),
+    );
+    const configured = new Set(this.config.targets.map((t) => t.id));
     const now = this.clock.now();
-    const orphans = [...byTarget.values()].filter((t) => t.to === "down");
+    const orphans = latest.filter((t) => t.to === "down" && !configured.has(t.targetId));
     if (orphans.length === 0) return;
     await this.ledger.commit(
       this.run.run.id,
@@ -285,13 +336,50 @@ export class Daemon {
     );
   }
 
+  /** HA group member: starts as a standby; elected by a PostgreSQL advisory lock (src/fleet). */
+  private joinHaGroup(haGroup: string): void {
+    const url = this.config.storage.url;
+    if (url === null) throw new Error("bug: ha_group without storage.url passed validation");
+    const every = this.config.storage.heartbeat;
+    let member: HaMember | null = null;
+    const election = new LeaderElection(
+      { url, haGroup, keepaliveSeconds: every / 1000 },
+      (reason) => member?.lockLost(reason),
+    );
+    member = new HaMember({
+      haGroup,
+      runId: this.run.run.id,
+      ledger: this.ledger,
+      engine: this.engine,
+      election,
+      clock: this.clock,
+      timers: this.options.timers ?? systemTimers,
+      everyMs: every,
+      logger: this.options.logger,
+      registry: this.metrics.registry,
+      promoted: async (latest, blockedBy) => {
+        this.startAlertmanager();
+        await this.leaderDuties(latest, blockedBy);
+      },
+      demoted: async () => {
+        const notifier = this.alertmanager;
+        this.alertmanager = null;
+        if (notifier === null) return;
+        this.engine.unsubscribe(notifier);
+        await notifier.stop();
+      },
+    });
+    this.ha = member;
+  }
+
   /** Direct pushes to Alertmanager, when configured; never in the way of probing or the ledger. */
   private startAlertmanager(): void {
     const settings = this.config.alertmanager;
     if (!settings) return;
     this.alertmanager = new AlertmanagerNotifier({
       settings,
-      instance: this.config.global.instance,
+      // one alert identity for the group, whichever member pushes it
+      instance: chainOf(this.config),
       clock: this.clock,
       timers: this.options.timers ?? systemTimers,
       targetName: (id) => this.engine.target(id)?.name,
@@ -316,6 +404,9 @@ export class Daemon {
         previous_run: previous?.id ?? null,
         previous_clean_stop: previous ? previous.stoppedAt !== null : null,
         gap_seconds: gap && gap.end !== null ? (gap.end - gap.start) / 1000 : null,
+        shard: this.config.global.shard ? formatShard(this.config.global.shard) : null,
+        ha_group: this.config.global.haGroup,
+        ha_role: this.ha?.role ?? null,
         listen: this.server ? `${this.server.address.host}:${this.server.address.port}` : null,
       },
       `pantau started: ${this.config.targets.length} targets`,
@@ -337,7 +428,7 @@ export class Daemon {
   /** Re-reads the config; an invalid one is rejected and the old one keeps running. */
   async reload(): Promise<ReloadOutcome> {
     const logger = this.options.logger;
-    const loaded = await loadConfig(this.options.configFile, this.options.env ?? process.env);
+    const loaded = await loadDaemonConfig(this.options);
     if (!loaded.ok) {
       for (const issue of loaded.issues) {
         logger.error({ event: "reload_error", code: issue.code }, formatConfigIssue(issue));
@@ -347,6 +438,12 @@ export class Daemon {
       return { ok: false, issues: loaded.issues };
     }
     const next = loaded.config;
+    const pairChange = this.pairChange(next);
+    if (pairChange !== null) {
+      logger.error({ event: "reload_error", code: pairChange.code }, formatConfigIssue(pairChange));
+      this.metrics.configReloaded(false, this.clock.now());
+      return { ok: false, issues: [pairChange] };
+    }
     const token = await readBearerToken(next);
     if (token !== null && typeof token !== "string") {
       logger.error({ event: "reload_error", code: token.code }, formatConfigIssue(token));
@@ -382,6 +479,18 @@ export class Daemon {
     return { ok: true, added, changed, removed };
   }
 
+  /**
+   * An HA pair (group and shard) is part of the run: its chain, its election. A reload that
+   * would change it is refused (it takes a restart).
+   */
+  private pairChange(next: Config): ConfigIssue | null {
+    const running = pairOf(this.config);
+    const configured = pairOf(next);
+    if (configured === running) return null;
+    const message = `the HA pair is ${running ?? "none"}, the file says ${configured ?? "none"}: changing ha_group or shard of an HA member takes a restart`;
+    return { ...issueAt(next, "global.ha_group", message), code: "CONFIG_INVALID" };
+  }
+
   /** Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly. */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -405,6 +514,8 @@ export class Daemon {
       );
     }
     await this.alertmanager?.stop();
+    // releasing the lock hands over at once: the standby wins at its next heartbeat
+    await this.ha?.stop();
     await this.ledger.stopRun(this.run.run.id, this.clock.now());
     await this.server?.close();
     await this.ledger.close();

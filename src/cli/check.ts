@@ -1,6 +1,8 @@
+import { hostname } from "node:os";
 import { Command } from "commander";
 import { formatConfigIssue } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
+import { formatShard, parseShard } from "../config/shard.js";
 import type { Config } from "../config/types.js";
 
 export const DEFAULT_CONFIG = "config/pantau.yaml";
@@ -9,8 +11,15 @@ export function checkCommand(): Command {
   return new Command("check")
     .description("validate a configuration; print a summary or every error (exit 1 on error)")
     .option("-c, --config <file>", "configuration file", DEFAULT_CONFIG)
-    .action(async (options: { config: string }) => {
-      const loaded = await loadConfig(options.config, process.env);
+    .option("--shard <i/n>", "list what shard I of N (from 0) gets; overrides global.shard")
+    .action(async (options: { config: string; shard?: string }) => {
+      const shard = options.shard === undefined ? null : parseShard(options.shard);
+      if (typeof shard === "string") {
+        process.stderr.write(`pantau check: --shard: ${shard}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const loaded = await loadConfig(options.config, process.env, { hostname: hostname(), shard });
       if (!loaded.ok) {
         for (const issue of loaded.issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
         const n = loaded.issues.length;
@@ -24,7 +33,14 @@ export function checkCommand(): Command {
 
 /** Targets per service and per site, and the dependency roots everything hangs from. */
 export function summarizeConfig(config: Config): string {
-  const lines = [`${config.file}: ok, ${config.targets.length} targets`];
+  const shard = config.global.shard;
+  const lines =
+    shard === null
+      ? [`${config.file}: ok, ${config.targets.length} targets`]
+      : [
+          `${config.file}: ok, shard ${formatShard(shard)}: ${config.targets.length} of ${config.targetsInFile} targets`,
+          ...shardIds(config),
+        ];
   lines.push(
     "",
     ...countTable(
@@ -50,6 +66,16 @@ export function summarizeConfig(config: Config): string {
     lines.push(`  ${root.id}  (${dependants.get(root.id)} direct dependants)`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The shard's target ids, sorted: what a daemon started with this shard watches. */
+function shardIds(config: Config): string[] {
+  const ids = config.targets.map((t) => t.id).sort();
+  return [
+    "",
+    "targets in this shard:",
+    ...(ids.length === 0 ? ["  (none)"] : ids.map((id) => `  ${id}`)),
+  ];
 }
 
 function countTable(title: string, values: string[]): string[] {

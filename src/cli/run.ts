@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { formatConfigIssue } from "../config/errors.js";
+import { parseShard } from "../config/shard.js";
 import { Daemon, DaemonStartError, StartError } from "../daemon.js";
 import { createLogger } from "../expose/log.js";
 import { DEFAULT_CONFIG } from "./check.js";
@@ -7,6 +8,7 @@ import { DEFAULT_CONFIG } from "./check.js";
 interface RunOptions {
   config: string;
   listen?: string;
+  shard?: string;
   logLevel: string;
 }
 
@@ -16,7 +18,14 @@ export function runCommand(): Command {
     .option("-c, --config <file>", "configuration file", DEFAULT_CONFIG)
     .option("--listen <addr>", "address for /metrics and the API (overrides server.listen)")
     .option("--log-level <level>", "trace, debug, info, warn, error", "info")
+    .option("--shard <i/n>", "watch only shard I of N (from 0); overrides global.shard")
     .action(async (options: RunOptions) => {
+      const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+      if (typeof shard === "string") {
+        process.stderr.write(`pantau run: --shard: ${shard}\n`);
+        process.exitCode = 2;
+        return;
+      }
       const logger = createLogger({ level: options.logLevel });
       let daemon: Daemon;
       try {
@@ -24,6 +33,7 @@ export function runCommand(): Command {
           configFile: options.config,
           logger,
           ...(options.listen ? { listen: options.listen } : {}),
+          ...(shard ? { shard } : {}),
         });
       } catch (error) {
         if (error instanceof StartError) {

@@ -10,11 +10,14 @@ import { formatPath, isRecord, type PathIssue } from "./path-issue.js";
 import { resolveConfig } from "./resolve.js";
 import { configSchema, type WrittenConfig } from "./schema.js";
 import { schemaIssues } from "./schema-issues.js";
+import type { Shard } from "./shard.js";
 import { validateSettings, validateTargets } from "./validate.js";
 
 export interface LoadOptions {
   /** `global.instance` when the file does not set it; injectable so tests are deterministic. */
   hostname: string;
+  /** `--shard I/N`: replaces `global.shard`. */
+  shard?: Shard | null;
 }
 
 /** Reads and parses a config file. A file that cannot be read is one CONFIG_READ issue. */
@@ -69,7 +72,8 @@ export function parseConfig(
   const checked = check(written, locate);
   const issues = locateAll(withoutEcho([...envIssues, ...checked.issues]), file, locate);
   if (issues.length > 0 || checked.valid === null) return { ok: false, issues };
-  return { ok: true, config: resolveConfig(checked.valid, file, options.hostname) };
+  const config = resolveConfig(checked.valid, file, options.hostname, options.shard ?? null);
+  return { ok: true, config };
 }
 
 /** Expands `each`, then runs the schema and the cross-checks; issues in written coordinates. */

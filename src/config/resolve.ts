@@ -1,5 +1,6 @@
 import { DEFAULTS } from "./defaults.js";
 import type { WrittenConfig, WrittenJsonCondition, WrittenTarget, WrittenTls } from "./schema.js";
+import { inShard, type Shard } from "./shard.js";
 import type {
   AlertmanagerSettings,
   Config,
@@ -21,22 +22,34 @@ import { parseDuration, parseSize, parseStatus } from "./units.js";
  * The written config (validated, units parsed) → the resolved model: camelCase, every default
  * applied, each target carrying its own interval, timeout and thresholds.
  */
-export function resolveConfig(written: WrittenConfig, file: string, hostname: string): Config {
-  const global = resolveGlobal(written.global ?? {}, hostname);
+export function resolveConfig(
+  written: WrittenConfig,
+  file: string,
+  hostname: string,
+  shardOverride: Shard | null = null,
+): Config {
+  const global = resolveGlobal(written.global ?? {}, hostname, shardOverride);
+  const all = written.targets.map((target) => resolveTarget(target, global));
+  // after expansion and validation over the whole file: depends_on may name another shard's target
+  const shard = global.shard;
+  const targets = shard === null ? all : all.filter((target) => inShard(target.id, shard));
+  const local = new Set(targets.map((target) => target.id));
   return {
     file,
-    global,
+    global: { ...global, canaries: global.canaries.filter((id) => local.has(id)) },
     server: resolveServer(written.server ?? {}),
     storage: resolveStorage(written.storage ?? {}),
     alertmanager: resolveAlertmanager(written.alertmanager),
     maintenance: (written.maintenance ?? []).map(resolveMaintenance),
-    targets: written.targets.map((target) => resolveTarget(target, global)),
+    targets,
+    targetsInFile: all.length,
   };
 }
 
 function resolveGlobal(
   written: NonNullable<WrittenConfig["global"]>,
   hostname: string,
+  shardOverride: Shard | null,
 ): GlobalSettings {
   return {
     interval: written.interval ?? defaultMs(DEFAULTS.interval),
@@ -47,6 +60,8 @@ function resolveGlobal(
     instance: written.instance ?? hostname,
     maxInFlight: written.max_in_flight ?? DEFAULTS.maxInFlight,
     canaries: written.canaries ?? [],
+    shard: shardOverride ?? written.shard ?? null,
+    haGroup: written.ha_group || null,
   };
 }
 

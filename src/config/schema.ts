@@ -146,6 +146,21 @@ const globalSettings = z.strictObject({
     .array(z.string())
     .optional()
     .meta({ description: "ids of reference targets", default: [] }),
+  shard: z
+    .strictObject({
+      index: z.int().min(0).meta({ description: "this daemon's shard, from 0 (like hashmod)" }),
+      count: z.int().min(1).max(1_000_000).meta({ description: "how many shards" }),
+    })
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        "watch only the targets whose md5(id) mod count is index (Prometheus hashmod); default: all",
+    }),
+  ha_group: z.string().min(1).nullable().optional().meta({
+    description:
+      "high-availability pair: daemons with the same group and shard elect one writer; needs storage.url",
+  }),
 });
 
 const serverSettings = z.strictObject({

@@ -1,3 +1,5 @@
+import type { Shard } from "./shard.js";
+
 /**
  * The resolved configuration: defaults applied, `each` expanded, `${VAR}` substituted,
  * durations and sizes parsed. All durations are milliseconds, all sizes bytes.
@@ -88,7 +90,12 @@ export interface GlobalSettings {
   degradedThreshold: number;
   instance: string;
   maxInFlight: number;
+  /** Canaries among this shard's targets (all of them when not sharded). */
   canaries: string[];
+  /** This daemon's shard; null watches every target. */
+  shard: Shard | null;
+  /** High-availability group: transitions are written under it by its elected leader. */
+  haGroup: string | null;
 }
 
 export interface ServerSettings {
@@ -129,5 +136,8 @@ export interface Config {
   storage: StorageSettings;
   alertmanager: AlertmanagerSettings | null;
   maintenance: MaintenanceWindow[];
+  /** This shard's targets (every target when not sharded). */
   targets: Target[];
+  /** Targets in the file after `each` expansion, before the shard filter. */
+  targetsInFile: number;
 }

@@ -14,6 +14,34 @@ export function validateSettings(config: Record<string, unknown>): PathIssue[] {
     ...checkNotBoth(config, "server", "bearer_token", "bearer_token_file"),
     ...checkNotBoth(config, "storage", "path", "url"),
     ...checkMaintenanceSelects(config),
+    ...checkShard(config),
+    ...checkHaGroup(config),
+  ];
+}
+
+function checkShard(config: Record<string, unknown>): PathIssue[] {
+  const shard = asRecord(asRecord(config.global).shard);
+  const { index, count } = shard;
+  if (!Number.isInteger(index) || !Number.isInteger(count)) return [];
+  if ((index as number) < (count as number) || (count as number) < 1) return [];
+  return [
+    pathIssue(
+      "CONFIG_INVALID",
+      ["global", "shard", "index"],
+      `${String(index)} must be less than count ${String(count)} (shards are numbered from 0)`,
+    ),
+  ];
+}
+
+function checkHaGroup(config: Record<string, unknown>): PathIssue[] {
+  if (isUnset(asRecord(config.global).ha_group)) return [];
+  if (!isUnset(asRecord(config.storage).url)) return [];
+  return [
+    pathIssue(
+      "CONFIG_INVALID",
+      ["global", "ha_group"],
+      "needs storage.url: the pair elects its leader and shares its ledger in PostgreSQL",
+    ),
   ];
 }
 

@@ -102,6 +102,10 @@ export class Engine {
   private droppedCount = 0;
   private readonly trouble: LedgerTrouble;
   private readonly wallClock: WallClockWatch;
+  /** False on an HA standby: it decides (warm) but the leader writes; see `standby`. */
+  private writer = true;
+  /** On a standby, each target's last decided transition: what a takeover writes. */
+  private readonly warmTransitions = new Map<string, Transition>();
 
   constructor(private readonly options: EngineOptions) {
     // Every probe in flight listens on the one shutdown signal.
@@ -331,7 +335,9 @@ export class Engine {
     const change = this.blindness.observe(targetId, result);
     if (!change) return;
     const { ledger, instance } = this.options;
-    if (change.change === "entered") {
+    if (!this.writer) {
+      // the leader records the group's blind time; a standby only shows it
+    } else if (change.change === "entered") {
       const gap = { instance, kind: "blind" as const, start: change.at, end: null };
       this.blindGap = ledger.openGap(gap).catch(() => null);
     } else {
@@ -342,6 +348,100 @@ export class Engine {
         .catch(() => undefined);
     }
     for (const s of this.subscribers) s.blindChanged?.(change.change === "entered", change.at);
+  }
+
+  /** Stops a subscriber reading (an HA leader's Alertmanager pushes, when it demotes). */
+  unsubscribe(subscriber: EngineSubscriber): void {
+    const index = this.subscribers.indexOf(subscriber);
+    if (index >= 0) this.subscribers.splice(index, 1);
+  }
+
+  /** Whether this engine writes to the ledger (false on an HA standby). */
+  get writes(): boolean {
+    return this.writer;
+  }
+
+  /**
+   * HA standby: keep probing and deciding (the state machine stays warm) but write nothing;
+   * what was decided and not committed is dropped (the leader writes its own).
+   */
+  standby(): void {
+    this.writer = false;
+    this.pending = [];
+    if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    for (const s of this.subscribers) s.queueLengthChanged?.(this.pendingCount);
+  }
+
+  /**
+   * HA standby: the committed view (state, since, blocked_by) as the ledger holds it, so
+   * metrics and the API show the group's committed facts. Transitions the leader committed
+   * since the last refresh are published to subscribers as committed.
+   */
+  adoptCommitted(
+    latest: readonly StoredTransition[],
+    blockedBy: ReadonlyMap<string, string | null>,
+  ): void {
+    const committed: CommittedTransition[] = [];
+    const changes: AttributionChange[] = [];
+    const byTarget = new Map(latest.map((t) => [t.targetId, t]));
+    for (const [id, runtime] of this.targets) {
+      const transition = byTarget.get(id);
+      const before = runtime.committed;
+      if (transition !== undefined && transition.id !== before.transition?.id) {
+        const outageStart =
+          transition.from === "down" && before.state === "down" ? before.since : null;
+        committed.push({ ...transition, outageStart });
+      }
+      const state = transition?.to ?? before.state;
+      const blocked = state === "down" ? (blockedBy.get(id) ?? null) : null;
+      if (state === "down") this.attribution.restore(id, blocked);
+      if (transition !== undefined && transition.id !== before.transition?.id) {
+        runtime.committed = { state, since: transition.at, transition, blockedBy: blocked };
+      } else if (state === "down" && blocked !== before.blockedBy) {
+        runtime.committed = { ...before, blockedBy: blocked };
+        changes.push({ targetId: id, at: this.options.clock.now(), blockedBy: blocked });
+      }
+    }
+    if (committed.length > 0) for (const s of this.subscribers) s.transitionsCommitted?.(committed);
+    if (changes.length > 0) for (const s of this.subscribers) s.attributionsCommitted?.(changes);
+  }
+
+  /**
+   * HA takeover, after `adoptCommitted` with the ledger as the new leader found it: writes
+   * again, and for each target whose warm state differs from the committed one, commits the
+   * move from the committed state to the warm one at the start of the standby's own streak
+   * (never before the committed `at`). Same state: nothing is written (no duplicate).
+   */
+  takeOver(): void {
+    this.writer = true;
+    const now = this.options.clock.now();
+    for (const runtime of this.targets.values()) {
+      const { committed, health } = runtime;
+      if (health.state === committed.state) {
+        // the committed `at` is the fact: an outage the old leader opened ends from its start
+        runtime.health = { ...health, since: committed.since };
+        runtime.lastAt = Math.max(runtime.lastAt, committed.since ?? Number.NEGATIVE_INFINITY);
+        continue;
+      }
+      // unknown: no verdict of its own yet, nothing to say against the committed state
+      if (health.state === "unknown") continue;
+      const warm = this.warmTransitions.get(runtime.target.id);
+      const since = committed.since ?? Number.NEGATIVE_INFINITY;
+      const at = Math.max(health.since ?? now, since);
+      runtime.lastAt = Math.max(runtime.lastAt, since);
+      const transition: Transition = {
+        targetId: runtime.target.id,
+        from: committed.state,
+        to: health.state,
+        at,
+        detectedAt: Math.max(warm?.detectedAt ?? now, at),
+        reason: warm?.to === health.state ? warm.reason : null,
+        detail: warm?.to === health.state ? warm.detail : null,
+      };
+      this.enqueue(runtime, transition, committed.state === "down" ? committed.since : null);
+    }
+    this.warmTransitions.clear();
   }
 
   /** Resolves when everything decided so far is committed (or the ledger keeps failing). */
@@ -375,6 +475,10 @@ export class Engine {
     const target = runtime.target;
     const at = Math.max(transition.at, runtime.lastAt);
     runtime.lastAt = at;
+    if (!this.writer) {
+      this.warmTransitions.set(target.id, { ...transition, at });
+      return at;
+    }
     const entry: NewTransition = {
       ...transition,
       at,

@@ -14,7 +14,8 @@ export type ApiRoute = (params: URLSearchParams) => Promise<ApiResponse>;
 
 export interface HttpServerContext {
   renderMetrics(): Promise<{ contentType: string; text: string }>;
-  readiness(): { ready: true } | { ready: false; reason: string };
+  /** `role`: an HA member's part (`leader of jkt`), shown in the ready answer. */
+  readiness(): { ready: true; role?: string } | { ready: false; reason: string };
   reload(): Promise<ApiResponse>;
   /** GET routes under /api/v1/, by name (`targets`, `outages` …). */
   api: Readonly<Record<string, ApiRoute>>;
@@ -102,7 +103,7 @@ async function handle(
   if (path === "/-/ready") {
     const ready = context.readiness();
     return ready.ready
-      ? sendText(res, 200, "pantau is ready.\n")
+      ? sendText(res, 200, ready.role ? `pantau is ready: ${ready.role}.\n` : "pantau is ready.\n")
       : sendText(res, 503, `pantau is not ready: ${ready.reason}\n`);
   }
   if (path === "/metrics") {

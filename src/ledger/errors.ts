@@ -22,6 +22,8 @@ export type LedgerErrorCode =
   | "LEDGER_TRANSITION_ORDER"
   /** A malformed argument: unknown state, negative limit, gap ending before it starts. */
   | "LEDGER_INVALID"
+  /** A member of a high-availability group committed while another run holds the leadership. */
+  | "LEDGER_FENCED"
   /** The stored data contradicts itself (e.g. last state `down` but no open outage). */
   | "LEDGER_CORRUPT";
 

@@ -100,6 +100,29 @@ export interface OutageQuery extends TargetFilter, TimeRange {
   open?: boolean;
 }
 
+/** How a run joins the ledger: alone (its own instance) or as a member of an HA group. */
+export interface RunOptions {
+  /**
+   * The high-availability group: the run's transitions, outages and gaps are kept under this
+   * name (one chain per target for the group), written only while the run is the leader.
+   */
+  haGroup?: string | null;
+  /**
+   * A member whose last heartbeat is this recent (and not stopped) is alive: while one is, the
+   * group is watched and a start records no restart gap. Default 0 (only a heartbeat at `at`).
+   */
+  liveWithinMs?: number;
+}
+
+/** The elected writer of an HA group. */
+export interface Leader {
+  haGroup: string;
+  /** Bumped by each new leader. */
+  epoch: number;
+  runId: number;
+  since: number;
+}
+
 export interface RunStart {
   run: Run;
   /** The instance's previous run, if any. */
@@ -109,8 +132,19 @@ export interface RunStart {
 }
 
 export interface Ledger {
-  /** Opens a run for `instance` and records the restart gap since its previous run. */
-  startRun(instance: string, at: number): Promise<RunStart>;
+  /**
+   * Opens a run for `instance` and records the restart gap since its previous run. In an HA
+   * group the gap is the group's: from the newest heartbeat of any member, and none while a
+   * member is alive (`liveWithinMs`); `previous` is still this instance's own previous run.
+   */
+  startRun(instance: string, at: number, options?: RunOptions): Promise<RunStart>;
+  /**
+   * Makes the run (which must belong to an HA group) its group's leader from `at`: bumps the
+   * epoch and names the run, so that commits by any other member fail with LEDGER_FENCED.
+   */
+  claimLeadership(runId: number, at: number): Promise<Leader>;
+  /** The group's current leader, or null before any. */
+  leader(haGroup: string): Promise<Leader | null>;
   heartbeat(runId: number, at: number): Promise<void>;
   /** Marks the run cleanly stopped at `at` (also its last heartbeat). */
   stopRun(runId: number, at: number): Promise<void>;
@@ -119,6 +153,8 @@ export interface Ledger {
    * down→x closes it (`endReason` `removed` when the transition's reason is `removed`,
    * else `recovered`). Attribution changes of open outages are applied after the transitions,
    * in the same transaction. Resolves only once durable; nothing may observe them before.
+   * A run of an HA group writes under the group's name, and only while it is the leader
+   * (LEDGER_FENCED otherwise).
    */
   commit(
     runId: number,

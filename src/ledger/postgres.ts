@@ -3,17 +3,27 @@ import { LedgerError } from "./errors.js";
 import type {
   AttributionChange,
   Gap,
+  Leader,
   Ledger,
   NewTransition,
   OutageQuery,
   OutageRecord,
   Run,
+  RunOptions,
   RunStart,
   StoredTransition,
   TimeRange,
   TransitionQuery,
 } from "./ledger.js";
-import { checkGap, checkLink, gapNotClosable, runNotWritable } from "./sql/checks.js";
+import {
+  checkGap,
+  checkLeader,
+  checkLink,
+  gapNotClosable,
+  notInGroup,
+  restartGap,
+  runNotWritable,
+} from "./sql/checks.js";
 import { fitsOneStatementPerTable, insertBatch } from "./sql/postgres-batch.js";
 import {
   checkSchema,
@@ -33,11 +43,14 @@ import {
 } from "./sql/postgres-statements.js";
 import { gapsQuery, outagesQuery, runsQuery, transitionsQuery } from "./sql/queries.js";
 import {
+  chainOf,
   type GapRow,
+  type LeaderRow,
   type OutageRow,
   type RunRow,
   type TransitionRow,
   toGap,
+  toLeader,
   toOutage,
   toRun,
   toStoredTransition,
@@ -88,12 +101,32 @@ export class PostgresLedger implements Ledger {
     readonly readonly: boolean,
   ) {}
 
-  async startRun(instance: string, at: number): Promise<RunStart> {
+  async startRun(instance: string, at: number, options: RunOptions = {}): Promise<RunStart> {
     this.requireWritable();
+    const haGroup = options.haGroup ?? null;
     return this.transaction(async (client) => {
-      await lockInstance(client, instance);
+      // a group's members start one at a time, so each sees the others' runs
+      await lockInstance(client, haGroup ?? instance);
+      if (haGroup !== null) await lockInstance(client, instance);
       const previousRow = await one<RunRow>(client, SQL.previousRun, [instance]);
-      const inserted = await one<{ id: number }>(client, SQL.insertRun, [instance, at, at]);
+      const previous = previousRow === undefined ? null : toRun(previousRow);
+      let last = previous?.lastHeartbeat ?? null;
+      let alive = 0;
+      if (haGroup !== null) {
+        last =
+          (await one<{ last: number | null }>(client, SQL.groupLastHeartbeat, [haGroup]))?.last ??
+          null;
+        const since = at - (options.liveWithinMs ?? 0);
+        alive = Number(
+          (await one<{ n: number }>(client, SQL.groupAlive, [haGroup, since]))?.n ?? 0,
+        );
+      }
+      const inserted = await one<{ id: number }>(client, SQL.insertRun, [
+        instance,
+        at,
+        at,
+        haGroup,
+      ]);
       if (inserted === undefined) throw new Error("INSERT … RETURNING id returned no row");
       const run: Run = {
         id: inserted.id,
@@ -102,14 +135,30 @@ export class PostgresLedger implements Ledger {
         lastHeartbeat: at,
         stoppedAt: null,
       };
-      const previous = previousRow === undefined ? null : toRun(previousRow);
-      let gap: Gap | null = null;
-      if (previous !== null && at > previous.lastHeartbeat) {
-        gap = { instance, kind: "restart", start: previous.lastHeartbeat, end: at };
-        await execute(client, SQL.insertGap, [instance, gap.kind, gap.start, gap.end]);
+      const gap = restartGap(haGroup ?? instance, at, last, alive);
+      if (gap !== null) {
+        await execute(client, SQL.insertGap, [gap.instance, gap.kind, gap.start, gap.end]);
       }
       return { run, previous, gap };
     });
+  }
+
+  async claimLeadership(runId: number, at: number): Promise<Leader> {
+    this.requireWritable();
+    return this.transaction(async (client) => {
+      const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);
+      if (run === undefined || run.stopped_at !== null) throw runNotWritable(runId, run);
+      if (run.ha_group === null) throw notInGroup(run);
+      const row = await one<{ epoch: number }>(client, SQL.claimLeader, [run.ha_group, run.id, at]);
+      if (row === undefined) throw new Error("INSERT … RETURNING epoch returned no row");
+      return { haGroup: run.ha_group, epoch: row.epoch, runId: run.id, since: at };
+    });
+  }
+
+  async leader(haGroup: string): Promise<Leader | null> {
+    this.requireOpen();
+    const row = await one<LeaderRow>(this.pool, SQL.leader, [haGroup]);
+    return row === undefined ? null : toLeader(row);
   }
 
   async heartbeat(runId: number, at: number): Promise<void> {
@@ -134,24 +183,31 @@ export class PostgresLedger implements Ledger {
       // FOR SHARE: a concurrent stopRun waits until this batch is in
       const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);
       if (run === undefined || run.stopped_at !== null) throw runNotWritable(runId, run);
-      const chain = await lockTargets(client, run.instance, transitions);
+      if (run.ha_group !== null) {
+        // FOR SHARE: a new leader's claim waits for this commit, and this one sees its claim
+        const leader = await one<LeaderRow>(client, `${SQL.leader} FOR SHARE`, [run.ha_group]);
+        checkLeader(run, leader);
+      }
+      // a group member writes the group's chain: the row's instance is the group's name
+      const writer: RunRow = { ...run, instance: chainOf(run) };
+      const chain = await lockTargets(client, writer.instance, transitions);
       // the whole batch is checked first, against the chain as it grows within the batch
       for (const [index, transition] of transitions.entries()) {
-        checkLink(run.instance, transition, index, chain.get(transition.targetId));
+        checkLink(writer.instance, transition, index, chain.get(transition.targetId));
         chain.set(transition.targetId, { state: transition.to, at: transition.at });
       }
       const stored = fitsOneStatementPerTable(transitions)
-        ? await insertBatch(client, run, transitions)
-        : await insertEach(client, run, transitions);
+        ? await insertBatch(client, writer, transitions)
+        : await insertEach(client, writer, transitions);
       for (const change of attributions) {
         if (change.blockedBy !== null) {
           await execute(client, SQL.attributeOutage, [
             change.blockedBy,
-            run.instance,
+            writer.instance,
             change.targetId,
           ]);
         } else {
-          await execute(client, SQL.releaseOutage, [change.at, run.instance, change.targetId]);
+          await execute(client, SQL.releaseOutage, [change.at, writer.instance, change.targetId]);
         }
       }
       return stored;

@@ -3,11 +3,13 @@ import { LedgerError } from "./errors.js";
 import type {
   AttributionChange,
   Gap,
+  Leader,
   Ledger,
   NewTransition,
   OutageQuery,
   OutageRecord,
   Run,
+  RunOptions,
   RunStart,
   StoredTransition,
   TimeRange,
@@ -16,10 +18,13 @@ import type {
 import {
   type ChainLink,
   checkGap,
+  checkLeader,
   checkLink,
   endReasonOf,
   gapNotClosable,
   noOpenOutage,
+  notInGroup,
+  restartGap,
   runNotWritable,
   storedTransition,
 } from "./sql/checks.js";
@@ -31,6 +36,7 @@ import {
   transitionsQuery,
 } from "./sql/queries.js";
 import {
+  chainOf,
   type GapRow,
   insertTransitionParams,
   type OutageRow,
@@ -39,6 +45,7 @@ import {
   type TransitionRow,
   toFlag,
   toGap,
+  toLeader,
   toOutage,
   toRun,
   toStoredTransition,
@@ -118,12 +125,22 @@ export class SqliteLedger implements Ledger {
     };
   }
 
-  async startRun(instance: string, at: number): Promise<RunStart> {
+  async startRun(instance: string, at: number, options: RunOptions = {}): Promise<RunStart> {
     this.requireWritable();
+    const haGroup = options.haGroup ?? null;
     return this.db
       .transaction((): RunStart => {
         const previousRow = this.statements.previousRun.get(instance);
-        const inserted = this.statements.insertRun.get(instance, at, at);
+        const previous = previousRow === undefined ? null : toRun(previousRow);
+        const last =
+          haGroup === null
+            ? (previous?.lastHeartbeat ?? null)
+            : (this.statements.groupLastHeartbeat.get(haGroup)?.last ?? null);
+        const alive =
+          haGroup === null
+            ? 0
+            : (this.statements.groupAlive.get(haGroup, at - (options.liveWithinMs ?? 0))?.n ?? 0);
+        const inserted = this.statements.insertRun.get(instance, at, at, haGroup);
         if (inserted === undefined) throw new Error("INSERT … RETURNING id returned no row");
         const run: Run = {
           id: inserted.id,
@@ -132,15 +149,31 @@ export class SqliteLedger implements Ledger {
           lastHeartbeat: at,
           stoppedAt: null,
         };
-        const previous = previousRow === undefined ? null : toRun(previousRow);
-        let gap: Gap | null = null;
-        if (previous !== null && at > previous.lastHeartbeat) {
-          gap = { instance, kind: "restart", start: previous.lastHeartbeat, end: at };
-          this.statements.insertGap.get(instance, gap.kind, gap.start, gap.end);
-        }
+        const gap = restartGap(haGroup ?? instance, at, last, alive);
+        if (gap !== null) this.statements.insertGap.get(gap.instance, gap.kind, gap.start, gap.end);
         return { run, previous, gap };
       })
       .immediate();
+  }
+
+  async claimLeadership(runId: number, at: number): Promise<Leader> {
+    this.requireWritable();
+    return this.db
+      .transaction((): Leader => {
+        const run = this.statements.runById.get(runId);
+        if (run === undefined || run.stopped_at !== null) this.throwRunNotWritable(runId);
+        if (run.ha_group === null) throw notInGroup(run);
+        const row = this.statements.claimLeader.get(run.ha_group, run.id, at);
+        if (row === undefined) throw new Error("INSERT … RETURNING epoch returned no row");
+        return { haGroup: run.ha_group, epoch: row.epoch, runId: run.id, since: at };
+      })
+      .immediate();
+  }
+
+  async leader(haGroup: string): Promise<Leader | null> {
+    this.requireOpen();
+    const row = this.statements.leader.get(haGroup);
+    return row === undefined ? null : toLeader(row);
   }
 
   async heartbeat(runId: number, at: number): Promise<void> {
@@ -215,7 +248,8 @@ export class SqliteLedger implements Ledger {
   private commitInTransaction(runId: number, batch: readonly NewTransition[]): StoredTransition[] {
     const run = this.statements.runById.get(runId);
     if (run === undefined || run.stopped_at !== null) this.throwRunNotWritable(runId);
-    const instance = run.instance;
+    if (run.ha_group !== null) checkLeader(run, this.statements.leader.get(run.ha_group));
+    const instance = chainOf(run);
     const chain = new Map<string, ChainLink>();
     return batch.map((transition, index) => {
       this.checkLink(instance, transition, index, chain);
@@ -229,8 +263,9 @@ export class SqliteLedger implements Ledger {
 
   private applyAttributions(runId: number, changes: readonly AttributionChange[]): void {
     if (changes.length === 0) return;
-    const instance = this.statements.runById.get(runId)?.instance;
-    if (instance === undefined) this.throwRunNotWritable(runId);
+    const run = this.statements.runById.get(runId);
+    if (run === undefined) this.throwRunNotWritable(runId);
+    const instance = chainOf(run);
     for (const change of changes) {
       if (change.blockedBy !== null) {
         this.statements.attributeOutage.run(change.blockedBy, instance, change.targetId);

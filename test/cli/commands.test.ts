@@ -31,6 +31,30 @@ describe("pantau check", () => {
     expect(result.stdout).toContain("dependency roots:\n  simkim-core  (11 direct dependants)\n");
   });
 
+  it("--shard lists what a shard gets: count and ids", async () => {
+    const result = await runCli(["check", "--config", "config/pantau.yaml", "--shard", "1/4"]);
+    expect(result.code).toBe(0);
+    const ids = ["autogate-cgk", "autogate-mdc", "autogate-upg", "autogate-yia", "canary-gateway"];
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^config/pantau\\.yaml: ok, shard 1/4: 5 of 14 targets\n\ntargets in this shard:\n${ids.map((id) => `  ${id}\n`).join("")}\n`,
+      ),
+    );
+  });
+
+  it.each([
+    ["check", "4/4", '"4/4": index must be less than count (shards are numbered 0 to 3)'],
+    ["check", "x", '"x" is not INDEX/COUNT (e.g. 0/4; shards are numbered from 0)'],
+    ["run", "0/0", '"0/0": count must be at least 1'],
+  ])("%s --shard %s is a usage error (exit 2)", async (command, shard, message) => {
+    const result = await runCli([command, "--config", "config/pantau.yaml", "--shard", shard]);
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `pantau ${command}: --shard: ${message}\n`,
+    });
+  });
+
   it("prints every error of a broken config and exits 1", async () => {
     const file = writeFile(
       "broken.yaml",

@@ -69,12 +69,15 @@ describe("parseConfig: valid files resolve to the exact model", () => {
         instance: "test-host",
         maxInFlight: 1000,
         canaries: [],
+        shard: null,
+        haGroup: null,
       },
       server: { listen: "0.0.0.0:9469", bearerToken: null, bearerTokenFile: null },
       storage: { path: "data/pantau.db", url: null, heartbeat: 5000, maxPending: 100_000 },
       alertmanager: null,
       maintenance: [],
       targets: [httpTarget("web", "https://web.example.invalid/")],
+      targetsInFile: 1,
     } satisfies Config);
   });
 
@@ -112,6 +115,8 @@ targets:
       instance: "jakarta-1",
       maxInFlight: 50,
       canaries: ["web"],
+      shard: null,
+      haGroup: null,
     });
     expect(config.server).toEqual({
       listen: "127.0.0.1:9000",

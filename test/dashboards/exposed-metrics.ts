@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { PantauMetrics } from "../../src/expose/metrics.js";
+import { haLeaderGauge } from "../../src/fleet/ha-member.js";
 
 export interface ExposedMetrics {
   /** Family name → type, as `# TYPE` lines declare them. */
@@ -41,6 +42,8 @@ export function exposedFromText(text: string): ExposedMetrics {
 /** pantau's metrics as its daemon renders them, prom-client's defaults included. */
 export async function pantauExposed(): Promise<ExposedMetrics> {
   const metrics = new PantauMetrics({ version: "test" });
+  // an HA member's gauge joins the same registry (src/fleet)
+  haLeaderGauge(metrics.registry);
   return exposedFromText(await metrics.render());
 }
 

@@ -3,6 +3,7 @@ import type { Ledger, StoredTransition } from "../../src/ledger/ledger.js";
 import { openLedger } from "../../src/ledger/open.js";
 import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { expectLedgerError, ledgerContract, transition } from "../ledger/contract.js";
+import { haLedgerContract } from "../ledger/contract-ha.js";
 import { type RunningPostgres, startPostgres } from "../support/postgres.js";
 
 /**
@@ -12,7 +13,7 @@ import { type RunningPostgres, startPostgres } from "../support/postgres.js";
  * Real daemons and the CLI on it: ledger-postgres-fleet.e2e.test.ts.
  */
 
-const TABLES = "runs, transitions, outages, gaps, target_states";
+const TABLES = "runs, transitions, outages, gaps, target_states, leaders";
 let server: RunningPostgres;
 let contractUrl: string;
 
@@ -32,6 +33,11 @@ ledgerContract("postgres", async () => {
   return openPostgresLedger(contractUrl);
 });
 
+haLedgerContract("postgres", async () => {
+  await server.sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`, "contract");
+  return openPostgresLedger(contractUrl);
+});
+
 describe("PostgresLedger", () => {
   let n = 0;
   const freshDatabase = () => server.createDatabase(`ledger_${++n}`);
@@ -41,7 +47,7 @@ describe("PostgresLedger", () => {
     const ledgers = await Promise.all([1, 2, 3, 4].map(() => openPostgresLedger(url)));
     await Promise.all(ledgers.map((ledger) => ledger.close()));
     const applied = await server.sql("SELECT version FROM schema_migrations", `ledger_${n}`);
-    expect(applied.rows).toEqual([{ version: "1" }]);
+    expect(applied.rows).toEqual([{ version: "1" }, { version: "2" }]);
   });
 
   it("keeps chains intact when two daemons (instances) commit concurrently", async () => {

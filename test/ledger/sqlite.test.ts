@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MIGRATIONS } from "../../src/ledger/sql/migrations.js";
 import { openSqliteLedger, type SqliteLedger } from "../../src/ledger/sqlite.js";
 import { expectLedgerError, ledgerContract, transition } from "./contract.js";
+import { haLedgerContract } from "./contract-ha.js";
 
 const dirs: string[] = [];
 
@@ -23,6 +24,12 @@ async function removeTempDirs(): Promise<void> {
 }
 
 ledgerContract(
+  "sqlite (temp file)",
+  async () => openSqliteLedger(join(await tempDir(), "ledger.db")),
+  removeTempDirs,
+);
+
+haLedgerContract(
   "sqlite (temp file)",
   async () => openSqliteLedger(join(await tempDir(), "ledger.db")),
   removeTempDirs,

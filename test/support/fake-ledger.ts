@@ -75,5 +75,11 @@ export class FakeLedger implements Ledger {
   runs(): never {
     throw new Error("not used by engine tests");
   }
+  claimLeadership(): never {
+    throw new Error("not used by engine tests");
+  }
+  leader(): never {
+    throw new Error("not used by engine tests");
+  }
   async close(): Promise<void> {}
 }

@@ -1,7 +1,7 @@
 import { TARGET_STATES } from "../../health/types.js";
 import { LedgerError } from "../errors.js";
 import type { Gap, NewTransition, StoredTransition } from "../ledger.js";
-import type { GapRow, RunRow } from "./rows.js";
+import type { GapRow, LeaderRow, RunRow } from "./rows.js";
 
 /**
  * The ledger's rules, shared by every store: the transition chain, gap validity and the errors
@@ -130,4 +130,43 @@ export function gapNotClosable(gapId: number, gap: GapRow | undefined, end: numb
     start: gap.start_at,
     end,
   });
+}
+
+/** LEDGER_FENCED unless `run` (of an HA group) is its group's current leader. */
+export function checkLeader(run: RunRow, leader: LeaderRow | undefined): void {
+  if (run.ha_group === null || leader?.run_id === run.id) return;
+  const holder = leader === undefined ? "none" : `run ${leader.run_id} (epoch ${leader.epoch})`;
+  throw new LedgerError(
+    "LEDGER_FENCED",
+    `run ${run.id} (${run.instance}) is not the leader of ha group ${run.ha_group}; leader: ${holder}`,
+    {
+      runId: run.id,
+      instance: run.instance,
+      haGroup: run.ha_group,
+      leaderRunId: leader?.run_id ?? null,
+      epoch: leader?.epoch ?? null,
+    },
+  );
+}
+
+/** LEDGER_INVALID for leadership asked by a run that is in no group. */
+export function notInGroup(run: RunRow): LedgerError {
+  return new LedgerError("LEDGER_INVALID", `run ${run.id} (${run.instance}) is in no ha group`, {
+    runId: run.id,
+    instance: run.instance,
+  });
+}
+
+/**
+ * The restart gap of a start at `at`: alone, from the instance's previous heartbeat; in an HA
+ * group, from the newest heartbeat of any member, and none while some member is alive.
+ */
+export function restartGap(
+  chain: string,
+  at: number,
+  lastHeartbeat: number | null,
+  membersAlive: number,
+): Gap | null {
+  if (lastHeartbeat === null || membersAlive > 0 || at <= lastHeartbeat) return null;
+  return { instance: chain, kind: "restart", start: lastHeartbeat, end: at };
 }

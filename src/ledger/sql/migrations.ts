@@ -107,6 +107,24 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "high-availability groups: runs.ha_group, leaders",
+    statements: [
+      // a run in a group writes its transitions, outages and gaps under the group's name;
+      // runs.instance stays the daemon's own, so run_id tells which member wrote each row
+      "ALTER TABLE runs ADD COLUMN ha_group TEXT",
+      "CREATE INDEX runs_ha_group ON runs (ha_group, last_heartbeat)",
+      // the group's elected writer: a new leader bumps the epoch and names its run; every
+      // commit of a group member checks it is that run (a fence against a stale leader)
+      `CREATE TABLE leaders (
+        ha_group TEXT NOT NULL PRIMARY KEY,
+        epoch BIGINT NOT NULL,
+        run_id BIGINT NOT NULL REFERENCES runs (id),
+        since BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

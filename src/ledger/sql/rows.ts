@@ -1,5 +1,5 @@
 import type { TargetState } from "../../health/types.js";
-import type { Gap, NewTransition, OutageRecord, Run, StoredTransition } from "../ledger.js";
+import type { Gap, Leader, NewTransition, OutageRecord, Run, StoredTransition } from "../ledger.js";
 
 /**
  * Row shapes of the ledger tables and the one place they become record types. Booleans are
@@ -12,6 +12,15 @@ export interface RunRow {
   started_at: number;
   last_heartbeat: number;
   stopped_at: number | null;
+  /** The high-availability group the run writes for (schema version 2); null: its own instance. */
+  ha_group: string | null;
+}
+
+export interface LeaderRow {
+  ha_group: string;
+  epoch: number;
+  run_id: number;
+  since: number;
 }
 
 export interface TransitionRow {
@@ -63,7 +72,7 @@ export interface TargetStateRow {
   at: number;
 }
 
-export const RUN_COLUMNS = "id, instance, started_at, last_heartbeat, stopped_at";
+export const RUN_COLUMNS = "id, instance, started_at, last_heartbeat, stopped_at, ha_group";
 export const TRANSITION_COLUMNS =
   "id, run_id, instance, target_id, service, site, from_state, to_state, at, detected_at, " +
   "reason, detail, blocked_by, maintenance";
@@ -188,4 +197,13 @@ export function openOutageParams(t: StoredTransition) {
     0 | 1,
     number,
   ];
+}
+
+/** The ledger identity a run writes its transitions, outages and gaps under. */
+export function chainOf(run: RunRow): string {
+  return run.ha_group ?? run.instance;
+}
+
+export function toLeader(row: LeaderRow): Leader {
+  return { haGroup: row.ha_group, epoch: row.epoch, runId: row.run_id, since: row.since };
 }

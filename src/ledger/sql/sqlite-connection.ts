@@ -8,7 +8,7 @@ import {
   migrationStatements,
   SCHEMA_MIGRATIONS_TABLE,
 } from "./migrations.js";
-import type { GapRow, RunRow, TargetStateRow, TransitionRow } from "./rows.js";
+import type { GapRow, LeaderRow, RunRow, TargetStateRow, TransitionRow } from "./rows.js";
 import { SQL } from "./statements.js";
 
 /**
@@ -139,7 +139,11 @@ export function prepareStatements(db: Database.Database) {
   return {
     previousRun: db.prepare<[string], RunRow>(SQL.previousRun),
     runById: db.prepare<[number], RunRow>(SQL.runById),
-    insertRun: db.prepare<[string, number, number], Id>(SQL.insertRun),
+    insertRun: db.prepare<[string, number, number, string | null], Id>(SQL.insertRun),
+    groupAlive: db.prepare<[string, number], { n: number }>(SQL.groupAlive),
+    groupLastHeartbeat: db.prepare<[string], { last: number | null }>(SQL.groupLastHeartbeat),
+    leader: db.prepare<[string], LeaderRow>(SQL.leader),
+    claimLeader: db.prepare<[string, number, number], { epoch: number }>(SQL.claimLeader),
     heartbeat: db.prepare<[number, number]>(SQL.heartbeat),
     stopRun: db.prepare<[number, number, number]>(SQL.stopRun),
     insertGap: db.prepare<[string, string, number, number | null], Id>(SQL.insertGap),

@@ -10,9 +10,21 @@ export const SQL = {
   previousRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE instance = ? ORDER BY id DESC LIMIT 1`,
   /** (id) */
   runById: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
-  /** (instance, started_at, last_heartbeat) → id */
+  /** (instance, started_at, last_heartbeat, ha_group) → id */
   insertRun:
-    "INSERT INTO runs (instance, started_at, last_heartbeat, stopped_at) VALUES (?, ?, ?, NULL) RETURNING id",
+    "INSERT INTO runs (instance, started_at, last_heartbeat, stopped_at, ha_group) VALUES (?, ?, ?, NULL, ?) RETURNING id",
+  /** (ha_group, alive_since) → members still running with a heartbeat since alive_since */
+  groupAlive:
+    "SELECT COUNT(*) AS n FROM runs WHERE ha_group = ? AND stopped_at IS NULL AND last_heartbeat >= ?",
+  /** (ha_group) → the newest heartbeat of any member, null when none ever ran */
+  groupLastHeartbeat: "SELECT MAX(last_heartbeat) AS last FROM runs WHERE ha_group = ?",
+  /** (ha_group) */
+  leader: "SELECT ha_group, epoch, run_id, since FROM leaders WHERE ha_group = ?",
+  /** (ha_group, run_id, since) → epoch: the first leader is epoch 1, each new one the next */
+  claimLeader: `INSERT INTO leaders (ha_group, epoch, run_id, since) VALUES (?, 1, ?, ?)
+    ON CONFLICT (ha_group)
+    DO UPDATE SET epoch = leaders.epoch + 1, run_id = excluded.run_id, since = excluded.since
+    RETURNING epoch`,
   /** (at, id); only a run not yet stopped */
   heartbeat: "UPDATE runs SET last_heartbeat = ? WHERE id = ? AND stopped_at IS NULL",
   /** (stopped_at, last_heartbeat, id); only a run not yet stopped */

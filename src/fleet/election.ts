@@ -1,0 +1,111 @@
+import pg from "pg";
+import { formatShard, type Shard } from "../config/shard.js";
+
+/**
+ * Leader election of an HA group (issue #10): a session-level PostgreSQL advisory lock, keyed by
+ * the group and shard, held on a dedicated connection. When the leader's process dies its
+ * connection closes and the server releases the lock, so a standby trying every heartbeat wins
+ * within one. Losing the connection means losing the lock: the holder must stop writing.
+ */
+
+/** Namespace of the election locks (startRun/commit use 7_242_014, migrations 7_242_013). */
+const ELECTION_LOCK = 7_242_015;
+
+export interface ElectionOptions {
+  url: string;
+  /** The group's name with its shard (`haGroupName`): one lock per pair. */
+  haGroup: string;
+  /** Server-side TCP keepalive, so a vanished leader host releases its lock too (seconds). */
+  keepaliveSeconds: number;
+}
+
+export type ElectionState = "holding" | "not_holding";
+
+/**
+ * A pair's name in the lock and in the ledger: the group, and its shard when sharded, so that
+ * the pairs of different shards sharing one `ha_group` elect and write apart (`jkt/1/4`).
+ */
+export function haGroupName(haGroup: string, shard: Shard | null): string {
+  return shard === null ? haGroup : `${haGroup}/${formatShard(shard)}`;
+}
+
+export class LeaderElection {
+  private client: pg.Client | null = null;
+  private holding = false;
+  private lost = false;
+
+  constructor(
+    private readonly options: ElectionOptions,
+    /** Called once when a held lock's connection breaks (the lock is gone with it). */
+    private readonly onLost: (reason: string) => void,
+  ) {}
+
+  get key(): string {
+    return this.options.haGroup;
+  }
+
+  get isHolding(): boolean {
+    return this.holding;
+  }
+
+  /** One attempt: true when this member holds the lock (now or already). Throws on I/O errors. */
+  async tryAcquire(): Promise<boolean> {
+    if (this.holding) return this.check();
+    const client = await this.connect();
+    const result = await client.query<{ locked: boolean }>(
+      "SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked",
+      [ELECTION_LOCK, this.key],
+    );
+    this.holding = result.rows[0]?.locked === true;
+    return this.holding;
+  }
+
+  /** While holding: whether the lock connection still answers (it holds the lock while it lives). */
+  async check(): Promise<boolean> {
+    if (!this.holding || this.client === null || this.lost) return false;
+    try {
+      await this.client.query("SELECT 1");
+      return true;
+    } catch (error) {
+      this.connectionLost(error);
+      return false;
+    }
+  }
+
+  /** Releases the lock by closing its connection. */
+  async release(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    this.holding = false;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<pg.Client> {
+    if (this.client !== null && !this.lost) return this.client;
+    await this.release();
+    this.lost = false;
+    const client = new pg.Client({
+      connectionString: this.options.url,
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+    });
+    client.on("error", (error) => this.connectionLost(error));
+    client.on("end", () => this.connectionLost(new Error("connection ended")));
+    await client.connect();
+    const seconds = Math.max(1, Math.round(this.options.keepaliveSeconds));
+    // a leader host that vanishes without closing its socket releases the lock after ~3 probes
+    await client.query(
+      `SET tcp_keepalives_idle = ${seconds}; SET tcp_keepalives_interval = ${seconds}; SET tcp_keepalives_count = 3`,
+    );
+    this.client = client;
+    return client;
+  }
+
+  private connectionLost(error: unknown): void {
+    if (this.lost || this.client === null) return;
+    this.lost = true;
+    const wasHolding = this.holding;
+    this.holding = false;
+    if (wasHolding) this.onLost(error instanceof Error ? error.message : String(error));
+  }
+}
