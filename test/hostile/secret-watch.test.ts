@@ -73,6 +73,14 @@ describe("secret-watch.ts records a leak", () => {
     expect(leaks[0]).toMatch(/^an in-process logger: /);
   });
 
+  it("in what the test itself logs", async () => {
+    const leaks = await leaksOf(() => {
+      console.debug("header was %s", SECRET_CANARY);
+    });
+    expect(leaks).toHaveLength(1);
+    expect(leaks[0]).toMatch(/^console\.debug in the test: /);
+  });
+
   it("in an API answer fetched from loopback", async () => {
     const server = createServer((_req, res) => res.end(`{"detail":"${SECRET_CANARY}"}`));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

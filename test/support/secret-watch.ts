@@ -11,6 +11,7 @@ import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { format } from "node:util";
 import { afterAll, beforeAll } from "vitest";
 import { LONGEST_FORM, recordedLeaks, watchOutput } from "./secret-canary.js";
 
@@ -81,6 +82,15 @@ function installWatchers(): void {
       }
       return write(chunk, ...rest);
     }) as typeof stream.write;
+  }
+
+  // vitest captures console output before it reaches process.stdout: watch it here too
+  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      watchOutput(`console.${method} in the test`, format(...args));
+      original(...args);
+    };
   }
 
   const fetch = globalThis.fetch;
