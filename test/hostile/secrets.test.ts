@@ -43,6 +43,10 @@ function targetsYaml(url: string): string[] {
     "    service: portal",
     "    site: jakarta",
     `    http: { url: "${credentialed}?key=${SECRET_CANARY}" }`,
+    "  - id: portal-token",
+    "    service: portal",
+    "    site: jakarta",
+    `    http: { url: "${url.replace("http://", `http://${SECRET_CANARY}@`)}" }`,
     "  - id: portal-header",
     "    service: portal",
     "    site: jakarta",
@@ -144,7 +148,7 @@ afterAll(async () => {
 describe("a config full of secrets", () => {
   it("the token works: the API needs it", async () => {
     expect((await fetch(`${base}/api/v1/targets`)).status).toBe(401);
-    expect(JSON.parse(await get("/api/v1/targets")).targets).toHaveLength(2);
+    expect(JSON.parse(await get("/api/v1/targets")).targets).toHaveLength(3);
   });
 
   it("leaks into no log line, API answer, metric, alert, report or CLI output", {
@@ -155,6 +159,7 @@ describe("a config full of secrets", () => {
     target.setUp(false);
     await daemon.waitFor(isTransition("portal-userinfo", "up", "down"));
     await daemon.waitFor(isTransition("portal-header", "up", "down"));
+    await daemon.waitFor(isTransition("portal-token", "up", "down"));
     // a reload that fails, with secrets beside the bad keys
     writeConfig([
       "  - id: broken",
@@ -194,6 +199,7 @@ describe("a config full of secrets", () => {
 
     await cli(["probe", "--config", configFile, "portal-userinfo"]);
     await cli(["probe", "--config", configFile, "portal-header"]);
+    await cli(["probe", "--config", configFile, "portal-token"]);
     await cli([
       "probe",
       "--url",
