@@ -138,7 +138,7 @@ export function httpUrl() {
     if (protocol === "http:" || protocol === "https:") return null;
     return {
       code: "CONFIG_URL",
-      message: `"${withoutPassword(text)}" is not an http:// or https:// URL`,
+      message: `"${redactedUrl(text)}" is not an http:// or https:// URL`,
     };
   });
 }
@@ -147,13 +147,19 @@ export function postgresUrl() {
   return checkedString((text) => {
     const protocol = URL.canParse(text) ? new URL(text).protocol : null;
     if (protocol === "postgres:" || protocol === "postgresql:") return null;
-    return { code: "CONFIG_URL", message: `"${withoutPassword(text)}" is not a postgres:// URL` };
+    return { code: "CONFIG_URL", message: `"${redactedUrl(text)}" is not a postgres:// URL` };
   });
 }
 
-/** Messages name a URL without its password: they reach logs and terminals. */
-export function withoutPassword(url: string): string {
-  return url.replace(/(\/\/[^/@:]*):[^/@]*@/, "$1:***@");
+/**
+ * Messages name a URL without what may be a secret — its user info (a password, or a token used
+ * as the user name) and its query or fragment (`?key=…`): they reach logs, terminals and the API.
+ */
+export function redactedUrl(url: string): string {
+  const cut = url.search(/[?#]/);
+  const head = cut === -1 ? url : url.slice(0, cut);
+  const tail = cut === -1 ? "" : `${url[cut]}***`;
+  return head.replace(/^([^/]*\/\/)[^/]*@/, "$1***@") + tail;
 }
 
 export function regex() {

@@ -74,6 +74,7 @@ export class AlertmanagerNotifier implements EngineSubscriber {
   private readonly firing = new Map<string, FiringAlert>();
   private readonly queue: UpdateQueue;
   private readonly endpoint: string;
+  private readonly headers: Record<string, string>;
   private readonly fetch: PostFetch;
   private readonly dispatcher: Agent | null = null;
   private inFlight: Promise<void> | null = null;
@@ -85,7 +86,11 @@ export class AlertmanagerNotifier implements EngineSubscriber {
   private stopped = false;
 
   constructor(private readonly options: AlertmanagerNotifierOptions) {
-    this.endpoint = `${options.settings.url.replace(/\/+$/, "")}/api/v2/alerts`;
+    const { endpoint, authorization } = alertsEndpoint(options.settings.url);
+    this.endpoint = endpoint;
+    this.headers = authorization
+      ? { "content-type": "application/json", authorization }
+      : { "content-type": "application/json" };
     this.queue = new UpdateQueue(options.maxQueued ?? 10_000, (dropped) =>
       options.logger?.warn({ event: "alertmanager_queue_overflow", dropped }),
     );
@@ -272,7 +277,7 @@ export class AlertmanagerNotifier implements EngineSubscriber {
     try {
       const response = await this.fetch(this.endpoint, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: this.headers,
         body: JSON.stringify(alerts),
         signal: abort.signal,
       });
@@ -338,4 +343,21 @@ function errorText(error: unknown, signal: AbortSignal): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
   return `${error.message}${cause}`;
+}
+
+/**
+ * The alerts API under `url`. User info in the URL (an Alertmanager behind a proxy with basic
+ * auth) becomes an Authorization header: fetch refuses such a URL, and its error quotes it whole.
+ */
+export function alertsEndpoint(url: string): { endpoint: string; authorization: string | null } {
+  const parsed = new URL(url);
+  let authorization: string | null = null;
+  if (parsed.username !== "" || parsed.password !== "") {
+    const userinfo = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+    authorization = `Basic ${Buffer.from(userinfo).toString("base64")}`;
+    parsed.username = "";
+    parsed.password = "";
+  }
+  parsed.pathname = `${parsed.pathname.replace(/\/+$/, "")}/api/v2/alerts`;
+  return { endpoint: parsed.toString(), authorization };
 }

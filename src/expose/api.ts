@@ -145,6 +145,8 @@ function lastProbeJson(result: ProbeResult | null) {
       Object.entries(result.phases).map(([phase, ms]) => [phase, ms / 1000]),
     ),
     cert_expires_at: result.certExpiresAt === null ? null : formatTime(result.certExpiresAt),
+    bytes_read: result.bytesRead,
+    redirects: result.redirects,
   };
 }
 

@@ -27,6 +27,8 @@ export interface ReadLimits {
 }
 
 const EMPTY = new Uint8Array(0);
+/** As Go's client (blackbox_exporter): more 1xx responses than this before the final one fail. */
+export const MAX_INFORMATIONAL_RESPONSES = 5;
 
 export class ResponseReader implements Dispatcher.DispatchHandler {
   readonly done: Promise<ReadResponse>;
@@ -38,6 +40,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #contentLength: number | null = null;
   readonly #chunks: Buffer[] = [];
   #read = 0;
+  #informational = 0;
   #requestSentAt: number;
   #firstByteAt: number | null = null;
   #transferStart = 0;
@@ -69,8 +72,20 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     status: number,
     headers: IncomingHttpHeaders,
   ): void {
-    // 1xx (100 Continue, 103 Early Hints) precede the response, as Go's client skips them
-    if (status < 200) return;
+    // 1xx (100 Continue, 103 Early Hints) precede the response, as Go's client skips them; a
+    // server sending them for ever would keep the probe parsing until its timeout
+    if (status < 200) {
+      this.#informational += 1;
+      if (this.#informational > MAX_INFORMATIONAL_RESPONSES) {
+        controller.abort(
+          new ProbeFailure(
+            "protocol",
+            `too many 1xx informational responses (more than ${MAX_INFORMATIONAL_RESPONSES})`,
+          ),
+        );
+      }
+      return;
+    }
     const now = this.context.clock.monotonic();
     const firstByteAt = Math.min(this.#firstByteAt ?? now, now);
     this.context.trace.phases.processing += Math.max(0, firstByteAt - this.#requestSentAt);

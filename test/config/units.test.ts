@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { substituteText } from "../../src/config/env.js";
 import { formatConfigIssue } from "../../src/config/errors.js";
-import { withoutPassword } from "../../src/config/fields.js";
+import { redactedUrl } from "../../src/config/fields.js";
 import { parseConfig } from "../../src/config/load.js";
 import { formatDuration, parseDuration, parseSize, parseStatus } from "../../src/config/units.js";
 
@@ -90,13 +90,17 @@ describe("environment substitution", () => {
   });
 });
 
-describe("URL messages never show a password", () => {
+describe("URL messages never show a password, a token or a query", () => {
   it.each([
-    ["mysql://pantau:s3cret@db/pantau", "mysql://pantau:***@db/pantau"],
-    ["ftp://ops:hunter2@files.example/x", "ftp://ops:***@files.example/x"],
-    ["postgres://no-password@db/x", "postgres://no-password@db/x"],
+    ["mysql://pantau:s3cret@db/pantau", "mysql://***@db/pantau"],
+    ["ftp://ops:hunter2@files.example/x", "ftp://***@files.example/x"],
+    ["postgres://tok3n@db/x", "postgres://***@db/x"],
+    ["ftp://files.example/x?key=s3cret&a=b", "ftp://files.example/x?***"],
+    ["ftp://files.example/x#access_token=s3cret", "ftp://files.example/x#***"],
+    ["ftp://a:b@files.example/x?y@z", "ftp://***@files.example/x?***"],
+    ["ldap://files.example/x", "ldap://files.example/x"],
   ])("%s → %s", (url, shown) => {
-    expect(withoutPassword(url)).toBe(shown);
+    expect(redactedUrl(url)).toBe(shown);
   });
 
   it("in the config's own errors", () => {
@@ -108,7 +112,7 @@ describe("URL messages never show a password", () => {
     );
     expect(result.ok).toBe(false);
     const text = result.ok ? "" : result.issues.map(formatConfigIssue).join("\n");
-    expect(text).toContain("mysql://pantau:***@db/pantau");
+    expect(text).toContain("mysql://***@db/pantau");
     expect(text).not.toContain("s3cret");
   });
 });

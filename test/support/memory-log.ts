@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { createLogger, type Logger } from "../../src/expose/log.js";
+import { watchOutput } from "./secret-canary.js";
 
 /** A JSON logger whose lines are kept in memory, for tests that read what was logged. */
 export function memoryLogger(level = "debug"): {
@@ -10,7 +11,9 @@ export function memoryLogger(level = "debug"): {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString("utf8"));
+      const text = chunk.toString("utf8");
+      watchOutput("an in-process logger", text);
+      chunks.push(text);
       callback();
     },
   });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { unusedPort } from "../helpers/servers.js";
+import { SECRET_CANARY } from "./secret-canary.js";
 
 export const SUPERUSER = "postgres";
 
@@ -61,7 +62,8 @@ export async function startPostgres(): Promise<RunningPostgres> {
   const data = join(dir, "data");
   const owner = clusterOwner();
   if (owner !== null) await chown(dir, owner.uid, owner.gid);
-  const password = `s3cret-${process.pid}-${Date.now()}`;
+  // the suite's secret canary: secret-watch.ts fails any test whose output shows this password
+  const password = `${SECRET_CANARY}-${process.pid}-${Date.now()}`;
   const pwfile = join(dir, "pwfile");
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (owner !== null) await chown(pwfile, owner.uid, owner.gid);
