@@ -1,4 +1,4 @@
-import type { Transition } from "../health/types.js";
+import type { TargetState, Transition } from "../health/types.js";
 
 /**
  * The durable record (SPEC §5). One interface; SQLite now, PostgreSQL later, one shared
@@ -100,6 +100,27 @@ export interface OutageQuery extends TargetFilter, TimeRange {
   open?: boolean;
 }
 
+/** Targets' last transitions before a time: the state each was in at `before`. */
+export interface LastTransitionQuery extends TargetFilter {
+  /** Exclusive: transitions with `at < before`. */
+  before: number;
+}
+
+/**
+ * One target's transitions in a range as parallel arrays, in order (`at`, then id): what
+ * availability arithmetic reads, without a row object per transition.
+ */
+export interface StateHistory {
+  instance: string;
+  targetId: string;
+  at: number[];
+  /** The state each transition entered. */
+  to: TargetState[];
+  /** Reason and detail of transitions INTO degraded (what a timeline's span says); null for others. */
+  reason: (string | null)[];
+  detail: (string | null)[];
+}
+
 export interface RunStart {
   run: Run;
   /** The instance's previous run, if any. */
@@ -130,6 +151,13 @@ export interface Ledger {
   /** The latest transition of each target of `instance`: the state to restore on start. */
   latestTransitions(instance: string): Promise<StoredTransition[]>;
   transitions(query: TransitionQuery): Promise<StoredTransition[]>;
+  /**
+   * For each target matching the filter (service and site as recorded on the transition), its
+   * last transition with `at < before`; ordered by instance, then target id.
+   */
+  lastTransitionsBefore(query: LastTransitionQuery): Promise<StoredTransition[]>;
+  /** Transitions in the range (`since <= at < until`), grouped by target in first-seen order. */
+  stateHistories(query: TargetFilter & TimeRange): Promise<StateHistory[]>;
   outages(query: OutageQuery): Promise<OutageRecord[]>;
   gaps(query: { instance?: string } & TimeRange): Promise<Gap[]>;
   runs(query: { instance?: string } & TimeRange): Promise<Run[]>;

@@ -25,7 +25,7 @@ export interface Window {
 }
 
 /** The part of a transition the arithmetic needs; a StoredTransition satisfies it. */
-export type TimedTransition = Pick<Transition, "from" | "to" | "at">;
+export type TimedTransition = Pick<Transition, "to" | "at">;
 
 /** An outage rebuilt from transitions: an OutageRecord without the ledger's row id. */
 export type DerivedOutage = Omit<OutageRecord, "id">;

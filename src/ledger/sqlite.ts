@@ -3,13 +3,16 @@ import { LedgerError } from "./errors.js";
 import type {
   AttributionChange,
   Gap,
+  LastTransitionQuery,
   Ledger,
   NewTransition,
   OutageQuery,
   OutageRecord,
   Run,
   RunStart,
+  StateHistory,
   StoredTransition,
+  TargetFilter,
   TimeRange,
   TransitionQuery,
 } from "./ledger.js";
@@ -25,9 +28,11 @@ import {
 } from "./sql/checks.js";
 import {
   gapsQuery,
+  lastTransitionsBeforeQuery,
   outagesQuery,
   runsQuery,
   type SqlQuery,
+  stateHistoryQuery,
   transitionsQuery,
 } from "./sql/queries.js";
 import {
@@ -36,6 +41,7 @@ import {
   type OutageRow,
   openOutageParams,
   type RunRow,
+  type StateHistoryRow,
   type TransitionRow,
   toFlag,
   toGap,
@@ -48,6 +54,7 @@ import {
   prepareStatements,
   type Statements,
 } from "./sql/sqlite-connection.js";
+import { StateHistoryBuilder } from "./sql/state-histories.js";
 
 export interface SqliteLedgerOptions {
   /** For the offline CLI: never writes, never migrates; the file must exist and be migrated. */
@@ -191,6 +198,25 @@ export class SqliteLedger implements Ledger {
     return this.select<TransitionRow>(transitionsQuery(query)).map(toStoredTransition);
   }
 
+  async lastTransitionsBefore(query: LastTransitionQuery): Promise<StoredTransition[]> {
+    this.requireOpen();
+    return this.select<TransitionRow>(lastTransitionsBeforeQuery(query)).map(toStoredTransition);
+  }
+
+  async stateHistories(query: TargetFilter & TimeRange): Promise<StateHistory[]> {
+    this.requireOpen();
+    const { sql, params } = stateHistoryQuery(query);
+    const builder = new StateHistoryBuilder();
+    // raw rows, stepped one at a time: no object per row and no million-element array
+    for (const row of this.prepared(sql)
+      .raw(true)
+      .iterate(...params)) {
+      const [instance, targetId, to, at, reason, detail] = row as StateHistoryRow;
+      builder.add(instance, targetId, to, at, reason, detail);
+    }
+    return builder.result();
+  }
+
   async outages(query: OutageQuery): Promise<OutageRecord[]> {
     this.requireOpen();
     return this.select<OutageRow>(outagesQuery(query)).map(toOutage);
@@ -277,14 +303,18 @@ export class SqliteLedger implements Ledger {
     throw noOpenOutage(t);
   }
 
-  private select<Row>(query: SqlQuery): Row[] {
-    let statement = this.queryCache.get(query.sql);
+  private prepared(sql: string): Database.Statement<unknown[], unknown> {
+    let statement = this.queryCache.get(sql);
     if (statement === undefined) {
-      statement = this.db.prepare<unknown[], unknown>(query.sql);
-      this.queryCache.set(query.sql, statement);
+      statement = this.db.prepare<unknown[], unknown>(sql);
+      this.queryCache.set(sql, statement);
     }
+    return statement;
+  }
+
+  private select<Row>(query: SqlQuery): Row[] {
     // rows come from the fixed column lists of sql/rows.ts
-    return statement.all(...query.params) as Row[];
+    return this.prepared(query.sql).all(...query.params) as Row[];
   }
 
   private throwRunNotWritable(runId: number): never {

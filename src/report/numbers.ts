@@ -1,7 +1,9 @@
+import type { TargetState } from "../health/types.js";
 import type {
   Ledger,
   OutageRecord,
   Run,
+  StateHistory,
   StoredTransition,
   TargetFilter,
 } from "../ledger/ledger.js";
@@ -67,8 +69,8 @@ const MS_PER_SECOND = 1000;
 
 /**
  * Availability and outage figures over [since, until) for every target the ledger knows a state
- * of in that window. Reads, per target, its transitions in the window plus the last one before
- * it (one indexed query per target whose latest transition is not already before `since`).
+ * of in that window. Reads each target's last transition before the window and before its end
+ * (one indexed seek per target each) and the window's transitions in one lean pass.
  * Maintenance is not in the ledger: `maintenanceOf` gives each target's windows over the
  * range (from the config; none without one), and that time is left out of availability.
  */
@@ -76,12 +78,34 @@ export async function computeReport(
   ledger: Ledger,
   query: ReportQuery,
   now: number,
-  maintenanceOf: (target: TargetIdentity, window: Window) => Interval[] = () => [],
+  maintenanceOf: MaintenanceOf = () => [],
 ): Promise<Report> {
+  return (await readReport(ledger, query, now, maintenanceOf)).report;
+}
+
+export type MaintenanceOf = (target: TargetIdentity, window: Window) => Interval[];
+
+/** The figures and what they were computed from, which the incident report reuses. */
+export interface ReportReading {
+  report: Report;
+  /** One per target of `report.targets`, in the same order. */
+  histories: TargetHistory[];
+  /** Transitions in the window. */
+  transitionCount: number;
+  /** Per instance, the time no daemon was watching (see unwatchedByInstance). */
+  unwatched: Map<string, Interval[]>;
+}
+
+export async function readReport(
+  ledger: Ledger,
+  query: ReportQuery,
+  now: number,
+  maintenanceOf: MaintenanceOf = () => [],
+): Promise<ReportReading> {
   const window = { since: query.since, until: Math.max(query.since, Math.min(query.until, now)) };
   const filter = targetFilterOf(query);
   const runs = await ledger.runs({});
-  const histories = await targetHistories(ledger, filter, runs, window);
+  const { histories, transitionCount } = await targetHistories(ledger, filter, window);
   const unwatched = await unwatchedByInstance(
     ledger,
     runs,
@@ -97,20 +121,33 @@ export async function computeReport(
       maintenance: maintenanceOf(identity, window),
     }),
   }));
-  targets.sort((a, b) => compare(a.targetId, b.targetId) || compare(a.instance, b.instance));
-  return {
+  const order = targets.map((_, index) => index);
+  order.sort((a, b) => compareTargets(targets[a], targets[b]));
+  const sorted = order.map((index) => targets[index] as TargetReport);
+  const report: Report = {
     window,
-    targets,
-    services: groupBy(targets, (t) => t.service).map(([service, group]) => ({
+    targets: sorted,
+    services: groupBy(sorted, (t) => t.service).map(([service, group]) => ({
       service,
       ...rollUpGroup(group),
     })),
-    sites: groupBy(targets, (t) => t.site).map(([site, group]) => ({
+    sites: groupBy(sorted, (t) => t.site).map(([site, group]) => ({
       site,
       ...rollUpGroup(group),
     })),
-    total: rollUpGroup(targets),
+    total: rollUpGroup(sorted),
   };
+  return {
+    report,
+    histories: order.map((index) => histories[index] as TargetHistory),
+    transitionCount,
+    unwatched,
+  };
+}
+
+function compareTargets(a: TargetReport | undefined, b: TargetReport | undefined): number {
+  if (a === undefined || b === undefined) return 0;
+  return compare(a.targetId, b.targetId) || compare(a.instance, b.instance);
 }
 
 /**
@@ -176,89 +213,59 @@ export function latestRunOfEachInstance(runs: readonly Run[]): Run[] {
   return [...latest.values()];
 }
 
-interface TargetHistory {
+/** The part of a transition a target's history keeps: enough for figures and the timeline. */
+export type HistoryTransition = Pick<StoredTransition, "to" | "at" | "reason" | "detail">;
+
+export interface TargetHistory {
   identity: TargetIdentity;
   /** The last transition before the window (if any), then those in it, by time. */
-  transitions: StoredTransition[];
-}
-
-interface Timeline {
-  before: StoredTransition | null;
-  during: StoredTransition[];
+  transitions: HistoryTransition[];
 }
 
 /**
- * Every target with a known state in the window: those that moved in it, and those whose
- * latest transition (from the target-state index) set a state before it that still held.
+ * Every target with a known state in the window: its last transition before the window, those
+ * in it, and (for its identity, as last recorded) its last one before the window's end.
  */
 async function targetHistories(
   ledger: Ledger,
   filter: TargetFilter,
-  runs: readonly Run[],
   window: Window,
-): Promise<TargetHistory[]> {
-  const timelines = new Map<string, Timeline>();
-  const timelineOf = (t: StoredTransition): Timeline => {
-    const key = targetKey(t);
-    const found = timelines.get(key) ?? { before: null, during: [] };
-    timelines.set(key, found);
-    return found;
-  };
-  const inWindow = await ledger.transitions({ ...filter, ...window });
-  for (const transition of inWindow) timelineOf(transition).during.push(transition);
-  const unresolved = [...timelines.values()].flatMap(({ during }) => during.slice(0, 1));
-  const instances = [...new Set(runs.map((run) => run.instance))];
-  for (const instance of filter.instance === undefined ? instances : [filter.instance]) {
-    for (const latest of await ledger.latestTransitions(instance)) {
-      if (!matches(latest, filter)) continue;
-      if (latest.at < window.since) timelineOf(latest).before = latest;
-      else unresolved.push(latest);
-    }
+): Promise<{ histories: TargetHistory[]; transitionCount: number }> {
+  const lastBeforeEnd = await ledger.lastTransitionsBefore({ ...filter, before: window.until });
+  const before = new Map<string, StoredTransition>();
+  for (const t of await ledger.lastTransitionsBefore({ ...filter, before: window.since })) {
+    before.set(targetKey(t), t);
   }
-  await Promise.all(
-    uniqueByTarget(unresolved).map(async (target) => {
-      const before = await lastBefore(ledger, target, filter, window.since, instances.length);
-      if (before !== undefined) timelineOf(before).before = before;
-    }),
-  );
-  return [...timelines.values()].flatMap(historyOf);
+  const during = new Map<string, StateHistory>();
+  let transitionCount = 0;
+  for (const history of await ledger.stateHistories({ ...filter, ...window })) {
+    during.set(targetKey(history), history);
+    transitionCount += history.at.length;
+  }
+  const histories: TargetHistory[] = [];
+  for (const last of lastBeforeEnd) {
+    const key = targetKey(last);
+    const inWindow = during.get(key);
+    // a target that stayed unknown through the window was never judged in it: not a row
+    if (inWindow === undefined && last.to === "unknown") continue;
+    const first = before.get(key);
+    const transitions: HistoryTransition[] = first === undefined ? [] : [first];
+    if (inWindow !== undefined) appendHistory(transitions, inWindow);
+    histories.push({ identity: identityOf(last), transitions });
+  }
+  return { histories, transitionCount };
 }
 
-/**
- * The target's last transition before `since` in its own instance. Asked by target id alone
- * first, for the newest one per instance at most: that query runs on the (target_id, at) index,
- * while one naming the instance as well is planned on (instance, at) and reads the instance's
- * whole history before `since`, which for thousands of targets takes seconds.
- */
-async function lastBefore(
-  ledger: Ledger,
-  target: StoredTransition,
-  filter: TargetFilter,
-  since: number,
-  instanceCount: number,
-): Promise<StoredTransition | undefined> {
-  const { service, site } = filter;
-  const query = { targetId: target.targetId, service, site, until: since };
-  const newest = await ledger.transitions({ ...query, limit: Math.max(1, instanceCount) });
-  const own = newest.filter((t) => t.instance === target.instance).at(-1);
-  if (own !== undefined || newest.length < instanceCount) return own;
-  // other instances moved this target more recently: ask for this instance's alone
-  const [before] = await ledger.transitions({ ...query, instance: target.instance, limit: 1 });
-  return before;
-}
-
-function historyOf({ before, during }: Timeline): TargetHistory[] {
-  const transitions = before === null ? during : [before, ...during];
-  const last = transitions[transitions.length - 1];
-  // a target that stayed unknown through the window was never judged in it: not a row
-  if (last === undefined || (during.length === 0 && last.to === "unknown")) return [];
-  return [{ identity: identityOf(last), transitions }];
-}
-
-function uniqueByTarget(transitions: readonly StoredTransition[]): StoredTransition[] {
-  const unique = new Map<string, StoredTransition>();
-  for (const transition of transitions) unique.set(targetKey(transition), transition);
-  return [...unique.values()];
+function appendHistory(into: HistoryTransition[], history: StateHistory): void {
+  const { at, to, reason, detail } = history;
+  for (let i = 0; i < at.length; i++) {
+    into.push({
+      at: at[i] as number,
+      to: to[i] as TargetState,
+      reason: reason[i] ?? null,
+      detail: detail[i] ?? null,
+    });
+  }
 }
 
 function targetKey(t: { instance: string; targetId: string }): string {
@@ -267,14 +274,6 @@ function targetKey(t: { instance: string; targetId: string }): string {
 
 function identityOf(t: StoredTransition): TargetIdentity {
   return { instance: t.instance, targetId: t.targetId, service: t.service, site: t.site };
-}
-
-function matches(t: StoredTransition, filter: TargetFilter): boolean {
-  return (
-    (filter.targetId === undefined || t.targetId === filter.targetId) &&
-    (filter.service === undefined || t.service === filter.service) &&
-    (filter.site === undefined || t.site === filter.site)
-  );
 }
 
 function targetFilterOf({ instance, targetId, service, site }: TargetFilter): TargetFilter {

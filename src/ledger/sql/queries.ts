@@ -1,5 +1,11 @@
 import { LedgerError } from "../errors.js";
-import type { OutageQuery, TargetFilter, TimeRange, TransitionQuery } from "../ledger.js";
+import type {
+  LastTransitionQuery,
+  OutageQuery,
+  TargetFilter,
+  TimeRange,
+  TransitionQuery,
+} from "../ledger.js";
 import { GAP_COLUMNS, OUTAGE_COLUMNS, RUN_COLUMNS, TRANSITION_COLUMNS } from "./rows.js";
 
 /**
@@ -70,6 +76,51 @@ export function transitionsQuery(query: TransitionQuery): SqlQuery {
   return {
     sql: `SELECT ${TRANSITION_COLUMNS} FROM (${select} ORDER BY at DESC, id DESC LIMIT ?) newest ORDER BY at, id`,
     params: [...where.params, query.limit],
+  };
+}
+
+/**
+ * Each known target's last transition before `before`: one indexed seek per row of
+ * target_states (which lists every target ever moved) instead of a query per target.
+ * Service and site are matched on the transition, so a target that changed service is found
+ * under the service it had then.
+ */
+export function lastTransitionsBeforeQuery(query: LastTransitionQuery): SqlQuery {
+  const seek = new Where();
+  seek.add("x.instance = s.instance");
+  seek.add("x.target_id = s.target_id");
+  if (query.service !== undefined) seek.add("x.service = ?", query.service);
+  if (query.site !== undefined) seek.add("x.site = ?", query.site);
+  if (checkTime("before", query.before)) seek.add("x.at < ?", query.before);
+  const targets = new Where();
+  if (query.instance !== undefined) targets.add("s.instance = ?", query.instance);
+  if (query.targetId !== undefined) targets.add("s.target_id = ?", query.targetId);
+  const columns = TRANSITION_COLUMNS.split(", ").map((column) => `t.${column}`);
+  const latest = `SELECT x.id FROM transitions x${seek.toSql()} ORDER BY x.at DESC, x.id DESC LIMIT 1`;
+  return {
+    sql:
+      `SELECT ${columns.join(", ")} FROM target_states s JOIN transitions t ON t.id = (${latest})` +
+      `${targets.toSql()} ORDER BY s.instance, s.target_id`,
+    params: [...seek.params, ...targets.params],
+  };
+}
+
+/**
+ * The lean columns of transitions in the range, by time (the (at, id) index order: no sort),
+ * in the order STATE_HISTORY_COLUMNS names them; reason and detail only for →degraded.
+ */
+export function stateHistoryQuery(query: TargetFilter & TimeRange): SqlQuery {
+  const where = new Where();
+  addTargetFilter(where, query);
+  if (checkTime("since", query.since)) where.add("at >= ?", query.since);
+  if (checkTime("until", query.until)) where.add("at < ?", query.until);
+  const degraded = (column: string) =>
+    `CASE WHEN to_state = 'degraded' THEN ${column} ELSE NULL END AS ${column}`;
+  return {
+    sql:
+      `SELECT instance, target_id, to_state, at, ${degraded("reason")}, ${degraded("detail")} ` +
+      `FROM transitions${where.toSql()} ORDER BY at, id`,
+    params: where.params,
   };
 }
 

@@ -58,6 +58,16 @@ export interface GapRow {
   end_at: number | null;
 }
 
+/** A row of stateHistoryQuery, as an array in its column order. */
+export type StateHistoryRow = [
+  instance: string,
+  targetId: string,
+  to: TargetState,
+  at: number,
+  reason: string | null,
+  detail: string | null,
+];
+
 export interface TargetStateRow {
   state: TargetState;
   at: number;
