@@ -116,9 +116,6 @@ export interface StateHistory {
   at: number[];
   /** The state each transition entered. */
   to: TargetState[];
-  /** Reason and detail of transitions INTO degraded (what a timeline's span says); null for others. */
-  reason: (string | null)[];
-  detail: (string | null)[];
 }
 
 export interface RunStart {

@@ -211,8 +211,8 @@ export class SqliteLedger implements Ledger {
     for (const row of this.prepared(sql)
       .raw(true)
       .iterate(...params)) {
-      const [instance, targetId, to, at, reason, detail] = row as StateHistoryRow;
-      builder.add(instance, targetId, to, at, reason, detail);
+      const [instance, targetId, to, at] = row as StateHistoryRow;
+      builder.add(instance, targetId, to, at);
     }
     return builder.result();
   }

@@ -13,6 +13,7 @@ import {
   type Interval,
   rollUp,
   summarizeTarget,
+  type TimedTransition,
   type Window,
 } from "../ledger/outages.js";
 
@@ -161,10 +162,20 @@ export async function listOutages(
 ): Promise<OutageFacts[]> {
   const { since, until, open } = query;
   const outages = await ledger.outages({ ...targetFilterOf(query), open, since, until });
+  return outageFacts(ledger, outages, query.instance, now);
+}
+
+/** `outages` with their duration and blind seconds as of `now`, in the same order. */
+export async function outageFacts(
+  ledger: Ledger,
+  outages: readonly OutageRecord[],
+  instance: string | undefined,
+  now: number,
+): Promise<OutageFacts[]> {
   if (outages.length === 0) return [];
   const earliest = outages.reduce((min, outage) => Math.min(min, outage.start), now);
-  const runs = await ledger.runs({ instance: query.instance });
-  const range = { instance: query.instance, since: earliest, until: Math.max(earliest, now) };
+  const runs = await ledger.runs({ instance });
+  const range = { instance, since: earliest, until: Math.max(earliest, now) };
   const unwatched = await unwatchedByInstance(ledger, runs, range, now);
   return outages.map((outage) => ({
     ...outage,
@@ -213,13 +224,10 @@ export function latestRunOfEachInstance(runs: readonly Run[]): Run[] {
   return [...latest.values()];
 }
 
-/** The part of a transition a target's history keeps: enough for figures and the timeline. */
-export type HistoryTransition = Pick<StoredTransition, "to" | "at" | "reason" | "detail">;
-
 export interface TargetHistory {
   identity: TargetIdentity;
   /** The last transition before the window (if any), then those in it, by time. */
-  transitions: HistoryTransition[];
+  transitions: TimedTransition[];
 }
 
 /**
@@ -249,23 +257,16 @@ async function targetHistories(
     // a target that stayed unknown through the window was never judged in it: not a row
     if (inWindow === undefined && last.to === "unknown") continue;
     const first = before.get(key);
-    const transitions: HistoryTransition[] = first === undefined ? [] : [first];
+    const transitions: TimedTransition[] = first === undefined ? [] : [first];
     if (inWindow !== undefined) appendHistory(transitions, inWindow);
     histories.push({ identity: identityOf(last), transitions });
   }
   return { histories, transitionCount };
 }
 
-function appendHistory(into: HistoryTransition[], history: StateHistory): void {
-  const { at, to, reason, detail } = history;
-  for (let i = 0; i < at.length; i++) {
-    into.push({
-      at: at[i] as number,
-      to: to[i] as TargetState,
-      reason: reason[i] ?? null,
-      detail: detail[i] ?? null,
-    });
-  }
+function appendHistory(into: TimedTransition[], history: StateHistory): void {
+  const { at, to } = history;
+  for (let i = 0; i < at.length; i++) into.push({ at: at[i] as number, to: to[i] as TargetState });
 }
 
 function targetKey(t: { instance: string; targetId: string }): string {

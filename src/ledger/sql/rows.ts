@@ -59,14 +59,7 @@ export interface GapRow {
 }
 
 /** A row of stateHistoryQuery, as an array in its column order. */
-export type StateHistoryRow = [
-  instance: string,
-  targetId: string,
-  to: TargetState,
-  at: number,
-  reason: string | null,
-  detail: string | null,
-];
+export type StateHistoryRow = [instance: string, targetId: string, to: TargetState, at: number];
 
 export interface TargetStateRow {
   state: TargetState;

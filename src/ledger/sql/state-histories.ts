@@ -4,20 +4,13 @@ import type { StateHistory } from "../ledger.js";
 /**
  * Groups the rows of `stateHistoryQuery` (by time, every target mixed) into one StateHistory
  * per target, shared by every store. A million rows pass through here for a month of 10,000
- * targets, so it keeps to one map lookup and four array pushes per row.
+ * targets, so it keeps to two map lookups and two array pushes per row.
  */
 export class StateHistoryBuilder {
   private readonly byInstance = new Map<string, Map<string, StateHistory>>();
   private readonly histories: StateHistory[] = [];
 
-  add(
-    instance: string,
-    targetId: string,
-    to: TargetState,
-    at: number,
-    reason: string | null,
-    detail: string | null,
-  ): void {
+  add(instance: string, targetId: string, to: TargetState, at: number): void {
     let targets = this.byInstance.get(instance);
     if (targets === undefined) {
       targets = new Map();
@@ -25,14 +18,12 @@ export class StateHistoryBuilder {
     }
     let history = targets.get(targetId);
     if (history === undefined) {
-      history = { instance, targetId, at: [], to: [], reason: [], detail: [] };
+      history = { instance, targetId, at: [], to: [] };
       targets.set(targetId, history);
       this.histories.push(history);
     }
     history.at.push(at);
     history.to.push(to);
-    history.reason.push(reason);
-    history.detail.push(detail);
   }
 
   /** One per target, in the order each was first seen. */
