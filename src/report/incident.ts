@@ -226,8 +226,9 @@ async function summarize(
 ): Promise<IncidentSummary> {
   const { outages } = inWindow;
   const ended = outages.filter((o) => o.end !== null && o.end <= window.until);
-  const firstOf = async (candidates: readonly WindowOutage[]) =>
-    (await facts(await recordsOf(ledger, candidates)))[0] ?? null;
+  // of tied outages the ledger lists the earliest start first (then the lowest id): read those
+  const firstOf = async (tied: readonly WindowOutage[]) =>
+    (await facts(await recordsOf(ledger, best(tied, (o) => -o.start))))[0] ?? null;
   return {
     firstFailure: await firstOf(best(outages, (o) => -o.start)),
     lastRecovery: await firstOf(best(ended, (o) => o.end ?? 0)),

@@ -60,10 +60,25 @@ function addOverlap(where: Where, range: TimeRange, start: string, end: string):
   if (checkTime("since", range.since)) where.add(`(${end} IS NULL OR ${end} > ?)`, range.since);
 }
 
+/**
+ * With a target, SQLite (which has no statistics on a read-only ledger) plans `instance = ?
+ * AND at` ranges on the (instance, at) index and reads every target's transitions in the range;
+ * `(instance || '') = ?` is the same test on no index, leaving it the (target_id, at) one.
+ */
+function addTransitionTargetFilter(where: Where, filter: TargetFilter): void {
+  const { instance, targetId } = filter;
+  if (instance !== undefined && targetId !== undefined) {
+    where.add("(instance || '') = ?", instance);
+    addTargetFilter(where, { ...filter, instance: undefined });
+  } else {
+    addTargetFilter(where, filter);
+  }
+}
+
 /** Ordered by `at` then id; with `limit`, the newest `limit` rows, still in ascending order. */
 export function transitionsQuery(query: TransitionQuery): SqlQuery {
   const where = new Where();
-  addTargetFilter(where, query);
+  addTransitionTargetFilter(where, query);
   if (checkTime("since", query.since)) where.add("at >= ?", query.since);
   if (checkTime("until", query.until)) where.add("at < ?", query.until);
   const select = `SELECT ${TRANSITION_COLUMNS} FROM transitions${where.toSql()}`;
