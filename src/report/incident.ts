@@ -228,7 +228,14 @@ async function summarize(
   const ended = outages.filter((o) => o.end !== null && o.end <= window.until);
   // of tied outages the ledger lists the earliest start first (then the lowest id): read those
   const firstOf = async (tied: readonly WindowOutage[]) =>
-    (await facts(await recordsOf(ledger, best(tied, (o) => -o.start))))[0] ?? null;
+    (
+      await facts(
+        await recordsOf(
+          ledger,
+          best(tied, (o) => -o.start),
+        ),
+      )
+    )[0] ?? null;
   return {
     firstFailure: await firstOf(best(outages, (o) => -o.start)),
     lastRecovery: await firstOf(best(ended, (o) => o.end ?? 0)),

@@ -1,4 +1,4 @@
-import type { TargetState } from "../../health/types.js";
+import { TARGET_STATES, type TargetState } from "../../health/types.js";
 import type { StateHistory } from "../ledger.js";
 
 /**
@@ -6,6 +6,9 @@ import type { StateHistory } from "../ledger.js";
  * per target, shared by every store. A million rows pass through here for a month of 10,000
  * targets, so it keeps to two map lookups and two array pushes per row.
  */
+// each row brings its own copy of the state's name; keeping those would keep a million strings
+const SHARED_STATE = new Map<string, TargetState>(TARGET_STATES.map((state) => [state, state]));
+
 export class StateHistoryBuilder {
   private readonly byInstance = new Map<string, Map<string, StateHistory>>();
   private readonly histories: StateHistory[] = [];
@@ -23,7 +26,7 @@ export class StateHistoryBuilder {
       this.histories.push(history);
     }
     history.at.push(at);
-    history.to.push(to);
+    history.to.push(SHARED_STATE.get(to) ?? to);
   }
 
   /** One per target, in the order each was first seen. */
