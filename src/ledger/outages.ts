@@ -70,6 +70,15 @@ export function blindSecondsOf(outage: Interval, gaps: readonly Interval[], now:
   return overlapSeconds(outage, gaps, now);
 }
 
+/** As blindSecondsOf, with the gaps already merged by `mergeIntervals(gaps, now)`: for many outages. */
+export function blindSecondsIn(
+  outage: Interval,
+  mergedGaps: readonly ClosedInterval[],
+  now: number,
+): number {
+  return overlapMs(outage, mergedGaps, now) / MS_PER_SECOND;
+}
+
 function overlapMs(a: Interval, merged: readonly ClosedInterval[], now: number): number {
   const end = a.end ?? now;
   let total = 0;

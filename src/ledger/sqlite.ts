@@ -38,16 +38,16 @@ import {
 import {
   type GapRow,
   insertTransitionParams,
-  type OutageRow,
+  type OutageTuple,
   openOutageParams,
   type RunRow,
   type StateHistoryRow,
   type TransitionRow,
   toFlag,
   toGap,
-  toOutage,
   toRun,
   toStoredTransition,
+  tupleToOutage,
 } from "./sql/rows.js";
 import {
   openSqliteConnection,
@@ -219,7 +219,14 @@ export class SqliteLedger implements Ledger {
 
   async outages(query: OutageQuery): Promise<OutageRecord[]> {
     this.requireOpen();
-    return this.select<OutageRow>(outagesQuery(query)).map(toOutage);
+    const { sql, params } = outagesQuery(query);
+    const outages: OutageRecord[] = [];
+    for (const row of this.prepared(sql)
+      .raw(true)
+      .iterate(...params)) {
+      outages.push(tupleToOutage(row as OutageTuple));
+    }
+    return outages;
   }
 
   async gaps(query: { instance?: string } & TimeRange): Promise<Gap[]> {
