@@ -98,6 +98,10 @@ export interface TransitionQuery extends TargetFilter, TimeRange {
 export interface OutageQuery extends TargetFilter, TimeRange {
   /** true: only open; false: only ended; undefined: both. Range selects outages overlapping it. */
   open?: boolean;
+  /** Only those after this one in the (start, id) order: the next page of a long listing. */
+  after?: { start: number; id: number };
+  /** At most this many, the first in (start, id) order. */
+  limit?: number;
 }
 
 /** Targets' last transitions before a time: the state each was in at `before`. */

@@ -174,7 +174,12 @@ export function csvField(value: string): string {
 
 /** Lines of CSV, header first, each ending in `\n`. */
 export function renderCsv(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [header, ...rows].map((row) => `${row.map(csvField).join(",")}\n`).join("");
+  return csvLines([header, ...rows]);
+}
+
+/** Lines of CSV, each ending in `\n`: renderCsv's body, for output written in parts. */
+export function csvLines(rows: readonly (readonly string[])[]): string {
+  return rows.map((row) => `${row.map(csvField).join(",")}\n`).join("");
 }
 
 /** Seconds with exactly three decimals: what CSV readers get, ms precision and no float noise. */

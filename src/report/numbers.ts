@@ -162,9 +162,37 @@ export async function listOutages(
   query: ReportQuery & { open?: boolean },
   now: number,
 ): Promise<OutageFacts[]> {
+  const outages: OutageFacts[] = [];
+  for await (const page of outagePages(ledger, query, now)) outages.push(...page);
+  return outages;
+}
+
+/** Outages per page of a listing: half a million need not be held at once. */
+export const OUTAGE_PAGE_SIZE = 10_000;
+
+/** As listOutages, a page at a time, each read after the previous one was consumed. */
+export async function* outagePages(
+  ledger: Ledger,
+  query: ReportQuery & { open?: boolean },
+  now: number,
+  pageSize = OUTAGE_PAGE_SIZE,
+): AsyncGenerator<OutageFacts[]> {
   const { since, until, open } = query;
-  const outages = await ledger.outages({ ...targetFilterOf(query), open, since, until });
-  return outageFacts(ledger, outages, query.instance, now);
+  const filter = targetFilterOf(query);
+  let gaps: Map<string, ClosedInterval[]> | null = null;
+  let after: { start: number; id: number } | undefined;
+  for (;;) {
+    const page = await ledger.outages({ ...filter, open, since, until, after, limit: pageSize });
+    const last = page[page.length - 1];
+    if (last === undefined) return;
+    // the first page starts with the earliest outage: the gaps from there on serve every page
+    gaps ??= await mergedGaps(ledger, query.instance, Math.min(page[0]?.start ?? now, now), now);
+    const merged = gaps;
+    const none: ClosedInterval[] = [];
+    yield page.map((outage) => factsOf(outage, merged.get(outage.instance) ?? none, now));
+    if (page.length < pageSize) return;
+    after = { start: last.start, id: last.id };
+  }
 }
 
 /** `outages` with their duration and blind seconds as of `now`, in the same order. */
@@ -176,13 +204,25 @@ export async function outageFacts(
 ): Promise<OutageFacts[]> {
   if (outages.length === 0) return [];
   const earliest = outages.reduce((min, outage) => Math.min(min, outage.start), now);
-  const runs = await ledger.runs({ instance });
-  const range = { instance, since: earliest, until: Math.max(earliest, now) };
-  const unwatched = await unwatchedByInstance(ledger, runs, range, now);
-  const merged = new Map<string, ClosedInterval[]>();
-  for (const [name, intervals] of unwatched) merged.set(name, mergeIntervals(intervals, now));
+  const merged = await mergedGaps(ledger, instance, earliest, now);
   const none: ClosedInterval[] = [];
   return outages.map((outage) => factsOf(outage, merged.get(outage.instance) ?? none, now));
+}
+
+/** Per instance, its unwatched time from `earliest` to now, merged (open ends read as now). */
+async function mergedGaps(
+  ledger: Ledger,
+  instance: string | undefined,
+  earliest: number,
+  now: number,
+): Promise<Map<string, ClosedInterval[]>> {
+  const runs = await ledger.runs({ instance });
+  const range = { instance, since: earliest, until: Math.max(earliest, now) };
+  const merged = new Map<string, ClosedInterval[]>();
+  for (const [name, intervals] of await unwatchedByInstance(ledger, runs, range, now)) {
+    merged.set(name, mergeIntervals(intervals, now));
+  }
+  return merged;
 }
 
 /** Field by field, not by spread: listings build hundreds of thousands of these. */

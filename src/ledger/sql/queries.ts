@@ -48,6 +48,14 @@ function checkTime(name: string, value: number | undefined): value is number {
   return true;
 }
 
+function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new LedgerError("LEDGER_INVALID", "limit must be a non-negative integer", {
+      limit: String(limit),
+    });
+  }
+}
+
 function addTargetFilter(where: Where, filter: TargetFilter): void {
   if (filter.instance !== undefined) where.add("instance = ?", filter.instance);
   if (filter.targetId !== undefined) where.add("target_id = ?", filter.targetId);
@@ -83,11 +91,7 @@ export function transitionsQuery(query: TransitionQuery): SqlQuery {
   if (checkTime("until", query.until)) where.add("at < ?", query.until);
   const select = `SELECT ${TRANSITION_COLUMNS} FROM transitions${where.toSql()}`;
   if (query.limit === undefined) return { sql: `${select} ORDER BY at, id`, params: where.params };
-  if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
-    throw new LedgerError("LEDGER_INVALID", "limit must be a non-negative integer", {
-      limit: String(query.limit),
-    });
-  }
+  checkLimit(query.limit);
   return {
     sql: `SELECT ${TRANSITION_COLUMNS} FROM (${select} ORDER BY at DESC, id DESC LIMIT ?) newest ORDER BY at, id`,
     params: [...where.params, query.limit],
@@ -142,10 +146,16 @@ export function outagesQuery(query: OutageQuery): SqlQuery {
   addOverlap(where, query, "start_at", "end_at");
   if (query.open === true) where.add("end_at IS NULL");
   if (query.open === false) where.add("end_at IS NOT NULL");
-  return {
-    sql: `SELECT ${OUTAGE_COLUMNS} FROM outages${where.toSql()} ORDER BY start_at, id`,
-    params: where.params,
-  };
+  const { after } = query;
+  if (after !== undefined && checkTime("after.start", after.start)) {
+    // the first test is a range on the start index, so a page does not rescan the ones before
+    where.add("start_at >= ?", after.start);
+    where.add("(start_at > ? OR id > ?)", after.start, after.id);
+  }
+  const sql = `SELECT ${OUTAGE_COLUMNS} FROM outages${where.toSql()} ORDER BY start_at, id`;
+  if (query.limit === undefined) return { sql, params: where.params };
+  checkLimit(query.limit);
+  return { sql: `${sql} LIMIT ?`, params: [...where.params, query.limit] };
 }
 
 /** Gaps overlapping the range, ordered by start then id. */
