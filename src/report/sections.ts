@@ -223,7 +223,7 @@ function outagesSection(incident: IncidentReport): ReportSection {
   if (outages.length < outageCount) {
     found.paragraphs.push(
       `The ${count(outages.length)} longest of ${count(outageCount)} outages in the window, by ` +
-        "start; `pantau outages` with the same range lists every one.",
+        "start; pantau outages over the same range lists every one.",
     );
   }
   return found;
