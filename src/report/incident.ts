@@ -139,6 +139,9 @@ export async function readIncident(
       ? await listOutages(ledger, { ...filter, ...window }, now)
       : await facts(await recordsOf(ledger, longestOutages(inWindow.outages, limits.outages, now)));
   const summary = await summarize(ledger, inWindow, window, now, facts, await facts(atEnd));
+  summary.degradedTargetCount = histories.filter((h) =>
+    hasDegradedSpan(h.transitions, window),
+  ).length;
   const transitions = await ledger.transitions({
     ...filter,
     ...window,
@@ -159,9 +162,6 @@ export async function readIncident(
     maintenance: windows === null ? null : occurrences,
     keyOf: targetKey,
   });
-  summary.degradedTargetCount = histories.filter((h) =>
-    hasDegradedSpan(h.transitions, window),
-  ).length;
   return {
     window,
     generatedAt: now,
@@ -242,7 +242,7 @@ async function summarize(
     openAtEnd: atEnd.filter((o) => o.end === null || o.end > window.until),
     impactSeconds: impactSeconds(outages, window),
     affectedTargetCount: inWindow.affectedTargetCount,
-    degradedTargetCount: 0,
+    degradedTargetCount: 0, // from the histories, by the caller
     longest: await firstOf(best(outages, (o) => durationMs(o, now))),
   };
 }
