@@ -103,7 +103,7 @@ function isStreamed(format: OutageFormat): format is "csv" | "json" {
  * Exactly what renderOutages gives for csv and json, written as the pages are read, so half a
  * million outages are never all in memory. A failure after the first page leaves the output cut.
  */
-async function streamOutages(
+export async function streamOutages(
   pages: AsyncIterable<readonly OutageFacts[]>,
   format: "csv" | "json",
   io: CommandIo,
