@@ -2,6 +2,7 @@ import { Command } from "commander";
 import type { TimeRange } from "../expose/query.js";
 import type { OutageQuery } from "../ledger/ledger.js";
 import {
+  csvLines,
   formatTime,
   humanDuration,
   outageJson,
@@ -11,7 +12,7 @@ import {
   secondsText,
   type TableColumn,
 } from "../report/format.js";
-import { listOutages, type OutageFacts } from "../report/numbers.js";
+import { listOutages, type OutageFacts, outagePages } from "../report/numbers.js";
 import {
   type CommandIo,
   DEFAULT_DB,
@@ -82,10 +83,46 @@ async function runOutages(options: OutagesOptions, deps: OutagesDeps): Promise<n
   if ("exitCode" in request) return stop(request, deps.io);
   const location = await ledgerLocation(options, deps);
   if (isStop(location)) return stop(location, deps.io);
-  const outages = await readLedger(location, (ledger) => listOutages(ledger, request.query, now));
+  const { format, query } = request;
+  const outages = await readLedger(location, async (ledger) => {
+    if (!isStreamed(format)) return listOutages(ledger, query, now);
+    await streamOutages(outagePages(ledger, query, now), format, deps.io);
+    return null;
+  });
   if (isStop(outages)) return stop(outages, deps.io);
-  deps.io.out(renderOutages(outages, request.format, request.query));
+  if (outages !== null) deps.io.out(renderOutages(outages, format, query));
   return EXIT_OK;
+}
+
+/** csv and json are written a page at a time; a table's widths depend on every row. */
+function isStreamed(format: OutageFormat): format is "csv" | "json" {
+  return format === "csv" || format === "json";
+}
+
+/**
+ * Exactly what renderOutages gives for csv and json, written as the pages are read, so half a
+ * million outages are never all in memory. A failure after the first page leaves the output cut.
+ */
+export async function streamOutages(
+  pages: AsyncIterable<readonly OutageFacts[]>,
+  format: "csv" | "json",
+  io: CommandIo,
+): Promise<void> {
+  if (format === "csv") {
+    io.out(renderCsv(CSV_HEADER, []));
+    for await (const page of pages) io.out(csvLines(page.map(csvRow)));
+    return;
+  }
+  let count = 0;
+  for await (const page of pages) {
+    // JSON.stringify(list, null, 2) indents each element two more spaces; elements hold no raw newline
+    const items = page.map(
+      (o) => `  ${JSON.stringify(outageJson(o), null, 2).replace(/\n/g, "\n  ")}`,
+    );
+    io.out(`${count === 0 ? "[\n" : ",\n"}${items.join(",\n")}`);
+    count += page.length;
+  }
+  io.out(count === 0 ? "[]\n" : "\n]\n");
 }
 
 function stop(reason: Stop, io: CommandIo): number {

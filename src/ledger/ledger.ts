@@ -1,4 +1,4 @@
-import type { Transition } from "../health/types.js";
+import type { TargetState, Transition } from "../health/types.js";
 
 /**
  * The durable record (SPEC §5). One interface; SQLite now, PostgreSQL later, one shared
@@ -98,6 +98,28 @@ export interface TransitionQuery extends TargetFilter, TimeRange {
 export interface OutageQuery extends TargetFilter, TimeRange {
   /** true: only open; false: only ended; undefined: both. Range selects outages overlapping it. */
   open?: boolean;
+  /** Only those after this one in the (start, id) order: the next page of a long listing. */
+  after?: { start: number; id: number };
+  /** At most this many, the first in (start, id) order. */
+  limit?: number;
+}
+
+/** Targets' last transitions before a time: the state each was in at `before`. */
+export interface LastTransitionQuery extends TargetFilter {
+  /** Exclusive: transitions with `at < before`. */
+  before: number;
+}
+
+/**
+ * One target's transitions in a range as parallel arrays, in order (`at`, then id): what
+ * availability arithmetic reads, without a row object per transition.
+ */
+export interface StateHistory {
+  instance: string;
+  targetId: string;
+  at: number[];
+  /** The state each transition entered. */
+  to: TargetState[];
 }
 
 /** How a run joins the ledger: alone (its own instance) or as a member of an HA group. */
@@ -166,6 +188,13 @@ export interface Ledger {
   /** The latest transition of each target of `instance`: the state to restore on start. */
   latestTransitions(instance: string): Promise<StoredTransition[]>;
   transitions(query: TransitionQuery): Promise<StoredTransition[]>;
+  /**
+   * For each target matching the filter (service and site as recorded on the transition), its
+   * last transition with `at < before`; ordered by instance, then target id.
+   */
+  lastTransitionsBefore(query: LastTransitionQuery): Promise<StoredTransition[]>;
+  /** Transitions in the range (`since <= at < until`), grouped by target in first-seen order. */
+  stateHistories(query: TargetFilter & TimeRange): Promise<StateHistory[]>;
   outages(query: OutageQuery): Promise<OutageRecord[]>;
   gaps(query: { instance?: string } & TimeRange): Promise<Gap[]>;
   runs(query: { instance?: string } & TimeRange): Promise<Run[]>;

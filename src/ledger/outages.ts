@@ -25,7 +25,7 @@ export interface Window {
 }
 
 /** The part of a transition the arithmetic needs; a StoredTransition satisfies it. */
-export type TimedTransition = Pick<Transition, "from" | "to" | "at">;
+export type TimedTransition = Pick<Transition, "to" | "at">;
 
 /** An outage rebuilt from transitions: an OutageRecord without the ledger's row id. */
 export type DerivedOutage = Omit<OutageRecord, "id">;
@@ -68,6 +68,15 @@ export function overlapSeconds(a: Interval, others: readonly Interval[], now: nu
 /** How much of an outage the monitor itself was not watching (SPEC §4 `blind_seconds`). */
 export function blindSecondsOf(outage: Interval, gaps: readonly Interval[], now: number): number {
   return overlapSeconds(outage, gaps, now);
+}
+
+/** As blindSecondsOf, with the gaps already merged by `mergeIntervals(gaps, now)`: for many outages. */
+export function blindSecondsIn(
+  outage: Interval,
+  mergedGaps: readonly ClosedInterval[],
+  now: number,
+): number {
+  return overlapMs(outage, mergedGaps, now) / MS_PER_SECOND;
 }
 
 function overlapMs(a: Interval, merged: readonly ClosedInterval[], now: number): number {
@@ -259,38 +268,34 @@ function clipAll(intervals: readonly ClosedInterval[], window: Window): ClosedIn
   return intervals.flatMap((interval) => clip(interval, window) ?? []);
 }
 
-/** The window cut at each transition, each piece labelled with the state it was in. */
-function stateSegments(
-  transitions: readonly TimedTransition[],
-  window: Window,
-): { state: TargetState; interval: ClosedInterval }[] {
-  const segments: { state: TargetState; interval: ClosedInterval }[] = [];
-  let state: TargetState = "unknown";
-  let cursor = window.since;
-  for (const transition of transitions) {
-    if (transition.at >= window.until) break;
-    if (transition.at > cursor) {
-      segments.push({ state, interval: { start: cursor, end: transition.at } });
-      cursor = transition.at;
-    }
-    state = transition.to;
-  }
-  if (cursor < window.until) {
-    segments.push({ state, interval: { start: cursor, end: window.until } });
-  }
-  return segments;
-}
-
+/**
+ * Ms of the window in each state, less `excluded`: the window cut at each transition, each
+ * piece counted for the state it was in. No object per piece: a report sums a million.
+ */
 function observedMsByState(
   transitions: readonly TimedTransition[],
   window: Window,
   excluded: readonly ClosedInterval[],
 ): Record<TargetState, number> {
   const ms: Record<TargetState, number> = { up: 0, degraded: 0, down: 0, unknown: 0 };
-  for (const { state, interval } of stateSegments(transitions, window)) {
-    const length = interval.end - interval.start;
-    ms[state] += length - overlapMs(interval, excluded, window.until);
+  const count = (state: TargetState, start: number, end: number) => {
+    let length = end - start;
+    for (const other of excluded) {
+      length -= Math.max(0, Math.min(end, other.end) - Math.max(start, other.start));
+    }
+    ms[state] += length;
+  };
+  let state: TargetState = "unknown";
+  let cursor = window.since;
+  for (const transition of transitions) {
+    if (transition.at >= window.until) break;
+    if (transition.at > cursor) {
+      count(state, cursor, transition.at);
+      cursor = transition.at;
+    }
+    state = transition.to;
   }
+  if (cursor < window.until) count(state, cursor, window.until);
   return ms;
 }
 

@@ -3,6 +3,7 @@ import { LedgerError } from "./errors.js";
 import type {
   AttributionChange,
   Gap,
+  LastTransitionQuery,
   Leader,
   Ledger,
   NewTransition,
@@ -11,7 +12,9 @@ import type {
   Run,
   RunOptions,
   RunStart,
+  StateHistory,
   StoredTransition,
+  TargetFilter,
   TimeRange,
   TransitionQuery,
 } from "./ledger.js";
@@ -35,19 +38,28 @@ import {
 } from "./sql/postgres-connection.js";
 import {
   all,
+  allArrays,
   execute,
   insertEach,
   lockInstance,
   lockTargets,
   one,
 } from "./sql/postgres-statements.js";
-import { gapsQuery, outagesQuery, runsQuery, transitionsQuery } from "./sql/queries.js";
+import {
+  gapsQuery,
+  lastTransitionsBeforeQuery,
+  outagesQuery,
+  runsQuery,
+  stateHistoryQuery,
+  transitionsQuery,
+} from "./sql/queries.js";
 import {
   chainOf,
   type GapRow,
   type LeaderRow,
   type OutageRow,
   type RunRow,
+  type StateHistoryRow,
   type TransitionRow,
   toGap,
   toLeader,
@@ -55,6 +67,7 @@ import {
   toRun,
   toStoredTransition,
 } from "./sql/rows.js";
+import { StateHistoryBuilder } from "./sql/state-histories.js";
 import { SQL } from "./sql/statements.js";
 
 export interface PostgresLedgerOptions {
@@ -239,6 +252,22 @@ export class PostgresLedger implements Ledger {
     this.requireOpen();
     const { sql, params } = transitionsQuery(query);
     return (await all<TransitionRow>(this.pool, sql, params)).map(toStoredTransition);
+  }
+
+  async lastTransitionsBefore(query: LastTransitionQuery): Promise<StoredTransition[]> {
+    this.requireOpen();
+    const { sql, params } = lastTransitionsBeforeQuery(query);
+    return (await all<TransitionRow>(this.pool, sql, params)).map(toStoredTransition);
+  }
+
+  async stateHistories(query: TargetFilter & TimeRange): Promise<StateHistory[]> {
+    this.requireOpen();
+    const { sql, params } = stateHistoryQuery(query);
+    const builder = new StateHistoryBuilder();
+    for (const row of await allArrays<StateHistoryRow>(this.pool, sql, params)) {
+      builder.add(...row);
+    }
+    return builder.result();
   }
 
   async outages(query: OutageQuery): Promise<OutageRecord[]> {

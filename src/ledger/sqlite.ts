@@ -3,6 +3,7 @@ import { LedgerError } from "./errors.js";
 import type {
   AttributionChange,
   Gap,
+  LastTransitionQuery,
   Leader,
   Ledger,
   NewTransition,
@@ -11,7 +12,9 @@ import type {
   Run,
   RunOptions,
   RunStart,
+  StateHistory,
   StoredTransition,
+  TargetFilter,
   TimeRange,
   TransitionQuery,
 } from "./ledger.js";
@@ -30,18 +33,21 @@ import {
 } from "./sql/checks.js";
 import {
   gapsQuery,
+  lastTransitionsBeforeQuery,
   outagesQuery,
   runsQuery,
   type SqlQuery,
+  stateHistoryQuery,
   transitionsQuery,
 } from "./sql/queries.js";
 import {
   chainOf,
   type GapRow,
   insertTransitionParams,
-  type OutageRow,
+  type OutageTuple,
   openOutageParams,
   type RunRow,
+  type StateHistoryRow,
   type TransitionRow,
   toFlag,
   toGap,
@@ -49,12 +55,14 @@ import {
   toOutage,
   toRun,
   toStoredTransition,
+  tupleToOutage,
 } from "./sql/rows.js";
 import {
   openSqliteConnection,
   prepareStatements,
   type Statements,
 } from "./sql/sqlite-connection.js";
+import { StateHistoryBuilder } from "./sql/state-histories.js";
 
 export interface SqliteLedgerOptions {
   /** For the offline CLI: never writes, never migrates; the file must exist and be migrated. */
@@ -224,9 +232,35 @@ export class SqliteLedger implements Ledger {
     return this.select<TransitionRow>(transitionsQuery(query)).map(toStoredTransition);
   }
 
+  async lastTransitionsBefore(query: LastTransitionQuery): Promise<StoredTransition[]> {
+    this.requireOpen();
+    return this.select<TransitionRow>(lastTransitionsBeforeQuery(query)).map(toStoredTransition);
+  }
+
+  async stateHistories(query: TargetFilter & TimeRange): Promise<StateHistory[]> {
+    this.requireOpen();
+    const { sql, params } = stateHistoryQuery(query);
+    const builder = new StateHistoryBuilder();
+    // raw rows, stepped one at a time: no object per row and no million-element array
+    for (const row of this.prepared(sql)
+      .raw(true)
+      .iterate(...params)) {
+      const [instance, targetId, to, at] = row as StateHistoryRow;
+      builder.add(instance, targetId, to, at);
+    }
+    return builder.result();
+  }
+
   async outages(query: OutageQuery): Promise<OutageRecord[]> {
     this.requireOpen();
-    return this.select<OutageRow>(outagesQuery(query)).map(toOutage);
+    const { sql, params } = outagesQuery(query);
+    const outages: OutageRecord[] = [];
+    for (const row of this.prepared(sql)
+      .raw(true)
+      .iterate(...params)) {
+      outages.push(tupleToOutage(row as OutageTuple));
+    }
+    return outages;
   }
 
   async gaps(query: { instance?: string } & TimeRange): Promise<Gap[]> {
@@ -312,14 +346,18 @@ export class SqliteLedger implements Ledger {
     throw noOpenOutage(t);
   }
 
-  private select<Row>(query: SqlQuery): Row[] {
-    let statement = this.queryCache.get(query.sql);
+  private prepared(sql: string): Database.Statement<unknown[], unknown> {
+    let statement = this.queryCache.get(sql);
     if (statement === undefined) {
-      statement = this.db.prepare<unknown[], unknown>(query.sql);
-      this.queryCache.set(query.sql, statement);
+      statement = this.db.prepare<unknown[], unknown>(sql);
+      this.queryCache.set(sql, statement);
     }
+    return statement;
+  }
+
+  private select<Row>(query: SqlQuery): Row[] {
     // rows come from the fixed column lists of sql/rows.ts
-    return statement.all(...query.params) as Row[];
+    return this.prepared(query.sql).all(...query.params) as Row[];
   }
 
   private throwRunNotWritable(runId: number): never {

@@ -1,5 +1,5 @@
 import type { IncidentReport } from "./incident.js";
-import { type ReportSection, type ReportTable, reportDocument } from "./sections.js";
+import { count, type ReportSection, type ReportTable, reportDocument } from "./sections.js";
 import { escapeXml as escapeHtml, renderTimelineSvg } from "./timeline-svg.js";
 
 /**
@@ -102,7 +102,11 @@ function timelineSection(incident: IncidentReport): string {
   const caption =
     "One row per target, grouped by service and site. Hover a span for its target, state, " +
     "times and duration. Hatched vermillion: down because a dependency was down; hatched " +
-    "grey: the monitor itself was not watching.";
+    "grey: the monitor itself was not watching." +
+    (incident.timeline.length < incident.timelineTargetCount
+      ? ` Shown: the ${count(incident.timeline.length)} targets with the most outage time of ` +
+        `${count(incident.timelineTargetCount)}.`
+      : "");
   return [
     '<section id="timeline">',
     "<h2>Timeline</h2>",

@@ -1,22 +1,41 @@
 import type { MaintenanceWindow } from "../config/types.js";
 import { type MaintenanceInterval, maintenanceIntervals } from "../health/maintenance.js";
-import type { Ledger, StoredTransition, TargetFilter } from "../ledger/ledger.js";
-import { clip, mergeIntervals, type Window } from "../ledger/outages.js";
+import type { Ledger, OutageRecord, StoredTransition, TargetFilter } from "../ledger/ledger.js";
+import { clip, type Window } from "../ledger/outages.js";
 import {
-  computeReport,
   listOutages,
   type OutageFacts,
+  outageFacts,
   type Report,
   type ReportQuery,
+  readReport,
   type TargetIdentity,
+  type TargetReport,
   unwatchedByInstance,
 } from "./numbers.js";
-import { compareText, type MonitorGap, type TimelineRow, timelineRows } from "./timeline.js";
+import {
+  compareText,
+  type HistoryTransition,
+  hasDegradedSpan,
+  type MonitorGap,
+  type TimelineRow,
+  timelineRows,
+} from "./timeline.js";
+import {
+  best,
+  durationMs,
+  impactSeconds,
+  longestOutages,
+  type WindowOutage,
+  type WindowOutages,
+  windowOutages,
+} from "./window-outages.js";
 
 /**
  * A post-incident report's data (SPEC §8 `pantau report`): the figures of `numbers.ts`, a
  * summary of the incident, its outages, the monitor's own gaps, the transition log and one
- * timeline row per target. `readIncident` does the reading; `assembleIncident` is pure.
+ * timeline row per target. Sections that could run to hundreds of thousands of rows (outages,
+ * transitions, timeline rows) are bounded: their largest part is listed, and their count.
  */
 
 export type { MonitorGap, SpanKind, TimelineRow, TimelineSpan } from "./timeline.js";
@@ -48,30 +67,37 @@ export interface IncidentReport {
   /** Availability and outage figures; maintenance is left out only with the config's windows. */
   numbers: Report;
   summary: IncidentSummary;
-  /** Outages overlapping the window, by start. */
+  /** Outages overlapping the window, by start: all of them, or the longest (see limits). */
   outages: OutageFacts[];
+  /** How many outages overlap the window. */
+  outageCount: number;
   /** Time the monitor was not watching, overlapping the window, by start. */
   gaps: MonitorGap[];
-  /** Transitions in the window, by time. */
+  /** Transitions in the window, by time: all of them, or the newest (see limits). */
   transitions: StoredTransition[];
-  /** Grouped by service, then site, then target id and instance. */
+  /** How many transitions the window holds. */
+  transitionCount: number;
+  /** Grouped by service, then site, then target id and instance; possibly a chosen part. */
   timeline: TimelineRow[];
+  /** How many targets the timeline chose from. */
+  timelineTargetCount: number;
 }
 
-/** Everything read from the ledger (and the config) that the report is built from. */
-export interface IncidentFacts {
-  now: number;
-  filter: TargetFilter;
-  /** computeReport's figures; its window is the report's. */
-  numbers: Report;
-  /** Per target (`targetKey`), its last transition before the window. */
-  before: ReadonlyMap<string, StoredTransition>;
-  transitions: StoredTransition[];
-  outages: OutageFacts[];
-  gaps: MonitorGap[];
-  /** Per target (`targetKey`), the config's maintenance occurrences; null without a config. */
-  maintenance: ReadonlyMap<string, MaintenanceInterval[]> | null;
+/** How much the report lists in full: beyond these, the largest part and a count of the rest. */
+export interface IncidentLimits {
+  /** Outages listed: all up to this many, else the longest this many. */
+  outages: number;
+  /** Transitions listed: the newest this many. */
+  transitions: number;
+  /** Timeline rows: all targets up to this many, else those with the most outage time. */
+  timelineRows: number;
 }
+
+export const DEFAULT_INCIDENT_LIMITS: IncidentLimits = {
+  outages: 1000,
+  transitions: 1000,
+  timelineRows: 200,
+};
 
 export function targetKey(target: { instance: string; targetId: string }): string {
   return `${target.instance}\u0000${target.targetId}`;
@@ -80,13 +106,15 @@ export function targetKey(target: { instance: string; targetId: string }): strin
 /**
  * Reads what the report needs over [since, until) (until clamped to now). `windows` are the
  * config's maintenance windows, or null when no config was given: maintenance is then shown
- * from the outages' flags and not left out of availability.
+ * from the outages' flags and not left out of availability. The transitions of the window are
+ * read once, leanly; outage records only for what is listed and for the summary's extremes.
  */
 export async function readIncident(
   ledger: Ledger,
   query: ReportQuery,
   now: number,
   windows: readonly MaintenanceWindow[] | null,
+  limits: IncidentLimits = DEFAULT_INCIDENT_LIMITS,
 ): Promise<IncidentReport> {
   // kept as computeReport asks, for the timeline: each target's occurrences are computed once
   const occurrences = new Map<string, MaintenanceInterval[]>();
@@ -97,40 +125,155 @@ export async function readIncident(
     occurrences.set(targetKey(target), found);
     return found;
   };
-  const numbers = await computeReport(ledger, query, now, maintenanceOf);
+  const reading = await readReport(ledger, query, now, maintenanceOf);
+  const { report: numbers, histories } = reading;
   const { window } = numbers;
   const { instance, targetId, service, site } = query;
   const filter: TargetFilter = { instance, targetId, service, site };
-  const transitions = await ledger.transitions({ ...filter, ...window });
-  const before = await lastTransitionsBefore(ledger, numbers.targets, window.since);
-  const outages = await listOutages(ledger, { ...filter, ...window }, now);
-  const gaps = await monitorGaps(ledger, instance, window, now);
-  const maintenance = windows === null ? null : occurrences;
-  return assembleIncident({
-    now,
-    filter,
-    numbers,
-    before,
-    transitions,
-    outages,
-    gaps,
-    maintenance,
+  // outages whose end the window's transitions do not show: open at its end, or ending at it
+  const atEnd = await ledger.outages({ ...filter, since: window.until - 1, until: window.until });
+  const inWindow = windowOutages(histories, window, atEnd, targetKey);
+  const facts = (records: readonly OutageRecord[]) => outageFacts(ledger, records, instance, now);
+  const listed =
+    inWindow.outages.length <= limits.outages
+      ? await listOutages(ledger, { ...filter, ...window }, now)
+      : await facts(await recordsOf(ledger, longestOutages(inWindow.outages, limits.outages, now)));
+  const summary = await summarize(ledger, inWindow, window, now, facts, await facts(atEnd));
+  summary.degradedTargetCount = histories.filter((h) =>
+    hasDegradedSpan(h.transitions, window),
+  ).length;
+  const transitions = await ledger.transitions({
+    ...filter,
+    ...window,
+    limit: limits.transitions,
   });
+  const gaps = await monitorGaps(ledger, instance, window, now);
+  const shown = timelineTargets(numbers.targets, limits.timelineRows);
+  const timelineOutages =
+    inWindow.outages.length <= limits.outages
+      ? listed
+      : await outagesOfTargets(ledger, shown, window, now);
+  const timeline = timelineRows({
+    targets: shown,
+    window,
+    histories: await historiesWithCauses(ledger, shown, window),
+    outages: timelineOutages,
+    gaps,
+    maintenance: windows === null ? null : occurrences,
+    keyOf: targetKey,
+  });
+  return {
+    window,
+    generatedAt: now,
+    filter,
+    maintenanceSource: windows === null ? "outage-flags" : "config",
+    numbers,
+    summary,
+    outages: listed,
+    outageCount: inWindow.outages.length,
+    gaps,
+    transitions,
+    transitionCount: reading.transitionCount,
+    timeline,
+    timelineTargetCount: numbers.targets.length,
+  };
 }
 
-async function lastTransitionsBefore(
+/**
+ * Each target's last transition before the window and those in it, whole: the timeline's
+ * degraded spans say their cause, which the lean histories of the figures leave out.
+ */
+async function historiesWithCauses(
   ledger: Ledger,
   targets: readonly TargetIdentity[],
-  since: number,
-): Promise<Map<string, StoredTransition>> {
-  const before = new Map<string, StoredTransition>();
+  window: Window,
+): Promise<Map<string, HistoryTransition[]>> {
+  const histories = new Map<string, HistoryTransition[]>();
   await Promise.all(
     targets.map(async ({ instance, targetId }) => {
-      const [last] = await ledger.transitions({ instance, targetId, until: since, limit: 1 });
-      if (last !== undefined) before.set(targetKey(last), last);
+      const target = { instance, targetId };
+      const before = await ledger.transitions({ ...target, until: window.since, limit: 1 });
+      const during = await ledger.transitions({ ...target, ...window });
+      histories.set(targetKey(target), [...before, ...during]);
     }),
   );
-  return before;
+  return histories;
+}
+
+/** The records of `outages` (one seek each), by start then id. */
+async function recordsOf(
+  ledger: Ledger,
+  outages: readonly WindowOutage[],
+): Promise<OutageRecord[]> {
+  const found = await Promise.all(
+    outages.map(async ({ target, start }) => {
+      const { instance, targetId } = target;
+      const records = await ledger.outages({ instance, targetId, since: start, until: start + 1 });
+      return records.filter((record) => record.start === start);
+    }),
+  );
+  return found.flat().sort((a, b) => a.start - b.start || a.id - b.id);
+}
+
+/** The summary's extremes are read as records: the first of the ledger's order wins a tie. */
+async function summarize(
+  ledger: Ledger,
+  inWindow: WindowOutages,
+  window: Window,
+  now: number,
+  facts: (records: readonly OutageRecord[]) => Promise<OutageFacts[]>,
+  atEnd: readonly OutageFacts[],
+): Promise<IncidentSummary> {
+  const { outages } = inWindow;
+  const ended = outages.filter((o) => o.end !== null && o.end <= window.until);
+  // of tied outages the ledger lists the earliest start first (then the lowest id): read those
+  const firstOf = async (tied: readonly WindowOutage[]) =>
+    (
+      await facts(
+        await recordsOf(
+          ledger,
+          best(tied, (o) => -o.start),
+        ),
+      )
+    )[0] ?? null;
+  return {
+    firstFailure: await firstOf(best(outages, (o) => -o.start)),
+    lastRecovery: await firstOf(best(ended, (o) => o.end ?? 0)),
+    openAtEnd: atEnd.filter((o) => o.end === null || o.end > window.until),
+    impactSeconds: impactSeconds(outages, window),
+    affectedTargetCount: inWindow.affectedTargetCount,
+    degradedTargetCount: 0, // from the histories, by the caller
+    longest: await firstOf(best(outages, (o) => durationMs(o, now))),
+  };
+}
+
+/** All targets up to `limit`, else the `limit` with the most outage time (ties: report order). */
+function timelineTargets(targets: readonly TargetReport[], limit: number): TargetReport[] {
+  if (targets.length <= limit) return [...targets];
+  const chosen = new Set(
+    [...targets]
+      .map((target, index) => ({ target, index }))
+      .sort(
+        (a, b) => b.target.totalOutageSeconds - a.target.totalOutageSeconds || a.index - b.index,
+      )
+      .slice(0, limit)
+      .map(({ target }) => target),
+  );
+  return targets.filter((target) => chosen.has(target));
+}
+
+async function outagesOfTargets(
+  ledger: Ledger,
+  targets: readonly TargetIdentity[],
+  window: Window,
+  now: number,
+): Promise<OutageFacts[]> {
+  const lists = await Promise.all(
+    targets.map(({ instance, targetId }) =>
+      listOutages(ledger, { instance, targetId, ...window }, now),
+    ),
+  );
+  return lists.flat();
 }
 
 /**
@@ -157,73 +300,4 @@ async function monitorGaps(
     }
   }
   return gaps.sort((a, b) => a.start - b.start || compareText(a.instance, b.instance));
-}
-
-/** The report from what was read: pure. */
-export function assembleIncident(facts: IncidentFacts): IncidentReport {
-  const { numbers, now } = facts;
-  const { window } = numbers;
-  const timeline = timelineRows({
-    targets: numbers.targets,
-    window,
-    histories: historiesByTarget(facts),
-    outages: facts.outages,
-    gaps: facts.gaps,
-    maintenance: facts.maintenance,
-    keyOf: targetKey,
-  });
-  return {
-    window,
-    generatedAt: now,
-    filter: facts.filter,
-    maintenanceSource: facts.maintenance === null ? "outage-flags" : "config",
-    numbers,
-    summary: summarize(facts.outages, timeline, window),
-    outages: facts.outages,
-    gaps: facts.gaps,
-    transitions: facts.transitions,
-    timeline,
-  };
-}
-
-/** Per target, its last transition before the window and then those in it, by time. */
-function historiesByTarget(facts: IncidentFacts): Map<string, StoredTransition[]> {
-  const histories = new Map<string, StoredTransition[]>();
-  for (const [key, transition] of facts.before) histories.set(key, [transition]);
-  for (const transition of facts.transitions) {
-    const key = targetKey(transition);
-    const list = histories.get(key);
-    if (list === undefined) histories.set(key, [transition]);
-    else list.push(transition);
-  }
-  return histories;
-}
-
-function summarize(
-  outages: readonly OutageFacts[],
-  timeline: readonly TimelineRow[],
-  window: Window,
-): IncidentSummary {
-  const ended = outages.filter((o) => o.end !== null && o.end <= window.until);
-  const impact = mergeIntervals(
-    outages.flatMap((outage) => clip(outage, window) ?? []),
-    window.until,
-  );
-  return {
-    firstFailure: first(outages, (a, b) => a.start < b.start),
-    lastRecovery: first(ended, (a, b) => (a.end ?? 0) > (b.end ?? 0)),
-    openAtEnd: outages.filter((o) => o.end === null || o.end > window.until),
-    impactSeconds: impact.reduce((sum, i) => sum + i.end - i.start, 0) / 1000,
-    affectedTargetCount: new Set(outages.map(targetKey)).size,
-    degradedTargetCount: timeline.filter((row) => row.spans.some((s) => s.kind === "degraded"))
-      .length,
-    longest: first(outages, (a, b) => a.durationSeconds > b.durationSeconds),
-  };
-}
-
-/** The first item no other is `better` than (a tie keeps the earlier); null when none. */
-function first<T>(items: readonly T[], better: (a: T, b: T) => boolean): T | null {
-  let best: T | null = null;
-  for (const item of items) if (best === null || better(item, best)) best = item;
-  return best;
 }

@@ -1,16 +1,21 @@
+import type { TargetState } from "../health/types.js";
 import type {
   Ledger,
   OutageRecord,
   Run,
+  StateHistory,
   StoredTransition,
   TargetFilter,
 } from "../ledger/ledger.js";
 import {
   type AvailabilitySummary,
-  blindSecondsOf,
+  blindSecondsIn,
+  type ClosedInterval,
   type Interval,
+  mergeIntervals,
   rollUp,
   summarizeTarget,
+  type TimedTransition,
   type Window,
 } from "../ledger/outages.js";
 
@@ -67,8 +72,8 @@ const MS_PER_SECOND = 1000;
 
 /**
  * Availability and outage figures over [since, until) for every target the ledger knows a state
- * of in that window. Reads, per target, its transitions in the window plus the last one before
- * it (one indexed query per target whose latest transition is not already before `since`).
+ * of in that window. Reads each target's last transition before the window and before its end
+ * (one indexed seek per target each) and the window's transitions in one lean pass.
  * Maintenance is not in the ledger: `maintenanceOf` gives each target's windows over the
  * range (from the config; none without one), and that time is left out of availability.
  */
@@ -76,12 +81,34 @@ export async function computeReport(
   ledger: Ledger,
   query: ReportQuery,
   now: number,
-  maintenanceOf: (target: TargetIdentity, window: Window) => Interval[] = () => [],
+  maintenanceOf: MaintenanceOf = () => [],
 ): Promise<Report> {
+  return (await readReport(ledger, query, now, maintenanceOf)).report;
+}
+
+export type MaintenanceOf = (target: TargetIdentity, window: Window) => Interval[];
+
+/** The figures and what they were computed from, which the incident report reuses. */
+export interface ReportReading {
+  report: Report;
+  /** One per target of `report.targets`, in the same order. */
+  histories: TargetHistory[];
+  /** Transitions in the window. */
+  transitionCount: number;
+  /** Per instance, the time no daemon was watching (see unwatchedByInstance). */
+  unwatched: Map<string, Interval[]>;
+}
+
+export async function readReport(
+  ledger: Ledger,
+  query: ReportQuery,
+  now: number,
+  maintenanceOf: MaintenanceOf = () => [],
+): Promise<ReportReading> {
   const window = { since: query.since, until: Math.max(query.since, Math.min(query.until, now)) };
   const filter = targetFilterOf(query);
   const runs = await ledger.runs({});
-  const histories = await targetHistories(ledger, filter, runs, window);
+  const { histories, transitionCount } = await targetHistories(ledger, filter, window);
   const unwatched = await unwatchedByInstance(
     ledger,
     runs,
@@ -97,20 +124,33 @@ export async function computeReport(
       maintenance: maintenanceOf(identity, window),
     }),
   }));
-  targets.sort((a, b) => compare(a.targetId, b.targetId) || compare(a.instance, b.instance));
-  return {
+  const order = targets.map((_, index) => index);
+  order.sort((a, b) => compareTargets(targets[a], targets[b]));
+  const sorted = order.map((index) => targets[index] as TargetReport);
+  const report: Report = {
     window,
-    targets,
-    services: groupBy(targets, (t) => t.service).map(([service, group]) => ({
+    targets: sorted,
+    services: groupBy(sorted, (t) => t.service).map(([service, group]) => ({
       service,
       ...rollUpGroup(group),
     })),
-    sites: groupBy(targets, (t) => t.site).map(([site, group]) => ({
+    sites: groupBy(sorted, (t) => t.site).map(([site, group]) => ({
       site,
       ...rollUpGroup(group),
     })),
-    total: rollUpGroup(targets),
+    total: rollUpGroup(sorted),
   };
+  return {
+    report,
+    histories: order.map((index) => histories[index] as TargetHistory),
+    transitionCount,
+    unwatched,
+  };
+}
+
+function compareTargets(a: TargetReport | undefined, b: TargetReport | undefined): number {
+  if (a === undefined || b === undefined) return 0;
+  return compare(a.targetId, b.targetId) || compare(a.instance, b.instance);
 }
 
 /**
@@ -122,18 +162,93 @@ export async function listOutages(
   query: ReportQuery & { open?: boolean },
   now: number,
 ): Promise<OutageFacts[]> {
+  const outages: OutageFacts[] = [];
+  for await (const page of outagePages(ledger, query, now)) outages.push(...page);
+  return outages;
+}
+
+/** Outages per page of a listing: half a million need not be held at once. */
+export const OUTAGE_PAGE_SIZE = 10_000;
+
+/** As listOutages, a page at a time, each read after the previous one was consumed. */
+export async function* outagePages(
+  ledger: Ledger,
+  query: ReportQuery & { open?: boolean },
+  now: number,
+  pageSize = OUTAGE_PAGE_SIZE,
+): AsyncGenerator<OutageFacts[]> {
   const { since, until, open } = query;
-  const outages = await ledger.outages({ ...targetFilterOf(query), open, since, until });
+  const filter = targetFilterOf(query);
+  let gaps: Map<string, ClosedInterval[]> | null = null;
+  let after: { start: number; id: number } | undefined;
+  for (;;) {
+    const page = await ledger.outages({ ...filter, open, since, until, after, limit: pageSize });
+    const last = page[page.length - 1];
+    if (last === undefined) return;
+    // the first page starts with the earliest outage: the gaps from there on serve every page
+    gaps ??= await mergedGaps(ledger, query.instance, Math.min(page[0]?.start ?? now, now), now);
+    const merged = gaps;
+    const none: ClosedInterval[] = [];
+    yield page.map((outage) => factsOf(outage, merged.get(outage.instance) ?? none, now));
+    if (page.length < pageSize) return;
+    after = { start: last.start, id: last.id };
+  }
+}
+
+/** `outages` with their duration and blind seconds as of `now`, in the same order. */
+export async function outageFacts(
+  ledger: Ledger,
+  outages: readonly OutageRecord[],
+  instance: string | undefined,
+  now: number,
+): Promise<OutageFacts[]> {
   if (outages.length === 0) return [];
   const earliest = outages.reduce((min, outage) => Math.min(min, outage.start), now);
-  const runs = await ledger.runs({ instance: query.instance });
-  const range = { instance: query.instance, since: earliest, until: Math.max(earliest, now) };
-  const unwatched = await unwatchedByInstance(ledger, runs, range, now);
-  return outages.map((outage) => ({
-    ...outage,
+  const merged = await mergedGaps(ledger, instance, earliest, now);
+  const none: ClosedInterval[] = [];
+  return outages.map((outage) => factsOf(outage, merged.get(outage.instance) ?? none, now));
+}
+
+/** Per instance, its unwatched time from `earliest` to now, merged (open ends read as now). */
+async function mergedGaps(
+  ledger: Ledger,
+  instance: string | undefined,
+  earliest: number,
+  now: number,
+): Promise<Map<string, ClosedInterval[]>> {
+  const runs = await ledger.runs({ instance });
+  const range = { instance, since: earliest, until: Math.max(earliest, now) };
+  const merged = new Map<string, ClosedInterval[]>();
+  for (const [name, intervals] of await unwatchedByInstance(ledger, runs, range, now)) {
+    merged.set(name, mergeIntervals(intervals, now));
+  }
+  return merged;
+}
+
+/** Field by field, not by spread: listings build hundreds of thousands of these. */
+function factsOf(
+  outage: OutageRecord,
+  mergedGaps: readonly ClosedInterval[],
+  now: number,
+): OutageFacts {
+  return {
+    id: outage.id,
+    instance: outage.instance,
+    targetId: outage.targetId,
+    service: outage.service,
+    site: outage.site,
+    start: outage.start,
+    end: outage.end,
+    detectedAt: outage.detectedAt,
+    reason: outage.reason,
+    detail: outage.detail,
+    blockedBy: outage.blockedBy,
+    blockedUntil: outage.blockedUntil,
+    maintenance: outage.maintenance,
+    endReason: outage.endReason,
     durationSeconds: Math.max(0, (outage.end ?? now) - outage.start) / MS_PER_SECOND,
-    blindSeconds: blindSecondsOf(outage, unwatched.get(outage.instance) ?? [], now),
-  }));
+    blindSeconds: blindSecondsIn(outage, mergedGaps, now),
+  };
 }
 
 /**
@@ -176,89 +291,49 @@ export function latestRunOfEachInstance(runs: readonly Run[]): Run[] {
   return [...latest.values()];
 }
 
-interface TargetHistory {
+export interface TargetHistory {
   identity: TargetIdentity;
   /** The last transition before the window (if any), then those in it, by time. */
-  transitions: StoredTransition[];
-}
-
-interface Timeline {
-  before: StoredTransition | null;
-  during: StoredTransition[];
+  transitions: TimedTransition[];
 }
 
 /**
- * Every target with a known state in the window: those that moved in it, and those whose
- * latest transition (from the target-state index) set a state before it that still held.
+ * Every target with a known state in the window: its last transition before the window, those
+ * in it, and (for its identity, as last recorded) its last one before the window's end.
  */
 async function targetHistories(
   ledger: Ledger,
   filter: TargetFilter,
-  runs: readonly Run[],
   window: Window,
-): Promise<TargetHistory[]> {
-  const timelines = new Map<string, Timeline>();
-  const timelineOf = (t: StoredTransition): Timeline => {
-    const key = targetKey(t);
-    const found = timelines.get(key) ?? { before: null, during: [] };
-    timelines.set(key, found);
-    return found;
-  };
-  const inWindow = await ledger.transitions({ ...filter, ...window });
-  for (const transition of inWindow) timelineOf(transition).during.push(transition);
-  const unresolved = [...timelines.values()].flatMap(({ during }) => during.slice(0, 1));
-  const instances = [...new Set(runs.map((run) => run.instance))];
-  for (const instance of filter.instance === undefined ? instances : [filter.instance]) {
-    for (const latest of await ledger.latestTransitions(instance)) {
-      if (!matches(latest, filter)) continue;
-      if (latest.at < window.since) timelineOf(latest).before = latest;
-      else unresolved.push(latest);
-    }
+): Promise<{ histories: TargetHistory[]; transitionCount: number }> {
+  const lastBeforeEnd = await ledger.lastTransitionsBefore({ ...filter, before: window.until });
+  const before = new Map<string, StoredTransition>();
+  for (const t of await ledger.lastTransitionsBefore({ ...filter, before: window.since })) {
+    before.set(targetKey(t), t);
   }
-  await Promise.all(
-    uniqueByTarget(unresolved).map(async (target) => {
-      const before = await lastBefore(ledger, target, filter, window.since, instances.length);
-      if (before !== undefined) timelineOf(before).before = before;
-    }),
-  );
-  return [...timelines.values()].flatMap(historyOf);
+  const during = new Map<string, StateHistory>();
+  let transitionCount = 0;
+  for (const history of await ledger.stateHistories({ ...filter, ...window })) {
+    during.set(targetKey(history), history);
+    transitionCount += history.at.length;
+  }
+  const histories: TargetHistory[] = [];
+  for (const last of lastBeforeEnd) {
+    const key = targetKey(last);
+    const inWindow = during.get(key);
+    // a target that stayed unknown through the window was never judged in it: not a row
+    if (inWindow === undefined && last.to === "unknown") continue;
+    const first = before.get(key);
+    const transitions: TimedTransition[] = first === undefined ? [] : [first];
+    if (inWindow !== undefined) appendHistory(transitions, inWindow);
+    histories.push({ identity: identityOf(last), transitions });
+  }
+  return { histories, transitionCount };
 }
 
-/**
- * The target's last transition before `since` in its own instance. Asked by target id alone
- * first, for the newest one per instance at most: that query runs on the (target_id, at) index,
- * while one naming the instance as well is planned on (instance, at) and reads the instance's
- * whole history before `since`, which for thousands of targets takes seconds.
- */
-async function lastBefore(
-  ledger: Ledger,
-  target: StoredTransition,
-  filter: TargetFilter,
-  since: number,
-  instanceCount: number,
-): Promise<StoredTransition | undefined> {
-  const { service, site } = filter;
-  const query = { targetId: target.targetId, service, site, until: since };
-  const newest = await ledger.transitions({ ...query, limit: Math.max(1, instanceCount) });
-  const own = newest.filter((t) => t.instance === target.instance).at(-1);
-  if (own !== undefined || newest.length < instanceCount) return own;
-  // other instances moved this target more recently: ask for this instance's alone
-  const [before] = await ledger.transitions({ ...query, instance: target.instance, limit: 1 });
-  return before;
-}
-
-function historyOf({ before, during }: Timeline): TargetHistory[] {
-  const transitions = before === null ? during : [before, ...during];
-  const last = transitions[transitions.length - 1];
-  // a target that stayed unknown through the window was never judged in it: not a row
-  if (last === undefined || (during.length === 0 && last.to === "unknown")) return [];
-  return [{ identity: identityOf(last), transitions }];
-}
-
-function uniqueByTarget(transitions: readonly StoredTransition[]): StoredTransition[] {
-  const unique = new Map<string, StoredTransition>();
-  for (const transition of transitions) unique.set(targetKey(transition), transition);
-  return [...unique.values()];
+function appendHistory(into: TimedTransition[], history: StateHistory): void {
+  const { at, to } = history;
+  for (let i = 0; i < at.length; i++) into.push({ at: at[i] as number, to: to[i] as TargetState });
 }
 
 function targetKey(t: { instance: string; targetId: string }): string {
@@ -267,14 +342,6 @@ function targetKey(t: { instance: string; targetId: string }): string {
 
 function identityOf(t: StoredTransition): TargetIdentity {
   return { instance: t.instance, targetId: t.targetId, service: t.service, site: t.site };
-}
-
-function matches(t: StoredTransition, filter: TargetFilter): boolean {
-  return (
-    (filter.targetId === undefined || t.targetId === filter.targetId) &&
-    (filter.service === undefined || t.service === filter.service) &&
-    (filter.site === undefined || t.site === filter.site)
-  );
 }
 
 function targetFilterOf({ instance, targetId, service, site }: TargetFilter): TargetFilter {

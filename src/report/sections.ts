@@ -1,4 +1,3 @@
-import type { StoredTransition } from "../ledger/ledger.js";
 import type { AvailabilitySummary } from "../ledger/outages.js";
 import { formatTime, humanDuration, type TableColumn } from "./format.js";
 import type { IncidentReport, IncidentSummary, MonitorGap } from "./incident.js";
@@ -42,9 +41,9 @@ export function reportDocument(incident: IncidentReport): ReportDocument {
       figuresSection("services", "By service", "service", numbers.services, (g) => g.service),
       figuresSection("sites", "By site", "site", numbers.sites, (g) => g.site),
       targetsSection(incident),
-      outagesSection(incident.outages),
+      outagesSection(incident),
       gapsSection(incident.gaps),
-      transitionsSection(incident.transitions),
+      transitionsSection(incident),
     ],
   };
 }
@@ -200,7 +199,8 @@ function targetsSection(incident: IncidentReport): ReportSection {
   return tableSection("targets", "By target", { columns, rows }, "No targets.");
 }
 
-function outagesSection(outages: readonly OutageFacts[]): ReportSection {
+function outagesSection(incident: IncidentReport): ReportSection {
+  const { outages, outageCount } = incident;
   const columns: TableColumn[] = [
     { header: "target" },
     { header: "start" },
@@ -219,7 +219,14 @@ function outagesSection(outages: readonly OutageFacts[]): ReportSection {
     blockedByText(o),
     o.maintenance ? "yes" : "no",
   ]);
-  return tableSection("outages", "Outages", { columns, rows }, "No outages in the window.");
+  const found = tableSection("outages", "Outages", { columns, rows }, "No outages in the window.");
+  if (outages.length < outageCount) {
+    found.paragraphs.push(
+      `The ${count(outages.length)} longest of ${count(outageCount)} outages in the window, by ` +
+        "start; pantau outages over the same range lists every one.",
+    );
+  }
+  return found;
 }
 
 function gapsSection(gaps: readonly MonitorGap[]): ReportSection {
@@ -241,7 +248,8 @@ function gapsSection(gaps: readonly MonitorGap[]): ReportSection {
   return tableSection("gaps", "Monitor gaps", { columns, rows }, none);
 }
 
-function transitionsSection(transitions: readonly StoredTransition[]): ReportSection {
+function transitionsSection(incident: IncidentReport): ReportSection {
+  const { transitions, transitionCount } = incident;
   const columns: TableColumn[] = [
     { header: "time" },
     { header: "target" },
@@ -259,7 +267,14 @@ function transitionsSection(transitions: readonly StoredTransition[]): ReportSec
     t.blockedBy ?? "-",
   ]);
   const none = "No transitions in the window.";
-  return tableSection("transitions", "Transitions", { columns, rows }, none);
+  const found = tableSection("transitions", "Transitions", { columns, rows }, none);
+  if (transitions.length < transitionCount) {
+    found.paragraphs.push(
+      `The newest ${count(transitions.length)} of ${count(transitionCount)} transitions in the ` +
+        "window; a shorter range or --target, --service or --site lists the others.",
+    );
+  }
+  return found;
 }
 
 function causeText(fact: { reason: string | null; detail: string | null }): string {
@@ -292,6 +307,11 @@ function optionalDuration(seconds: number | null): string {
 export function percent(availability: number | null): string {
   if (availability === null) return "n/a";
   return `${(Math.floor(availability * 100_000 + 1e-6) / 1000).toFixed(3)}%`;
+}
+
+/** 1,000,000: counts large enough to need reading aids. */
+export function count(value: number): string {
+  return value.toLocaleString("en-US");
 }
 
 function plural(count: number, noun: string): string {

@@ -1,7 +1,16 @@
 import type { MaintenanceInterval } from "../health/maintenance.js";
 import type { StoredTransition } from "../ledger/ledger.js";
-import { type ClosedInterval, clip, type Interval, type Window } from "../ledger/outages.js";
+import {
+  type ClosedInterval,
+  clip,
+  type Interval,
+  type TimedTransition,
+  type Window,
+} from "../ledger/outages.js";
 import type { OutageFacts, TargetIdentity } from "./numbers.js";
+
+/** What a history needs for degraded spans: times, states, and the cause a span's note shows. */
+export type HistoryTransition = Pick<StoredTransition, "to" | "at" | "reason" | "detail">;
 
 /**
  * What the report's timeline picture shows, pure: per target, the spans of the window it was
@@ -35,7 +44,7 @@ export interface TimelineInput {
   targets: readonly TargetIdentity[];
   window: Window;
   /** Per target key, its transitions by time, starting with the last one before the window. */
-  histories: ReadonlyMap<string, readonly StoredTransition[]>;
+  histories: ReadonlyMap<string, readonly HistoryTransition[]>;
   outages: readonly OutageFacts[];
   gaps: readonly MonitorGap[];
   /** Per target key, the config's maintenance occurrences; null: shown from outage flags. */
@@ -54,7 +63,13 @@ export function timelineRows(input: TimelineInput): TimelineRow[] {
   const outagesByKey = new Map<string, OutageFacts[]>();
   for (const outage of input.outages) {
     const key = input.keyOf(outage);
-    outagesByKey.set(key, [...(outagesByKey.get(key) ?? []), outage]);
+    const list = outagesByKey.get(key);
+    if (list === undefined) outagesByKey.set(key, [outage]);
+    else list.push(outage);
+  }
+  const gapsByInstance = new Map<string, MonitorGap[]>();
+  for (const gap of input.gaps) {
+    gapsByInstance.set(gap.instance, [...(gapsByInstance.get(gap.instance) ?? []), gap]);
   }
   return [...input.targets].sort(byGroup).map((target) => {
     const key = input.keyOf(target);
@@ -63,9 +78,11 @@ export function timelineRows(input: TimelineInput): TimelineRow[] {
       ...maintenanceSpans(input.maintenance?.get(key) ?? null, outages),
       ...degradedSpans(input.histories.get(key) ?? []),
       ...outages.flatMap(outageSpans),
-      ...input.gaps
-        .filter((gap) => gap.instance === target.instance)
-        .map((gap) => ({ ...gap, kind: "blind" as const, note: GAP_NOTES[gap.kind] })),
+      ...(gapsByInstance.get(target.instance) ?? []).map((gap) => ({
+        ...gap,
+        kind: "blind" as const,
+        note: GAP_NOTES[gap.kind],
+      })),
     ].flatMap((span) => clipSpan(span, input.window));
     const { instance, targetId, service, site } = target;
     return { instance, targetId, service, site, spans: spans.sort(byLayerThenStart) };
@@ -105,7 +122,19 @@ function maintenanceSpans(
     }));
 }
 
-function degradedSpans(history: readonly StoredTransition[]): OpenSpan[] {
+/** Whether the target was degraded at some time in the window. */
+export function hasDegradedSpan(history: readonly TimedTransition[], window: Window): boolean {
+  let degradedSince: number | null = null;
+  for (const transition of history) {
+    if (degradedSince !== null && clip({ start: degradedSince, end: transition.at }, window)) {
+      return true;
+    }
+    degradedSince = transition.to === "degraded" ? transition.at : null;
+  }
+  return degradedSince !== null && clip({ start: degradedSince, end: null }, window) !== null;
+}
+
+function degradedSpans(history: readonly HistoryTransition[]): OpenSpan[] {
   const spans: OpenSpan[] = [];
   let open: OpenSpan | null = null;
   for (const transition of history) {

@@ -108,6 +108,23 @@ export async function queriesBench(): Promise<void> {
         fmtMs(median(scrapes.map((s) => s.ms))),
         "< 250 ms",
       ]);
+      // the API answers from the same code as the CLI, inside the daemon's process
+      for (const path of [`/api/v1/report?since=${since}`, `/api/v1/outages?since=${since}`]) {
+        const times: number[] = [];
+        let bytes = 0;
+        for (let i = 0; i < RUNS; i++) {
+          const began = performance.now();
+          const response = await fetch(`http://127.0.0.1:${port}${path}`);
+          bytes = (await response.arrayBuffer()).byteLength;
+          if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+          times.push(performance.now() - began);
+        }
+        rows.push([
+          `live \`GET ${path}\` (${(bytes / 1048576).toFixed(1)} MiB)`,
+          fmtMs(median(times)),
+          path.includes("report") ? "< 1 s" : "",
+        ]);
+      }
     } finally {
       await daemon.stop();
     }

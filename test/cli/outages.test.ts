@@ -4,10 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type OutagesDeps, outagesCommand, renderOutages } from "../../src/cli/outages.js";
+import {
+  type OutagesDeps,
+  outagesCommand,
+  renderOutages,
+  streamOutages,
+} from "../../src/cli/outages.js";
 import type { ConfigLoadResult } from "../../src/config/errors.js";
 import type { Config } from "../../src/config/types.js";
-import type { OutageFacts } from "../../src/report/numbers.js";
+import { listOutages, type OutageFacts } from "../../src/report/numbers.js";
 import { buildIncidentLedger, type IncidentLedger, m } from "../report/fixture.js";
 import { type InProcessRun, runInProcess } from "../support/cli.js";
 
@@ -369,4 +374,49 @@ describe("pantau outages: the real binary", () => {
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(message);
   });
+});
+
+describe("pantau outages: csv and json written a page at a time", () => {
+  let fixture: IncidentLedger;
+
+  beforeAll(async () => {
+    fixture = await buildIncidentLedger();
+  });
+
+  afterAll(async () => {
+    await fixture.cleanup();
+  });
+
+  async function* pagesOf(outages: readonly OutageFacts[], size: number) {
+    for (let i = 0; i < outages.length; i += size) yield outages.slice(i, i + size);
+  }
+
+  it.each(["csv", "json"] as const)(
+    "%s: the same bytes as rendered at once, for any page size",
+    async (format) => {
+      const range = { since: m(-200), until: m(200) };
+      const outages = await listOutages(fixture.ledger, range, NOW);
+      expect(outages.length).toBeGreaterThan(2);
+      for (const size of [1, 2, outages.length]) {
+        let text = "";
+        await streamOutages(pagesOf(outages, size), format, {
+          out: (part) => {
+            text += part;
+          },
+          err: () => undefined,
+          setExitCode: () => undefined,
+        });
+        expect(text).toBe(renderOutages(outages, format, range));
+      }
+      let none = "";
+      await streamOutages(pagesOf([], 1), format, {
+        out: (part) => {
+          none += part;
+        },
+        err: () => undefined,
+        setExitCode: () => undefined,
+      });
+      expect(none).toBe(renderOutages([], format, range));
+    },
+  );
 });

@@ -607,6 +607,91 @@ export function ledgerContract(
           found.map((o) => `${o.instance}:${o.targetId}[${o.start},${o.end ?? "open"})`),
         ).toEqual(row.expected);
       });
+
+      it("pages outages by (start, id) with after and limit, ties at one start included", async () => {
+        const c = (await ledger.startRun("c", 0)).run.id;
+        await ledger.commit(c, [
+          transition("tie-1", "unknown", "down", 120),
+          transition("tie-2", "unknown", "down", 120),
+        ]);
+        const everything = await ledger.outages({});
+        expect(everything).toHaveLength(5);
+        expect(await ledger.outages({ limit: 2 })).toEqual(everything.slice(0, 2));
+        expect(await ledger.outages({ limit: 0 })).toEqual([]);
+        const paged: OutageRecord[] = [];
+        // bounded: a cursor that does not advance must fail the test, not hang it
+        for (let after: { start: number; id: number } | undefined; paged.length <= 5; ) {
+          const page = await ledger.outages({ after, limit: 1 });
+          const last = page[0];
+          if (last === undefined) break;
+          paged.push(last);
+          after = { start: last.start, id: last.id };
+        }
+        expect(paged).toEqual(everything);
+        await expectLedgerError(ledger.outages({ limit: -1 }), "LEDGER_INVALID");
+      });
+
+      const latest = (t: StoredTransition) => `${t.instance}:${t.targetId}:${t.to}@${t.at}`;
+
+      it.each([
+        {
+          query: { before: 1000 },
+          expected: [
+            "a:gate-cgk:up@200",
+            "a:web-cgk:degraded@300",
+            "a:web-dps:down@300",
+            "b:web-cgk:down@120",
+          ],
+        },
+        {
+          query: { before: 200 },
+          expected: [
+            "a:gate-cgk:down@100",
+            "a:web-cgk:up@100",
+            "a:web-dps:up@150",
+            "b:web-cgk:down@120",
+          ],
+        },
+        { query: { before: 100 }, expected: [] },
+        {
+          query: { before: 101, instance: "a" },
+          expected: ["a:gate-cgk:down@100", "a:web-cgk:up@100"],
+        },
+        {
+          query: { before: 1000, targetId: "web-cgk" },
+          expected: ["a:web-cgk:degraded@300", "b:web-cgk:down@120"],
+        },
+        { query: { before: 1000, service: "gate" }, expected: ["a:gate-cgk:up@200"] },
+        { query: { before: 1000, site: "DPS" }, expected: ["a:web-dps:down@300"] },
+      ])("lastTransitionsBefore($query): each target's last, by instance and id", async (row) => {
+        expect((await ledger.lastTransitionsBefore(row.query)).map(latest)).toEqual(row.expected);
+      });
+
+      it.each([
+        {
+          query: {},
+          expected: [
+            "a:web-cgk up@100 degraded@300",
+            "a:gate-cgk down@100 up@200",
+            "b:web-cgk down@120",
+            "a:web-dps up@150 down@300",
+          ],
+        },
+        { query: { since: 150, until: 300 }, expected: ["a:web-dps up@150", "a:gate-cgk up@200"] },
+        { query: { instance: "b" }, expected: ["b:web-cgk down@120"] },
+        {
+          query: { targetId: "web-cgk" },
+          expected: ["a:web-cgk up@100 degraded@300", "b:web-cgk down@120"],
+        },
+        { query: { service: "gate", since: 150 }, expected: ["a:gate-cgk up@200"] },
+        { query: { since: 301 }, expected: [] },
+      ])("stateHistories($query): per target in first-seen order, by time", async (row) => {
+        const found = await ledger.stateHistories(row.query);
+        const text = found.map(
+          (h) => `${h.instance}:${h.targetId} ${h.to.map((to, i) => `${to}@${h.at[i]}`).join(" ")}`,
+        );
+        expect(text).toEqual(row.expected);
+      });
     });
 
     describe("gaps", () => {

@@ -181,3 +181,27 @@ describe("outageJson", () => {
     expect(formatTime(outage.start)).toBe("2024-06-20T01:00:00.000Z");
   });
 });
+
+describe("formatTime", () => {
+  it.each([
+    ["the epoch", 0],
+    ["before the epoch", -1],
+    ["a leap day's last ms", Date.UTC(2024, 1, 29, 23, 59, 59, 999)],
+    ["year 0", Date.UTC(0, 0, 1) + 1],
+    ["year 9999's last ms", Date.UTC(10_000, 0, 1) - 1],
+    ["beyond year 9999 (six-digit year)", Date.UTC(10_000, 0, 1)],
+    ["before year 0 (negative year)", Date.UTC(0, 0, 1) - 1],
+  ])("prints %s exactly as toISOString", (_name, ms) => {
+    expect(formatTime(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it("prints 20,000 times spread over 300 years exactly as toISOString", () => {
+    // a fixed linear congruential sequence: the same times on every run
+    let seed = 12345;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const ms = Date.UTC(1900, 0, 1) + Math.floor((seed / 2147483648) * 300 * 365.25 * 86_400_000);
+      expect(formatTime(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+});

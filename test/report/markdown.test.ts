@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderIncidentHtml } from "../../src/report/html.js";
 import { type IncidentReport, readIncident } from "../../src/report/incident.js";
 import { escapeMarkdown, renderIncidentMarkdown } from "../../src/report/markdown.js";
 import { percent } from "../../src/report/sections.js";
@@ -132,5 +133,63 @@ describe("markdown report", () => {
 describe("golden diff", () => {
   it("shows removed and added lines with their numbers", () => {
     expect(lineDiff("a\nb\nc\nd", "a\nc\nx\nd")).toBe(["-    2: b", "+    3: x"].join("\n"));
+  });
+});
+
+describe("a report bounded by its limits", () => {
+  const limits = { outages: 2, transitions: 3, timelineRows: 2 };
+  let bounded: IncidentReport;
+
+  beforeAll(async () => {
+    bounded = await readIncident(fixture.ledger, WINDOW, NOW, MAINTENANCE_WINDOWS, limits);
+  });
+
+  it("keeps every figure and the summary exact", () => {
+    expect(bounded.numbers).toEqual(withConfig.numbers);
+    expect(bounded.summary).toEqual(withConfig.summary);
+    expect(bounded.gaps).toEqual(withConfig.gaps);
+  });
+
+  it("lists the longest outages by start, and how many there are", () => {
+    const longest = [...withConfig.outages]
+      .sort((a, b) => b.durationSeconds - a.durationSeconds || a.start - b.start)
+      .slice(0, 2)
+      .sort((a, b) => a.start - b.start);
+    expect(withConfig.outages.length).toBeGreaterThan(2);
+    expect(bounded.outages).toEqual(longest);
+    expect(bounded.outageCount).toBe(withConfig.outages.length);
+  });
+
+  it("lists the newest transitions, and how many there are", () => {
+    expect(bounded.transitions).toEqual(withConfig.transitions.slice(-3));
+    expect(bounded.transitionCount).toBe(withConfig.transitions.length);
+  });
+
+  it("draws the targets with the most outage time, in the timeline's order", () => {
+    const most = [...withConfig.numbers.targets]
+      .sort((a, b) => b.totalOutageSeconds - a.totalOutageSeconds)
+      .slice(0, 2)
+      .map((t) => t.targetId);
+    expect(bounded.timeline.map((row) => row.targetId).sort()).toEqual([...most].sort());
+    const full = withConfig.timeline.filter((row) => most.includes(row.targetId));
+    expect(bounded.timeline).toEqual(full);
+    expect(bounded.timelineTargetCount).toBe(TARGET_COUNT);
+  });
+
+  it("says so under each section", () => {
+    const markdown = renderIncidentMarkdown(bounded);
+    const outages = withConfig.outages.length;
+    const transitions = withConfig.transitions.length;
+    expect(markdown).toContain(
+      `The 2 longest of ${outages} outages in the window, by start; pantau outages over the same range lists every one.`,
+    );
+    expect(markdown).toContain(
+      `The newest 3 of ${transitions} transitions in the window; a shorter range or --target, --service or --site lists the others.`,
+    );
+    expect(renderIncidentMarkdown(withConfig)).not.toContain("longest of");
+    expect(renderIncidentHtml(bounded)).toContain(
+      `Shown: the 2 targets with the most outage time of ${TARGET_COUNT}.`,
+    );
+    expect(renderIncidentHtml(withConfig)).not.toContain("Shown:");
   });
 });

@@ -7,6 +7,8 @@ import {
   HEARTBEAT_STALE_MS,
   latestRunOfEachInstance,
   listOutages,
+  type OutageFacts,
+  outagePages,
   type Report,
   type TargetReport,
 } from "../../src/report/numbers.js";
@@ -336,6 +338,24 @@ describe("listOutages", () => {
       o.durationSeconds,
       o.blindSeconds,
     ]);
+
+  it("pages through the same outages, page by page, as listOutages in one list", async () => {
+    const whole = await listOutages(fixture.ledger, { since: m(-200), until: m(200) }, m(60));
+    expect(whole.length).toBeGreaterThan(3);
+    for (const pageSize of [1, 2, 3]) {
+      const pages: OutageFacts[][] = [];
+      for await (const page of outagePages(
+        fixture.ledger,
+        { since: m(-200), until: m(200) },
+        m(60),
+        pageSize,
+      )) {
+        pages.push(page);
+      }
+      expect(pages.every((page) => page.length <= pageSize)).toBe(true);
+      expect(pages.flat()).toEqual(whole);
+    }
+  });
 
   it("gives whole durations and the blind seconds inside each outage", async () => {
     expect(await figures({}, m(60))).toEqual([

@@ -81,5 +81,11 @@ export class FakeLedger implements Ledger {
   leader(): never {
     throw new Error("not used by engine tests");
   }
+  lastTransitionsBefore(): never {
+    throw new Error("not used by engine tests");
+  }
+  stateHistories(): never {
+    throw new Error("not used by engine tests");
+  }
   async close(): Promise<void> {}
 }

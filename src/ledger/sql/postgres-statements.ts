@@ -32,6 +32,20 @@ export async function all<Row extends pg.QueryResultRow>(
   return (await db.query<Row>(postgresSql(sql), [...params])).rows;
 }
 
+/** Rows as arrays in the select list's order: no object per row for long, lean reads. */
+export async function allArrays<Row extends unknown[]>(
+  db: Queryable,
+  sql: string,
+  params: readonly Param[],
+): Promise<Row[]> {
+  const result = await db.query<Row>({
+    text: postgresSql(sql),
+    values: [...params],
+    rowMode: "array",
+  });
+  return result.rows;
+}
+
 export async function one<Row extends pg.QueryResultRow>(
   db: Queryable,
   sql: string,

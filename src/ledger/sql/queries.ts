@@ -1,5 +1,11 @@
 import { LedgerError } from "../errors.js";
-import type { OutageQuery, TargetFilter, TimeRange, TransitionQuery } from "../ledger.js";
+import type {
+  LastTransitionQuery,
+  OutageQuery,
+  TargetFilter,
+  TimeRange,
+  TransitionQuery,
+} from "../ledger.js";
 import { GAP_COLUMNS, OUTAGE_COLUMNS, RUN_COLUMNS, TRANSITION_COLUMNS } from "./rows.js";
 
 /**
@@ -42,6 +48,14 @@ function checkTime(name: string, value: number | undefined): value is number {
   return true;
 }
 
+function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new LedgerError("LEDGER_INVALID", "limit must be a non-negative integer", {
+      limit: String(limit),
+    });
+  }
+}
+
 function addTargetFilter(where: Where, filter: TargetFilter): void {
   if (filter.instance !== undefined) where.add("instance = ?", filter.instance);
   if (filter.targetId !== undefined) where.add("target_id = ?", filter.targetId);
@@ -54,22 +68,74 @@ function addOverlap(where: Where, range: TimeRange, start: string, end: string):
   if (checkTime("since", range.since)) where.add(`(${end} IS NULL OR ${end} > ?)`, range.since);
 }
 
+/**
+ * With a target, SQLite (which has no statistics on a read-only ledger) plans `instance = ?
+ * AND at` ranges on the (instance, at) index and reads every target's transitions in the range;
+ * `(instance || '') = ?` is the same test on no index, leaving it the (target_id, at) one.
+ */
+function addTransitionTargetFilter(where: Where, filter: TargetFilter): void {
+  const { instance, targetId } = filter;
+  if (instance !== undefined && targetId !== undefined) {
+    where.add("(instance || '') = ?", instance);
+    addTargetFilter(where, { ...filter, instance: undefined });
+  } else {
+    addTargetFilter(where, filter);
+  }
+}
+
 /** Ordered by `at` then id; with `limit`, the newest `limit` rows, still in ascending order. */
 export function transitionsQuery(query: TransitionQuery): SqlQuery {
   const where = new Where();
-  addTargetFilter(where, query);
+  addTransitionTargetFilter(where, query);
   if (checkTime("since", query.since)) where.add("at >= ?", query.since);
   if (checkTime("until", query.until)) where.add("at < ?", query.until);
   const select = `SELECT ${TRANSITION_COLUMNS} FROM transitions${where.toSql()}`;
   if (query.limit === undefined) return { sql: `${select} ORDER BY at, id`, params: where.params };
-  if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
-    throw new LedgerError("LEDGER_INVALID", "limit must be a non-negative integer", {
-      limit: String(query.limit),
-    });
-  }
+  checkLimit(query.limit);
   return {
     sql: `SELECT ${TRANSITION_COLUMNS} FROM (${select} ORDER BY at DESC, id DESC LIMIT ?) newest ORDER BY at, id`,
     params: [...where.params, query.limit],
+  };
+}
+
+/**
+ * Each known target's last transition before `before`: one indexed seek per row of
+ * target_states (which lists every target ever moved) instead of a query per target.
+ * Service and site are matched on the transition, so a target that changed service is found
+ * under the service it had then.
+ */
+export function lastTransitionsBeforeQuery(query: LastTransitionQuery): SqlQuery {
+  const seek = new Where();
+  seek.add("x.instance = s.instance");
+  seek.add("x.target_id = s.target_id");
+  if (query.service !== undefined) seek.add("x.service = ?", query.service);
+  if (query.site !== undefined) seek.add("x.site = ?", query.site);
+  if (checkTime("before", query.before)) seek.add("x.at < ?", query.before);
+  const targets = new Where();
+  if (query.instance !== undefined) targets.add("s.instance = ?", query.instance);
+  if (query.targetId !== undefined) targets.add("s.target_id = ?", query.targetId);
+  const columns = TRANSITION_COLUMNS.split(", ").map((column) => `t.${column}`);
+  const latest = `SELECT x.id FROM transitions x${seek.toSql()} ORDER BY x.at DESC, x.id DESC LIMIT 1`;
+  return {
+    sql:
+      `SELECT ${columns.join(", ")} FROM target_states s JOIN transitions t ON t.id = (${latest})` +
+      `${targets.toSql()} ORDER BY s.instance, s.target_id`,
+    params: [...seek.params, ...targets.params],
+  };
+}
+
+/**
+ * The lean columns of transitions in the range, by time (the (at, id) index order: no sort),
+ * in StateHistoryRow's order. Each further column costs: a million rows are stepped through.
+ */
+export function stateHistoryQuery(query: TargetFilter & TimeRange): SqlQuery {
+  const where = new Where();
+  addTargetFilter(where, query);
+  if (checkTime("since", query.since)) where.add("at >= ?", query.since);
+  if (checkTime("until", query.until)) where.add("at < ?", query.until);
+  return {
+    sql: `SELECT instance, target_id, to_state, at FROM transitions${where.toSql()} ORDER BY at, id`,
+    params: where.params,
   };
 }
 
@@ -80,10 +146,16 @@ export function outagesQuery(query: OutageQuery): SqlQuery {
   addOverlap(where, query, "start_at", "end_at");
   if (query.open === true) where.add("end_at IS NULL");
   if (query.open === false) where.add("end_at IS NOT NULL");
-  return {
-    sql: `SELECT ${OUTAGE_COLUMNS} FROM outages${where.toSql()} ORDER BY start_at, id`,
-    params: where.params,
-  };
+  const { after } = query;
+  if (after !== undefined && checkTime("after.start", after.start)) {
+    // the first test is a range on the start index, so a page does not rescan the ones before
+    where.add("start_at >= ?", after.start);
+    where.add("(start_at > ? OR id > ?)", after.start, after.id);
+  }
+  const sql = `SELECT ${OUTAGE_COLUMNS} FROM outages${where.toSql()} ORDER BY start_at, id`;
+  if (query.limit === undefined) return { sql, params: where.params };
+  checkLimit(query.limit);
+  return { sql: `${sql} LIMIT ?`, params: [...where.params, query.limit] };
 }
 
 /** Gaps overlapping the range, ordered by start then id. */

@@ -67,6 +67,9 @@ export interface GapRow {
   end_at: number | null;
 }
 
+/** A row of stateHistoryQuery, as an array in its column order. */
+export type StateHistoryRow = [instance: string, targetId: string, to: TargetState, at: number];
+
 export interface TargetStateRow {
   state: TargetState;
   at: number;
@@ -130,6 +133,44 @@ export function toOutage(row: OutageRow): OutageRecord {
     blockedUntil: row.blocked_until,
     maintenance: row.maintenance === 1,
     endReason: row.end_reason,
+  };
+}
+
+/** An outage row as an array in OUTAGE_COLUMNS' order (the last two ids are not read). */
+export type OutageTuple = [
+  id: number,
+  instance: string,
+  targetId: string,
+  service: string,
+  site: string,
+  start: number,
+  end: number | null,
+  detectedAt: number,
+  reason: string | null,
+  detail: string | null,
+  blockedBy: string | null,
+  blockedUntil: number | null,
+  maintenance: 0 | 1,
+  endReason: string | null,
+];
+
+/** As toOutage, from an array row: a store listing half a million outages skips row objects. */
+export function tupleToOutage(row: OutageTuple): OutageRecord {
+  return {
+    id: row[0],
+    instance: row[1],
+    targetId: row[2],
+    service: row[3],
+    site: row[4],
+    start: row[5],
+    end: row[6],
+    detectedAt: row[7],
+    reason: row[8],
+    detail: row[9],
+    blockedBy: row[10],
+    blockedUntil: row[11],
+    maintenance: row[12] === 1,
+    endReason: row[13],
   };
 }
 
