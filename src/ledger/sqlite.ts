@@ -52,7 +52,6 @@ import {
   toFlag,
   toGap,
   toLeader,
-  toOutage,
   toRun,
   toStoredTransition,
   tupleToOutage,
