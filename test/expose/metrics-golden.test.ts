@@ -1,0 +1,109 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { HttpProbeSpec, Target } from "../../src/config/types.js";
+import type { CommittedTransition } from "../../src/engine/engine.js";
+import { PantauMetrics } from "../../src/expose/metrics.js";
+import type { TargetState } from "../../src/health/types.js";
+import { makeResult, makeTarget } from "../support/targets.js";
+
+/**
+ * The whole /metrics text of a small estate, byte for byte, against a golden file: the renderer
+ * is hand-written for speed, so its output is pinned. `UPDATE_GOLDEN=1` rewrites the file.
+ */
+const GOLDEN = new URL("../fixtures/metrics/estate.prom", import.meta.url);
+const NODE_PLACEHOLDER = "{{nodejs}}";
+const T0 = Date.UTC(2024, 5, 20, 1, 0, 0);
+
+const targets = [
+  makeTarget("core", { service: "immigration-core", site: "pdns2" }),
+  makeTarget("portal", {
+    name: 'Portal "main"',
+    service: "immigration-portal",
+    site: "jakarta",
+    probe: {
+      ...(makeTarget("x").probe as HttpProbeSpec),
+      url: "https://ops:s3cret@portal.example/health?key=abc",
+    },
+  }),
+  makeTarget("esc\\ape", { service: "line\nbreak", site: "bandara ✈" }),
+  makeTarget("never-probed", { service: "", site: "" }),
+];
+
+function transition(
+  targetId: string,
+  from: TargetState,
+  to: TargetState,
+  at: number,
+  overrides: Partial<CommittedTransition> = {},
+): CommittedTransition {
+  const target = targets.find((t) => t.id === targetId) ?? makeTarget(targetId);
+  return {
+    id: 1,
+    runId: 1,
+    instance: "test",
+    targetId,
+    service: target.service,
+    site: target.site,
+    from,
+    to,
+    at,
+    detectedAt: at + 20_000,
+    reason: to === "down" ? "status" : null,
+    detail: null,
+    blockedBy: null,
+    maintenance: false,
+    outageStart: null,
+    ...overrides,
+  };
+}
+
+/** Every kind of fact: results of each verdict, TLS expiry, transitions, blocked_by, maintenance. */
+function goldenEstate(options: { renderBatch?: number } = {}): PantauMetrics {
+  const metrics = new PantauMetrics({ version: "1.2.3", defaultMetrics: false, ...options });
+  const [core, portal, escaped] = targets as [Target, Target, Target];
+  metrics.syncTargets(targets, (id) =>
+    id === "core"
+      ? { state: "up", since: T0 - 3_600_000, transition: null, blockedBy: null }
+      : undefined,
+  );
+  metrics.probeCompleted(core, makeResult("ok", T0, { durationMs: 12.345678 }));
+  metrics.probeCompleted(core, makeResult("failed", T0 + 10_000, { reason: "timeout" }));
+  metrics.probeCompleted(core, makeResult("failed", T0 + 20_000));
+  metrics.probeCompleted(
+    portal,
+    makeResult("degraded", T0 + 1_500, {
+      certExpiresAt: T0 + 86_400_000,
+      phases: { resolve: 0.25, connect: 1.5, tls: 7.125, processing: 300, transfer: 0.001 },
+      durationMs: 308.876,
+    }),
+  );
+  metrics.probeCompleted(
+    escaped,
+    makeResult("failed", T0 + 2_000, { status: null, reason: "refused" }),
+  );
+  metrics.transitionsCommitted([
+    transition("core", "up", "down", T0 + 20_000, { blockedBy: 'dns "primary"' }),
+    transition("portal", "unknown", "degraded", T0 + 1_500),
+    transition("esc\\ape", "unknown", "down", T0 + 2_000),
+  ]);
+  metrics.transitionsCommitted([
+    transition("esc\\ape", "down", "up", T0 + 62_000, { outageStart: T0 + 2_000 }),
+  ]);
+  metrics.maintenanceChanged(portal, true);
+  metrics.schedulerObserver.probeStarted?.("core", 3);
+  metrics.schedulerObserver.slotSkipped?.("core", "overrun");
+  metrics.commitFinished("ok", 1.5);
+  metrics.configReloaded(true, T0);
+  return metrics;
+}
+
+describe("/metrics golden text", () => {
+  it("renders the estate exactly as the golden file", async () => {
+    const text = (await goldenEstate().render()).replaceAll(
+      `nodejs="${process.versions.node}"`,
+      `nodejs="${NODE_PLACEHOLDER}"`,
+    );
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(GOLDEN, text);
+    expect(text).toBe(readFileSync(GOLDEN, "utf8"));
+  });
+});
