@@ -13,7 +13,8 @@ export interface ApiResponse {
 export type ApiRoute = (params: URLSearchParams) => Promise<ApiResponse>;
 
 export interface HttpServerContext {
-  renderMetrics(): Promise<{ contentType: string; text: string }>;
+  /** The text in chunks, written as they come (a whole render at once blocked the loop). */
+  renderMetrics(): { contentType: string; chunks: AsyncIterable<string> };
   readiness(): { ready: true } | { ready: false; reason: string };
   reload(): Promise<ApiResponse>;
   /** GET routes under /api/v1/, by name (`targets`, `outages` …). */
@@ -106,9 +107,9 @@ async function handle(
       : sendText(res, 503, `pantau is not ready: ${ready.reason}\n`);
   }
   if (path === "/metrics") {
-    const { contentType, text } = await context.renderMetrics();
-    res.writeHead(200, { "content-type": contentType }).end(text);
-    return;
+    const { contentType, chunks } = context.renderMetrics();
+    res.writeHead(200, { "content-type": contentType });
+    return sendChunks(res, chunks);
   }
   const route = path.startsWith("/api/v1/")
     ? context.api[path.slice("/api/v1/".length)]
@@ -132,6 +133,27 @@ function authorized(req: IncomingMessage, token: Buffer): boolean {
 function methodNotAllowed(res: ServerResponse, allow: string): void {
   res.setHeader("Allow", allow);
   sendJson(res, 405, { error: `method not allowed; use ${allow}` });
+}
+
+/** Writes each chunk, waiting for the client to drain the last (backpressure) or to go away. */
+async function sendChunks(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (res.destroyed) return; // leaving the loop ends the render too
+    if (!res.write(chunk)) await drainedOrClosed(res);
+  }
+  res.end();
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

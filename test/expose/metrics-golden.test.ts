@@ -107,3 +107,48 @@ describe("/metrics golden text", () => {
     expect(text).toBe(readFileSync(GOLDEN, "utf8"));
   });
 });
+
+describe("/metrics rendered in chunks", () => {
+  it("is the same text whatever the chunk size", async () => {
+    const whole = await goldenEstate().render();
+    for (const renderBatch of [1, 2, 3, 1000]) {
+      expect(await goldenEstate({ renderBatch }).render()).toBe(whole);
+    }
+  });
+
+  it("yields to the event loop between chunks, so other callbacks run mid-render", async () => {
+    const metrics = goldenEstate({ renderBatch: 1 });
+    let otherRan = false;
+    setImmediate(() => {
+      otherRan = true;
+    });
+    let chunks = 0;
+    let chunksBeforeOther = 0;
+    for await (const _ of metrics.renderChunks()) {
+      chunks++;
+      if (!otherRan) chunksBeforeOther++;
+    }
+    expect(otherRan).toBe(true);
+    expect(chunks).toBe(14 * targets.length + 1);
+    expect(chunksBeforeOther).toBe(1);
+  });
+
+  it("shows every target as of the render's start, though facts change between chunks", async () => {
+    const metrics = goldenEstate({ renderBatch: 1 });
+    const before = await metrics.render();
+    const [core] = targets as [Target];
+    const chunks: string[] = [];
+    for await (const chunk of metrics.renderChunks()) {
+      if (chunks.length === 0) {
+        metrics.probeCompleted(core, makeResult("ok", T0 + 30_000));
+        metrics.transitionsCommitted([transition("core", "down", "up", T0 + 30_000)]);
+        metrics.maintenanceChanged(core, true);
+      }
+      chunks.push(chunk);
+    }
+    // the registry's aggregates (last chunk) are prom-client's; the per-target part is a snapshot
+    const perTarget = (text: string) => text.slice(0, text.indexOf("# HELP pantau_outage"));
+    expect(perTarget(chunks.join(""))).toBe(perTarget(before));
+    expect(perTarget(await metrics.render())).not.toBe(perTarget(before));
+  });
+});
