@@ -27,6 +27,8 @@ export interface ReadLimits {
 }
 
 const EMPTY = new Uint8Array(0);
+/** One shared error: a new one per probe would cost its stack trace for nothing. */
+const READ_ENOUGH = new Error("response read as far as the probe needs");
 
 export class ResponseReader implements Dispatcher.DispatchHandler {
   readonly done: Promise<ReadResponse>;
@@ -42,9 +44,15 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #firstByteAt: number | null = null;
   #transferStart = 0;
 
+  /**
+   * `onEnd` runs synchronously once the response is read (or read far enough): inside undici's
+   * parser callback, before undici closes a `Connection: close` socket itself with a new error
+   * whose stack trace Node formats; freeing the connection first spares that on every probe.
+   */
   constructor(
     private readonly limits: ReadLimits,
     private readonly context: ProbeContext,
+    private readonly onEnd: () => void = () => undefined,
   ) {
     this.#requestSentAt = context.clock.monotonic();
     this.done = new Promise<ReadResponse>((resolve, reject) => {
@@ -119,7 +127,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   // enough read: settle, then abort, which makes undici destroy the socket
   #stop(controller: Dispatcher.DispatchController, truncated: boolean): void {
     this.#finish(truncated);
-    controller.abort(new Error("response read as far as the probe needs"));
+    controller.abort(READ_ENOUGH);
   }
 
   #finish(truncated: boolean): void {
@@ -128,6 +136,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.#addTransfer();
     const body = this.#chunks.length > 0 ? Buffer.concat(this.#chunks) : EMPTY;
     this.#resolve({ status: this.#status, headers: this.#headers, body, truncated });
+    this.onEnd();
   }
 
   #addTransfer(): void {
