@@ -4,12 +4,10 @@ import type { CommittedState, CommittedTransition, EngineSubscriber } from "../e
 import type { AttributionChange } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
-import { TargetSeries } from "./target-series.js";
+import { systemClock } from "../time/clock.js";
+import { type RenderSlice, TargetSeries } from "./target-series.js";
 
 const secondsOf = (ms: number) => ms / 1000;
-
-/** ≈2–4 ms of rendering per chunk on the CI machine. */
-const DEFAULT_RENDER_BATCH = 500;
 
 const REDUNDANT_DEFAULT_METRICS = [
   "nodejs_active_handles_total",
@@ -93,11 +91,19 @@ export class PantauMetrics implements EngineSubscriber {
     registers: [this.registry],
   });
 
-  /** Targets per rendered chunk: small enough that one chunk never holds the loop for long. */
-  private readonly renderBatch: number;
+  private readonly renderSlice: RenderSlice;
 
-  constructor(options: { version: string; defaultMetrics?: boolean; renderBatch?: number }) {
-    this.renderBatch = options.renderBatch ?? DEFAULT_RENDER_BATCH;
+  constructor(options: {
+    version: string;
+    defaultMetrics?: boolean;
+    /** How /metrics renders are cut (tests: small chunks, a yield after each). */
+    renderSlice?: Partial<RenderSlice>;
+  }) {
+    this.renderSlice = {
+      targets: options.renderSlice?.targets ?? 500,
+      ms: options.renderSlice?.ms ?? 5,
+      monotonic: options.renderSlice?.monotonic ?? systemClock.monotonic,
+    };
     new client.Gauge({
       name: "pantau_build_info",
       help: "Always 1; the pantau version and the Node.js it runs on",
@@ -183,7 +189,7 @@ export class PantauMetrics implements EngineSubscriber {
    * TargetSeries.chunks); the registry's part is small and comes last.
    */
   async *renderChunks(): AsyncGenerator<string> {
-    yield* this.targets.chunks(this.renderBatch);
+    yield* this.targets.chunks(this.renderSlice);
     yield await this.registry.metrics();
   }
 

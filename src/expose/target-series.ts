@@ -32,6 +32,13 @@ interface TargetFacts {
 
 type Count = readonly [label: string, count: number];
 
+/** How a render is cut: chunk size, and how long it may hold the event loop between yields. */
+export interface RenderSlice {
+  targets: number;
+  ms: number;
+  monotonic: () => number;
+}
+
 interface TargetRecord {
   /** Identity: a change of any of these labels replaces the record. */
   key: string;
@@ -291,20 +298,26 @@ export class TargetSeries {
   }
 
   /**
-   * The text format of a snapshot taken now, family by family, in chunks of at most `batch`
-   * targets' lines, yielding to the event loop between chunks: rendering 10,000 targets in
-   * one go blocked the loop (and so delayed probes) for hundreds of ms.
+   * The text format of a snapshot taken now, family by family, in chunks of at most
+   * `slice.targets` targets' lines. Between chunks it yields to the event loop once it has
+   * rendered for `slice.ms` (by `slice.monotonic`): rendering 10,000 targets in one go blocked
+   * the loop (and so delayed probes) for hundreds of ms, while yielding after every chunk made
+   * a scrape wait out hundreds of busy loop turns.
    */
-  async *chunks(batch: number): AsyncGenerator<string> {
+  async *chunks(slice: RenderSlice): AsyncGenerator<string> {
     const snapshot = Array.from(this.records.values(), (record) => record.facts);
+    let sliceStart = slice.monotonic();
     for (const family of FAMILIES) {
       let text = `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`;
-      for (let start = 0; start < snapshot.length; start += batch) {
-        const end = Math.min(start + batch, snapshot.length);
+      for (let start = 0; start < snapshot.length; start += slice.targets) {
+        const end = Math.min(start + slice.targets, snapshot.length);
         for (let i = start; i < end; i++) text += family.lines(snapshot[i] as TargetFacts);
         yield text;
         text = "";
-        await yieldToLoop();
+        if (slice.monotonic() - sliceStart >= slice.ms) {
+          await yieldToLoop();
+          sliceStart = slice.monotonic();
+        }
       }
       if (text !== "") yield text;
     }

@@ -58,8 +58,12 @@ function transition(
 }
 
 /** Every kind of fact: results of each verdict, TLS expiry, transitions, blocked_by, maintenance. */
-function goldenEstate(options: { renderBatch?: number } = {}): PantauMetrics {
-  const metrics = new PantauMetrics({ version: "1.2.3", defaultMetrics: false, ...options });
+function goldenEstate(renderSlice?: { targets: number; ms: number }): PantauMetrics {
+  const metrics = new PantauMetrics({
+    version: "1.2.3",
+    defaultMetrics: false,
+    ...(renderSlice ? { renderSlice } : {}),
+  });
   const [core, portal, escaped] = targets as [Target, Target, Target];
   metrics.syncTargets(targets, (id) =>
     id === "core"
@@ -111,13 +115,13 @@ describe("/metrics golden text", () => {
 describe("/metrics rendered in chunks", () => {
   it("is the same text whatever the chunk size", async () => {
     const whole = await goldenEstate().render();
-    for (const renderBatch of [1, 2, 3, 1000]) {
-      expect(await goldenEstate({ renderBatch }).render()).toBe(whole);
+    for (const targets of [1, 2, 3, 1000]) {
+      for (const ms of [0, 1000]) expect(await goldenEstate({ targets, ms }).render()).toBe(whole);
     }
   });
 
   it("yields to the event loop between chunks, so other callbacks run mid-render", async () => {
-    const metrics = goldenEstate({ renderBatch: 1 });
+    const metrics = goldenEstate({ targets: 1, ms: 0 });
     let otherRan = false;
     setImmediate(() => {
       otherRan = true;
@@ -133,8 +137,31 @@ describe("/metrics rendered in chunks", () => {
     expect(chunksBeforeOther).toBe(1);
   });
 
+  it("holds the loop for up to its time slice: no yield before the slice is spent", async () => {
+    const chunksBeforeOther = async (monotonic: () => number) => {
+      const metrics = new PantauMetrics({
+        version: "1",
+        defaultMetrics: false,
+        renderSlice: { targets: 1, ms: 5, monotonic },
+      });
+      metrics.syncTargets(targets, () => undefined);
+      let otherRan = false;
+      setImmediate(() => {
+        otherRan = true;
+      });
+      let before = 0;
+      for await (const _ of metrics.renderChunks()) if (!otherRan) before++;
+      return before;
+    };
+    let now = 0;
+    // 2 ms per reading: the slice is spent every third chunk
+    expect(await chunksBeforeOther(() => (now += 2))).toBe(3);
+    // time stands still: one slice, no yield at all
+    expect(await chunksBeforeOther(() => 0)).toBe(14 * targets.length + 1);
+  });
+
   it("shows every target as of the render's start, though facts change between chunks", async () => {
-    const metrics = goldenEstate({ renderBatch: 1 });
+    const metrics = goldenEstate({ targets: 1, ms: 0 });
     const before = await metrics.render();
     const [core] = targets as [Target];
     const chunks: string[] = [];
