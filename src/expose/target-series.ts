@@ -39,9 +39,8 @@ export interface RenderSlice {
   monotonic: () => number;
 }
 
+/** A change of any of its labels replaces the record. */
 interface TargetRecord {
-  /** Identity: a change of any of these labels replaces the record. */
-  key: string;
   facts: TargetFacts;
 }
 
@@ -213,10 +212,23 @@ function incremented(counts: readonly Count[], label: string): readonly Count[] 
 function withOutgoingPairs(counts: readonly Count[], state: TargetState): readonly Count[] {
   let result = counts;
   for (const next of NEXT_STATES[state]) {
-    const pair = `from="${state}",to="${next}"`;
+    const pair = pairLabel(state, next);
     if (!result.some(([l]) => l === pair)) result = [...result, [pair, 0]];
   }
   return result;
+}
+
+/** One flat string per (from, to), shared by all targets: not a rope of five pieces each. */
+const PAIR_LABELS = new Map<string, string>();
+
+function pairLabel(from: TargetState, to: TargetState): string {
+  const key = `${from}>${to}`;
+  let label = PAIR_LABELS.get(key);
+  if (label === undefined) {
+    label = ['from="', from, '",to="', to, '"'].join("");
+    PAIR_LABELS.set(key, label);
+  }
+  return label;
 }
 
 const NO_PROBES = { ok: 0, degraded: 0, failed: 0 } as const;
@@ -233,10 +245,26 @@ export class TargetSeries {
     for (const target of targets) {
       keep.add(target.id);
       const record = this.records.get(target.id);
-      const labels = `target="${escapeLabel(target.id)}",service="${escapeLabel(target.service)}",site="${escapeLabel(target.site)}"`;
-      const infoLabels = `,name="${escapeLabel(target.name)}",prober="${target.probe.kind}",endpoint="${escapeLabel(describeEndpoint(target.probe))}"`;
-      const key = labels + infoLabels;
-      if (record?.key === key) continue;
+      // joined, not template literals: one flat string each, not a rope kept for the target's life
+      const labels = [
+        'target="',
+        escapeLabel(target.id),
+        '",service="',
+        escapeLabel(target.service),
+        '",site="',
+        escapeLabel(target.site),
+        '"',
+      ].join("");
+      const infoLabels = [
+        ',name="',
+        escapeLabel(target.name),
+        '",prober="',
+        target.probe.kind,
+        '",endpoint="',
+        escapeLabel(describeEndpoint(target.probe)),
+        '"',
+      ].join("");
+      if (record?.facts.labels === labels && record.facts.infoLabels === infoLabels) continue;
       const { state, since } = initial(target.id);
       const facts: TargetFacts = {
         labels,
@@ -250,7 +278,7 @@ export class TargetSeries {
         failures: [],
         transitions: withOutgoingPairs([], state),
       };
-      this.records.set(target.id, { key, facts });
+      this.records.set(target.id, { facts });
     }
     for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
   }
@@ -275,7 +303,7 @@ export class TargetSeries {
   transitioned(targetId: string, from: TargetState, to: TargetState, at: number): void {
     const record = this.records.get(targetId);
     if (!record) return;
-    const counted = incremented(record.facts.transitions, `from="${from}",to="${to}"`);
+    const counted = incremented(record.facts.transitions, pairLabel(from, to));
     record.facts = {
       ...record.facts,
       state: to,
