@@ -135,25 +135,37 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
   sendJson(res, 405, { error: `method not allowed; use ${allow}` });
 }
 
-/** Writes each chunk, waiting for the client to drain the last (backpressure) or to go away. */
+/**
+ * Writes each chunk, waiting for the client to drain the last (backpressure); once the client
+ * has gone away, stops (which ends the render too).
+ */
 async function sendChunks(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
-  for await (const chunk of chunks) {
-    if (res.destroyed) return; // leaving the loop ends the render too
-    if (!res.write(chunk)) await drainedOrClosed(res);
+  let closed = false;
+  let wake: (() => void) | null = null;
+  const onDrainOrClose = (): void => {
+    wake?.();
+    wake = null;
+  };
+  const onClose = (): void => {
+    closed = true;
+    onDrainOrClose();
+  };
+  res.on("drain", onDrainOrClose);
+  res.once("close", onClose);
+  try {
+    for await (const chunk of chunks) {
+      if (closed) return;
+      if (!res.write(chunk) && !closed) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    }
+    res.end();
+  } finally {
+    res.off("drain", onDrainOrClose);
+    res.off("close", onClose);
   }
-  res.end();
-}
-
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {
