@@ -215,10 +215,9 @@ export class Scheduler {
     const observer = this.options.observer;
     observer?.inFlightChanged?.(this.inFlightCount);
     observer?.probeStarted?.(job.id, Math.max(0, this.options.clock.now() - plannedAt));
-    this.options
-      .runProbe(job.id, plannedAt)
-      .catch(() => undefined)
-      .finally(() => this.onProbeEnd(job));
+    // one settled handler for both outcomes: a catch().finally() pair cost two promises a probe
+    const ended = (): void => this.onProbeEnd(job);
+    this.options.runProbe(job.id, plannedAt).then(ended, ended);
   }
 
   private onProbeEnd(job: Job): void {
