@@ -101,6 +101,13 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       return;
     }
     this.#keep(chunk);
+    if (this.#contentLength !== null && this.#read >= this.#contentLength) {
+      // The whole body by its Content-Length, as Go reads it: settle and pause the parser, so
+      // undici never completes the message itself (for a `Connection: close` response it builds
+      // an error, stack trace and all, to close the socket we are freeing anyway).
+      this.#finish(false);
+      controller.pause();
+    }
   }
 
   onResponseEnd(): void {
