@@ -36,6 +36,10 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
+# V8 sizes its heap growth by this limit: under the default (4 GiB on a 24 GiB host) the old
+# space grows to ~4x the live heap between major GCs (RSS 345 MiB at 10,000 targets); under
+# 1 GiB, ~1.6x (213 MiB), for a few % more CPU. The live heap is ~70 MiB at 10,000 targets.
+ENV NODE_OPTIONS=--max-old-space-size=1024
 WORKDIR /app
 # Same base image as the builder: the compiled addon matches this Node ABI and glibc.
 COPY --from=build /app/package.json ./package.json

@@ -224,9 +224,9 @@ export class Daemon {
 
   private httpContext(): HttpServerContext {
     return {
-      renderMetrics: async () => ({
+      renderMetrics: () => ({
         contentType: this.metrics.contentType,
-        text: await this.metrics.render(),
+        chunks: this.metrics.renderChunks(),
       }),
       readiness: () => this.readiness(),
       reload: () => this.reloadAnswer(),

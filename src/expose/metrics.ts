@@ -4,8 +4,9 @@ import type { CommittedState, CommittedTransition, EngineSubscriber } from "../e
 import type { AttributionChange } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
+import { systemClock } from "../time/clock.js";
 import { LedgerQueueMetrics } from "./ledger-queue-metrics.js";
-import { TargetSeries } from "./target-series.js";
+import { type RenderSlice, TargetSeries } from "./target-series.js";
 
 const secondsOf = (ms: number) => ms / 1000;
 
@@ -93,7 +94,19 @@ export class PantauMetrics implements EngineSubscriber {
   /** Ledger queue and clock jumps; a separate engine subscriber. */
   readonly ledgerQueue = new LedgerQueueMetrics(this.registry);
 
-  constructor(options: { version: string; defaultMetrics?: boolean }) {
+  private readonly renderSlice: RenderSlice;
+
+  constructor(options: {
+    version: string;
+    defaultMetrics?: boolean;
+    /** How /metrics renders are cut (tests: small chunks, a yield after each). */
+    renderSlice?: Partial<RenderSlice>;
+  }) {
+    this.renderSlice = {
+      targets: options.renderSlice?.targets ?? 500,
+      ms: options.renderSlice?.ms ?? 5,
+      monotonic: options.renderSlice?.monotonic ?? systemClock.monotonic,
+    };
     new client.Gauge({
       name: "pantau_build_info",
       help: "Always 1; the pantau version and the Node.js it runs on",
@@ -174,8 +187,20 @@ export class PantauMetrics implements EngineSubscriber {
     if (ok) this.reloadTime.set(secondsOf(at));
   }
 
+  /**
+   * The /metrics text in chunks, yielding to the event loop between them (see
+   * TargetSeries.chunks); the registry's part is small and comes last.
+   */
+  async *renderChunks(): AsyncGenerator<string> {
+    yield* this.targets.chunks(this.renderSlice);
+    yield await this.registry.metrics();
+  }
+
+  /** The whole /metrics text as one string (tests, benchmarks). */
   async render(): Promise<string> {
-    return this.targets.render() + (await this.registry.metrics());
+    const chunks: string[] = [];
+    for await (const chunk of this.renderChunks()) chunks.push(chunk);
+    return chunks.join("");
   }
 
   get contentType(): string {

@@ -13,7 +13,8 @@ export interface ApiResponse {
 export type ApiRoute = (params: URLSearchParams) => Promise<ApiResponse>;
 
 export interface HttpServerContext {
-  renderMetrics(): Promise<{ contentType: string; text: string }>;
+  /** The text in chunks, written as they come (a whole render at once blocked the loop). */
+  renderMetrics(): { contentType: string; chunks: AsyncIterable<string> };
   /** `role`: an HA member's part (`leader of jkt`), shown in the ready answer. */
   readiness(): { ready: true; role?: string } | { ready: false; reason: string };
   reload(): Promise<ApiResponse>;
@@ -107,9 +108,9 @@ async function handle(
       : sendText(res, 503, `pantau is not ready: ${ready.reason}\n`);
   }
   if (path === "/metrics") {
-    const { contentType, text } = await context.renderMetrics();
-    res.writeHead(200, { "content-type": contentType }).end(text);
-    return;
+    const { contentType, chunks } = context.renderMetrics();
+    res.writeHead(200, { "content-type": contentType });
+    return sendChunks(res, chunks);
   }
   const route = path.startsWith("/api/v1/")
     ? context.api[path.slice("/api/v1/".length)]
@@ -133,6 +134,39 @@ function authorized(req: IncomingMessage, token: Buffer): boolean {
 function methodNotAllowed(res: ServerResponse, allow: string): void {
   res.setHeader("Allow", allow);
   sendJson(res, 405, { error: `method not allowed; use ${allow}` });
+}
+
+/**
+ * Writes each chunk, waiting for the client to drain the last (backpressure); once the client
+ * has gone away, stops (which ends the render too).
+ */
+async function sendChunks(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  let closed = false;
+  let wake: (() => void) | null = null;
+  const onDrainOrClose = (): void => {
+    wake?.();
+    wake = null;
+  };
+  const onClose = (): void => {
+    closed = true;
+    onDrainOrClose();
+  };
+  res.on("drain", onDrainOrClose);
+  res.once("close", onClose);
+  try {
+    for await (const chunk of chunks) {
+      if (closed) return;
+      if (!res.write(chunk) && !closed) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    }
+    res.end();
+  } finally {
+    res.off("drain", onDrainOrClose);
+    res.off("close", onClose);
+  }
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

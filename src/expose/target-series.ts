@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Target } from "../config/types.js";
 import { NEXT_STATES, TARGET_STATES, type TargetState } from "../health/types.js";
 import { describeEndpoint } from "../probe/index.js";
@@ -5,31 +6,49 @@ import { PHASES, type ProbeResult } from "../probe/types.js";
 
 /**
  * Per-target series, kept as plain records and rendered straight to the text format: at
- * 10,000 targets (~200,000 series) a generic registry spends most of a scrape on label maps.
+ * 10,000 targets (~240,000 series) a generic registry spends most of a scrape on label maps.
  * Label strings are escaped once, when a target is added.
+ *
+ * A target's facts are immutable and replaced on every change, so a render takes a snapshot
+ * of every target in O(targets) and can yield to the event loop between chunks while probes
+ * and commits go on: each target's series still come from one moment.
  */
-interface TargetRecord {
+interface TargetFacts {
   /** `target="…",service="…",site="…"`, escaped. */
-  labels: string;
+  readonly labels: string;
   /** `,name="…",prober="…",endpoint="…"`, escaped. */
-  infoLabels: string;
-  /** Identity: a change of any of these labels replaces the record. */
-  key: string;
-  lastResult: ProbeResult | null;
-  state: TargetState;
-  changedAt: number | null;
-  maintenance: boolean;
-  blockedBy: string | null;
-  probes: Record<ProbeResult["result"], number>;
-  failures: Map<string, number>;
-  transitions: Map<string, number>;
+  readonly infoLabels: string;
+  readonly lastResult: ProbeResult | null;
+  readonly state: TargetState;
+  readonly changedAt: number | null;
+  readonly maintenance: boolean;
+  readonly blockedBy: string | null;
+  readonly probes: Readonly<Record<ProbeResult["result"], number>>;
+  /** [reason, count] in order of first failure. */
+  readonly failures: readonly Count[];
+  /** [`from="…",to="…"`, count] */
+  readonly transitions: readonly Count[];
+}
+
+type Count = readonly [label: string, count: number];
+
+/** How a render is cut: chunk size, and how long it may hold the event loop between yields. */
+export interface RenderSlice {
+  targets: number;
+  ms: number;
+  monotonic: () => number;
+}
+
+/** A change of any of its labels replaces the record. */
+interface TargetRecord {
+  facts: TargetFacts;
 }
 
 interface Family {
   name: string;
   type: "gauge" | "counter";
   help: string;
-  lines(record: TargetRecord): string;
+  lines(facts: TargetFacts): string;
 }
 
 export function escapeLabel(value: string): string {
@@ -47,10 +66,10 @@ const seconds = (ms: number) => formatValue(ms / 1000);
 
 /** One family's line for a target, or nothing before the first probe. */
 function probeGauge(name: string, value: (r: ProbeResult) => number | null) {
-  return (record: TargetRecord): string => {
-    const result = record.lastResult;
+  return (facts: TargetFacts): string => {
+    const result = facts.lastResult;
     const v = result ? value(result) : null;
-    return v === null ? "" : `${name}{${record.labels}} ${formatValue(v)}\n`;
+    return v === null ? "" : `${name}{${facts.labels}} ${formatValue(v)}\n`;
   };
 }
 
@@ -77,12 +96,12 @@ const FAMILIES: Family[] = [
     name: "probe_http_duration_seconds",
     type: "gauge",
     help: "Duration of each phase of the last probe",
-    lines: (record) => {
-      const result = record.lastResult;
+    lines: (facts) => {
+      const result = facts.lastResult;
       if (!result) return "";
       let text = "";
       for (const phase of PHASES) {
-        text += `probe_http_duration_seconds{${record.labels},phase="${phase}"} ${seconds(result.phases[phase])}\n`;
+        text += `probe_http_duration_seconds{${facts.labels},phase="${phase}"} ${seconds(result.phases[phase])}\n`;
       }
       return text;
     },
@@ -99,10 +118,10 @@ const FAMILIES: Family[] = [
     name: "pantau_target_state",
     type: "gauge",
     help: "1 for the target's current committed state, 0 for the others",
-    lines: (record) => {
+    lines: (facts) => {
       let text = "";
       for (const state of TARGET_STATES) {
-        text += `pantau_target_state{${record.labels},state="${state}"} ${record.state === state ? 1 : 0}\n`;
+        text += `pantau_target_state{${facts.labels},state="${state}"} ${facts.state === state ? 1 : 0}\n`;
       }
       return text;
     },
@@ -111,10 +130,10 @@ const FAMILIES: Family[] = [
     name: "pantau_target_state_changed_timestamp_seconds",
     type: "gauge",
     help: "Time (at) of the target's last transition",
-    lines: (record) =>
-      record.changedAt === null
+    lines: (facts) =>
+      facts.changedAt === null
         ? ""
-        : `pantau_target_state_changed_timestamp_seconds{${record.labels}} ${seconds(record.changedAt)}\n`,
+        : `pantau_target_state_changed_timestamp_seconds{${facts.labels}} ${seconds(facts.changedAt)}\n`,
   },
   {
     name: "pantau_target_last_probe_timestamp_seconds",
@@ -126,41 +145,40 @@ const FAMILIES: Family[] = [
     name: "pantau_target_maintenance",
     type: "gauge",
     help: "1 while the target is inside a maintenance window",
-    lines: (record) =>
-      `pantau_target_maintenance{${record.labels}} ${record.maintenance ? 1 : 0}\n`,
+    lines: (facts) => `pantau_target_maintenance{${facts.labels}} ${facts.maintenance ? 1 : 0}\n`,
   },
   {
     name: "pantau_target_blocked_by",
     type: "gauge",
     help: "1 while the target is down because this dependency is down",
-    lines: (record) =>
-      record.blockedBy === null
+    lines: (facts) =>
+      facts.blockedBy === null
         ? ""
-        : `pantau_target_blocked_by{${record.labels},dependency="${escapeLabel(record.blockedBy)}"} 1\n`,
+        : `pantau_target_blocked_by{${facts.labels},dependency="${escapeLabel(facts.blockedBy)}"} 1\n`,
   },
   {
     name: "pantau_target_info",
     type: "gauge",
     help: "Always 1; the target's name, prober and endpoint (without credentials or query)",
-    lines: (record) => `pantau_target_info{${record.labels}${record.infoLabels}} 1\n`,
+    lines: (facts) => `pantau_target_info{${facts.labels}${facts.infoLabels}} 1\n`,
   },
   {
     name: "pantau_probes_total",
     type: "counter",
     help: "Probes by result",
-    lines: (record) =>
-      `pantau_probes_total{${record.labels},result="ok"} ${record.probes.ok}\n` +
-      `pantau_probes_total{${record.labels},result="degraded"} ${record.probes.degraded}\n` +
-      `pantau_probes_total{${record.labels},result="failed"} ${record.probes.failed}\n`,
+    lines: (facts) =>
+      `pantau_probes_total{${facts.labels},result="ok"} ${facts.probes.ok}\n` +
+      `pantau_probes_total{${facts.labels},result="degraded"} ${facts.probes.degraded}\n` +
+      `pantau_probes_total{${facts.labels},result="failed"} ${facts.probes.failed}\n`,
   },
   {
     name: "pantau_probe_failures_total",
     type: "counter",
     help: "Failed probes by reason",
-    lines: (record) => {
+    lines: (facts) => {
       let text = "";
-      for (const [reason, count] of record.failures) {
-        text += `pantau_probe_failures_total{${record.labels},reason="${reason}"} ${count}\n`;
+      for (const [reason, count] of facts.failures) {
+        text += `pantau_probe_failures_total{${facts.labels},reason="${reason}"} ${count}\n`;
       }
       return text;
     },
@@ -169,28 +187,51 @@ const FAMILIES: Family[] = [
     name: "pantau_state_transitions_total",
     type: "counter",
     help: "Committed state transitions",
-    lines: (record) => {
+    lines: (facts) => {
       let text = "";
-      for (const [pair, count] of record.transitions) {
-        text += `pantau_state_transitions_total{${record.labels},${pair}} ${count}\n`;
+      for (const [pair, count] of facts.transitions) {
+        text += `pantau_state_transitions_total{${facts.labels},${pair}} ${count}\n`;
       }
       return text;
     },
   },
 ];
 
+/** `counts` with `label` incremented by one (added at 1 when absent); a new array. */
+function incremented(counts: readonly Count[], label: string): readonly Count[] {
+  const index = counts.findIndex(([l]) => l === label);
+  if (index < 0) return [...counts, [label, 1]];
+  return counts.map((entry, i) => (i === index ? [label, entry[1] + 1] : entry));
+}
+
 /**
  * The pairs leaving `state`, at 0 unless already counted: the next transition then increments
  * a series Prometheus has already seen, so increase() counts it (a counter born at 1 is lost).
  * Only the current state's exits, not all pairs: 2–3 series a target instead of 10.
  */
-function outgoingPairs(counts: Map<string, number>, state: TargetState): Map<string, number> {
+function withOutgoingPairs(counts: readonly Count[], state: TargetState): readonly Count[] {
+  let result = counts;
   for (const next of NEXT_STATES[state]) {
-    const pair = `from="${state}",to="${next}"`;
-    if (!counts.has(pair)) counts.set(pair, 0);
+    const pair = pairLabel(state, next);
+    if (!result.some(([l]) => l === pair)) result = [...result, [pair, 0]];
   }
-  return counts;
+  return result;
 }
+
+/** One flat string per (from, to), shared by all targets: not a rope of five pieces each. */
+const PAIR_LABELS = new Map<string, string>();
+
+function pairLabel(from: TargetState, to: TargetState): string {
+  const key = `${from}>${to}`;
+  let label = PAIR_LABELS.get(key);
+  if (label === undefined) {
+    label = ['from="', from, '",to="', to, '"'].join("");
+    PAIR_LABELS.set(key, label);
+  }
+  return label;
+}
+
+const NO_PROBES = { ok: 0, degraded: 0, failed: 0 } as const;
 
 export class TargetSeries {
   private readonly records = new Map<string, TargetRecord>();
@@ -204,24 +245,40 @@ export class TargetSeries {
     for (const target of targets) {
       keep.add(target.id);
       const record = this.records.get(target.id);
-      const labels = `target="${escapeLabel(target.id)}",service="${escapeLabel(target.service)}",site="${escapeLabel(target.site)}"`;
-      const infoLabels = `,name="${escapeLabel(target.name)}",prober="${target.probe.kind}",endpoint="${escapeLabel(describeEndpoint(target.probe))}"`;
-      const key = labels + infoLabels;
-      if (record?.key === key) continue;
+      // joined, not template literals: one flat string each, not a rope kept for the target's life
+      const labels = [
+        'target="',
+        escapeLabel(target.id),
+        '",service="',
+        escapeLabel(target.service),
+        '",site="',
+        escapeLabel(target.site),
+        '"',
+      ].join("");
+      const infoLabels = [
+        ',name="',
+        escapeLabel(target.name),
+        '",prober="',
+        target.probe.kind,
+        '",endpoint="',
+        escapeLabel(describeEndpoint(target.probe)),
+        '"',
+      ].join("");
+      if (record?.facts.labels === labels && record.facts.infoLabels === infoLabels) continue;
       const { state, since } = initial(target.id);
-      this.records.set(target.id, {
+      const facts: TargetFacts = {
         labels,
         infoLabels,
-        key,
         lastResult: null,
         state,
         changedAt: since,
         maintenance: false,
         blockedBy: null,
-        probes: { ok: 0, degraded: 0, failed: 0 },
-        failures: new Map(),
-        transitions: outgoingPairs(new Map(), state),
-      });
+        probes: NO_PROBES,
+        failures: [],
+        transitions: withOutgoingPairs([], state),
+      };
+      this.records.set(target.id, { facts });
     }
     for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
   }
@@ -229,21 +286,30 @@ export class TargetSeries {
   probed(targetId: string, result: ProbeResult): void {
     const record = this.records.get(targetId);
     if (!record) return;
-    record.lastResult = result;
-    record.probes[result.result]++;
-    if (result.result === "failed" && result.reason) {
-      record.failures.set(result.reason, (record.failures.get(result.reason) ?? 0) + 1);
-    }
+    const facts = record.facts;
+    const probes = { ...facts.probes };
+    probes[result.result]++;
+    record.facts = {
+      ...facts,
+      lastResult: result,
+      probes,
+      failures:
+        result.result === "failed" && result.reason
+          ? incremented(facts.failures, result.reason)
+          : facts.failures,
+    };
   }
 
   transitioned(targetId: string, from: TargetState, to: TargetState, at: number): void {
     const record = this.records.get(targetId);
     if (!record) return;
-    record.state = to;
-    record.changedAt = at;
-    const pair = `from="${from}",to="${to}"`;
-    record.transitions.set(pair, (record.transitions.get(pair) ?? 0) + 1);
-    outgoingPairs(record.transitions, to);
+    const counted = incremented(record.facts.transitions, pairLabel(from, to));
+    record.facts = {
+      ...record.facts,
+      state: to,
+      changedAt: at,
+      transitions: withOutgoingPairs(counted, to),
+    };
   }
 
   setOverlay(
@@ -252,17 +318,36 @@ export class TargetSeries {
   ): void {
     const record = this.records.get(targetId);
     if (!record) return;
-    if (overlay.maintenance !== undefined) record.maintenance = overlay.maintenance;
-    if (overlay.blockedBy !== undefined) record.blockedBy = overlay.blockedBy;
+    record.facts = {
+      ...record.facts,
+      maintenance: overlay.maintenance ?? record.facts.maintenance,
+      blockedBy: overlay.blockedBy === undefined ? record.facts.blockedBy : overlay.blockedBy,
+    };
   }
 
-  render(): string {
-    const chunks: string[] = [];
+  /**
+   * The text format of a snapshot taken now, family by family, in chunks of at most
+   * `slice.targets` targets' lines. Between chunks it yields to the event loop once it has
+   * rendered for `slice.ms` (by `slice.monotonic`): rendering 10,000 targets in one go blocked
+   * the loop (and so delayed probes) for hundreds of ms, while yielding after every chunk made
+   * a scrape wait out hundreds of busy loop turns.
+   */
+  async *chunks(slice: RenderSlice): AsyncGenerator<string> {
+    const snapshot = Array.from(this.records.values(), (record) => record.facts);
+    let sliceStart = slice.monotonic();
     for (const family of FAMILIES) {
       let text = `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`;
-      for (const record of this.records.values()) text += family.lines(record);
-      chunks.push(text);
+      for (let start = 0; start < snapshot.length; start += slice.targets) {
+        const end = Math.min(start + slice.targets, snapshot.length);
+        for (let i = start; i < end; i++) text += family.lines(snapshot[i] as TargetFacts);
+        yield text;
+        text = "";
+        if (slice.monotonic() - sliceStart >= slice.ms) {
+          await yieldToLoop();
+          sliceStart = slice.monotonic();
+        }
+      }
+      if (text !== "") yield text;
     }
-    return chunks.join("");
   }
 }

@@ -41,7 +41,7 @@ export async function exchange(
     context,
   );
   context.deadline.phase = "waiting for headers";
-  const reader = new ResponseReader(limits, context);
+  const reader = new ResponseReader(limits, context, () => socket.destroy(RESPONSE_READ));
   const client = new Client(url.origin, {
     connect: handOver(socket, reader),
     pipelining: 1,
@@ -62,9 +62,11 @@ export async function exchange(
     );
     return await context.deadline.race(reader.done);
   } finally {
-    // a later hop opens its own connection: this one is done, free it now
-    socket.destroy();
+    // a later hop opens its own connection: this one is done, free it now. The client first:
+    // it destroys the socket with our shared error, where a socket closed under it would make
+    // undici build a SocketError (and its stack trace) for every probe.
     releaseClient(client);
+    socket.destroy();
   }
 }
 
@@ -73,10 +75,13 @@ export async function exchange(
  * a measurable share of a probe's CPU at a thousand probes a second. One shared error is enough.
  */
 const CLIENT_RELEASED = new Error("probe finished: client released");
+const RESPONSE_READ = new Error("probe finished: response read");
 
 function releaseClient(client: Client): void {
-  client.destroy(CLIENT_RELEASED).catch(() => undefined);
+  client.destroy(CLIENT_RELEASED, ignore);
 }
+
+function ignore(): void {}
 
 /**
  * A connector that gives undici our socket once and refuses to dial another. It must answer

@@ -29,6 +29,8 @@ export interface ReadLimits {
 const EMPTY = new Uint8Array(0);
 /** As Go's client (blackbox_exporter): more 1xx responses than this before the final one fail. */
 export const MAX_INFORMATIONAL_RESPONSES = 5;
+/** One shared error: a new one per probe would cost its stack trace for nothing. */
+const READ_ENOUGH = new Error("response read as far as the probe needs");
 
 export class ResponseReader implements Dispatcher.DispatchHandler {
   readonly done: Promise<ReadResponse>;
@@ -45,9 +47,15 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #firstByteAt: number | null = null;
   #transferStart = 0;
 
+  /**
+   * `onEnd` runs synchronously once the response is read (or read far enough): inside undici's
+   * parser callback, before undici closes a `Connection: close` socket itself with a new error
+   * whose stack trace Node formats; freeing the connection first spares that on every probe.
+   */
   constructor(
     private readonly limits: ReadLimits,
     private readonly context: ProbeContext,
+    private readonly onEnd: () => void = () => undefined,
   ) {
     this.#requestSentAt = context.clock.monotonic();
     this.done = new Promise<ReadResponse>((resolve, reject) => {
@@ -108,6 +116,13 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       return;
     }
     this.#keep(chunk);
+    if (this.#contentLength !== null && this.#read >= this.#contentLength) {
+      // The whole body by its Content-Length, as Go reads it: settle and pause the parser, so
+      // undici never completes the message itself (for a `Connection: close` response it builds
+      // an error, stack trace and all, to close the socket we are freeing anyway).
+      this.#finish(false);
+      controller.pause();
+    }
   }
 
   onResponseEnd(): void {
@@ -134,7 +149,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   // enough read: settle, then abort, which makes undici destroy the socket
   #stop(controller: Dispatcher.DispatchController, truncated: boolean): void {
     this.#finish(truncated);
-    controller.abort(new Error("response read as far as the probe needs"));
+    controller.abort(READ_ENOUGH);
   }
 
   #finish(truncated: boolean): void {
@@ -143,6 +158,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.#addTransfer();
     const body = this.#chunks.length > 0 ? Buffer.concat(this.#chunks) : EMPTY;
     this.#resolve({ status: this.#status, headers: this.#headers, body, truncated });
+    this.onEnd();
   }
 
   #addTransfer(): void {

@@ -231,10 +231,9 @@ export class Scheduler {
     observer?.inFlightChanged?.(this.inFlightCount);
     const offset = this.wallOffset();
     observer?.probeStarted?.(job.id, Math.max(0, this.options.clock.monotonic() - due));
-    this.options
-      .runProbe(job.id, due + offset)
-      .catch(() => undefined)
-      .finally(() => this.onProbeEnd(job));
+    // one settled handler for both outcomes: a catch().finally() pair cost two promises a probe
+    const ended = (): void => this.onProbeEnd(job);
+    this.options.runProbe(job.id, due + offset).then(ended, ended);
   }
 
   private onProbeEnd(job: Job): void {

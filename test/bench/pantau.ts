@@ -114,9 +114,15 @@ export async function startDaemon(
   buildPantau();
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, ...nodeArgs, CLI, "run", "--config", config], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  // e.g. BENCH_NODE_ARGS=--max-old-space-size=1024: compare V8 settings on the same scenario
+  const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+  const child = spawn(
+    process.execPath,
+    [...profile, ...extra, ...nodeArgs, CLI, "run", "--config", config],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const transitions: LoggedTransition[] = [];
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
     if (!line.includes('"transition"')) return;

@@ -204,4 +204,26 @@ describe("Scheduler", () => {
     await time.advance(30_000);
     expect(recorded.starts).toHaveLength(1);
   });
+
+  it("ends a probe that rejects like one that resolves: no overrun, the next slot runs", async () => {
+    const time = new FakeTime(T0);
+    const starts: number[] = [];
+    const skips: SkipCause[] = [];
+    const scheduler = new Scheduler({
+      clock: time,
+      timers: time,
+      maxInFlight: 1,
+      runProbe: () => {
+        starts.push(time.now());
+        return Promise.reject(new Error("a prober bug"));
+      },
+      observer: { slotSkipped: (_id, cause) => skips.push(cause) },
+    });
+    scheduler.upsert("flaky", every(1_000));
+    scheduler.start();
+    await time.advance(3_500);
+    expect(starts).toHaveLength(3);
+    expect(skips).toEqual([]);
+    expect(scheduler.inFlight).toBe(0);
+  });
 });
