@@ -176,9 +176,11 @@ targets:
       return ["run", "-c", file, "--listen", "none"];
     };
     const first = new DaemonProcess(args("sby-a"));
-    const second = new DaemonProcess(args("sby-b"));
+    let second: DaemonProcess | null = null;
     try {
+      // the second starts once the first leads: started together, either may win the lock
       await first.waitFor(isEvent("ha_leader"));
+      second = new DaemonProcess(args("sby-b"));
       await second.waitFor(isEvent("start"));
       first.signal("SIGTERM");
       expect(await first.exited()).toEqual({ code: 0, signal: null });
@@ -189,8 +191,8 @@ targets:
       expect(await second.exited()).toEqual({ code: 0, signal: null });
     } finally {
       first.signal("SIGKILL");
-      second.signal("SIGKILL");
-      await Promise.all([first.exited(), second.exited()]);
+      second?.signal("SIGKILL");
+      await Promise.all([first.exited(), second?.exited()]);
       await target.close();
     }
     const reader = await openPostgresLedger(url, { readonly: true });
