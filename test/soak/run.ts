@@ -1,0 +1,81 @@
+import { parseArgs } from "node:util";
+import { cpus } from "node:os";
+import { printTable } from "../bench/table.js";
+import { TOLERANCE, type SoakSample } from "./growth.js";
+import { runSoak } from "./soak.js";
+
+/** `npm run soak -- --minutes N [--targets 2000] [--seed S]`: prints samples, thirds and a verdict. */
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) {
+    process.stderr.write(`--${name}: "${text}" is not a positive integer\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>;
+const OPTIONS = {
+  minutes: { type: "string" },
+  targets: { type: "string" },
+  seed: { type: "string" },
+} as const;
+try {
+  parsed = parseArgs({ options: OPTIONS, strict: true });
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\nusage: npm run soak -- --minutes N [--targets 2000] [--seed S]\n`);
+  process.exit(2);
+}
+const minutes = positive("minutes", parsed.values.minutes, 3);
+const targets = positive("targets", parsed.values.targets, 2000);
+const seed = positive("seed", parsed.values.seed ?? process.env.SOAK_SEED, Date.now() % 1_000_000);
+
+const row = (s: SoakSample) => [
+  String(s.t),
+  s.rssMiB.toFixed(1),
+  s.heapMiB.toFixed(1),
+  String(s.fds),
+  Number.isFinite(s.lagP99Ms) ? s.lagP99Ms.toFixed(1) : "–",
+  s.probesPerSecond.toFixed(0),
+  String(s.transitions),
+  String(s.reloads),
+];
+const HEADER = ["t s", "RSS MiB", "heap MiB", "fds", "lag p99 ms", "probes/s", "transitions", "reloads"];
+
+process.stdout.write(
+  `pantau soak — ${minutes} min, ${targets} targets, seed ${seed}, node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}\n`,
+);
+process.stdout.write(`${HEADER.join("\t")}\n`);
+const result = await runSoak({
+  minutes,
+  targets,
+  seed,
+  onSample: (s) => process.stdout.write(`${row(s).join("\t")}\n`),
+  log: (line) => process.stderr.write(`${line}\n`),
+});
+
+// one row in ten for long runs: the table is for reading, the thirds decide
+const step = Math.max(1, Math.ceil(result.samples.length / 20));
+printTable(
+  `samples (every ${step * 10} s)`,
+  HEADER,
+  result.samples.filter((_, i) => (i + 1) % step === 0).map(row),
+);
+printTable(
+  "growth: median of the last third against the second third (first third is warm-up)",
+  ["measure", "2nd third", "last third", "allowed", "verdict"],
+  result.checks.map((c) => [
+    c.key,
+    c.second.toFixed(1),
+    c.last.toFixed(1),
+    `≤ ${c.allowed.toFixed(1)} (+max(${TOLERANCE[c.key].absolute}${TOLERANCE[c.key].unit}, ${TOLERANCE[c.key].relative * 100}%))`,
+    c.ok ? "ok" : "GROWTH",
+  ]),
+);
+process.stdout.write(
+  `\nreloads ${result.reloads.ok} ok / ${result.reloads.rejected} rejected; transitions ${result.transitions}; error lines ${result.errors.count}; daemon exit ${result.exit.code ?? result.exit.signal}\n`,
+);
+for (const line of result.errors.first) process.stdout.write(`  ${line}\n`);
+process.stdout.write(`verdict: ${result.ok ? "PASS — no growth beyond noise" : "FAIL"}\n`);
+process.exit(result.ok ? 0 : 1);
