@@ -11,7 +11,9 @@ describe("soak: 2,000 targets with flaps, hangs, resets and a reload every minut
       (s) =>
         `${s.t}s rss ${s.rssMiB.toFixed(1)} heap ${s.heapMiB.toFixed(1)} fds ${s.fds} lag99 ${s.lagP99Ms.toFixed(1)}ms probes/s ${s.probesPerSecond.toFixed(0)}`,
     );
-    process.stdout.write(`soak seed ${seed}\n${rows.join("\n")}\n${JSON.stringify(result.checks)}\n`);
+    process.stdout.write(
+      `soak seed ${seed}\n${rows.join("\n")}\n${JSON.stringify(result.checks)}\n`,
+    );
     expect(result.errors.first).toEqual([]);
     expect(result.reloads).toEqual({ ok: 2, rejected: 0 });
     expect(result.exit.code).toBe(0);

@@ -24,7 +24,8 @@ const TIMEOUT = "2s";
 const CHANGED_TIMEOUT = "1500ms";
 
 /** Farm slots the estate uses: base targets, then one window of extras. */
-export const farmSize = (estate: SoakEstate): number => estate.count + estate.churn;
+export const farmSize = (estate: Pick<SoakEstate, "count" | "churn">): number =>
+  estate.count + estate.churn;
 
 export function churnOf(count: number): number {
   return Math.max(1, Math.round(count / 100));

@@ -46,7 +46,8 @@ export interface GrowthCheck {
  * every target's first probes, V8 sizing its heap). Needs at least 6 samples.
  */
 export function growthChecks(samples: readonly SoakSample[]): GrowthCheck[] {
-  if (samples.length < 6) throw new Error(`need ≥ 6 samples for a growth check, got ${samples.length}`);
+  if (samples.length < 6)
+    throw new Error(`need ≥ 6 samples for a growth check, got ${samples.length}`);
   const third = Math.floor(samples.length / 3);
   const second = samples.slice(third, 2 * third);
   const last = samples.slice(samples.length - third);

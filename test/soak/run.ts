@@ -1,7 +1,7 @@
-import { parseArgs } from "node:util";
 import { cpus } from "node:os";
+import { parseArgs } from "node:util";
 import { printTable } from "../bench/table.js";
-import { TOLERANCE, type SoakSample } from "./growth.js";
+import { type SoakSample, TOLERANCE } from "./growth.js";
 import { runSoak } from "./soak.js";
 
 /** `npm run soak -- --minutes N [--targets 2000] [--seed S]`: prints samples, thirds and a verdict. */
@@ -24,7 +24,9 @@ const OPTIONS = {
 try {
   parsed = parseArgs({ options: OPTIONS, strict: true });
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\nusage: npm run soak -- --minutes N [--targets 2000] [--seed S]\n`);
+  process.stderr.write(
+    `${(error as Error).message}\nusage: npm run soak -- --minutes N [--targets 2000] [--seed S]\n`,
+  );
   process.exit(2);
 }
 const minutes = positive("minutes", parsed.values.minutes, 3);
@@ -41,7 +43,16 @@ const row = (s: SoakSample) => [
   String(s.transitions),
   String(s.reloads),
 ];
-const HEADER = ["t s", "RSS MiB", "heap MiB", "fds", "lag p99 ms", "probes/s", "transitions", "reloads"];
+const HEADER = [
+  "t s",
+  "RSS MiB",
+  "heap MiB",
+  "fds",
+  "lag p99 ms",
+  "probes/s",
+  "transitions",
+  "reloads",
+];
 
 process.stdout.write(
   `pantau soak — ${minutes} min, ${targets} targets, seed ${seed}, node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}\n`,

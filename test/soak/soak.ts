@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { parsePromText, type Sample } from "../support/prom-text.js";
 import { sleep } from "../bench/env.js";
-import { type FlapSchedule } from "../bench/farm-flap.js";
 import { startFarm, stop } from "../bench/farm.js";
+import type { FlapSchedule } from "../bench/farm-flap.js";
 import { buildPantau, CLI, freePort, waitHealthy } from "../bench/pantau.js";
 import { readProc } from "../bench/proc.js";
 import { bucketDelta, buckets, histogramQuantile, total } from "../bench/prom.js";
+import { parsePromText, type Sample } from "../support/prom-text.js";
 import { churnOf, farmSize, generation, writeGeneration } from "./estate.js";
 import { type GrowthCheck, growthChecks, type SoakSample } from "./growth.js";
 
@@ -93,9 +93,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   buildPantau();
   // not under the benchmarks' shared folder: `npm run bench` removes that when it ends
   const dir = mkdtempSync(join(tmpdir(), "pantau-soak-"));
-  const estate = { count: options.targets, churn: churnOf(options.targets), farmUrl: (i: number) => "" };
-  const farm = await startFarm(farmSize(estate));
-  estate.farmUrl = farm.url;
+  const size = { count: options.targets, churn: churnOf(options.targets) };
+  const farm = await startFarm(farmSize(size));
+  const estate = { ...size, farmUrl: farm.url };
   let child: ChildProcess | null = null;
   try {
     await farm.setFlap(soakFlap(options.seed));
@@ -124,7 +124,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const due = began + tick * everyS * 1000;
       while (performance.now() < due) {
         if (daemon.exitCode !== null || daemon.signalCode !== null) {
-          throw new Error(`daemon exited during the soak (${daemon.exitCode ?? daemon.signalCode})`);
+          throw new Error(
+            `daemon exited during the soak (${daemon.exitCode ?? daemon.signalCode})`,
+          );
         }
         if (performance.now() >= nextReload) {
           reloadGeneration++;
@@ -132,7 +134,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           daemon.kill("SIGHUP");
           nextReload += reloadS * 1000;
         }
-        await sleep(Math.max(1, Math.min(500, due - performance.now(), nextReload - performance.now())));
+        await sleep(
+          Math.max(1, Math.min(500, due - performance.now(), nextReload - performance.now())),
+        );
       }
       const metrics = await scrape(base);
       const now = performance.now();
