@@ -15,7 +15,12 @@ describe("crash safety: 20 SIGKILLs while 1,000 targets flap", () => {
       log: (line) => process.stdout.write(`${line}\n`),
     });
     process.stdout.write(`crash harness stats: ${JSON.stringify(audit.stats)}\n`);
-    expect(audit.violations.slice(0, 20)).toEqual([]);
+    const counts = Object.entries(audit.violations).map(
+      ([check, found]) => `${check} ${found.length}`,
+    );
+    process.stdout.write(`violations by check: ${counts.join(", ")}\n`);
+    // the first few of each check, so that one flood does not hide another
+    expect(Object.values(audit.violations).flatMap((found) => found.slice(0, 5))).toEqual([]);
     expect(finalExit).toBe(0);
     expect(lives).toHaveLength(21);
     // the run exercised what it claims to check

@@ -43,8 +43,11 @@ export interface AuditStats {
   acrossKillsLogged: number;
 }
 
+export type Check = "logged" | "chains" | "outages" | "recoveries" | "runs";
+
 export interface Audit {
-  violations: string[];
+  /** What each check found wrong (every check is listed, empty when it holds). */
+  violations: Record<Check, string[]>;
   stats: AuditStats;
 }
 
@@ -222,14 +225,20 @@ export function auditLedger(
   ledger: LedgerContents,
   options: { heartbeatSlackMs: number },
 ): Audit {
-  const violations: string[] = [];
-  const committedNotLogged = auditLogged(lives, ledger, violations);
-  const chains = auditChains(ledger, violations);
-  const expected = auditOutages(chains, ledger, violations);
-  const recoveries = auditRecoveryLogs(expected, lives, violations);
-  auditRuns(lives, ledger, options.heartbeatSlackMs, violations);
+  const found: Record<Check, string[]> = {
+    logged: [],
+    chains: [],
+    outages: [],
+    recoveries: [],
+    runs: [],
+  };
+  const committedNotLogged = auditLogged(lives, ledger, found.logged);
+  const chains = auditChains(ledger, found.chains);
+  const expected = auditOutages(chains, ledger, found.outages);
+  const recoveries = auditRecoveryLogs(expected, lives, found.recoveries);
+  auditRuns(lives, ledger, options.heartbeatSlackMs, found.runs);
   return {
-    violations,
+    violations: found,
     stats: {
       logged: lives.reduce((n, l) => n + l.logged.length, 0),
       committedNotLogged,
