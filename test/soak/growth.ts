@@ -1,4 +1,4 @@
-import { median } from "../bench/table.js";
+import { median, quantile } from "../bench/table.js";
 
 /** One 10-second sample of the daemon under soak. */
 export interface SoakSample {
@@ -17,26 +17,38 @@ export interface SoakSample {
 export type GrowthKey = "rssMiB" | "heapMiB" | "fds" | "lagP99Ms";
 
 /**
- * What counts as noise between the medians of two thirds: max(absolute, relative × earlier).
- * From 3- and 30-minute runs at 2,000 targets on the shared 2-core machine:
- * - RSS and heap move with V8's GC cycle (heap used swings ~10–20 MiB between collections; a
- *   median of ≥ 6 samples damps it); a leak of 1 KiB per probe would add ~20 MiB a minute.
- * - fds are mostly sockets of probes in flight: hanging slots hold theirs for the 2 s timeout, so
- *   they follow how many targets the flap schedule has hanging (tens, varying by window).
- * - lag p99 reads a bucketed histogram (…, 10, 25, 50, 100 ms) and rises with whatever else
- *   runs on the machine: only a doubling beyond a floor is taken as growth.
+ * The floor of what counts as growth between two thirds' medians: max(absolute, relative ×
+ * earlier). Above it, the noise term of `growthChecks` (three standard errors of the
+ * difference of the medians) usually decides: V8's heap swings 50–150 MiB between collections at
+ * 2,000 targets, fds follow how many targets hang at the moment, and lag p99 rises with whatever
+ * else runs on the machine, so a fixed tolerance would be either flaky in 3 minutes or blind in 30.
  */
 export const TOLERANCE: Record<GrowthKey, { absolute: number; relative: number; unit: string }> = {
-  rssMiB: { absolute: 12, relative: 0.1, unit: "MiB" },
-  heapMiB: { absolute: 10, relative: 0.15, unit: "MiB" },
-  fds: { absolute: 40, relative: 0.5, unit: "" },
+  rssMiB: { absolute: 8, relative: 0.05, unit: "MiB" },
+  heapMiB: { absolute: 8, relative: 0.05, unit: "MiB" },
+  fds: { absolute: 10, relative: 0.1, unit: "" },
   lagP99Ms: { absolute: 50, relative: 1, unit: "ms" },
 };
+
+/** Three standard errors: a no-growth run exceeds it about once in a thousand per measure. */
+const NOISE_SIGMAS = 3;
+
+/**
+ * Standard error of a sample's median, from its spread: σ ≈ IQR / 1.349 (normal), and the
+ * median's error ≈ 1.2533 σ / √n. A steady leak widens the spread too, but its shift between
+ * thirds (slope × n samples) outgrows 3 errors of the difference (≈ 1.5 × slope × √n) for n ≥ 3.
+ */
+export function medianError(values: readonly number[]): number {
+  const iqr = quantile(values, 0.75) - quantile(values, 0.25);
+  return (1.2533 * (iqr / 1.349)) / Math.sqrt(values.length);
+}
 
 export interface GrowthCheck {
   key: GrowthKey;
   second: number;
   last: number;
+  /** 3 standard errors of the difference of the medians. */
+  noise: number;
   allowed: number;
   ok: boolean;
 }
@@ -52,10 +64,13 @@ export function growthChecks(samples: readonly SoakSample[]): GrowthCheck[] {
   const second = samples.slice(third, 2 * third);
   const last = samples.slice(samples.length - third);
   return (Object.keys(TOLERANCE) as GrowthKey[]).map((key) => {
-    const before = median(second.map((s) => s[key]));
-    const after = median(last.map((s) => s[key]));
+    const earlier = second.map((s) => s[key]);
+    const later = last.map((s) => s[key]);
+    const before = median(earlier);
+    const after = median(later);
+    const noise = NOISE_SIGMAS * Math.hypot(medianError(earlier), medianError(later));
     const { absolute, relative } = TOLERANCE[key];
-    const allowed = before + Math.max(absolute, relative * before);
-    return { key, second: before, last: after, allowed, ok: after <= allowed };
+    const allowed = before + Math.max(absolute, relative * before, noise);
+    return { key, second: before, last: after, noise, allowed, ok: after <= allowed };
   });
 }

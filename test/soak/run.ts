@@ -75,14 +75,18 @@ printTable(
 );
 printTable(
   "growth: median of the last third against the second third (first third is warm-up)",
-  ["measure", "2nd third", "last third", "allowed", "verdict"],
-  result.checks.map((c) => [
-    c.key,
-    c.second.toFixed(1),
-    c.last.toFixed(1),
-    `≤ ${c.allowed.toFixed(1)} (+max(${TOLERANCE[c.key].absolute}${TOLERANCE[c.key].unit}, ${TOLERANCE[c.key].relative * 100}%))`,
-    c.ok ? "ok" : "GROWTH",
-  ]),
+  ["measure", "2nd third", "last third", "noise (3 SE)", "allowed", "verdict"],
+  result.checks.map((c) => {
+    const { absolute, relative, unit } = TOLERANCE[c.key];
+    return [
+      c.key,
+      c.second.toFixed(1),
+      c.last.toFixed(1),
+      c.noise.toFixed(1),
+      `≤ ${c.allowed.toFixed(1)} (+max(${absolute}${unit}, ${relative * 100}%, noise))`,
+      c.ok ? "ok" : "GROWTH",
+    ];
+  }),
 );
 process.stdout.write(
   `\nreloads ${result.reloads.ok} ok / ${result.reloads.rejected} rejected; transitions ${result.transitions}; error lines ${result.errors.count}; daemon exit ${result.exit.code ?? result.exit.signal}\n`,
