@@ -110,6 +110,7 @@ describe("the crash harness's ledger audit", () => {
         openOutages: 0,
         acrossKills: 1,
         acrossKillsLogged: 1,
+        maxHeartbeatAgeMs: 200,
       },
     });
   });

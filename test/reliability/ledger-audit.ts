@@ -41,6 +41,8 @@ export interface AuditStats {
   acrossKills: number;
   /** Of those, how many recoveries were logged with the outage's start (checked). */
   acrossKillsLogged: number;
+  /** Longest time from a run's last heartbeat to its kill, ms. */
+  maxHeartbeatAgeMs: number;
 }
 
 export type Check = "logged" | "chains" | "outages" | "recoveries" | "runs";
@@ -176,13 +178,14 @@ function auditRuns(
   ledger: LedgerContents,
   heartbeatSlackMs: number,
   out: string[],
-): void {
+): number {
+  let maxAge = 0;
   const runs = [...ledger.runs].sort((a, b) => a.id - b.id);
   if (runs.map((r) => r.id).join() !== lives.map((l) => l.runId).join()) {
     out.push(
       `runs ${runs.map((r) => r.id).join()} are not the lives ${lives.map((l) => l.runId).join()}`,
     );
-    return;
+    return maxAge;
   }
   const restarts = ledger.gaps
     .filter((g) => g.kind === "restart")
@@ -207,6 +210,7 @@ function auditRuns(
       );
     }
     if (life.killedAt !== null) {
+      maxAge = Math.max(maxAge, life.killedAt - run.lastHeartbeat);
       if (run.lastHeartbeat > life.killedAt || next.startedAt < life.killedAt) {
         out.push(
           `restart ${i + 1}: kill at ${life.killedAt} is outside ${run.lastHeartbeat}–${next.startedAt}`,
@@ -218,6 +222,7 @@ function auditRuns(
       }
     }
   });
+  return maxAge;
 }
 
 export function auditLedger(
@@ -236,7 +241,7 @@ export function auditLedger(
   const chains = auditChains(ledger, found.chains);
   const expected = auditOutages(chains, ledger, found.outages);
   const recoveries = auditRecoveryLogs(expected, lives, found.recoveries);
-  auditRuns(lives, ledger, options.heartbeatSlackMs, found.runs);
+  const maxHeartbeatAgeMs = auditRuns(lives, ledger, options.heartbeatSlackMs, found.runs);
   return {
     violations: found,
     stats: {
@@ -247,6 +252,7 @@ export function auditLedger(
       openOutages: expected.filter((o) => o.closing === null).length,
       acrossKills: recoveries.across,
       acrossKillsLogged: recoveries.logged,
+      maxHeartbeatAgeMs,
     },
   };
 }
