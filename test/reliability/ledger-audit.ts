@@ -41,7 +41,7 @@ export interface AuditStats {
   acrossKills: number;
   /** Of those, how many recoveries were logged with the outage's start (checked). */
   acrossKillsLogged: number;
-  /** Longest time from a run's last heartbeat to its kill, ms. */
+  /** Longest time from a killed run's last heartbeat to a later decision of that run, ms. */
   maxHeartbeatAgeMs: number;
 }
 
@@ -210,19 +210,28 @@ function auditRuns(
       );
     }
     if (life.killedAt !== null) {
-      maxAge = Math.max(maxAge, life.killedAt - run.lastHeartbeat);
       if (run.lastHeartbeat > life.killedAt || next.startedAt < life.killedAt) {
         out.push(
           `restart ${i + 1}: kill at ${life.killedAt} is outside ${run.lastHeartbeat}–${next.startedAt}`,
         );
-      } else if (life.killedAt - run.lastHeartbeat > heartbeatSlackMs) {
-        out.push(
-          `run ${run.id}: last heartbeat ${life.killedAt - run.lastHeartbeat} ms before the kill (heartbeats stopped?)`,
-        );
       }
+    }
+    // Against the run's own last decision, not the kill: a loaded machine delays both alike.
+    const age = lastDecision(ledger, run.id) - run.lastHeartbeat;
+    maxAge = Math.max(maxAge, age);
+    if (age > heartbeatSlackMs) {
+      out.push(
+        `run ${run.id}: decided a transition ${age} ms after its last heartbeat (heartbeats stopped?)`,
+      );
     }
   });
   return maxAge;
+}
+
+function lastDecision(ledger: LedgerContents, runId: number): number {
+  let last = Number.NEGATIVE_INFINITY;
+  for (const t of ledger.transitions) if (t.runId === runId) last = Math.max(last, t.detectedAt);
+  return last;
 }
 
 export function auditLedger(
