@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { runCrashHarness } from "../reliability/crash-harness.js";
+import { crashSeed, runCrashHarness } from "../reliability/crash-harness.js";
 
 /** Issue 9.1: `CRASH_SEED=N` replays a run's flap schedule and kill moments. */
-const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 1_000_000));
+const seed = crashSeed(process.env.CRASH_SEED);
 
 describe("crash safety: 20 SIGKILLs while 1,000 targets flap", () => {
   it(`loses nothing acknowledged, keeps every chain and outage whole, records every gap (seed ${seed})`, async () => {

@@ -44,6 +44,14 @@ const HEARTBEAT_MS = 200;
  */
 const HEARTBEAT_SLACK_MS = 2500;
 
+/** `CRASH_SEED` replays a run; otherwise a random seed (printed by the test). */
+export function crashSeed(text: string | undefined, random: () => number = Math.random): number {
+  if (text === undefined || text === "") return Math.floor(random() * 1_000_000);
+  const seed = Number(text);
+  if (Number.isInteger(seed) && seed >= 0) return seed;
+  throw new Error(`CRASH_SEED="${text}" is not a non-negative integer`);
+}
+
 export const crashFlap = (seed: number): FlapSchedule => ({
   seed,
   minMs: 2000,

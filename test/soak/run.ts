@@ -1,37 +1,16 @@
 import { cpus } from "node:os";
-import { parseArgs } from "node:util";
 import { printTable } from "../bench/table.js";
+import { parseSoakArgs, SOAK_USAGE } from "./args.js";
 import { type SoakSample, TOLERANCE } from "./growth.js";
 import { runSoak } from "./soak.js";
 
 /** `npm run soak -- --minutes N [--targets 2000] [--seed S]`: prints samples, thirds and a verdict. */
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) {
-    process.stderr.write(`--${name}: "${text}" is not a positive integer\n`);
-    process.exit(2);
-  }
-  return value;
-}
-
-let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>;
-const OPTIONS = {
-  minutes: { type: "string" },
-  targets: { type: "string" },
-  seed: { type: "string" },
-} as const;
-try {
-  parsed = parseArgs({ options: OPTIONS, strict: true });
-} catch (error) {
-  process.stderr.write(
-    `${(error as Error).message}\nusage: npm run soak -- --minutes N [--targets 2000] [--seed S]\n`,
-  );
+const args = parseSoakArgs(process.argv.slice(2), process.env, Date.now() % 1_000_000);
+if ("error" in args) {
+  process.stderr.write(`${args.error}\n${SOAK_USAGE}\n`);
   process.exit(2);
 }
-const minutes = positive("minutes", parsed.values.minutes, 3);
-const targets = positive("targets", parsed.values.targets, 2000);
-const seed = positive("seed", parsed.values.seed ?? process.env.SOAK_SEED, Date.now() % 1_000_000);
+const { minutes, targets, seed } = args;
 
 const row = (s: SoakSample) => [
   String(s.t),
