@@ -145,7 +145,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         buckets(metrics, "pantau_scheduler_lag_seconds"),
         buckets(previous, "pantau_scheduler_lag_seconds"),
       );
-      const probes = total(metrics, "pantau_probes_total") - total(previous, "pantau_probes_total");
+      // per service and site, so removing targets on reload does not take their counts away
+      const count = "pantau_probe_latency_seconds_count";
+      const probes = total(metrics, count) - total(previous, count);
       const sample: SoakSample = {
         t: Math.round((now - began) / 1000),
         rssMiB: proc.rssMiB,
