@@ -7,6 +7,8 @@ function samples(leakMiBPerSample: number, count = 18): SoakSample[] {
     t: (i + 1) * 10,
     rssMiB: 240 + leakMiBPerSample * i + (i % 3),
     heapMiB: 50 + ((i * 37) % 90) + leakMiBPerSample * i,
+    heapTotalMiB: 160,
+    externalMiB: 5,
     fds: 110 + (i % 4) * 10,
     lagP99Ms: 50 + (i % 5) * 30,
     probesPerSecond: 400,

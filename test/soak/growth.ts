@@ -6,6 +6,9 @@ export interface SoakSample {
   t: number;
   rssMiB: number;
   heapMiB: number;
+  /** V8's committed heap and memory outside it (Buffers, native): reported, not judged. */
+  heapTotalMiB: number;
+  externalMiB: number;
   fds: number;
   /** p99 of the scheduler lag over the window since the previous sample, ms. */
   lagP99Ms: number;

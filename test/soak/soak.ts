@@ -152,6 +152,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         t: Math.round((now - began) / 1000),
         rssMiB: proc.rssMiB,
         heapMiB: total(metrics, "nodejs_heap_size_used_bytes") / 2 ** 20,
+        heapTotalMiB: total(metrics, "nodejs_heap_size_total_bytes") / 2 ** 20,
+        externalMiB: total(metrics, "nodejs_external_memory_bytes") / 2 ** 20,
         fds: proc.fds,
         lagP99Ms: histogramQuantile(lag, 0.99) * 1000,
         probesPerSecond: probes / ((now - previousAt) / 1000),
