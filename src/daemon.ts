@@ -124,6 +124,8 @@ export function schedulePlan(target: Target): SchedulePlan {
 export class Daemon {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  /** Reloads run one at a time: each diffs against the config the previous one applied. */
+  private reloading: Promise<unknown> = Promise.resolve();
   private ready = false;
   private alertmanager: AlertmanagerNotifier | null = null;
   private bearerToken: string | null = null;
@@ -426,7 +428,13 @@ export class Daemon {
   }
 
   /** Re-reads the config; an invalid one is rejected and the old one keeps running. */
-  async reload(): Promise<ReloadOutcome> {
+  reload(): Promise<ReloadOutcome> {
+    const outcome = this.reloading.then(() => this.reloadNow());
+    this.reloading = outcome.catch(() => undefined);
+    return outcome;
+  }
+
+  private async reloadNow(): Promise<ReloadOutcome> {
     const logger = this.options.logger;
     const loaded = await loadDaemonConfig(this.options);
     if (!loaded.ok) {
@@ -454,19 +462,24 @@ export class Daemon {
     const before = new Map(this.config.targets.map((t) => [t.id, t]));
     const added: string[] = [];
     const changed: string[] = [];
+    const apply: Target[] = [];
     for (const target of next.targets) {
       const old = before.get(target.id);
       before.delete(target.id);
       if (!old) added.push(target.id);
       else if (JSON.stringify(old) !== JSON.stringify(target)) changed.push(target.id);
       else continue;
-      this.engine.update(target);
-      this.scheduler.upsert(target.id, schedulePlan(target));
+      apply.push(target);
     }
     const removed = [...before.keys()];
     for (const id of removed) {
       this.scheduler.remove(id);
       this.engine.remove(id);
+    }
+    const latest = await this.latestOf(added);
+    for (const target of apply) {
+      this.engine.update(target, latest.get(target.id) ?? null);
+      this.scheduler.upsert(target.id, schedulePlan(target));
     }
     this.config = next;
     this.engine.setPolicy({ canaries: next.global.canaries, maintenance: next.maintenance });
@@ -489,6 +502,19 @@ export class Daemon {
     if (configured === running) return null;
     const message = `the HA pair is ${running ?? "none"}, the file says ${configured ?? "none"}: changing ha_group or shard of an HA member takes a restart`;
     return { ...issueAt(next, "global.ha_group", message), code: "CONFIG_INVALID" };
+  }
+
+  /**
+   * The last committed transition of each id (re-)added by a reload: an id removed earlier
+   * while up or degraded is still in that state in the ledger, and its chain continues there.
+   */
+  private async latestOf(ids: readonly string[]): Promise<Map<string, StoredTransition>> {
+    if (ids.length === 0) return new Map();
+    // a removal still waiting for its commit would otherwise be read as the state before it
+    await this.engine.flush();
+    const wanted = new Set(ids);
+    const latest = await this.ledger.latestTransitions(chainOf(this.config));
+    return new Map(latest.filter((t) => wanted.has(t.targetId)).map((t) => [t.targetId, t]));
   }
 
   /** Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly. */

@@ -186,12 +186,15 @@ export class Engine {
     });
   }
 
-  /** A changed target keeps its state; only its settings change. */
-  update(target: Target): void {
+  /**
+   * A changed target keeps its state; only its settings change. A new one starts from `latest`,
+   * its last committed transition (an id removed while up is still up in the ledger).
+   */
+  update(target: Target, latest: StoredTransition | null = null): void {
     this.attribution.invalidate();
     const runtime = this.targets.get(target.id);
     if (runtime) runtime.target = target;
-    else this.restore(target, null);
+    else this.restore(target, latest);
   }
 
   /** Forgets a target; an open outage ends with reason `removed`. */

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { FlapSchedule } from "./farm-flap.js";
 import type { FarmMode } from "./farm-server.js";
 
 /** Controls the farm child: where it listens, switching targets, stopping it. */
@@ -9,6 +10,8 @@ export interface Farm {
   url(index: number): string;
   /** Switches targets [from, to) to `mode`; resolves with the farm's clock at the switch. */
   set(mode: FarmMode, from: number, to: number): Promise<number>;
+  /** The schedule targets in mode "flap" follow; resolves with the farm's clock when set. */
+  setFlap(schedule: FlapSchedule): Promise<number>;
   stats(): Promise<{ requests: number; hung: number }>;
   close(): Promise<void>;
 }
@@ -37,6 +40,14 @@ export async function startFarm(count: number): Promise<Farm> {
       return reply<{ id: number; at: number }>(
         child,
         { id, mode, from, to },
+        (m) => m.id === id,
+      ).then((m) => m.at);
+    },
+    setFlap: (schedule) => {
+      const id = ++next;
+      return reply<{ id: number; at: number }>(
+        child,
+        { id, flap: schedule },
         (m) => m.id === id,
       ).then((m) => m.at);
     },

@@ -70,4 +70,45 @@ describe("pantau run reloads on SIGHUP", () => {
       await ledger.close();
     }
   }, 30_000);
+
+  it("continues a re-added target's ledger chain: removed while up, back, then down", async () => {
+    const server = await startSwitchServer();
+    const againDb = join(dir, "readded.db");
+    const write = (ids: string[]) =>
+      writeFileSync(
+        config,
+        [
+          "global: { interval: 200ms, timeout: 150ms, failure_threshold: 2, success_threshold: 1, instance: readded }",
+          `storage: { path: ${againDb}, heartbeat: 100ms }`,
+          "targets:",
+          ...ids.map((id) => `  - { id: ${id}, http: { url: "${server.url}" } }`),
+          "",
+        ].join("\n"),
+      );
+    write(["anchor", "gamma"]);
+    const daemon = new DaemonProcess(["run", "--config", config, "--listen", "none"]);
+    try {
+      await daemon.waitFor(isTransition("gamma", "unknown", "up"));
+      await daemon.waitFor(isTransition("anchor", "unknown", "up"));
+      write(["anchor"]);
+      daemon.signal("SIGHUP");
+      await daemon.waitFor((l) => l.event === "reload" && l.ok === true);
+      write(["anchor", "gamma"]);
+      daemon.signal("SIGHUP");
+      const back = await daemon.waitFor(
+        (l) =>
+          l.event === "reload" && l.ok === true && Array.isArray(l.added) && l.added.length > 0,
+      );
+      expect(back.added).toEqual(["gamma"]);
+      // gamma is still up in the ledger: its next transition must start there
+      server.setUp(false);
+      await daemon.waitFor(isTransition("gamma", "up", "down"));
+      await daemon.waitFor(isTransition("anchor", "up", "down"));
+      expect(daemon.lines.filter((l) => l.event === "ledger_refused")).toEqual([]);
+    } finally {
+      daemon.signal("SIGTERM");
+      expect((await daemon.exited()).code).toBe(0);
+      await server.close();
+    }
+  }, 30_000);
 });

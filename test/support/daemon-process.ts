@@ -21,8 +21,13 @@ export class DaemonProcess {
   private readonly child: ChildProcess;
   private waiters: { test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
 
-  constructor(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, ["--import", TSX, MAIN, ...args], {
+  /** `main`: a compiled CLI entry (e.g. the benchmarks' build) to run instead of the sources. */
+  constructor(
+    args: string[],
+    options: { env?: Record<string, string>; cwd?: string; main?: string } = {},
+  ) {
+    const entry = options.main ? [options.main] : ["--import", TSX, MAIN];
+    this.child = spawn(process.execPath, [...entry, ...args], {
       env: { ...process.env, ...options.env },
       ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: ["ignore", "pipe", "pipe"],
