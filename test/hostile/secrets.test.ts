@@ -156,6 +156,8 @@ describe("a config full of secrets", () => {
   }, async () => {
     await daemon.waitFor(isTransition("portal-userinfo", "unknown", "up"));
     await daemon.waitFor(isTransition("portal-header", "unknown", "up"));
+    // every target up first: one still unknown would go unknown>down, not up>down
+    await daemon.waitFor(isTransition("portal-token", "unknown", "up"));
     target.setUp(false);
     await daemon.waitFor(isTransition("portal-userinfo", "up", "down"));
     await daemon.waitFor(isTransition("portal-header", "up", "down"));
