@@ -13,12 +13,18 @@ export class StateHistoryBuilder {
   private readonly byInstance = new Map<string, Map<string, StateHistory>>();
   private readonly histories: StateHistory[] = [];
 
+  // rows of one instance come in long runs (one daemon, or one HA pair): one lookup per run
+  private lastInstance: string | null = null;
+  private lastTargets = new Map<string, StateHistory>();
+
   add(instance: string, targetId: string, to: TargetState, at: number): void {
-    let targets = this.byInstance.get(instance);
+    let targets = instance === this.lastInstance ? this.lastTargets : this.byInstance.get(instance);
     if (targets === undefined) {
       targets = new Map();
       this.byInstance.set(instance, targets);
     }
+    this.lastInstance = instance;
+    this.lastTargets = targets;
     let history = targets.get(targetId);
     if (history === undefined) {
       history = { instance, targetId, at: [], to: [] };
