@@ -127,11 +127,13 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: "transitions_at_lean: the report's window scan from the index alone",
+    name: "transitions_target_states: each target's history from the index alone",
     statements: [
-      // every column of stateHistoryQuery, in its order: a month of a million transitions is
-      // read from this index without a table lookup per row (SQLite: 1.25 s → 0.8 s stepped)
-      "CREATE INDEX transitions_at_lean ON transitions (at, id, instance, target_id, to_state)",
+      // the (instance, target_id, at, id) index plus the state: a report reads each target's
+      // window from the index without a table lookup per row (a million rows: 1.25 s → 0.37 s
+      // in SQLite); it serves every use of the index it replaces, so commits write no more
+      "DROP INDEX transitions_instance_target_at",
+      "CREATE INDEX transitions_target_states ON transitions (instance, target_id, at, id, to_state)",
     ],
   },
 ];

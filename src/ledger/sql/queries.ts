@@ -139,6 +139,41 @@ export function stateHistoryQuery(query: TargetFilter & TimeRange): SqlQuery {
   };
 }
 
+/** Every target ever moved (optionally of one instance, or one target id), by instance and id. */
+export function knownTargetsQuery(filter: Pick<TargetFilter, "instance" | "targetId">): SqlQuery {
+  const where = new Where();
+  if (filter.instance !== undefined) where.add("instance = ?", filter.instance);
+  if (filter.targetId !== undefined) where.add("target_id = ?", filter.targetId);
+  return {
+    sql: `SELECT instance, target_id FROM target_states${where.toSql()} ORDER BY instance, target_id`,
+    params: where.params,
+  };
+}
+
+/**
+ * One target's (at, to_state) in the range, by time: a seek and a walk along the covering
+ * (instance, target_id, at, id, to_state) index. Params: instance, target_id, then the range's.
+ */
+export function targetHistoryQuery(range: TimeRange): SqlQuery {
+  const { clause, params } = targetRange(range);
+  return { sql: `SELECT at, to_state FROM transitions${clause} ORDER BY at, id`, params };
+}
+
+/** The id of one target's first transition in the range (params as targetHistoryQuery). */
+export function targetFirstIdQuery(range: TimeRange): SqlQuery {
+  const { clause, params } = targetRange(range);
+  return { sql: `SELECT id FROM transitions${clause} ORDER BY at, id LIMIT 1`, params };
+}
+
+function targetRange(range: TimeRange): { clause: string; params: SqlParam[] } {
+  const where = new Where();
+  where.add("instance = ?");
+  where.add("target_id = ?");
+  if (checkTime("since", range.since)) where.add("at >= ?", range.since);
+  if (checkTime("until", range.until)) where.add("at < ?", range.until);
+  return { clause: where.toSql(), params: where.params };
+}
+
 /** Outages overlapping the range, ordered by start then id. */
 export function outagesQuery(query: OutageQuery): SqlQuery {
   const where = new Where();

@@ -9,6 +9,11 @@ import type { StateHistory } from "../ledger.js";
 // each row brings its own copy of the state's name; keeping those would keep a million strings
 const SHARED_STATE = new Map<string, TargetState>(TARGET_STATES.map((state) => [state, state]));
 
+/** The one string of each state, for a state read from a row. */
+export function sharedState(to: TargetState): TargetState {
+  return SHARED_STATE.get(to) ?? to;
+}
+
 export class StateHistoryBuilder {
   private readonly byInstance = new Map<string, Map<string, StateHistory>>();
   private readonly histories: StateHistory[] = [];
