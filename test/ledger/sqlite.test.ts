@@ -228,6 +228,33 @@ describe("SqliteLedger", () => {
     ]);
   });
 
+  it("reads every state and any at from the packed per-target rows", async () => {
+    const ledger = ledgerAt(join(await tempDir(), "ledger.db"));
+    const { run } = await ledger.startRun("a", 0);
+    await ledger.commit(run.id, [
+      transition("x", "unknown", "up", -100),
+      transition("x", "up", "degraded", 200),
+      transition("x", "degraded", "down", 300),
+      transition("x", "down", "unknown", 400),
+      // not an integer, or too large to pack: such a target is read as its rows are
+      transition("y", "unknown", "down", 100.5),
+      transition("z", "unknown", "down", 150),
+      transition("z", "down", "degraded", 2 ** 51 + 3),
+    ]);
+    const text = (await ledger.stateHistories({})).map(
+      (h) => `${h.targetId} ${h.to.map((to, i) => `${to}@${h.at[i]}`).join(" ")}`,
+    );
+    expect(text).toEqual([
+      "x up@-100 degraded@200 down@300 unknown@400",
+      "y down@100.5",
+      `z down@150 degraded@${2 ** 51 + 3}`,
+    ]);
+    expect((await ledger.stateHistories({ since: 101 })).map((h) => h.at)).toEqual([
+      [150, 2 ** 51 + 3],
+      [200, 300, 400],
+    ]);
+  });
+
   it("sees everything after reopening the file", async () => {
     const path = join(await tempDir(), "ledger.db");
     const first = ledgerAt(path);

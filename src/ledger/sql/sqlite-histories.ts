@@ -1,7 +1,12 @@
 import type Database from "better-sqlite3";
-import type { TargetState } from "../../health/types.js";
+import { TARGET_STATES, type TargetState } from "../../health/types.js";
 import type { StateHistory, TargetFilter, TimeRange } from "../ledger.js";
-import { knownTargetsQuery, targetFirstIdQuery, targetHistoryQuery } from "./queries.js";
+import {
+  knownTargetsQuery,
+  packedTargetHistoryQuery,
+  targetFirstIdQuery,
+  targetHistoryQuery,
+} from "./queries.js";
 import { sharedState } from "./state-histories.js";
 
 type Prepare = (sql: string) => Database.Statement<unknown[], unknown>;
@@ -22,17 +27,20 @@ export function perTargetHistories(
     .all(...known.params) as [string, string][];
   const { sql, params: range } = targetHistoryQuery(query);
   const rowsOf = prepare(sql).raw(true);
+  const packedOf = prepare(packedTargetHistoryQuery(query).sql).pluck(true);
   const histories: StateHistory[] = [];
   for (const [instance, targetId] of targets) {
-    const rows = rowsOf.all(instance, targetId, ...range) as [number, TargetState][];
-    if (rows.length === 0) continue;
-    const at = new Array<number>(rows.length);
-    const to = new Array<TargetState>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as [number, TargetState];
-      at[i] = row[0];
-      to[i] = sharedState(row[1]);
+    const packed = packedOf.all(instance, targetId, ...range) as (number | null)[];
+    if (packed.length === 0) continue;
+    const history = unpack(instance, targetId, packed);
+    if (history !== null) {
+      histories.push(history);
+      continue;
     }
+    // an at the packing cannot hold: this target's rows as they are
+    const rows = rowsOf.all(instance, targetId, ...range) as [number, TargetState][];
+    const at = rows.map((row) => row[0]);
+    const to = rows.map((row) => sharedState(row[1]));
     histories.push({ instance, targetId, at, to });
   }
   const firstId = prepare(targetFirstIdQuery(query).sql).pluck(true);
@@ -40,6 +48,24 @@ export function perTargetHistories(
     histories,
     (h) => firstId.get(h.instance, h.targetId, ...range) as number,
   );
+}
+
+/** The history of packedTargetHistoryQuery's values; null if one could not be packed. */
+function unpack(
+  instance: string,
+  targetId: string,
+  packed: readonly (number | null)[],
+): StateHistory | null {
+  const at = new Array<number>(packed.length);
+  const to = new Array<TargetState>(packed.length);
+  for (let i = 0; i < packed.length; i++) {
+    const value = packed[i];
+    if (value === null || value === undefined) return null;
+    const time = Math.floor(value / 4);
+    at[i] = time;
+    to[i] = TARGET_STATES[value - time * 4] as TargetState;
+  }
+  return { instance, targetId, at, to };
 }
 
 /** By first at; targets whose first at ties are ordered by their first row's id (read only then). */
