@@ -61,6 +61,7 @@ import {
   prepareStatements,
   type Statements,
 } from "./sql/sqlite-connection.js";
+import { perTargetHistories } from "./sql/sqlite-histories.js";
 import { StateHistoryBuilder } from "./sql/state-histories.js";
 
 export interface SqliteLedgerOptions {
@@ -238,6 +239,13 @@ export class SqliteLedger implements Ledger {
 
   async stateHistories(query: TargetFilter & TimeRange): Promise<StateHistory[]> {
     this.requireOpen();
+    // service and site are on the rows, not in the index: those filters scan the window
+    if (query.service !== undefined || query.site !== undefined) return this.scanHistories(query);
+    return perTargetHistories((sql) => this.prepared(sql), query);
+  }
+
+  /** The window's rows by time, every target mixed, grouped as they come. */
+  private scanHistories(query: TargetFilter & TimeRange): StateHistory[] {
     const { sql, params } = stateHistoryQuery(query);
     const builder = new StateHistoryBuilder();
     // raw rows, stepped one at a time: no object per row and no million-element array

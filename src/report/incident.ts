@@ -9,6 +9,7 @@ import {
   type Report,
   type ReportQuery,
   readReport,
+  type TargetHistory,
   type TargetIdentity,
   type TargetReport,
   unwatchedByInstance,
@@ -131,7 +132,7 @@ export async function readIncident(
   const { instance, targetId, service, site } = query;
   const filter: TargetFilter = { instance, targetId, service, site };
   // outages whose end the window's transitions do not show: open at its end, or ending at it
-  const atEnd = await ledger.outages({ ...filter, since: window.until - 1, until: window.until });
+  const atEnd = await outagesAtEnd(ledger, filter, histories, window.until);
   const inWindow = windowOutages(histories, window, atEnd, targetKey);
   const facts = (records: readonly OutageRecord[]) => outageFacts(ledger, records, instance, now);
   const listed =
@@ -198,6 +199,34 @@ async function historiesWithCauses(
     }),
   );
   return histories;
+}
+
+/**
+ * The records of outages that start before `until` and do not end before it, by start then id:
+ * the open ones (an index on the open ones), then one seek for each target whose history ends
+ * down without an open record (closed at or after `until`). One range over the start index
+ * would read every earlier outage: half a million for a month.
+ */
+async function outagesAtEnd(
+  ledger: Ledger,
+  filter: TargetFilter,
+  histories: readonly TargetHistory[],
+  until: number,
+): Promise<OutageRecord[]> {
+  const open = await ledger.outages({ ...filter, open: true, until });
+  const openTargets = new Set(open.map(targetKey));
+  const closedLater = histories.filter(
+    ({ identity, transitions }) =>
+      transitions[transitions.length - 1]?.to === "down" && !openTargets.has(targetKey(identity)),
+  );
+  const found = await Promise.all(
+    closedLater.map(async ({ identity: { instance, targetId }, transitions }) => {
+      const records = await ledger.outages({ instance, targetId, since: until - 1, until });
+      // the one its last →down opened (and so of the service and site the filter matched)
+      return records.filter((record) => record.start === transitions[transitions.length - 1]?.at);
+    }),
+  );
+  return [...open, ...found.flat()].sort((a, b) => a.start - b.start || a.id - b.id);
 }
 
 /** The records of `outages` (one seek each), by start then id. */

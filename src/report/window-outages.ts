@@ -120,12 +120,17 @@ export function longestOutages(
   if (outages.length <= limit) return [...outages];
   if (limit <= 0) return [];
   // the limit-th longest duration by a typed sort, then one pass: no comparator over 500,000
-  const durations = Float64Array.from(outages, (outage) => durationMs(outage, now));
+  const durations = new Float64Array(outages.length);
+  for (let i = 0; i < outages.length; i++)
+    durations[i] = durationMs(outages[i] as WindowOutage, now);
   const threshold = durations.slice().sort()[outages.length - limit] as number;
-  const longer = outages.filter((_, index) => (durations[index] as number) > threshold);
-  const tied = outages
-    .filter((_, index) => durations[index] === threshold)
-    .sort((a, b) => a.start - b.start)
-    .slice(0, limit - longer.length);
+  const longer: WindowOutage[] = [];
+  const tiedAll: WindowOutage[] = [];
+  for (let i = 0; i < outages.length; i++) {
+    const duration = durations[i] as number;
+    if (duration > threshold) longer.push(outages[i] as WindowOutage);
+    else if (duration === threshold) tiedAll.push(outages[i] as WindowOutage);
+  }
+  const tied = tiedAll.sort((a, b) => a.start - b.start).slice(0, limit - longer.length);
   return [...longer, ...tied];
 }

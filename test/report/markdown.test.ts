@@ -48,6 +48,23 @@ describe("incident data", () => {
     ]);
   });
 
+  it("names the outages open at a window's end, whether they closed later or never", async () => {
+    let closedLater = 0;
+    for (const until of [m(64), m(300), m(420), m(479), m(480), m(700), NOW]) {
+      const report = await readIncident(fixture.ledger, { ...WINDOW, until }, NOW, null);
+      // the records spanning the end, read the plain way: one range over every outage
+      const spanning = (await fixture.ledger.outages({ since: until - 1, until })).filter(
+        (outage) => outage.end === null || outage.end > until,
+      );
+      expect(
+        report.summary.openAtEnd.map((o) => o.id),
+        `until ${until}`,
+      ).toEqual(spanning.map((o) => o.id));
+      closedLater += spanning.filter((outage) => outage.end !== null).length;
+    }
+    expect(closedLater).toBeGreaterThan(3);
+  });
+
   it("names each gap the monitor was not watching", () => {
     expect(withConfig.gaps).toEqual([
       { instance: "jakarta-1", kind: "blind", start: m(120), end: m(135) },

@@ -1,3 +1,4 @@
+import { TARGET_STATES } from "../../health/types.js";
 import { LedgerError } from "../errors.js";
 import type {
   LastTransitionQuery,
@@ -137,6 +138,56 @@ export function stateHistoryQuery(query: TargetFilter & TimeRange): SqlQuery {
     sql: `SELECT instance, target_id, to_state, at FROM transitions${where.toSql()} ORDER BY at, id`,
     params: where.params,
   };
+}
+
+/** Every target ever moved (optionally of one instance, or one target id), by instance and id. */
+export function knownTargetsQuery(filter: Pick<TargetFilter, "instance" | "targetId">): SqlQuery {
+  const where = new Where();
+  if (filter.instance !== undefined) where.add("instance = ?", filter.instance);
+  if (filter.targetId !== undefined) where.add("target_id = ?", filter.targetId);
+  return {
+    sql: `SELECT instance, target_id FROM target_states${where.toSql()} ORDER BY instance, target_id`,
+    params: where.params,
+  };
+}
+
+/**
+ * One target's (at, to_state) in the range, by time: a seek and a walk along the covering
+ * (instance, target_id, at, id, to_state) index. Params: instance, target_id, then the range's.
+ */
+export function targetHistoryQuery(range: TimeRange): SqlQuery {
+  const { clause, params } = targetRange(range);
+  return { sql: `SELECT at, to_state FROM transitions${clause} ORDER BY at, id`, params };
+}
+
+/** The largest |at| packed by packedTargetHistoryQuery: at × 4 + 3 stays a safe integer. */
+export const PACKABLE_AT = 2 ** 49;
+
+/**
+ * As targetHistoryQuery, each row packed into one integer, at × 4 + the state's index in
+ * TARGET_STATES (one number per row is the cheapest thing to step through); NULL for a row
+ * whose at is not an integer or too large to pack.
+ */
+export function packedTargetHistoryQuery(range: TimeRange): SqlQuery {
+  const { clause, params } = targetRange(range);
+  const code = `CASE to_state ${TARGET_STATES.map((state, i) => `WHEN '${state}' THEN ${i}`).join(" ")} END`;
+  const packed = `CASE WHEN typeof(at) = 'integer' AND abs(at) < ${PACKABLE_AT} THEN at * 4 + ${code} END`;
+  return { sql: `SELECT ${packed} FROM transitions${clause} ORDER BY at, id`, params };
+}
+
+/** The id of one target's first transition in the range (params as targetHistoryQuery). */
+export function targetFirstIdQuery(range: TimeRange): SqlQuery {
+  const { clause, params } = targetRange(range);
+  return { sql: `SELECT id FROM transitions${clause} ORDER BY at, id LIMIT 1`, params };
+}
+
+function targetRange(range: TimeRange): { clause: string; params: SqlParam[] } {
+  const where = new Where();
+  where.add("instance = ?");
+  where.add("target_id = ?");
+  if (checkTime("since", range.since)) where.add("at >= ?", range.since);
+  if (checkTime("until", range.until)) where.add("at < ?", range.until);
+  return { clause: where.toSql(), params: where.params };
 }
 
 /** Outages overlapping the range, ordered by start then id. */
