@@ -4,7 +4,7 @@ import type { HttpProbeSpec, Target } from "../../src/config/types.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
-import { makeResult, makeTarget } from "../support/targets.js";
+import { makeCommitted, makeResult, makeTarget } from "../support/targets.js";
 
 /**
  * The whole /metrics text of a small estate, byte for byte, against a golden file: the renderer
@@ -37,24 +37,7 @@ function transition(
   overrides: Partial<CommittedTransition> = {},
 ): CommittedTransition {
   const target = targets.find((t) => t.id === targetId) ?? makeTarget(targetId);
-  return {
-    id: 1,
-    runId: 1,
-    instance: "test",
-    targetId,
-    service: target.service,
-    site: target.site,
-    from,
-    to,
-    at,
-    detectedAt: at + 20_000,
-    reason: to === "down" ? "status" : null,
-    detail: null,
-    blockedBy: null,
-    maintenance: false,
-    outageStart: null,
-    ...overrides,
-  };
+  return makeCommitted(target, from, to, at, overrides);
 }
 
 /** Every kind of fact: results of each verdict, TLS expiry, transitions, blocked_by, maintenance. */

@@ -3,7 +3,7 @@ import type { CommittedState, CommittedTransition } from "../../src/engine/engin
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
-import { makeResult, makeTarget } from "../support/targets.js";
+import { makeCommitted, makeResult, makeTarget } from "../support/targets.js";
 
 const T0 = Date.UTC(2024, 5, 20, 1, 0, 0);
 const core = makeTarget("simkim-core", { service: "immigration-core", site: "pdns2" });
@@ -25,23 +25,7 @@ function transition(
   outageStart: number | null = null,
 ): CommittedTransition {
   const target = targetId === core.id ? core : portal;
-  return {
-    outageStart,
-    id: 1,
-    runId: 1,
-    instance: "test",
-    targetId,
-    service: target.service,
-    site: target.site,
-    from,
-    to,
-    at,
-    detectedAt: at + 20_000,
-    reason: to === "down" ? "status" : null,
-    detail: null,
-    blockedBy: null,
-    maintenance: false,
-  };
+  return makeCommitted(target, from, to, at, { outageStart });
 }
 
 async function scrape(metrics: PantauMetrics) {

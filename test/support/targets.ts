@@ -1,4 +1,6 @@
 import type { Target } from "../../src/config/types.js";
+import type { CommittedTransition } from "../../src/engine/engine.js";
+import type { TargetState } from "../../src/health/types.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 
 /** A resolved HTTP target with SPEC defaults, for tests that do not go through YAML. */
@@ -50,6 +52,34 @@ export function makeResult(
     certExpiresAt: null,
     bytesRead: 2,
     redirects: 0,
+    ...overrides,
+  };
+}
+
+/** A committed transition of `target` as the engine publishes it (detected 20 s after `at`). */
+export function makeCommitted(
+  target: Target,
+  from: TargetState,
+  to: TargetState,
+  at: number,
+  overrides: Partial<CommittedTransition> = {},
+): CommittedTransition {
+  return {
+    id: 1,
+    runId: 1,
+    instance: "test",
+    targetId: target.id,
+    service: target.service,
+    site: target.site,
+    from,
+    to,
+    at,
+    detectedAt: at + 20_000,
+    reason: to === "down" ? "status" : null,
+    detail: null,
+    blockedBy: null,
+    maintenance: false,
+    outageStart: null,
     ...overrides,
   };
 }
