@@ -61,7 +61,12 @@ export async function startFarm(count: number): Promise<Farm> {
   };
 }
 
-function reply<T>(child: ChildProcess, message: unknown, match: (m: T) => boolean): Promise<T> {
+/** Sends `message` to a child and resolves with its first answer that `match`es (10 s at most). */
+export function reply<T>(
+  child: ChildProcess,
+  message: unknown,
+  match: (m: T) => boolean,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("farm did not answer")), 10_000);
     const onMessage = (m: T) => {

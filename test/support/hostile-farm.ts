@@ -1,6 +1,7 @@
 /** Starts and stops the hostile farm (hostile-farm-server.ts) as a child process. */
-import { type ChildProcess, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { reply, stop } from "../bench/farm.js";
 import type { FarmStats } from "./hostile-farm-server.js";
 
 export type { Behaviour, FarmStats } from "./hostile-farm-server.js";
@@ -30,34 +31,10 @@ export async function startHostileFarm(): Promise<HostileFarm> {
   return {
     pid: child.pid ?? 0,
     base: `http://127.0.0.1:${port}`,
-    stats: () => askStats(child),
-    close: () => stopChild(child),
+    stats: () =>
+      reply<{ stats: FarmStats }>(child, "stats", (m) => m.stats !== undefined).then(
+        (m) => m.stats,
+      ),
+    close: () => stop(child),
   };
-}
-
-function askStats(child: ChildProcess): Promise<FarmStats> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("hostile farm did not answer")), 10_000);
-    const onMessage = (m: { stats?: FarmStats }) => {
-      if (m.stats === undefined) return;
-      clearTimeout(timer);
-      child.off("message", onMessage);
-      resolve(m.stats);
-    };
-    child.on("message", onMessage);
-    child.send("stats");
-  });
-}
-
-/** SIGTERM to this one child (by its PID), SIGKILL after 5 s; resolves once it has exited. */
-export function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }
