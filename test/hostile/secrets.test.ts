@@ -6,8 +6,6 @@
  * outputs on its own (and those of every other test file); this test names each surface.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -17,6 +15,7 @@ import { outagesCommand } from "../../src/cli/outages.js";
 import { reportCommand } from "../../src/cli/report.js";
 import { formatConfigIssue } from "../../src/config/errors.js";
 import { loadConfig } from "../../src/config/load.js";
+import { startReceiver } from "../support/alertmanager.js";
 import { runCli, runInProcess } from "../support/cli.js";
 import { DaemonProcess, isTransition } from "../support/daemon-process.js";
 import { findCanary, SECRET_CANARY } from "../support/secret-canary.js";
@@ -72,30 +71,11 @@ function writeConfig(extra: string[] = []): void {
   );
 }
 
-/** An Alertmanager stand-in that records every body pushed to it (and the auth it got). */
+/** An Alertmanager stand-in that records every body pushed to it. */
 async function startAlertReceiver(): Promise<typeof alertmanager> {
   const bodies: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on("end", () => {
-      bodies.push(body);
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    bodies,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const receiver = await startReceiver((_path, body) => bodies.push(body));
+  return { ...receiver, bodies };
 }
 
 async function get(path: string): Promise<string> {

@@ -37,19 +37,17 @@ export interface Webhook {
   close(): Promise<void>;
 }
 
-/** An HTTP receiver on loopback that records every webhook notification. */
-export async function startWebhook(): Promise<Webhook> {
-  const notifications: Notification[] = [];
+/** An HTTP receiver on loopback that hands every request's path and whole body to `record`. */
+export async function startReceiver(
+  record: (path: string, body: string) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     let body = "";
     request.on("data", (chunk: Buffer) => {
       body += chunk.toString();
     });
     request.on("end", () => {
-      notifications.push({
-        ...(JSON.parse(body) as Omit<Notification, "path">),
-        path: request.url ?? "",
-      });
+      record(request.url ?? "", body);
       response.end();
     });
   });
@@ -57,13 +55,21 @@ export async function startWebhook(): Promise<Webhook> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    notifications,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** An HTTP receiver on loopback that records every webhook notification. */
+export async function startWebhook(): Promise<Webhook> {
+  const notifications: Notification[] = [];
+  const receiver = await startReceiver((path, body) => {
+    notifications.push({ ...(JSON.parse(body) as Omit<Notification, "path">), path });
+  });
+  return { ...receiver, notifications };
 }
 
 /**
