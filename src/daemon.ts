@@ -435,29 +435,20 @@ export class Daemon {
   }
 
   private async reloadNow(): Promise<ReloadOutcome> {
-    const logger = this.options.logger;
     const loaded = await loadDaemonConfig(this.options);
     if (!loaded.ok) {
-      for (const issue of loaded.issues) {
-        logger.error({ event: "reload_error", code: issue.code }, formatConfigIssue(issue));
-      }
-      logger.error({ event: "reload", ok: false }, "config reload rejected; keeping the old one");
-      this.metrics.configReloaded(false, this.clock.now());
-      return { ok: false, issues: loaded.issues };
+      const outcome = this.rejectReload(loaded.issues);
+      this.options.logger.error(
+        { event: "reload", ok: false },
+        "config reload rejected; keeping the old one",
+      );
+      return outcome;
     }
     const next = loaded.config;
     const pairChange = this.pairChange(next);
-    if (pairChange !== null) {
-      logger.error({ event: "reload_error", code: pairChange.code }, formatConfigIssue(pairChange));
-      this.metrics.configReloaded(false, this.clock.now());
-      return { ok: false, issues: [pairChange] };
-    }
+    if (pairChange !== null) return this.rejectReload([pairChange]);
     const token = await readBearerToken(next);
-    if (token !== null && typeof token !== "string") {
-      logger.error({ event: "reload_error", code: token.code }, formatConfigIssue(token));
-      this.metrics.configReloaded(false, this.clock.now());
-      return { ok: false, issues: [token] };
-    }
+    if (token !== null && typeof token !== "string") return this.rejectReload([token]);
     this.bearerToken = token;
     const before = new Map(this.config.targets.map((t) => [t.id, t]));
     const added: string[] = [];
@@ -485,11 +476,23 @@ export class Daemon {
     this.engine.setPolicy({ canaries: next.global.canaries, maintenance: next.maintenance });
     this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
     this.metrics.configReloaded(true, this.clock.now());
-    logger.info(
+    this.options.logger.info(
       { event: "reload", ok: true, added, changed, removed },
       `config reloaded: +${added.length} ~${changed.length} -${removed.length}`,
     );
     return { ok: true, added, changed, removed };
+  }
+
+  /** A reload that cannot be applied: each issue logged, the metric says so, the old config stays. */
+  private rejectReload(issues: ConfigIssue[]): ReloadOutcome {
+    for (const issue of issues) {
+      this.options.logger.error(
+        { event: "reload_error", code: issue.code },
+        formatConfigIssue(issue),
+      );
+    }
+    this.metrics.configReloaded(false, this.clock.now());
+    return { ok: false, issues };
   }
 
   /**
