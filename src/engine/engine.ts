@@ -337,20 +337,23 @@ export class Engine {
   private observeBlindness(targetId: string, result: ProbeResult): void {
     const change = this.blindness.observe(targetId, result);
     if (!change) return;
-    const { ledger, instance } = this.options;
-    if (!this.writer) {
-      // the leader records the group's blind time; a standby only shows it
-    } else if (change.change === "entered") {
-      const gap = { instance, kind: "blind" as const, start: change.at, end: null };
-      this.blindGap = ledger.openGap(gap).catch(() => null);
-    } else {
-      const opened = this.blindGap;
-      this.blindGap = null;
-      void opened
-        ?.then((id) => (id === null ? undefined : ledger.closeGap(id, change.at)))
-        .catch(() => undefined);
-    }
+    // the leader records the group's blind time; a standby only shows it
+    if (this.writer) this.recordBlindGap(change.change === "entered", change.at);
     for (const s of this.subscribers) s.blindChanged?.(change.change === "entered", change.at);
+  }
+
+  private recordBlindGap(entered: boolean, at: number): void {
+    const { ledger, instance } = this.options;
+    if (entered) {
+      const gap = { instance, kind: "blind" as const, start: at, end: null };
+      this.blindGap = ledger.openGap(gap).catch(() => null);
+      return;
+    }
+    const opened = this.blindGap;
+    this.blindGap = null;
+    void opened
+      ?.then((id) => (id === null ? undefined : ledger.closeGap(id, at)))
+      .catch(() => undefined);
   }
 
   /** Stops a subscriber reading (an HA leader's Alertmanager pushes, when it demotes). */
@@ -391,7 +394,9 @@ export class Engine {
     for (const [id, runtime] of this.targets) {
       const transition = byTarget.get(id);
       const before = runtime.committed;
-      if (transition !== undefined && transition.id !== before.transition?.id) {
+      // committed by the leader since the last refresh
+      const fresh = transition !== undefined && transition.id !== before.transition?.id;
+      if (fresh) {
         const outageStart =
           transition.from === "down" && before.state === "down" ? before.since : null;
         committed.push({ ...transition, outageStart });
@@ -399,7 +404,7 @@ export class Engine {
       const state = transition?.to ?? before.state;
       const blocked = state === "down" ? (blockedBy.get(id) ?? null) : null;
       if (state === "down") this.attribution.restore(id, blocked);
-      if (transition !== undefined && transition.id !== before.transition?.id) {
+      if (fresh) {
         runtime.committed = { state, since: transition.at, transition, blockedBy: blocked };
       } else if (state === "down" && blocked !== before.blockedBy) {
         runtime.committed = { ...before, blockedBy: blocked };
