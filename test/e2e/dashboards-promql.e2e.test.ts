@@ -168,8 +168,7 @@ describe("dashboard queries, run against Prometheus scraping a live pantau", () 
     const live = exposedFromText(await stack.metricsText());
     const names = new Set(queries.flatMap((query) => metricNames(query.expr)));
     const missing = [...names].filter(
-      (name) =>
-        !live.seriesNames.has(name) && !SCRAPE_SERIES.includes(name) && !HA_ONLY.has(name),
+      (name) => !live.seriesNames.has(name) && !SCRAPE_SERIES.includes(name) && !HA_ONLY.has(name),
     );
     expect(missing).toEqual([]);
   });
