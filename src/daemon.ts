@@ -472,12 +472,26 @@ export class Daemon {
       this.engine.update(target, latest.get(target.id) ?? null);
       this.scheduler.upsert(target.id, schedulePlan(target));
     }
+    const maxPendingBefore = this.engine.queueState.max;
     this.config = next;
-    this.engine.setPolicy({ canaries: next.global.canaries, maintenance: next.maintenance });
+    this.engine.setPolicy({
+      canaries: next.global.canaries,
+      maintenance: next.maintenance,
+      // a test's tuning stays what it was at start; otherwise the file's bound applies
+      maxPending: this.options.engineTuning?.maxPending ?? next.storage.maxPending,
+    });
+    const maxPending = this.engine.queueState.max;
     this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
     this.metrics.configReloaded(true, this.clock.now());
     this.options.logger.info(
-      { event: "reload", ok: true, added, changed, removed },
+      {
+        event: "reload",
+        ok: true,
+        added,
+        changed,
+        removed,
+        ...(maxPending !== maxPendingBefore && { max_pending: maxPending }),
+      },
       `config reloaded: +${added.length} ~${changed.length} -${removed.length}`,
     );
     return { ok: true, added, changed, removed };

@@ -176,7 +176,8 @@ const storageSettings = z.strictObject({
   url: postgresUrl().nullable().optional().meta({ description: "PostgreSQL URL, instead of path" }),
   heartbeat: duration().optional().meta({ default: DEFAULTS.heartbeat }),
   max_pending: z.int().min(1).max(1_000_000).optional().meta({
-    description: "transitions kept, in order, while the ledger cannot be written (read at start)",
+    description:
+      "transitions kept, in order, while the ledger cannot be written (applied on reload)",
     default: DEFAULTS.maxPending,
   }),
 });

@@ -98,7 +98,8 @@ export class Engine {
   /** Size of the batch being written (part of the queue until it is committed). */
   private committingCount = 0;
   private retryDelayMs: number;
-  private readonly maxPending: number;
+  /** The queue's bound; a reload may change it (see `setPolicy`). */
+  private maxPending: number;
   private droppedCount = 0;
   private readonly trouble: LedgerTrouble;
   private readonly wallClock: WallClockWatch;
@@ -140,13 +141,19 @@ export class Engine {
     return { length: this.pendingCount, max: this.maxPending, dropped: this.droppedCount };
   }
 
-  /** Canaries and maintenance windows, replaced on reload. */
+  /**
+   * Canaries, maintenance windows and the queue's bound, replaced on reload. A bound below
+   * the queue's length drops nothing already queued (each was published to no one yet, and a
+   * target's chain must stay whole): new decisions are put off until the queue is below it.
+   */
   setPolicy(policy: {
     canaries: readonly string[];
     maintenance: readonly MaintenanceWindow[];
+    maxPending?: number;
   }): void {
     this.blindness.setCanaries(policy.canaries);
     this.maintenance = policy.maintenance;
+    if (policy.maxPending !== undefined) this.maxPending = policy.maxPending;
   }
 
   /** Why the monitor is blind, or null. */

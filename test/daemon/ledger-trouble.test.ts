@@ -225,3 +225,45 @@ describe("a daemon whose ledger cannot be written", () => {
     }
   });
 });
+
+describe("storage.max_pending on reload", () => {
+  it("applies the file's new bound to the ledger queue, says so in the reload line, and keeps it otherwise", async () => {
+    const config = join(dir, "max-pending.yaml");
+    const write = (maxPending: number | null) =>
+      writeFileSync(
+        config,
+        [
+          "global: { interval: 1h, timeout: 1s, instance: max-pending }",
+          `storage: { path: ${join(dir, "max-pending.db")}${maxPending === null ? "" : `, max_pending: ${maxPending}`} }`,
+          "targets:",
+          "  - { id: portal, tcp: { host: 127.0.0.1, port: 1 } }",
+          "",
+        ].join("\n"),
+      );
+    write(5);
+    const log = memoryLogger("info");
+    const daemon = await Daemon.start({ configFile: config, logger: log.logger, listen: "none" });
+    const reloads = () => log.lines.filter((l) => l.event === "reload");
+    try {
+      expect(daemon.engine.queueState.max).toBe(5);
+      write(2);
+      expect(await daemon.reload()).toMatchObject({ ok: true });
+      expect(daemon.engine.queueState.max).toBe(2);
+      expect(reloads().at(-1)).toMatchObject({ ok: true, max_pending: 2 });
+      // unchanged: not mentioned
+      expect(await daemon.reload()).toMatchObject({ ok: true });
+      expect(reloads().at(-1)).not.toHaveProperty("max_pending");
+      // left out: the default again
+      write(null);
+      await daemon.reload();
+      expect(daemon.engine.queueState.max).toBe(100_000);
+      expect(reloads().at(-1)).toMatchObject({ max_pending: 100_000 });
+      // a rejected file changes nothing
+      writeFileSync(config, "storage: { max_pending: 0 }\ntargets: []\n");
+      expect(await daemon.reload()).toMatchObject({ ok: false });
+      expect(daemon.engine.queueState.max).toBe(100_000);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});

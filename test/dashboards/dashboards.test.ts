@@ -48,6 +48,11 @@ const REQUIRED_SERIES: Record<string, string[]> = {
     "pantau_state_transitions_total",
     "pantau_outage_duration_seconds_count",
     "pantau_monitor_blind",
+    // the "pantau itself" row: whether what the overview shows is current
+    "pantau_ledger_queue_length",
+    "pantau_ledger_queue_dropped_total",
+    "pantau_clock_jumps_total",
+    "pantau_ha_leader",
   ],
   "pantau-target": [
     "pantau_target_state",
@@ -67,6 +72,10 @@ const REQUIRED_SERIES: Record<string, string[]> = {
     "pantau_probes_total",
     "pantau_ledger_write_duration_seconds_bucket",
     "pantau_ledger_writes_total",
+    "pantau_ledger_queue_length",
+    "pantau_ledger_queue_dropped_total",
+    "pantau_clock_jumps_total",
+    "pantau_ha_leader",
     "pantau_alertmanager_posts_total",
     "process_cpu_seconds_total",
     "process_resident_memory_bytes",

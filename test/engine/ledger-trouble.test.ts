@@ -151,6 +151,44 @@ describe("Engine while the ledger cannot be written", () => {
     expect(seen.published).toHaveLength(4);
   });
 
+  it("takes a reloaded smaller bound without dropping what is queued: new decisions wait until it is below", async () => {
+    const { time, ledger, engine, seen } = harness({ maxPending: 4 });
+    const ids = ["a", "b", "c", "d", "e"];
+    for (const id of ids) engine.restore(makeTarget(id, { failureThreshold: 1 }), null);
+    ledger.failWith = sqliteFull();
+    const firstFailure = time.now();
+    for (const id of ["a", "b", "c", "d"]) engine.observe(id, makeResult("failed", time.now()));
+    await time.advance(10_000);
+    expect(engine.pendingCount).toBe(4);
+    engine.setPolicy({ canaries: [], maintenance: [], maxPending: 2 });
+    expect(engine.queueState).toEqual({ length: 4, max: 2, dropped: 0 });
+    engine.observe("e", makeResult("failed", time.now()));
+    expect(seen.dropped.map((t) => t.targetId)).toEqual(["e"]);
+    expect(engine.pendingCount).toBe(4);
+    ledger.failWith = null;
+    await time.advance(60_000);
+    await engine.flush();
+    // all four queued before the smaller bound are committed, in order
+    expect(chain(ledger.committed)).toEqual(
+      ["a", "b", "c", "d"].map((id) => `${id}:unknown->down@${firstFailure}`),
+    );
+    engine.observe("e", makeResult("failed", time.now()));
+    await engine.flush();
+    expect(chain(ledger.committed).at(-1)).toBe(`e:unknown->down@${firstFailure + 10_000}`);
+  });
+
+  it("takes a reloaded larger bound: decisions put off are queued again", async () => {
+    const { time, ledger, engine, seen } = harness({ maxPending: 1 });
+    for (const id of ["a", "b", "c"]) engine.restore(makeTarget(id, { failureThreshold: 1 }), null);
+    ledger.failWith = sqliteFull();
+    for (const id of ["a", "b"]) engine.observe(id, makeResult("failed", time.now()));
+    expect(seen.dropped.map((t) => t.targetId)).toEqual(["b"]);
+    engine.setPolicy({ canaries: [], maintenance: [], maxPending: 3 });
+    await time.advance(10_000);
+    for (const id of ["b", "c"]) engine.observe(id, makeResult("failed", time.now()));
+    expect(engine.queueState).toEqual({ length: 3, max: 3, dropped: 1 });
+  });
+
   it("never records a flap that ended while its target was put off", async () => {
     const { time, ledger, engine } = harness({ maxPending: 1 });
     for (const id of ["a", "b"]) {

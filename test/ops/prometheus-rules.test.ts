@@ -6,6 +6,7 @@ import {
   pantauExposed,
   readmeMetricNames,
 } from "../dashboards/exposed-metrics.js";
+import { dashboardQueries, shippedDashboards } from "../dashboards/grafana-model.js";
 import { familyOf, metricNames } from "../dashboards/promql-names.js";
 
 /**
@@ -126,6 +127,23 @@ describe("config/prometheus/pantau-rules.yml", () => {
     expect(outage?.expr).toMatch(/unless on \(instance, target\) pantau_target_blocked_by == 1/);
     expect(outage?.expr).toMatch(/unless on \(instance, target\) pantau_target_maintenance == 1/);
     expect(outage?.for).toBe("2m");
+  });
+});
+
+describe("pantau's own metrics", () => {
+  it("are each used by a rule or a shipped dashboard: nothing exposed goes unwatched", () => {
+    const used = new Set(
+      [
+        ...rules.map((rule) => rule.expr),
+        ...shippedDashboards().flatMap(({ dashboard }) =>
+          dashboardQueries(dashboard).map((query) => query.expr),
+        ),
+      ].flatMap((expr) => metricNames(expr).map((name) => familyOf(name, exposed.histograms))),
+    );
+    const own = [...exposed.families.keys()].filter((name) => /^(pantau|probe)_/.test(name));
+    expect(own.length).toBeGreaterThanOrEqual(30);
+    // a new metric: give it a panel (dashboards/) or a rule with a runbook section
+    expect(own.filter((name) => !used.has(name))).toEqual([]);
   });
 });
 
