@@ -180,6 +180,7 @@ export class Daemon {
     engine.subscribe(engineLogger(options.logger));
     engine.subscribe(metrics);
     engine.subscribe(metrics.ledgerQueue);
+    metrics.ledgerQueue.queueLimitChanged(engine.queueState.max);
     for (const subscriber of options.subscribers ?? []) engine.subscribe(subscriber);
     const scheduler = new Scheduler({
       clock,
@@ -481,6 +482,7 @@ export class Daemon {
       maxPending: this.options.engineTuning?.maxPending ?? next.storage.maxPending,
     });
     const maxPending = this.engine.queueState.max;
+    this.metrics.ledgerQueue.queueLimitChanged(maxPending);
     this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
     this.metrics.configReloaded(true, this.clock.now());
     this.options.logger.info(
