@@ -123,6 +123,8 @@ describe("a daemon whose ledger cannot be written", () => {
         sampleValue(during, "pantau_ledger_writes_total", { result: "error" }),
       ).toBeGreaterThan(5);
       expect(sampleValue(during, "pantau_ledger_queue_length")).toBe(2);
+      expect(sampleValue(during, "pantau_ledger_writable")).toBe(0);
+      expect(sampleValue(during, "pantau_ledger_queue_limit")).toBe(2);
       expect(sampleValue(during, "pantau_ledger_queue_dropped_total")).toBe(1);
       expect((await ready()).text).toMatch(/; 2 transitions pending\n$/);
       // nothing is exposed before it is committed: still up as far as anyone can see
@@ -163,6 +165,7 @@ describe("a daemon whose ledger cannot be written", () => {
       expect(events("ledger_writable")).toHaveLength(1);
       const after = await metrics();
       expect(sampleValue(after, "pantau_ledger_queue_length")).toBe(0);
+      expect(sampleValue(after, "pantau_ledger_writable")).toBe(1);
       expect(sampleValue(after, "pantau_ledger_queue_dropped_total")).toBe(1);
       // the put-off →down starts at its first failed probe, before the ledger came back
       expect(transitions[3]!.at).toBeLessThan(transitions[3]!.detectedAt - 800);
