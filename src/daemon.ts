@@ -4,6 +4,7 @@ import type { ConfigIssue } from "./config/errors.js";
 import { formatConfigIssue } from "./config/errors.js";
 import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
 import { loadConfig } from "./config/load.js";
+import { restartOnlyIssues } from "./config/restart-only.js";
 import { formatShard, type Shard } from "./config/shard.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineOptions, type EngineSubscriber } from "./engine/engine.js";
@@ -180,6 +181,7 @@ export class Daemon {
     engine.subscribe(engineLogger(options.logger));
     engine.subscribe(metrics);
     engine.subscribe(metrics.ledgerQueue);
+    metrics.ledgerQueue.queueLimitChanged(engine.queueState.max);
     for (const subscriber of options.subscribers ?? []) engine.subscribe(subscriber);
     const scheduler = new Scheduler({
       clock,
@@ -447,6 +449,9 @@ export class Daemon {
     const next = loaded.config;
     const pairChange = this.pairChange(next);
     if (pairChange !== null) return this.rejectReload([pairChange]);
+    const listenOverridden = this.options.listen !== undefined;
+    const restartOnly = await restartOnlyIssues(this.config, next, { listenOverridden });
+    if (restartOnly.length > 0) return this.rejectReload(restartOnly);
     const token = await readBearerToken(next);
     if (token !== null && typeof token !== "string") return this.rejectReload([token]);
     this.bearerToken = token;
@@ -481,6 +486,7 @@ export class Daemon {
       maxPending: this.options.engineTuning?.maxPending ?? next.storage.maxPending,
     });
     const maxPending = this.engine.queueState.max;
+    this.metrics.ledgerQueue.queueLimitChanged(maxPending);
     this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
     this.metrics.configReloaded(true, this.clock.now());
     this.options.logger.info(

@@ -1,14 +1,16 @@
 import client, { type Registry } from "prom-client";
-import type { EngineSubscriber, QueueState } from "../engine/engine.js";
+import { DEFAULT_MAX_PENDING, type EngineSubscriber, type QueueState } from "../engine/engine.js";
 import type { WallClockJump } from "../time/wall-clock-watch.js";
 
 /**
  * The daemon's own trouble (issue #9): the queue of transitions the ledger has not accepted
- * yet, decisions put off because it is full, and steps of the wall clock. Kept apart from
- * metrics.ts; registered in its registry.
+ * yet and its bound, whether the ledger takes writes, decisions put off because the queue is
+ * full, and steps of the wall clock. Kept apart from metrics.ts; registered in its registry.
  */
 export class LedgerQueueMetrics implements EngineSubscriber {
   private readonly length: client.Gauge;
+  private readonly limit: client.Gauge;
+  private readonly writable: client.Gauge;
   private readonly dropped: client.Counter;
   private readonly clockJumps: client.Counter;
 
@@ -16,6 +18,18 @@ export class LedgerQueueMetrics implements EngineSubscriber {
     this.length = new client.Gauge({
       name: "pantau_ledger_queue_length",
       help: "Transitions decided and not yet committed to the ledger",
+      registers: [registry],
+    });
+    this.limit = new client.Gauge({
+      name: "pantau_ledger_queue_limit",
+      help: "The ledger queue's bound (storage.max_pending): beyond it state changes are put off",
+      registers: [registry],
+    });
+    // Set from the same episode as /-/ready's ledger reason: the queue stays empty when only
+    // heartbeats fail, and pantau_ledger_writes_total counts commits alone.
+    this.writable = new client.Gauge({
+      name: "pantau_ledger_writable",
+      help: "1 while the ledger takes writes; 0 from a failed commit or heartbeat until every failing write has succeeded",
       registers: [registry],
     });
     this.dropped = new client.Counter({
@@ -30,11 +44,18 @@ export class LedgerQueueMetrics implements EngineSubscriber {
       registers: [registry],
     });
     this.length.set(0);
+    this.limit.set(DEFAULT_MAX_PENDING);
+    this.writable.set(1);
     for (const direction of ["forward", "backward"]) this.clockJumps.inc({ direction }, 0);
   }
 
   queueLengthChanged(length: number): void {
     this.length.set(length);
+  }
+
+  /** The daemon sets the bound at start and after each reload (storage.max_pending). */
+  queueLimitChanged(max: number): void {
+    this.limit.set(max);
   }
 
   transitionDropped(): void {
@@ -43,6 +64,13 @@ export class LedgerQueueMetrics implements EngineSubscriber {
 
   ledgerUnwritable(_report: unknown, queue: QueueState): void {
     this.length.set(queue.length);
+    this.limit.set(queue.max);
+    this.writable.set(0);
+  }
+
+  ledgerWritable(_report: unknown, queue: QueueState): void {
+    this.length.set(queue.length);
+    this.writable.set(1);
   }
 
   clockJumped(jump: WallClockJump): void {

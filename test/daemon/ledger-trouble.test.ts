@@ -123,6 +123,8 @@ describe("a daemon whose ledger cannot be written", () => {
         sampleValue(during, "pantau_ledger_writes_total", { result: "error" }),
       ).toBeGreaterThan(5);
       expect(sampleValue(during, "pantau_ledger_queue_length")).toBe(2);
+      expect(sampleValue(during, "pantau_ledger_writable")).toBe(0);
+      expect(sampleValue(during, "pantau_ledger_queue_limit")).toBe(2);
       expect(sampleValue(during, "pantau_ledger_queue_dropped_total")).toBe(1);
       expect((await ready()).text).toMatch(/; 2 transitions pending\n$/);
       // nothing is exposed before it is committed: still up as far as anyone can see
@@ -163,6 +165,7 @@ describe("a daemon whose ledger cannot be written", () => {
       expect(events("ledger_writable")).toHaveLength(1);
       const after = await metrics();
       expect(sampleValue(after, "pantau_ledger_queue_length")).toBe(0);
+      expect(sampleValue(after, "pantau_ledger_writable")).toBe(1);
       expect(sampleValue(after, "pantau_ledger_queue_dropped_total")).toBe(1);
       // the put-off →down starts at its first failed probe, before the ledger came back
       expect(transitions[3]!.at).toBeLessThan(transitions[3]!.detectedAt - 800);
@@ -200,14 +203,23 @@ describe("a daemon whose ledger cannot be written", () => {
       return { status: response.status, text: await response.text() };
     };
     const events = (event: string) => log.lines.filter((l) => l.event === event);
+    const metrics = async () =>
+      parsePromText(await (await fetch(`http://${host}:${port}/metrics`)).text());
     try {
       await until(
         async () => (await daemon.ledger.transitions({ instance: "readonly" })).length === 1,
       );
+      expect(sampleValue(await metrics(), "pantau_ledger_writable")).toBe(1);
       const db = connectionOf(daemon);
       // a read-only file, as far as this connection can tell
       db.pragma("query_only = ON");
       await until(async () => (await ready()).status === 503);
+      // nothing waits to commit: the queue and the commit counter cannot tell, this gauge does
+      const during = await metrics();
+      expect(sampleValue(during, "pantau_ledger_writable")).toBe(0);
+      expect(sampleValue(during, "pantau_ledger_queue_length")).toBe(0);
+      expect(sampleValue(during, "pantau_ledger_writes_total", { result: "error" })).toBe(0);
+      expect(sampleValue(during, "pantau_ledger_queue_limit")).toBe(100_000);
       expect((await ready()).text).toMatch(
         /^pantau is not ready: ledger not writable \(heartbeat\) since \S+Z: SQLITE_READONLY: attempt to write a readonly database; 0 transitions pending\n$/,
       );
@@ -217,6 +229,7 @@ describe("a daemon whose ledger cannot be written", () => {
       db.pragma("query_only = OFF");
       await until(async () => (await ready()).status === 200);
       expect(events("ledger_writable")).toHaveLength(1);
+      expect(sampleValue(await metrics(), "pantau_ledger_writable")).toBe(1);
     } finally {
       // writable again, so that a failed assertion is not hidden by a failed stop
       connectionOf(daemon).pragma("query_only = OFF");
@@ -244,11 +257,15 @@ describe("storage.max_pending on reload", () => {
     const log = memoryLogger("info");
     const daemon = await Daemon.start({ configFile: config, logger: log.logger, listen: "none" });
     const reloads = () => log.lines.filter((l) => l.event === "reload");
+    const limit = async () =>
+      sampleValue(parsePromText(await daemon.metrics.render()), "pantau_ledger_queue_limit");
     try {
       expect(daemon.engine.queueState.max).toBe(5);
+      expect(await limit()).toBe(5);
       write(2);
       expect(await daemon.reload()).toMatchObject({ ok: true });
       expect(daemon.engine.queueState.max).toBe(2);
+      expect(await limit()).toBe(2);
       expect(reloads().at(-1)).toMatchObject({ ok: true, max_pending: 2 });
       // unchanged: not mentioned
       expect(await daemon.reload()).toMatchObject({ ok: true });
@@ -262,6 +279,7 @@ describe("storage.max_pending on reload", () => {
       writeFileSync(config, "storage: { max_pending: 0 }\ntargets: []\n");
       expect(await daemon.reload()).toMatchObject({ ok: false });
       expect(daemon.engine.queueState.max).toBe(100_000);
+      expect(await limit()).toBe(100_000);
     } finally {
       await daemon.stop();
     }

@@ -49,6 +49,7 @@ const REQUIRED_SERIES: Record<string, string[]> = {
     "pantau_outage_duration_seconds_count",
     "pantau_monitor_blind",
     // the "pantau itself" row: whether what the overview shows is current
+    "pantau_ledger_writable",
     "pantau_ledger_queue_length",
     "pantau_ledger_queue_dropped_total",
     "pantau_clock_jumps_total",
@@ -72,7 +73,9 @@ const REQUIRED_SERIES: Record<string, string[]> = {
     "pantau_probes_total",
     "pantau_ledger_write_duration_seconds_bucket",
     "pantau_ledger_writes_total",
+    "pantau_ledger_writable",
     "pantau_ledger_queue_length",
+    "pantau_ledger_queue_limit",
     "pantau_ledger_queue_dropped_total",
     "pantau_clock_jumps_total",
     "pantau_ha_leader",

@@ -8,6 +8,8 @@ describe("ledger queue and clock metrics", () => {
     const render = async () => parsePromText(await metrics.render());
     const before = await render();
     expect(sampleValue(before, "pantau_ledger_queue_length")).toBe(0);
+    expect(sampleValue(before, "pantau_ledger_queue_limit")).toBe(100_000);
+    expect(sampleValue(before, "pantau_ledger_writable")).toBe(1);
     expect(sampleValue(before, "pantau_ledger_queue_dropped_total")).toBe(0);
     expect(sampleValue(before, "pantau_clock_jumps_total", { direction: "forward" })).toBe(0);
     expect(sampleValue(before, "pantau_clock_jumps_total", { direction: "backward" })).toBe(0);
@@ -22,5 +24,21 @@ describe("ledger queue and clock metrics", () => {
     expect(sampleValue(after, "pantau_ledger_queue_dropped_total")).toBe(2);
     expect(sampleValue(after, "pantau_clock_jumps_total", { direction: "backward" })).toBe(1);
     expect(sampleValue(after, "pantau_clock_jumps_total", { direction: "forward" })).toBe(0);
+  });
+
+  it("say whether the ledger takes writes, with the queue's bound, from the engine's ledger reports", async () => {
+    const metrics = new PantauMetrics({ version: "test", defaultMetrics: false });
+    const render = async () => parsePromText(await metrics.render());
+    const queue = metrics.ledgerQueue;
+    queue.queueLimitChanged(500);
+    expect(sampleValue(await render(), "pantau_ledger_queue_limit")).toBe(500);
+    const trouble = { since: 0, error: "SQLITE_READONLY: x", operations: ["heartbeat" as const] };
+    queue.ledgerUnwritable({ ...trouble, failures: 1 }, { length: 0, max: 400, dropped: 0 });
+    const unwritable = await render();
+    expect(sampleValue(unwritable, "pantau_ledger_writable")).toBe(0);
+    expect(sampleValue(unwritable, "pantau_ledger_queue_length")).toBe(0);
+    expect(sampleValue(unwritable, "pantau_ledger_queue_limit")).toBe(400);
+    queue.ledgerWritable({ since: 0, at: 1, failures: 12 }, { length: 0, max: 400, dropped: 0 });
+    expect(sampleValue(await render(), "pantau_ledger_writable")).toBe(1);
   });
 });
