@@ -24,11 +24,12 @@ import {
 } from "./timeline.js";
 import {
   best,
-  durationMs,
   impactSeconds,
   longestOutages,
+  outageDurationMs,
   type WindowOutage,
   type WindowOutages,
+  windowOutage,
   windowOutages,
 } from "./window-outages.js";
 
@@ -136,13 +137,11 @@ export async function readIncident(
   const inWindow = windowOutages(histories, window, atEnd, targetKey);
   const facts = (records: readonly OutageRecord[]) => outageFacts(ledger, records, instance, now);
   const listed =
-    inWindow.outages.length <= limits.outages
+    inWindow.count <= limits.outages
       ? await listOutages(ledger, { ...filter, ...window }, now)
-      : await facts(await recordsOf(ledger, longestOutages(inWindow.outages, limits.outages, now)));
+      : await facts(await recordsOf(ledger, longestOutages(inWindow, limits.outages, now)));
   const summary = await summarize(ledger, inWindow, window, now, facts, await facts(atEnd));
-  summary.degradedTargetCount = histories.filter((h) =>
-    hasDegradedSpan(h.transitions, window),
-  ).length;
+  summary.degradedTargetCount = histories.filter((h) => hasDegradedSpan(h.history, window)).length;
   const transitions = await ledger.transitions({
     ...filter,
     ...window,
@@ -151,9 +150,7 @@ export async function readIncident(
   const gaps = await monitorGaps(ledger, instance, window, now);
   const shown = timelineTargets(numbers.targets, limits.timelineRows);
   const timelineOutages =
-    inWindow.outages.length <= limits.outages
-      ? listed
-      : await outagesOfTargets(ledger, shown, window, now);
+    inWindow.count <= limits.outages ? listed : await outagesOfTargets(ledger, shown, window, now);
   const timeline = timelineRows({
     targets: shown,
     window,
@@ -171,7 +168,7 @@ export async function readIncident(
     numbers,
     summary,
     outages: listed,
-    outageCount: inWindow.outages.length,
+    outageCount: inWindow.count,
     gaps,
     transitions,
     transitionCount: reading.transitionCount,
@@ -216,14 +213,14 @@ async function outagesAtEnd(
   const open = await ledger.outages({ ...filter, open: true, until });
   const openTargets = new Set(open.map(targetKey));
   const closedLater = histories.filter(
-    ({ identity, transitions }) =>
-      transitions[transitions.length - 1]?.to === "down" && !openTargets.has(targetKey(identity)),
+    ({ identity, history: { to } }) =>
+      to[to.length - 1] === "down" && !openTargets.has(targetKey(identity)),
   );
   const found = await Promise.all(
-    closedLater.map(async ({ identity: { instance, targetId }, transitions }) => {
+    closedLater.map(async ({ identity: { instance, targetId }, history: { at } }) => {
       const records = await ledger.outages({ instance, targetId, since: until - 1, until });
       // the one its last →down opened (and so of the service and site the filter matched)
-      return records.filter((record) => record.start === transitions[transitions.length - 1]?.at);
+      return records.filter((record) => record.start === at[at.length - 1]);
     }),
   );
   return [...open, ...found.flat()].sort((a, b) => a.start - b.start || a.id - b.id);
@@ -253,26 +250,26 @@ async function summarize(
   facts: (records: readonly OutageRecord[]) => Promise<OutageFacts[]>,
   atEnd: readonly OutageFacts[],
 ): Promise<IncidentSummary> {
-  const { outages } = inWindow;
-  const ended = outages.filter((o) => o.end !== null && o.end <= window.until);
+  const { start, end } = inWindow;
   // of tied outages the ledger lists the earliest start first (then the lowest id): read those
-  const firstOf = async (tied: readonly WindowOutage[]) =>
-    (
-      await facts(
-        await recordsOf(
-          ledger,
-          best(tied, (o) => -o.start),
-        ),
-      )
-    )[0] ?? null;
+  const startOf = (i: number) => start[i] as number;
+  const endOf = (i: number) => end[i] as number;
+  const firstOf = async (tied: readonly number[]) => {
+    const earliest = tied.reduce((min, i) => Math.min(min, startOf(i)), Number.POSITIVE_INFINITY);
+    const chosen = tied
+      .filter((i) => startOf(i) === earliest)
+      .map((i) => windowOutage(inWindow, i));
+    return (await facts(await recordsOf(ledger, chosen)))[0] ?? null;
+  };
   return {
-    firstFailure: await firstOf(best(outages, (o) => -o.start)),
-    lastRecovery: await firstOf(best(ended, (o) => o.end ?? 0)),
+    firstFailure: await firstOf(best(inWindow, (i) => -startOf(i))),
+    // NaN (open) is never <= until: the ended ones
+    lastRecovery: await firstOf(best(inWindow, endOf, (i) => endOf(i) <= window.until)),
     openAtEnd: atEnd.filter((o) => o.end === null || o.end > window.until),
-    impactSeconds: impactSeconds(outages, window),
+    impactSeconds: impactSeconds(inWindow, window),
     affectedTargetCount: inWindow.affectedTargetCount,
     degradedTargetCount: 0, // from the histories, by the caller
-    longest: await firstOf(best(outages, (o) => durationMs(o, now))),
+    longest: await firstOf(best(inWindow, (i) => outageDurationMs(inWindow, i, now))),
   };
 }
 

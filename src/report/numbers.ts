@@ -1,4 +1,3 @@
-import type { TargetState } from "../health/types.js";
 import type {
   Ledger,
   OutageRecord,
@@ -14,8 +13,8 @@ import {
   type Interval,
   mergeIntervals,
   rollUp,
-  summarizeTarget,
-  type TimedTransition,
+  summarizeColumns,
+  type TransitionColumns,
   type Window,
 } from "../ledger/outages.js";
 
@@ -115,14 +114,14 @@ export async function readReport(
     { instance: query.instance, ...window },
     now,
   );
-  const targets = histories.map(({ identity, transitions }) => ({
+  const targets = histories.map(({ identity, history }) => ({
     ...identity,
-    ...summarizeTarget({
-      transitions,
+    ...summarizeColumns(
+      history,
       window,
-      gaps: unwatched.get(identity.instance) ?? [],
-      maintenance: maintenanceOf(identity, window),
-    }),
+      unwatched.get(identity.instance) ?? [],
+      maintenanceOf(identity, window),
+    ),
   }));
   const order = targets.map((_, index) => index);
   order.sort((a, b) => compareTargets(targets[a], targets[b]));
@@ -294,7 +293,7 @@ export function latestRunOfEachInstance(runs: readonly Run[]): Run[] {
 export interface TargetHistory {
   identity: TargetIdentity;
   /** The last transition before the window (if any), then those in it, by time. */
-  transitions: TimedTransition[];
+  history: TransitionColumns;
 }
 
 /**
@@ -323,17 +322,20 @@ async function targetHistories(
     const inWindow = during.get(key);
     // a target that stayed unknown through the window was never judged in it: not a row
     if (inWindow === undefined && last.to === "unknown") continue;
-    const first = before.get(key);
-    const transitions: TimedTransition[] = first === undefined ? [] : [first];
-    if (inWindow !== undefined) appendHistory(transitions, inWindow);
-    histories.push({ identity: identityOf(last), transitions });
+    histories.push({ identity: identityOf(last), history: historyOf(before.get(key), inWindow) });
   }
   return { histories, transitionCount };
 }
 
-function appendHistory(into: TimedTransition[], history: StateHistory): void {
-  const { at, to } = history;
-  for (let i = 0; i < at.length; i++) into.push({ at: at[i] as number, to: to[i] as TargetState });
+/** The transition before the window (if any), then the window's, as columns (no copy if none before). */
+function historyOf(
+  first: StoredTransition | undefined,
+  inWindow: StateHistory | undefined,
+): TransitionColumns {
+  const at = inWindow?.at ?? [];
+  const to = inWindow?.to ?? [];
+  if (first === undefined) return { at, to };
+  return { at: [first.at, ...at], to: [first.to, ...to] };
 }
 
 function targetKey(t: { instance: string; targetId: string }): string {

@@ -1,12 +1,13 @@
 import type { OutageRecord } from "../ledger/ledger.js";
-import { downIntervals, type Window } from "../ledger/outages.js";
+import type { TransitionColumns, Window } from "../ledger/outages.js";
 import type { TargetHistory, TargetIdentity } from "./numbers.js";
 
 /**
  * The window's outages as the targets' histories show them (start, and end when it fell inside
  * the window), completed by the records of those still open at its end. Enough for the summary's
  * figures and for choosing which outage records to read, without reading all of them: a month
- * of 10,000 flapping targets has half a million. Pure.
+ * of 10,000 flapping targets has half a million, so they are held as columns, not objects.
+ * Pure.
  */
 
 export interface WindowOutage {
@@ -17,8 +18,14 @@ export interface WindowOutage {
 }
 
 export interface WindowOutages {
-  /** Overlapping the window, by target (report order), then start. */
-  outages: WindowOutage[];
+  /** How many outages overlap the window; outage i is the i-th of the columns below. */
+  count: number;
+  /** Each outage's target: an index into `targets`. By target (report order), then start. */
+  target: number[];
+  start: number[];
+  /** The true end (see WindowOutage); NaN while open. */
+  end: number[];
+  targets: readonly TargetIdentity[];
   /** Targets with at least one. */
   affectedTargetCount: number;
 }
@@ -35,34 +42,72 @@ export function windowOutages(
 ): WindowOutages {
   const trueEnd = new Map<string, OutageRecord>();
   for (const record of openAtEnd) trueEnd.set(keyOf(record), record);
-  const outages: WindowOutage[] = [];
-  let affectedTargetCount = 0;
-  for (const { identity, transitions } of histories) {
-    let affected = false;
-    for (const interval of downIntervals(transitions)) {
-      if (interval.end !== null && interval.end <= window.since) continue;
-      let end = interval.end;
+  const found: WindowOutages = {
+    count: 0,
+    target: [],
+    start: [],
+    end: [],
+    targets: histories.map((h) => h.identity),
+    affectedTargetCount: 0,
+  };
+  histories.forEach(({ identity, history }, index) => {
+    const before = found.count;
+    const add = (start: number, end: number | null) => {
+      if (end !== null && end <= window.since) return;
       if (end === null) {
         const record = trueEnd.get(keyOf(identity));
-        end = record !== undefined && record.start === interval.start ? record.end : null;
+        end = record !== undefined && record.start === start ? record.end : null;
       }
-      outages.push({ target: identity, start: interval.start, end });
-      affected = true;
+      found.target.push(index);
+      found.start.push(start);
+      found.end.push(end ?? Number.NaN);
+      found.count += 1;
+    };
+    eachDownInterval(history, add);
+    if (found.count > before) found.affectedTargetCount += 1;
+  });
+  return found;
+}
+
+/** downIntervals of ledger/outages.ts, each given to `visit` instead of made an object. */
+function eachDownInterval(
+  history: TransitionColumns,
+  visit: (start: number, end: number | null) => void,
+): void {
+  const { at, to } = history;
+  let openSince: number | null = null;
+  for (let i = 0; i < at.length; i++) {
+    const down = to[i] === "down";
+    if (openSince === null && down) {
+      openSince = at[i] as number;
+    } else if (openSince !== null && !down) {
+      visit(openSince, at[i] as number);
+      openSince = null;
     }
-    if (affected) affectedTargetCount += 1;
   }
-  return { outages, affectedTargetCount };
+  if (openSince !== null) visit(openSince, null);
+}
+
+/** Outage i of `outages` as an object (for the few that are read as records). */
+export function windowOutage(outages: WindowOutages, i: number): WindowOutage {
+  const end = outages.end[i] as number;
+  return {
+    target: outages.targets[outages.target[i] as number] as TargetIdentity,
+    start: outages.start[i] as number,
+    end: Number.isNaN(end) ? null : end,
+  };
 }
 
 /** Seconds of the window when at least one outage was open (each second once). */
-export function impactSeconds(outages: readonly WindowOutage[], window: Window): number {
+export function impactSeconds(outages: WindowOutages, window: Window): number {
   // union length by sweeping sorted starts and ends: no interval objects, no comparator
-  const starts = new Float64Array(outages.length);
-  const ends = new Float64Array(outages.length);
+  const starts = new Float64Array(outages.count);
+  const ends = new Float64Array(outages.count);
   let n = 0;
-  for (const outage of outages) {
-    const start = Math.max(outage.start, window.since);
-    const end = Math.min(outage.end ?? window.until, window.until);
+  for (let k = 0; k < outages.count; k++) {
+    const trueEnd = outages.end[k] as number;
+    const start = Math.max(outages.start[k] as number, window.since);
+    const end = Math.min(Number.isNaN(trueEnd) ? window.until : trueEnd, window.until);
     if (start >= end) continue;
     starts[n] = start;
     ends[n] = end;
@@ -95,42 +140,73 @@ export function durationMs(outage: { start: number; end: number | null }, now: n
   return Math.max(0, (outage.end ?? now) - outage.start);
 }
 
-/** The outages that share the best value of `score` (highest first); none when empty. */
-export function best<T>(items: readonly T[], score: (item: T) => number): T[] {
+/** Outage i's whole duration in ms as of `now`, as durationMs. */
+export function outageDurationMs(outages: WindowOutages, i: number, now: number): number {
+  const end = outages.end[i] as number;
+  return Math.max(0, (Number.isNaN(end) ? now : end) - (outages.start[i] as number));
+}
+
+/**
+ * The outages (indices, in order) that share the best value of `score` (highest first) among
+ * those `include` admits; none when none is admitted.
+ */
+export function best(
+  outages: WindowOutages,
+  score: (i: number) => number,
+  include: (i: number) => boolean = () => true,
+): number[] {
   let top = Number.NEGATIVE_INFINITY;
-  let found: T[] = [];
-  for (const item of items) {
-    const value = score(item);
+  let found: number[] = [];
+  for (let i = 0; i < outages.count; i++) {
+    if (!include(i)) continue;
+    const value = score(i);
     if (value > top) {
       top = value;
-      found = [item];
+      found = [i];
     } else if (value === top) {
-      found.push(item);
+      found.push(i);
     }
   }
   return found;
 }
 
 /** The `limit` longest (ties: earlier start first), or all when there are no more. */
-export function longestOutages(
-  outages: readonly WindowOutage[],
-  limit: number,
-  now: number,
-): WindowOutage[] {
-  if (outages.length <= limit) return [...outages];
+export function longestOutages(outages: WindowOutages, limit: number, now: number): WindowOutage[] {
+  const all = (indices: Iterable<number>) => [...indices].map((i) => windowOutage(outages, i));
+  if (outages.count <= limit) return all(outages.start.keys());
   if (limit <= 0) return [];
   // the limit-th longest duration by a typed sort, then one pass: no comparator over 500,000
-  const durations = new Float64Array(outages.length);
-  for (let i = 0; i < outages.length; i++)
-    durations[i] = durationMs(outages[i] as WindowOutage, now);
-  const threshold = durations.slice().sort()[outages.length - limit] as number;
-  const longer: WindowOutage[] = [];
-  const tiedAll: WindowOutage[] = [];
-  for (let i = 0; i < outages.length; i++) {
+  const durations = new Float64Array(outages.count);
+  for (let i = 0; i < outages.count; i++) durations[i] = outageDurationMs(outages, i, now);
+  const threshold = durations.slice().sort()[outages.count - limit] as number;
+  const longer: number[] = [];
+  const tiedAll: number[] = [];
+  for (let i = 0; i < outages.count; i++) {
     const duration = durations[i] as number;
-    if (duration > threshold) longer.push(outages[i] as WindowOutage);
-    else if (duration === threshold) tiedAll.push(outages[i] as WindowOutage);
+    if (duration > threshold) longer.push(i);
+    else if (duration === threshold) tiedAll.push(i);
   }
-  const tied = tiedAll.sort((a, b) => a.start - b.start).slice(0, limit - longer.length);
-  return [...longer, ...tied];
+  return all([...longer, ...earliestStarts(outages, tiedAll, limit - longer.length)]);
+}
+
+/**
+ * The `take` of `indices` with the earliest start (ties: their order in `indices`), by start:
+ * what a stable sort by start then a slice give, with the comparator sort run on `take` only.
+ */
+function earliestStarts(
+  outages: WindowOutages,
+  indices: readonly number[],
+  take: number,
+): number[] {
+  if (take <= 0) return [];
+  const startOf = (i: number) => outages.start[i] as number;
+  let chosen: number[] = [...indices];
+  if (indices.length > take) {
+    const starts = Float64Array.from(indices, startOf).sort();
+    const cut = starts[take - 1] as number;
+    const earlier = indices.filter((i) => startOf(i) < cut);
+    const atCut = indices.filter((i) => startOf(i) === cut);
+    chosen = [...earlier, ...atCut.slice(0, take - earlier.length)];
+  }
+  return chosen.sort((a, b) => startOf(a) - startOf(b) || a - b);
 }
