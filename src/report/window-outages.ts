@@ -175,10 +175,10 @@ export function longestOutages(outages: WindowOutages, limit: number, now: numbe
   const all = (indices: Iterable<number>) => [...indices].map((i) => windowOutage(outages, i));
   if (outages.count <= limit) return all(outages.start.keys());
   if (limit <= 0) return [];
-  // the limit-th longest duration by a typed sort, then one pass: no comparator over 500,000
+  // the limit-th longest duration by a selection, then one pass: no sort over 500,000
   const durations = new Float64Array(outages.count);
   for (let i = 0; i < outages.count; i++) durations[i] = outageDurationMs(outages, i, now);
-  const threshold = durations.slice().sort()[outages.count - limit] as number;
+  const threshold = kthSmallest(durations.slice(), outages.count - limit);
   const longer: number[] = [];
   const tiedAll: number[] = [];
   for (let i = 0; i < outages.count; i++) {
@@ -202,11 +202,57 @@ function earliestStarts(
   const startOf = (i: number) => outages.start[i] as number;
   let chosen: number[] = [...indices];
   if (indices.length > take) {
-    const starts = Float64Array.from(indices, startOf).sort();
-    const cut = starts[take - 1] as number;
-    const earlier = indices.filter((i) => startOf(i) < cut);
-    const atCut = indices.filter((i) => startOf(i) === cut);
+    const starts = new Float64Array(indices.length);
+    for (let k = 0; k < indices.length; k++) starts[k] = startOf(indices[k] as number);
+    const cut = kthSmallest(starts, take - 1);
+    const earlier: number[] = [];
+    const atCut: number[] = [];
+    for (const i of indices) {
+      if (startOf(i) < cut) earlier.push(i);
+      else if (startOf(i) === cut) atCut.push(i);
+    }
     chosen = [...earlier, ...atCut.slice(0, take - earlier.length)];
   }
   return chosen.sort((a, b) => startOf(a) - startOf(b) || a - b);
+}
+
+/**
+ * The value at index `k` of `values` sorted ascending (0 ≤ k < length; no NaN), found by
+ * quickselect in place (`values` is reordered): linear time where a sort is n log n.
+ */
+export function kthSmallest(values: Float64Array, k: number): number {
+  let low = 0;
+  let high = values.length - 1;
+  while (low < high) {
+    // median of three as the pivot: sorted or constant input stays linear
+    const mid = (low + high) >>> 1;
+    const pivot = medianOf3(values[low] as number, values[mid] as number, values[high] as number);
+    // three-way partition: [low, lt) < pivot, [lt, i) = pivot, (gt, high] > pivot
+    let lt = low;
+    let gt = high;
+    let i = low;
+    while (i <= gt) {
+      const value = values[i] as number;
+      if (value < pivot) {
+        values[i] = values[lt] as number;
+        values[lt] = value;
+        lt += 1;
+        i += 1;
+      } else if (value > pivot) {
+        values[i] = values[gt] as number;
+        values[gt] = value;
+        gt -= 1;
+      } else {
+        i += 1;
+      }
+    }
+    if (k < lt) high = lt - 1;
+    else if (k > gt) low = gt + 1;
+    else return pivot;
+  }
+  return values[k] as number;
+}
+
+function medianOf3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
