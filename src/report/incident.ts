@@ -1,7 +1,8 @@
 import type { MaintenanceWindow } from "../config/types.js";
 import { type MaintenanceInterval, maintenanceIntervals } from "../health/maintenance.js";
+import type { TargetState } from "../health/types.js";
 import type { Ledger, OutageRecord, StoredTransition, TargetFilter } from "../ledger/ledger.js";
-import { clip, type Window } from "../ledger/outages.js";
+import { clip, type TransitionColumns, type Window } from "../ledger/outages.js";
 import {
   listOutages,
   type OutageFacts,
@@ -154,7 +155,7 @@ export async function readIncident(
   const timeline = timelineRows({
     targets: shown,
     window,
-    histories: await historiesWithCauses(ledger, shown, window),
+    histories: await historiesWithCauses(ledger, shown, window, leanHistories(filter, histories)),
     outages: timelineOutages,
     gaps,
     maintenance: windows === null ? null : occurrences,
@@ -178,24 +179,51 @@ export async function readIncident(
 }
 
 /**
- * Each target's last transition before the window and those in it, whole: the timeline's
- * degraded spans say their cause, which the lean histories of the figures leave out.
+ * Each target's last transition before the window and those in it, with the cause of each
+ * →degraded: a degraded span's note says it, and nothing else of the timeline reads a cause.
+ * A target's lean history (from `lean`, when given) serves as it is unless it enters degraded;
+ * only those targets' transitions are read whole (one read each, spread over the whole table).
  */
 async function historiesWithCauses(
   ledger: Ledger,
   targets: readonly TargetIdentity[],
   window: Window,
+  lean: ReadonlyMap<string, TransitionColumns> | null,
 ): Promise<Map<string, HistoryTransition[]>> {
   const histories = new Map<string, HistoryTransition[]>();
   await Promise.all(
     targets.map(async ({ instance, targetId }) => {
       const target = { instance, targetId };
+      const known = lean?.get(targetKey(target));
+      if (known !== undefined && !known.to.includes("degraded")) {
+        const { at, to } = known;
+        const causeless = at.map((time, i) => ({
+          at: time,
+          to: to[i] as TargetState,
+          reason: null,
+          detail: null,
+        }));
+        histories.set(targetKey(target), causeless);
+        return;
+      }
       const before = await ledger.transitions({ ...target, until: window.since, limit: 1 });
       const during = await ledger.transitions({ ...target, ...window });
       histories.set(targetKey(target), [...before, ...during]);
     }),
   );
   return histories;
+}
+
+/**
+ * The figures' histories by target, when they are each target's whole history in the window:
+ * not with a service or site filter, which reads only the transitions recorded under it.
+ */
+function leanHistories(
+  filter: TargetFilter,
+  histories: readonly TargetHistory[],
+): Map<string, TransitionColumns> | null {
+  if (filter.service !== undefined || filter.site !== undefined) return null;
+  return new Map(histories.map(({ identity, history }) => [targetKey(identity), history]));
 }
 
 /**
@@ -295,11 +323,12 @@ async function outagesOfTargets(
   now: number,
 ): Promise<OutageFacts[]> {
   const lists = await Promise.all(
-    targets.map(({ instance, targetId }) =>
-      listOutages(ledger, { instance, targetId, ...window }, now),
-    ),
+    targets.map(({ instance, targetId }) => ledger.outages({ instance, targetId, ...window })),
   );
-  return lists.flat();
+  // the records of every target first, then their figures with the gaps read once
+  const instance =
+    new Set(targets.map((t) => t.instance)).size === 1 ? targets[0]?.instance : undefined;
+  return outageFacts(ledger, lists.flat(), instance, now);
 }
 
 /**
