@@ -1,6 +1,7 @@
 import type { OutageRecord } from "../ledger/ledger.js";
 import type { TransitionColumns, Window } from "../ledger/outages.js";
 import type { TargetHistory, TargetIdentity } from "./numbers.js";
+import { sortFloat64 } from "./sort-floats.js";
 
 /**
  * The window's outages as the targets' histories show them (start, and end when it fell inside
@@ -113,8 +114,8 @@ export function impactSeconds(outages: WindowOutages, window: Window): number {
     ends[n] = end;
     n += 1;
   }
-  const sortedStarts = starts.subarray(0, n).sort();
-  const sortedEnds = ends.subarray(0, n).sort();
+  const sortedStarts = sortFloat64(starts.subarray(0, n));
+  const sortedEnds = sortFloat64(ends.subarray(0, n));
   let open = 0;
   let coveredSince = 0;
   let total = 0;

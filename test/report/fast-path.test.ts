@@ -17,6 +17,7 @@ import {
   HEARTBEAT_STALE_MS,
   type TargetIdentity,
 } from "../../src/report/numbers.js";
+import { sortFloat64 } from "../../src/report/sort-floats.js";
 import { kthSmallest } from "../../src/report/window-outages.js";
 
 /**
@@ -437,5 +438,37 @@ describe("kthSmallest", () => {
         },
       ),
     );
+  });
+});
+
+describe("sortFloat64", () => {
+  it("sorts as Float64Array.prototype.sort (property: past the radix threshold, negatives, ±0, ±Infinity)", () => {
+    const time = fc.integer({ min: 1_700_000_000_000, max: 1_710_000_000_000 });
+    const value = fc.oneof(
+      time,
+      fc.double({ noNaN: true }),
+      fc.constantFrom(0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 2048, maxLength: 6000 }), (values) => {
+        const expected = Float64Array.from(values).sort();
+        const sorted = sortFloat64(Float64Array.from(values));
+        expect(Array.from(sorted, (v) => Object.is(v, -0))).toEqual(
+          Array.from(expected, (v) => Object.is(v, -0)),
+        );
+        expect(sorted).toEqual(expected);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("sorts a subarray in place and leaves the rest alone", () => {
+    const values = Float64Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5000);
+    const part = values.subarray(1000, 4500);
+    const expected = Float64Array.from(part).sort();
+    sortFloat64(part);
+    expect(values.subarray(1000, 4500)).toEqual(expected);
+    expect(values[0]).toBe(0);
+    expect(values[4999]).toBe((4999 * 7919) % 5000);
   });
 });
