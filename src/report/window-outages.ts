@@ -114,8 +114,7 @@ export function impactSeconds(outages: WindowOutages, window: Window): number {
     ends[n] = end;
     n += 1;
   }
-  const sortedStarts = sortFloat64(starts.subarray(0, n));
-  const sortedEnds = sortFloat64(ends.subarray(0, n));
+  const [sortedStarts, sortedEnds] = sortTimes(starts.subarray(0, n), ends.subarray(0, n), window);
   let open = 0;
   let coveredSince = 0;
   let total = 0;
@@ -134,6 +133,32 @@ export function impactSeconds(outages: WindowOutages, window: Window): number {
     }
   }
   return total / 1000;
+}
+
+/**
+ * Both arrays sorted, as offsets from the window's start when they are whole ms within 2^32 of
+ * it (a window up to 49 days: the native sort of 32-bit integers, the cheapest in a cold
+ * process), else as they are. The sweep only compares and subtracts: offsets serve as well.
+ */
+function sortTimes(
+  starts: Float64Array,
+  ends: Float64Array,
+  window: Window,
+): [ArrayLike<number>, ArrayLike<number>] {
+  if (!(window.until - window.since < 2 ** 32)) return [sortFloat64(starts), sortFloat64(ends)];
+  const offsets = (times: Float64Array): Uint32Array | null => {
+    const out = new Uint32Array(times.length);
+    for (let i = 0; i < times.length; i++) {
+      const offset = (times[i] as number) - window.since;
+      if (!Number.isInteger(offset)) return null;
+      out[i] = offset;
+    }
+    return out.sort();
+  };
+  const startOffsets = offsets(starts);
+  const endOffsets = startOffsets === null ? null : offsets(ends);
+  if (startOffsets === null || endOffsets === null) return [sortFloat64(starts), sortFloat64(ends)];
+  return [startOffsets, endOffsets];
 }
 
 /** Whole duration in ms as of `now` (an open outage runs to now). */
