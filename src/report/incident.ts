@@ -24,10 +24,9 @@ import {
   timelineRows,
 } from "./timeline.js";
 import {
-  best,
+  extremes,
   impactSeconds,
   longestOutages,
-  outageDurationMs,
   type WindowOutage,
   type WindowOutages,
   windowOutage,
@@ -278,10 +277,10 @@ async function summarize(
   facts: (records: readonly OutageRecord[]) => Promise<OutageFacts[]>,
   atEnd: readonly OutageFacts[],
 ): Promise<IncidentSummary> {
-  const { start, end } = inWindow;
+  const { start } = inWindow;
+  const extreme = extremes(inWindow, window.until, now);
   // of tied outages the ledger lists the earliest start first (then the lowest id): read those
   const startOf = (i: number) => start[i] as number;
-  const endOf = (i: number) => end[i] as number;
   const firstOf = async (tied: readonly number[]) => {
     const earliest = tied.reduce((min, i) => Math.min(min, startOf(i)), Number.POSITIVE_INFINITY);
     const chosen = tied
@@ -290,14 +289,13 @@ async function summarize(
     return (await facts(await recordsOf(ledger, chosen)))[0] ?? null;
   };
   return {
-    firstFailure: await firstOf(best(inWindow, (i) => -startOf(i))),
-    // NaN (open) is never <= until: the ended ones
-    lastRecovery: await firstOf(best(inWindow, endOf, (i) => endOf(i) <= window.until)),
+    firstFailure: await firstOf(extreme.firstStarted),
+    lastRecovery: await firstOf(extreme.lastEnded),
     openAtEnd: atEnd.filter((o) => o.end === null || o.end > window.until),
     impactSeconds: impactSeconds(inWindow, window),
     affectedTargetCount: inWindow.affectedTargetCount,
     degradedTargetCount: 0, // from the histories, by the caller
-    longest: await firstOf(best(inWindow, (i) => outageDurationMs(inWindow, i, now))),
+    longest: await firstOf(extreme.longest),
   };
 }
 

@@ -172,25 +172,47 @@ export function outageDurationMs(outages: WindowOutages, i: number, now: number)
   return Math.max(0, (Number.isNaN(end) ? now : end) - (outages.start[i] as number));
 }
 
-/**
- * The outages (indices, in order) that share the best value of `score` (highest first) among
- * those `include` admits; none when none is admitted.
- */
-export function best(
-  outages: WindowOutages,
-  score: (i: number) => number,
-  include: (i: number) => boolean = () => true,
-): number[] {
-  let top = Number.NEGATIVE_INFINITY;
-  let found: number[] = [];
+/** The summary's extremes, each as the outages (indices, in order) that share it. */
+export interface Extremes {
+  /** The earliest start. */
+  firstStarted: number[];
+  /** The latest end among those that ended by the window's end. */
+  lastEnded: number[];
+  /** The longest whole duration as of `now` (an open outage runs to now). */
+  longest: number[];
+}
+
+/** The three extremes in one pass over half a million outages (no closure per value). */
+export function extremes(outages: WindowOutages, until: number, now: number): Extremes {
+  const { start, end } = outages;
+  const found: Extremes = { firstStarted: [], lastEnded: [], longest: [] };
+  let earliest = Number.POSITIVE_INFINITY;
+  let latest = Number.NEGATIVE_INFINITY;
+  let longest = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < outages.count; i++) {
-    if (!include(i)) continue;
-    const value = score(i);
-    if (value > top) {
-      top = value;
-      found = [i];
-    } else if (value === top) {
-      found.push(i);
+    const s = start[i] as number;
+    const e = end[i] as number;
+    if (s < earliest) {
+      earliest = s;
+      found.firstStarted = [i];
+    } else if (s === earliest) {
+      found.firstStarted.push(i);
+    }
+    // NaN (still open) is never <= until
+    if (e <= until) {
+      if (e > latest) {
+        latest = e;
+        found.lastEnded = [i];
+      } else if (e === latest) {
+        found.lastEnded.push(i);
+      }
+    }
+    const duration = Math.max(0, (Number.isNaN(e) ? now : e) - s);
+    if (duration > longest) {
+      longest = duration;
+      found.longest = [i];
+    } else if (duration === longest) {
+      found.longest.push(i);
     }
   }
   return found;
