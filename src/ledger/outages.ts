@@ -256,14 +256,17 @@ export interface TransitionColumns {
   to: readonly TargetState[];
 }
 
-/** summarizeTarget over columns already sorted by `at` (as the ledger reads them). */
+/**
+ * summarizeTarget over columns already sorted by `at` (as the ledger reads them); `blind` is
+ * blindIn(gaps, window), when the caller has it already.
+ */
 export function summarizeColumns(
   history: TransitionColumns,
   window: Window,
   gaps: readonly Interval[],
   maintenance: readonly Interval[],
+  blind: readonly ClosedInterval[] = blindIn(gaps, window),
 ): AvailabilitySummary {
-  const blind = clipAll(mergeIntervals(gaps, window.until), window);
   const excluded =
     maintenance.length === 0
       ? blind
@@ -290,6 +293,14 @@ export function summarizeColumns(
     mttrSeconds: outages.ended > 0 ? outages.endedWholeMs / outages.ended / MS_PER_SECOND : null,
     mtbfSeconds: outages.started > 0 ? availableMs / outages.started / MS_PER_SECOND : null,
   };
+}
+
+/**
+ * `gaps` merged and clipped to the window: the blind time of every target watched by the
+ * instance these gaps are of (a report computes it once per instance, not once per target).
+ */
+export function blindIn(gaps: readonly Interval[], window: Window): ClosedInterval[] {
+  return clipAll(mergeIntervals(gaps, window.until), window);
 }
 
 function clipAll(intervals: readonly ClosedInterval[], window: Window): ClosedInterval[] {

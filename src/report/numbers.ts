@@ -8,6 +8,7 @@ import type {
 } from "../ledger/ledger.js";
 import {
   type AvailabilitySummary,
+  blindIn,
   blindSecondsIn,
   type ClosedInterval,
   type Interval,
@@ -114,14 +115,25 @@ export async function readReport(
     { instance: query.instance, ...window },
     now,
   );
+  const none: Interval[] = [];
+  const blindByInstance = new Map<string, ClosedInterval[]>();
+  const blindOf = (instance: string) => {
+    let blind = blindByInstance.get(instance);
+    if (blind === undefined) {
+      blind = blindIn(unwatched.get(instance) ?? none, window);
+      blindByInstance.set(instance, blind);
+    }
+    return blind;
+  };
   const targets = histories.map(({ identity, history }) =>
     targetReport(
       identity,
       summarizeColumns(
         history,
         window,
-        unwatched.get(identity.instance) ?? [],
+        unwatched.get(identity.instance) ?? none,
         maintenanceOf(identity, window),
+        blindOf(identity.instance),
       ),
     ),
   );

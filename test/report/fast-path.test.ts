@@ -51,6 +51,8 @@ interface Step {
 
 interface Scenario {
   ha: boolean;
+  /** Whether a second daemon (instance jkt-2) watches the odd targets. */
+  second: boolean;
   steps: Step[];
   /** The minute the daemon restarts (solo) or the other member takes over (HA); null: never. */
   switchAt: number | null;
@@ -66,6 +68,7 @@ interface Scenario {
 
 const scenario: fc.Arbitrary<Scenario> = fc.record({
   ha: fc.boolean(),
+  second: fc.boolean(),
   steps: fc.array(
     fc.record({
       target: fc.integer({ min: 0, max: TARGETS.length - 1 }),
@@ -112,6 +115,9 @@ async function writeLedger(s: Scenario): Promise<{ ledger: Ledger; instance: str
     return run.id;
   };
   let runId = await start(s.ha ? "jkt-a" : "jkt-1", 0);
+  // a second daemon of its own, watching the odd targets: no gaps, still running at the end
+  const other = s.second ? (await ledger.startRun("jkt-2", at(0))).run.id : null;
+  const runOf = (target: number) => (other !== null && target % 2 === 1 ? other : runId);
   let switched = false;
   const state = TARGETS.map((): TargetState => "unknown");
   const lastAt = TARGETS.map((): number | null => null);
@@ -153,14 +159,15 @@ async function writeLedger(s: Scenario): Promise<{ ledger: Ledger; instance: str
       blockedBy: null,
       maintenance: false,
     };
-    await ledger.commit(runId, [transition]);
+    await ledger.commit(runOf(step.target), [transition]);
     state[step.target] = step.to;
-    await ledger.heartbeat(runId, time);
+    await ledger.heartbeat(runOf(step.target), time);
   }
   await openBlindUpTo(200);
   if (s.ending === "stop") await ledger.stopRun(runId, at(120));
   else if (s.ending === "alive") await ledger.heartbeat(runId, NOW - 1000);
   else await ledger.heartbeat(runId, at(112));
+  if (other !== null) await ledger.heartbeat(other, NOW - 1000);
   return { ledger, instance };
 }
 
@@ -431,6 +438,7 @@ describe("report fast path: ties, as the ledger lists them", () => {
   ];
   const base: Omit<Scenario, "steps"> = {
     ha: false,
+    second: false,
     switchAt: null,
     blind: [],
     ending: "alive",
