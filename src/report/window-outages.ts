@@ -1,7 +1,7 @@
 import type { OutageRecord } from "../ledger/ledger.js";
 import type { TransitionColumns, Window } from "../ledger/outages.js";
 import type { TargetHistory, TargetIdentity } from "./numbers.js";
-import { sortFloat64 } from "./sort-floats.js";
+import { sortFloat64, sortUint32 } from "./sort-floats.js";
 
 /**
  * The window's outages as the targets' histories show them (start, and end when it fell inside
@@ -137,8 +137,7 @@ export function impactSeconds(outages: WindowOutages, window: Window): number {
 
 /**
  * Both arrays sorted, as offsets from the window's start when they are whole ms within 2^32 of
- * it (a window up to 49 days: the native sort of 32-bit integers, the cheapest in a cold
- * process), else as they are. The sweep only compares and subtracts: offsets serve as well.
+ * it (a window up to 49 days: a radix sort of 32-bit integers, two passes), else as they are. The sweep only compares and subtracts: offsets serve as well.
  */
 function sortTimes(
   starts: Float64Array,
@@ -153,7 +152,7 @@ function sortTimes(
       if (!Number.isInteger(offset)) return null;
       out[i] = offset;
     }
-    return out.sort();
+    return sortUint32(out);
   };
   const startOffsets = offsets(starts);
   const endOffsets = startOffsets === null ? null : offsets(ends);

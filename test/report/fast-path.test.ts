@@ -17,7 +17,7 @@ import {
   HEARTBEAT_STALE_MS,
   type TargetIdentity,
 } from "../../src/report/numbers.js";
-import { sortFloat64 } from "../../src/report/sort-floats.js";
+import { sortFloat64, sortUint32 } from "../../src/report/sort-floats.js";
 import { kthSmallest } from "../../src/report/window-outages.js";
 
 /**
@@ -518,5 +518,21 @@ describe("sortFloat64", () => {
     expect(values.subarray(1000, 4500)).toEqual(expected);
     expect(values[0]).toBe(0);
     expect(values[4999]).toBe((4999 * 7919) % 5000);
+  });
+});
+
+describe("sortUint32", () => {
+  it("sorts as Uint32Array.prototype.sort (property: past the radix threshold)", () => {
+    const value = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      fc.integer({ min: 0, max: 70_000 }),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 2048, maxLength: 6000 }), (values) => {
+        const expected = Uint32Array.from(values).sort();
+        expect(sortUint32(Uint32Array.from(values))).toEqual(expected);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
