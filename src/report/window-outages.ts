@@ -22,10 +22,10 @@ export interface WindowOutages {
   /** How many outages overlap the window; outage i is the i-th of the columns below. */
   count: number;
   /** Each outage's target: an index into `targets`. By target (report order), then start. */
-  target: number[];
-  start: number[];
+  target: Int32Array;
+  start: Float64Array;
   /** The true end (see WindowOutage); NaN while open. */
-  end: number[];
+  end: Float64Array;
   targets: readonly TargetIdentity[];
   /** Targets with at least one. */
   affectedTargetCount: number;
@@ -43,31 +43,36 @@ export function windowOutages(
 ): WindowOutages {
   const trueEnd = new Map<string, OutageRecord>();
   for (const record of openAtEnd) trueEnd.set(keyOf(record), record);
-  const found: WindowOutages = {
-    count: 0,
-    target: [],
-    start: [],
-    end: [],
-    targets: histories.map((h) => h.identity),
-    affectedTargetCount: 0,
-  };
+  // at most one outage per transition: columns of that size, cut to the count at the end
+  const room = histories.reduce((sum, { history }) => sum + history.at.length, 0);
+  const target = new Int32Array(room);
+  const starts = new Float64Array(room);
+  const ends = new Float64Array(room);
+  let count = 0;
+  let affectedTargetCount = 0;
   histories.forEach(({ identity, history }, index) => {
-    const before = found.count;
-    const add = (start: number, end: number | null) => {
+    const before = count;
+    eachDownInterval(history, (start, end) => {
       if (end !== null && end <= window.since) return;
       if (end === null) {
         const record = trueEnd.get(keyOf(identity));
         end = record !== undefined && record.start === start ? record.end : null;
       }
-      found.target.push(index);
-      found.start.push(start);
-      found.end.push(end ?? Number.NaN);
-      found.count += 1;
-    };
-    eachDownInterval(history, add);
-    if (found.count > before) found.affectedTargetCount += 1;
+      target[count] = index;
+      starts[count] = start;
+      ends[count] = end ?? Number.NaN;
+      count += 1;
+    });
+    if (count > before) affectedTargetCount += 1;
   });
-  return found;
+  return {
+    count,
+    target: target.subarray(0, count),
+    start: starts.subarray(0, count),
+    end: ends.subarray(0, count),
+    targets: histories.map((h) => h.identity),
+    affectedTargetCount,
+  };
 }
 
 /** downIntervals of ledger/outages.ts, each given to `visit` instead of made an object. */
