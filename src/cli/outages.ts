@@ -262,8 +262,7 @@ function csvRow(outage: OutageFacts): string[] {
 
 /**
  * csvLines([csvRow(outage)]) without testing the fields that cannot need quoting (times,
- * seconds, true/false) and without a string per row to join again: half a million rows are
- * written this way.
+ * seconds, true/false): half a million rows are written this way.
  */
 function csvLine(outage: OutageFacts): string {
   const fields = [
