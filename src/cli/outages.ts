@@ -2,7 +2,7 @@ import { Command } from "commander";
 import type { TimeRange } from "../expose/query.js";
 import type { OutageQuery } from "../ledger/ledger.js";
 import {
-  csvLines,
+  csvField,
   formatTime,
   humanDuration,
   outageJson,
@@ -110,7 +110,7 @@ export async function streamOutages(
 ): Promise<void> {
   if (format === "csv") {
     io.out(renderCsv(CSV_HEADER, []));
-    for await (const page of pages) io.out(csvLines(page.map(csvRow)));
+    for await (const page of pages) io.out(page.map(csvLine).join(""));
     return;
   }
   let count = 0;
@@ -258,4 +258,29 @@ function csvRow(outage: OutageFacts): string[] {
     String(outage.maintenance),
     outage.endReason ?? "",
   ];
+}
+
+/**
+ * csvLines([csvRow(outage)]) without testing the fields that cannot need quoting (times,
+ * seconds, true/false): half a million rows are written this way.
+ */
+function csvLine(outage: OutageFacts): string {
+  const fields = [
+    csvField(outage.instance),
+    csvField(outage.targetId),
+    csvField(outage.service),
+    csvField(outage.site),
+    formatTime(outage.start),
+    outage.end === null ? "" : formatTime(outage.end),
+    formatTime(outage.detectedAt),
+    secondsText(outage.durationSeconds),
+    secondsText(outage.blindSeconds),
+    csvField(outage.reason ?? ""),
+    csvField(outage.detail ?? ""),
+    csvField(outage.blockedBy ?? ""),
+    outage.blockedUntil === null ? "" : formatTime(outage.blockedUntil),
+    String(outage.maintenance),
+    csvField(outage.endReason ?? ""),
+  ];
+  return `${fields.join(",")}\n`;
 }

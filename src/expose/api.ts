@@ -236,10 +236,19 @@ async function reportAnswer(
 
 /** `mttrSeconds` → `mttr_seconds`, `targetId` → `target`: the API speaks snake_case. */
 function snakeCase(row: object): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(row).map(([key, value]) => [
-      key === "targetId" ? "target" : key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
-      value,
-    ]),
-  );
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) out[snakeKey(key)] = value;
+  return out;
+}
+
+/** Each key's snake_case, made once: a report's 10,000 rows share their twenty keys. */
+const snakeKeys = new Map<string, string>();
+
+function snakeKey(key: string): string {
+  let snake = snakeKeys.get(key);
+  if (snake === undefined) {
+    snake = key === "targetId" ? "target" : key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    snakeKeys.set(key, snake);
+  }
+  return snake;
 }

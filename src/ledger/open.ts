@@ -1,6 +1,5 @@
 import type { StorageSettings } from "../config/types.js";
 import type { Ledger } from "./ledger.js";
-import { openPostgresLedger } from "./postgres.js";
 import { openSqliteLedger } from "./sqlite.js";
 
 /**
@@ -11,6 +10,10 @@ export async function openLedger(
   storage: Pick<StorageSettings, "path" | "url">,
   options: { readonly?: boolean } = {},
 ): Promise<Ledger> {
-  if (storage.url) return openPostgresLedger(storage.url, options);
+  if (storage.url) {
+    // imported only for a PostgreSQL ledger: pg costs ≈ 50 ms of every CLI read of a SQLite one
+    const { openPostgresLedger } = await import("./postgres.js");
+    return openPostgresLedger(storage.url, options);
+  }
   return openSqliteLedger(storage.path ?? "data/pantau.db", options);
 }

@@ -239,15 +239,40 @@ export interface AvailabilitySummary {
  * in the window, including any part before it: the repair took that long.
  */
 export function summarizeTarget(input: TargetWindowInput): AvailabilitySummary {
-  const { window } = input;
   const transitions = byTime(input.transitions);
-  const blind = clipAll(mergeIntervals(input.gaps, window.until), window);
-  const excluded = clipAll(
-    mergeIntervals([...input.gaps, ...input.maintenance], window.until),
-    window,
-  );
-  const stateMs = observedMsByState(transitions, window, excluded);
-  const outages = outageFigures(downIntervals(transitions), window);
+  const history: TransitionColumns = {
+    at: transitions.map((transition) => transition.at),
+    to: transitions.map((transition) => transition.to),
+  };
+  return summarizeColumns(history, input.window, input.gaps, input.maintenance);
+}
+
+/**
+ * One target's transitions as two columns, by `at` (ties in the ledger's order): how a report
+ * holds a million of them, without an object per transition.
+ */
+export interface TransitionColumns {
+  at: readonly number[];
+  to: readonly TargetState[];
+}
+
+/**
+ * summarizeTarget over columns already sorted by `at` (as the ledger reads them); `blind` is
+ * blindIn(gaps, window), when the caller has it already.
+ */
+export function summarizeColumns(
+  history: TransitionColumns,
+  window: Window,
+  gaps: readonly Interval[],
+  maintenance: readonly Interval[],
+  blind: readonly ClosedInterval[] = blindIn(gaps, window),
+): AvailabilitySummary {
+  const excluded =
+    maintenance.length === 0
+      ? blind
+      : clipAll(mergeIntervals([...gaps, ...maintenance], window.until), window);
+  const stateMs = observedMsByState(history, window, excluded);
+  const outages = outageFigures(history, window);
   const availableMs = stateMs.up + stateMs.degraded;
   const observedMs = availableMs + stateMs.down;
   return {
@@ -270,6 +295,14 @@ export function summarizeTarget(input: TargetWindowInput): AvailabilitySummary {
   };
 }
 
+/**
+ * `gaps` merged and clipped to the window: the blind time of every target watched by the
+ * instance these gaps are of (a report computes it once per instance, not once per target).
+ */
+export function blindIn(gaps: readonly Interval[], window: Window): ClosedInterval[] {
+  return clipAll(mergeIntervals(gaps, window.until), window);
+}
+
 function clipAll(intervals: readonly ClosedInterval[], window: Window): ClosedInterval[] {
   return intervals.flatMap((interval) => clip(interval, window) ?? []);
 }
@@ -279,7 +312,7 @@ function clipAll(intervals: readonly ClosedInterval[], window: Window): ClosedIn
  * piece counted for the state it was in. No object per piece: a report sums a million.
  */
 function observedMsByState(
-  transitions: readonly TimedTransition[],
+  history: TransitionColumns,
   window: Window,
   excluded: readonly ClosedInterval[],
 ): Record<TargetState, number> {
@@ -291,15 +324,17 @@ function observedMsByState(
     }
     ms[state] += length;
   };
+  const { at, to } = history;
   let state: TargetState = "unknown";
   let cursor = window.since;
-  for (const transition of transitions) {
-    if (transition.at >= window.until) break;
-    if (transition.at > cursor) {
-      count(state, cursor, transition.at);
-      cursor = transition.at;
+  for (let i = 0; i < at.length; i++) {
+    const time = at[i] as number;
+    if (time >= window.until) break;
+    if (time > cursor) {
+      count(state, cursor, time);
+      cursor = time;
     }
-    state = transition.to;
+    state = to[i] as TargetState;
   }
   if (cursor < window.until) count(state, cursor, window.until);
   return ms;
@@ -314,7 +349,8 @@ interface OutageFigures {
   endedWholeMs: number;
 }
 
-function outageFigures(outages: readonly Interval[], window: Window): OutageFigures {
+/** The down intervals of downIntervals, walked without an object each, clipped to the window. */
+function outageFigures(history: TransitionColumns, window: Window): OutageFigures {
   const figures: OutageFigures = {
     count: 0,
     started: 0,
@@ -323,19 +359,32 @@ function outageFigures(outages: readonly Interval[], window: Window): OutageFigu
     longestMs: 0,
     endedWholeMs: 0,
   };
-  for (const outage of outages) {
-    const clipped = clip(outage, window);
-    if (clipped === null) continue;
-    const clippedMs = clipped.end - clipped.start;
+  const add = (start: number, end: number | null) => {
+    const clippedStart = Math.max(start, window.since);
+    const clippedEnd = Math.min(end ?? window.until, window.until);
+    if (clippedStart >= clippedEnd) return;
+    const clippedMs = clippedEnd - clippedStart;
     figures.count += 1;
     figures.totalMs += clippedMs;
     figures.longestMs = Math.max(figures.longestMs, clippedMs);
-    if (outage.start >= window.since) figures.started += 1;
-    if (outage.end !== null && outage.end <= window.until) {
+    if (start >= window.since) figures.started += 1;
+    if (end !== null && end <= window.until) {
       figures.ended += 1;
-      figures.endedWholeMs += outage.end - outage.start;
+      figures.endedWholeMs += end - start;
+    }
+  };
+  const { at, to } = history;
+  let openSince: number | null = null;
+  for (let i = 0; i < at.length; i++) {
+    const down = to[i] === "down";
+    if (openSince === null && down) {
+      openSince = at[i] as number;
+    } else if (openSince !== null && !down) {
+      add(openSince, at[i] as number);
+      openSince = null;
     }
   }
+  if (openSince !== null) add(openSince, null);
   return figures;
 }
 
@@ -345,28 +394,51 @@ function outageFigures(outages: readonly Interval[], window: Window): OutageFigu
  * ended outages (summed durations over summed counts), MTBF over all started outages.
  */
 export function rollUp(summaries: readonly AvailabilitySummary[]): AvailabilitySummary {
-  const sum = (pick: (summary: AvailabilitySummary) => number): number =>
-    summaries.reduce((total, summary) => total + pick(summary), 0);
-  const available = sum((s) => s.upSeconds) + sum((s) => s.degradedSeconds);
-  const observed = sum((s) => s.observedSeconds);
-  const started = sum((s) => s.startedOutageCount);
-  const ended = sum((s) => s.endedOutageCount);
-  const endedSeconds = sum((s) => s.endedOutageSeconds);
+  // one pass, each sum still added in the summaries' order from 0: the same floating sums
+  let up = 0;
+  let degraded = 0;
+  let down = 0;
+  let unknown = 0;
+  let blind = 0;
+  let maintenance = 0;
+  let observed = 0;
+  let outageCount = 0;
+  let started = 0;
+  let ended = 0;
+  let endedSeconds = 0;
+  let totalOutage = 0;
+  let longest = 0;
+  for (const s of summaries) {
+    up += s.upSeconds;
+    degraded += s.degradedSeconds;
+    down += s.downSeconds;
+    unknown += s.unknownSeconds;
+    blind += s.blindSeconds;
+    maintenance += s.maintenanceSeconds;
+    observed += s.observedSeconds;
+    outageCount += s.outageCount;
+    started += s.startedOutageCount;
+    ended += s.endedOutageCount;
+    endedSeconds += s.endedOutageSeconds;
+    totalOutage += s.totalOutageSeconds;
+    longest = Math.max(longest, s.longestOutageSeconds);
+  }
+  const available = up + degraded;
   return {
     availability: observed > 0 ? available / observed : null,
-    upSeconds: sum((s) => s.upSeconds),
-    degradedSeconds: sum((s) => s.degradedSeconds),
-    downSeconds: sum((s) => s.downSeconds),
-    unknownSeconds: sum((s) => s.unknownSeconds),
-    blindSeconds: sum((s) => s.blindSeconds),
-    maintenanceSeconds: sum((s) => s.maintenanceSeconds),
+    upSeconds: up,
+    degradedSeconds: degraded,
+    downSeconds: down,
+    unknownSeconds: unknown,
+    blindSeconds: blind,
+    maintenanceSeconds: maintenance,
     observedSeconds: observed,
-    outageCount: sum((s) => s.outageCount),
+    outageCount,
     startedOutageCount: started,
     endedOutageCount: ended,
     endedOutageSeconds: endedSeconds,
-    totalOutageSeconds: sum((s) => s.totalOutageSeconds),
-    longestOutageSeconds: summaries.reduce((max, s) => Math.max(max, s.longestOutageSeconds), 0),
+    totalOutageSeconds: totalOutage,
+    longestOutageSeconds: longest,
     mttrSeconds: ended > 0 ? endedSeconds / ended : null,
     mtbfSeconds: started > 0 ? available / started : null,
   };

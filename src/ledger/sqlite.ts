@@ -261,13 +261,12 @@ export class SqliteLedger implements Ledger {
   async outages(query: OutageQuery): Promise<OutageRecord[]> {
     this.requireOpen();
     const { sql, params } = outagesQuery(query);
-    const outages: OutageRecord[] = [];
-    for (const row of this.prepared(sql)
+    // all() at once: iterate() costs ≈ 1 µs a row more, half a second for a month's listing
+    // (which comes in pages, so the rows of one page are all that is held)
+    const rows = this.prepared(sql)
       .raw(true)
-      .iterate(...params)) {
-      outages.push(tupleToOutage(row as OutageTuple));
-    }
-    return outages;
+      .all(...params) as OutageTuple[];
+    return rows.map(tupleToOutage);
   }
 
   async gaps(query: { instance?: string } & TimeRange): Promise<Gap[]> {

@@ -1,7 +1,8 @@
 import type { MaintenanceWindow } from "../config/types.js";
 import { type MaintenanceInterval, maintenanceIntervals } from "../health/maintenance.js";
+import type { TargetState } from "../health/types.js";
 import type { Ledger, OutageRecord, StoredTransition, TargetFilter } from "../ledger/ledger.js";
-import { clip, type Window } from "../ledger/outages.js";
+import { clip, type TransitionColumns, type Window } from "../ledger/outages.js";
 import {
   listOutages,
   type OutageFacts,
@@ -23,12 +24,12 @@ import {
   timelineRows,
 } from "./timeline.js";
 import {
-  best,
-  durationMs,
+  extremes,
   impactSeconds,
   longestOutages,
   type WindowOutage,
   type WindowOutages,
+  windowOutage,
   windowOutages,
 } from "./window-outages.js";
 
@@ -136,13 +137,11 @@ export async function readIncident(
   const inWindow = windowOutages(histories, window, atEnd, targetKey);
   const facts = (records: readonly OutageRecord[]) => outageFacts(ledger, records, instance, now);
   const listed =
-    inWindow.outages.length <= limits.outages
+    inWindow.count <= limits.outages
       ? await listOutages(ledger, { ...filter, ...window }, now)
-      : await facts(await recordsOf(ledger, longestOutages(inWindow.outages, limits.outages, now)));
+      : await facts(await recordsOf(ledger, longestOutages(inWindow, limits.outages, now)));
   const summary = await summarize(ledger, inWindow, window, now, facts, await facts(atEnd));
-  summary.degradedTargetCount = histories.filter((h) =>
-    hasDegradedSpan(h.transitions, window),
-  ).length;
+  summary.degradedTargetCount = histories.filter((h) => hasDegradedSpan(h.history, window)).length;
   const transitions = await ledger.transitions({
     ...filter,
     ...window,
@@ -151,13 +150,11 @@ export async function readIncident(
   const gaps = await monitorGaps(ledger, instance, window, now);
   const shown = timelineTargets(numbers.targets, limits.timelineRows);
   const timelineOutages =
-    inWindow.outages.length <= limits.outages
-      ? listed
-      : await outagesOfTargets(ledger, shown, window, now);
+    inWindow.count <= limits.outages ? listed : await outagesOfTargets(ledger, shown, window, now);
   const timeline = timelineRows({
     targets: shown,
     window,
-    histories: await historiesWithCauses(ledger, shown, window),
+    histories: await historiesWithCauses(ledger, shown, window, leanHistories(filter, histories)),
     outages: timelineOutages,
     gaps,
     maintenance: windows === null ? null : occurrences,
@@ -171,7 +168,7 @@ export async function readIncident(
     numbers,
     summary,
     outages: listed,
-    outageCount: inWindow.outages.length,
+    outageCount: inWindow.count,
     gaps,
     transitions,
     transitionCount: reading.transitionCount,
@@ -181,24 +178,51 @@ export async function readIncident(
 }
 
 /**
- * Each target's last transition before the window and those in it, whole: the timeline's
- * degraded spans say their cause, which the lean histories of the figures leave out.
+ * Each target's last transition before the window and those in it, with the cause of each
+ * →degraded: a degraded span's note says it, and nothing else of the timeline reads a cause.
+ * A target's lean history (from `lean`, when given) serves as it is unless it enters degraded;
+ * only those targets' transitions are read whole (one read each, spread over the whole table).
  */
 async function historiesWithCauses(
   ledger: Ledger,
   targets: readonly TargetIdentity[],
   window: Window,
+  lean: ReadonlyMap<string, TransitionColumns> | null,
 ): Promise<Map<string, HistoryTransition[]>> {
   const histories = new Map<string, HistoryTransition[]>();
   await Promise.all(
     targets.map(async ({ instance, targetId }) => {
       const target = { instance, targetId };
+      const known = lean?.get(targetKey(target));
+      if (known !== undefined && !known.to.includes("degraded")) {
+        const { at, to } = known;
+        const causeless = at.map((time, i) => ({
+          at: time,
+          to: to[i] as TargetState,
+          reason: null,
+          detail: null,
+        }));
+        histories.set(targetKey(target), causeless);
+        return;
+      }
       const before = await ledger.transitions({ ...target, until: window.since, limit: 1 });
       const during = await ledger.transitions({ ...target, ...window });
       histories.set(targetKey(target), [...before, ...during]);
     }),
   );
   return histories;
+}
+
+/**
+ * The figures' histories by target, when they are each target's whole history in the window:
+ * not with a service or site filter, which reads only the transitions recorded under it.
+ */
+function leanHistories(
+  filter: TargetFilter,
+  histories: readonly TargetHistory[],
+): Map<string, TransitionColumns> | null {
+  if (filter.service !== undefined || filter.site !== undefined) return null;
+  return new Map(histories.map(({ identity, history }) => [targetKey(identity), history]));
 }
 
 /**
@@ -216,14 +240,14 @@ async function outagesAtEnd(
   const open = await ledger.outages({ ...filter, open: true, until });
   const openTargets = new Set(open.map(targetKey));
   const closedLater = histories.filter(
-    ({ identity, transitions }) =>
-      transitions[transitions.length - 1]?.to === "down" && !openTargets.has(targetKey(identity)),
+    ({ identity, history: { to } }) =>
+      to[to.length - 1] === "down" && !openTargets.has(targetKey(identity)),
   );
   const found = await Promise.all(
-    closedLater.map(async ({ identity: { instance, targetId }, transitions }) => {
+    closedLater.map(async ({ identity: { instance, targetId }, history: { at } }) => {
       const records = await ledger.outages({ instance, targetId, since: until - 1, until });
       // the one its last →down opened (and so of the service and site the filter matched)
-      return records.filter((record) => record.start === transitions[transitions.length - 1]?.at);
+      return records.filter((record) => record.start === at[at.length - 1]);
     }),
   );
   return [...open, ...found.flat()].sort((a, b) => a.start - b.start || a.id - b.id);
@@ -253,26 +277,25 @@ async function summarize(
   facts: (records: readonly OutageRecord[]) => Promise<OutageFacts[]>,
   atEnd: readonly OutageFacts[],
 ): Promise<IncidentSummary> {
-  const { outages } = inWindow;
-  const ended = outages.filter((o) => o.end !== null && o.end <= window.until);
+  const { start } = inWindow;
+  const extreme = extremes(inWindow, window.until, now);
   // of tied outages the ledger lists the earliest start first (then the lowest id): read those
-  const firstOf = async (tied: readonly WindowOutage[]) =>
-    (
-      await facts(
-        await recordsOf(
-          ledger,
-          best(tied, (o) => -o.start),
-        ),
-      )
-    )[0] ?? null;
+  const startOf = (i: number) => start[i] as number;
+  const firstOf = async (tied: readonly number[]) => {
+    const earliest = tied.reduce((min, i) => Math.min(min, startOf(i)), Number.POSITIVE_INFINITY);
+    const chosen = tied
+      .filter((i) => startOf(i) === earliest)
+      .map((i) => windowOutage(inWindow, i));
+    return (await facts(await recordsOf(ledger, chosen)))[0] ?? null;
+  };
   return {
-    firstFailure: await firstOf(best(outages, (o) => -o.start)),
-    lastRecovery: await firstOf(best(ended, (o) => o.end ?? 0)),
+    firstFailure: await firstOf(extreme.firstStarted),
+    lastRecovery: await firstOf(extreme.lastEnded),
     openAtEnd: atEnd.filter((o) => o.end === null || o.end > window.until),
-    impactSeconds: impactSeconds(outages, window),
+    impactSeconds: impactSeconds(inWindow, window),
     affectedTargetCount: inWindow.affectedTargetCount,
     degradedTargetCount: 0, // from the histories, by the caller
-    longest: await firstOf(best(outages, (o) => durationMs(o, now))),
+    longest: await firstOf(extreme.longest),
   };
 }
 
@@ -298,11 +321,12 @@ async function outagesOfTargets(
   now: number,
 ): Promise<OutageFacts[]> {
   const lists = await Promise.all(
-    targets.map(({ instance, targetId }) =>
-      listOutages(ledger, { instance, targetId, ...window }, now),
-    ),
+    targets.map(({ instance, targetId }) => ledger.outages({ instance, targetId, ...window })),
   );
-  return lists.flat();
+  // the records of every target first, then their figures with the gaps read once
+  const instance =
+    new Set(targets.map((t) => t.instance)).size === 1 ? targets[0]?.instance : undefined;
+  return outageFacts(ledger, lists.flat(), instance, now);
 }
 
 /**

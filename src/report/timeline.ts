@@ -4,7 +4,7 @@ import {
   type ClosedInterval,
   clip,
   type Interval,
-  type TimedTransition,
+  type TransitionColumns,
   type Window,
 } from "../ledger/outages.js";
 import type { OutageFacts, TargetIdentity } from "./numbers.js";
@@ -123,13 +123,19 @@ function maintenanceSpans(
 }
 
 /** Whether the target was degraded at some time in the window. */
-export function hasDegradedSpan(history: readonly TimedTransition[], window: Window): boolean {
+export function hasDegradedSpan(history: TransitionColumns, window: Window): boolean {
+  const { at, to } = history;
   let degradedSince: number | null = null;
-  for (const transition of history) {
-    if (degradedSince !== null && clip({ start: degradedSince, end: transition.at }, window)) {
+  for (let i = 0; i < at.length; i++) {
+    const time = at[i] as number;
+    // clip() without its object: the span [degradedSince, time) meets the window
+    if (
+      degradedSince !== null &&
+      Math.max(degradedSince, window.since) < Math.min(time, window.until)
+    ) {
       return true;
     }
-    degradedSince = transition.to === "degraded" ? transition.at : null;
+    degradedSince = to[i] === "degraded" ? time : null;
   }
   return degradedSince !== null && clip({ start: degradedSince, end: null }, window) !== null;
 }

@@ -395,8 +395,25 @@ describe("pantau outages: csv and json written a page at a time", () => {
     "%s: the same bytes as rendered at once, for any page size",
     async (format) => {
       const range = { since: m(-200), until: m(200) };
-      const outages = await listOutages(fixture.ledger, range, NOW);
-      expect(outages.length).toBeGreaterThan(2);
+      const listed = await listOutages(fixture.ledger, range, NOW);
+      expect(listed.length).toBeGreaterThan(2);
+      // every text field needing CSV quotes, and every optional one set
+      const first = listed[0] as OutageFacts;
+      const awkward: OutageFacts = {
+        ...first,
+        instance: "jakarta,1",
+        targetId: 'the "portal"',
+        service: "a\nb",
+        site: "c\rd",
+        reason: "status, 503",
+        detail: 'said "no", then\r\nleft',
+        blockedBy: "core,db",
+        blockedUntil: m(5),
+        endReason: "removed,",
+        maintenance: true,
+        end: null,
+      };
+      const outages = [...listed, awkward];
       for (const size of [1, 2, outages.length]) {
         let text = "";
         await streamOutages(pagesOf(outages, size), format, {

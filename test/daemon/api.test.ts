@@ -192,6 +192,38 @@ describe("the API's parameters", () => {
     expect(response.headers.get("allow")).toBe("POST, PUT");
   });
 
+  it("names every report figure in snake_case, the target id `target`", async () => {
+    const body = await getJson<{ targets: Record<string, unknown>[]; total: object }>(
+      "/api/v1/report",
+    );
+    const figures = [
+      "availability",
+      "up_seconds",
+      "degraded_seconds",
+      "down_seconds",
+      "unknown_seconds",
+      "blind_seconds",
+      "maintenance_seconds",
+      "observed_seconds",
+      "outage_count",
+      "started_outage_count",
+      "ended_outage_count",
+      "ended_outage_seconds",
+      "total_outage_seconds",
+      "longest_outage_seconds",
+      "mttr_seconds",
+      "mtbf_seconds",
+    ];
+    expect(Object.keys(body.targets[0] ?? {})).toEqual([
+      "instance",
+      "target",
+      "service",
+      "site",
+      ...figures,
+    ]);
+    expect(Object.keys(body.total)).toEqual(["target_count", ...figures]);
+  });
+
   it("accepts relative and RFC 3339 times with offsets", async () => {
     const body = await getJson<{ window: { since: string; until: string } }>(
       "/api/v1/report?since=2024-06-20T07:00:00%2B07:00&until=2024-06-21T00:00:00Z",

@@ -240,6 +240,11 @@ describe("SqliteLedger", () => {
       transition("y", "unknown", "down", 100.5),
       transition("z", "unknown", "down", 150),
       transition("z", "down", "degraded", 2 ** 51 + 3),
+      // the largest at that packs (into 2^53 - 16 + 2), and the smallest that does not
+      transition("w", "unknown", "up", 2 ** 49 - 1),
+      transition("v", "unknown", "up", 2 ** 49),
+      // packed, 2^53 + 23 would read back as 2^53 + 24: degraded instead of unknown
+      transition("v", "up", "unknown", 2 ** 49 + 1),
     ]);
     const text = (await ledger.stateHistories({})).map(
       (h) => `${h.targetId} ${h.to.map((to, i) => `${to}@${h.at[i]}`).join(" ")}`,
@@ -248,10 +253,14 @@ describe("SqliteLedger", () => {
       "x up@-100 degraded@200 down@300 unknown@400",
       "y down@100.5",
       `z down@150 degraded@${2 ** 51 + 3}`,
+      `w up@${2 ** 49 - 1}`,
+      `v up@${2 ** 49} unknown@${2 ** 49 + 1}`,
     ]);
     expect((await ledger.stateHistories({ since: 101 })).map((h) => h.at)).toEqual([
       [150, 2 ** 51 + 3],
       [200, 300, 400],
+      [2 ** 49 - 1],
+      [2 ** 49, 2 ** 49 + 1],
     ]);
   });
 

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   csvField,
@@ -12,6 +13,7 @@ import {
   truncate,
 } from "../../src/report/format.js";
 import type { OutageFacts } from "../../src/report/numbers.js";
+import { count } from "../../src/report/sections.js";
 
 const M = 60;
 const H = 3600;
@@ -202,6 +204,26 @@ describe("formatTime", () => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
       const ms = Date.UTC(1900, 0, 1) + Math.floor((seed / 2147483648) * 300 * 365.25 * 86_400_000);
       expect(formatTime(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+});
+
+describe("count", () => {
+  it("groups whole numbers as toLocaleString('en-US') does (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -2_000_000, max: 2_000_000 }),
+          fc.maxSafeInteger(),
+          fc.maxSafeNat().map((n) => -n),
+        ),
+        (value) => {
+          expect(count(value)).toBe(value.toLocaleString("en-US"));
+        },
+      ),
+    );
+    for (const value of [0, 7, 999, 1000, 999_999, 1_000_000, -1000, 0.5, 1234.5678]) {
+      expect(count(value)).toBe(value.toLocaleString("en-US"));
     }
   });
 });

@@ -51,6 +51,10 @@ export function perTargetHistories(
   );
 }
 
+/** Each state by the length of its name, as packedTargetHistoryQuery packs it. */
+const STATE_BY_LENGTH: (TargetState | undefined)[] = [];
+for (const state of TARGET_STATES) STATE_BY_LENGTH[state.length] = state;
+
 /** The history of packedTargetHistoryQuery's values; null if one could not be packed. */
 function unpack(
   instance: string,
@@ -61,10 +65,13 @@ function unpack(
   const to = new Array<TargetState>(packed.length);
   for (let i = 0; i < packed.length; i++) {
     const value = packed[i];
-    if (value === null || value === undefined) return null;
-    const time = Math.floor(value / 4);
+    // null: a non-integer at; unsafe: |at| too large to have been packed exactly
+    if (value === null || value === undefined || !Number.isSafeInteger(value)) return null;
+    const time = Math.floor(value / 16);
+    const state = STATE_BY_LENGTH[value - time * 16];
+    if (state === undefined) return null;
     at[i] = time;
-    to[i] = TARGET_STATES[value - time * 4] as TargetState;
+    to[i] = state;
   }
   return { instance, targetId, at, to };
 }
