@@ -59,14 +59,27 @@ export async function exchange(
  * sends `Connection: close`. Invalid header names or values throw here (ERR_INVALID_*).
  */
 function send(request: HttpRequest, socket: Socket): ClientRequest {
-  const { url, headers } = request;
+  const { url } = request;
   return sendRequest({
     createConnection: () => socket,
     method: request.method,
     path: `${url.pathname}${url.search}`,
-    headers: hasHost(headers) ? headers : { Host: url.host, ...headers },
+    headers: wireHeaders(request),
     setHost: false,
   });
+}
+
+/** The headers as sent, per request: the first request of a spec is shared by its probes. */
+const wireHeadersOf = new WeakMap<HttpRequest, Record<string, string>>();
+
+function wireHeaders(request: HttpRequest): Record<string, string> {
+  let headers = wireHeadersOf.get(request);
+  if (headers === undefined) {
+    const { url } = request;
+    headers = hasHost(request.headers) ? request.headers : { Host: url.host, ...request.headers };
+    wireHeadersOf.set(request, headers);
+  }
+  return headers;
 }
 
 function hasHost(headers: Record<string, string>): boolean {
