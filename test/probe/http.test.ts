@@ -306,6 +306,18 @@ describe("probeHttp verdicts", () => {
     }
   });
 
+  it("a header that cannot be sent fails the probe as protocol, with Node's words", async () => {
+    const result = await probeHttp(
+      httpTarget(urlOf("web"), { probe: { headers: { "x-token": "a\r\nb" } } }),
+      options,
+    );
+    expect(result).toMatchObject({
+      result: "failed",
+      reason: "protocol",
+      detail: 'Invalid character in header content ["x-token"]',
+    });
+  });
+
   it("redirect loop stops at max_redirects", async () => {
     const result = await probeHttp(httpTarget(urlOf("web", "/loop")), options);
     expect(result).toMatchObject({
