@@ -53,10 +53,14 @@ export class PantauMetrics implements EngineSubscriber {
     labelNames: ["cause"],
     registers: [this.registry],
   });
-  private readonly inFlight = new client.Gauge({
+  /** Probes running now, as the scheduler last said; read into the gauge only at a scrape. */
+  private inFlightNow = 0;
+  private readonly inFlight: client.Gauge = new client.Gauge({
     name: "pantau_probes_in_flight",
     help: "Probes running now",
     registers: [this.registry],
+    // a gauge set twice a probe cost more than the probe's own bookkeeping: set at collection
+    collect: (): void => this.inFlight.set(this.inFlightNow),
   });
   private readonly reloadOk = new client.Gauge({
     name: "pantau_config_last_reload_successful",
@@ -179,7 +183,9 @@ export class PantauMetrics implements EngineSubscriber {
   readonly schedulerObserver: SchedulerObserver = {
     probeStarted: (_id, lagMs) => this.schedulerLag.observe(secondsOf(lagMs)),
     slotSkipped: (_id, cause) => this.skipped.inc({ cause }),
-    inFlightChanged: (n) => this.inFlight.set(n),
+    inFlightChanged: (n) => {
+      this.inFlightNow = n;
+    },
   };
 
   configReloaded(ok: boolean, at: number): void {

@@ -287,16 +287,27 @@ export class TargetSeries {
     const record = this.records.get(targetId);
     if (!record) return;
     const facts = record.facts;
-    const probes = { ...facts.probes };
-    probes[result.result]++;
+    const { probes } = facts;
+    const verdict = result.result;
+    // spelled out, not spread: this runs once a probe, and spreads cost µs at 1,000 probes/s
     record.facts = {
-      ...facts,
+      labels: facts.labels,
+      infoLabels: facts.infoLabels,
       lastResult: result,
-      probes,
+      state: facts.state,
+      changedAt: facts.changedAt,
+      maintenance: facts.maintenance,
+      blockedBy: facts.blockedBy,
+      probes: {
+        ok: probes.ok + (verdict === "ok" ? 1 : 0),
+        degraded: probes.degraded + (verdict === "degraded" ? 1 : 0),
+        failed: probes.failed + (verdict === "failed" ? 1 : 0),
+      },
       failures:
-        result.result === "failed" && result.reason
+        verdict === "failed" && result.reason
           ? incremented(facts.failures, result.reason)
           : facts.failures,
+      transitions: facts.transitions,
     };
   }
 

@@ -33,7 +33,10 @@ export async function openConnection(
   const { deadline } = context;
   const ca = endpoint.tls?.caFile ? await deadline.race(readCa(endpoint.tls.caFile)) : null;
   deadline.phase = "resolving";
-  const address = await timePhase(context, "resolve", () => resolveAddress(endpoint, context));
+  // an IP literal needs no lookup: no promise, no phase time
+  const address =
+    literalAddress(endpoint) ??
+    (await timePhase(context, "resolve", () => lookupAddress(endpoint, context)));
   // One socket object per connection, even under TLS: Node 20 can crash (SIGSEGV) when a
   // TCP socket is destroyed under a TLS socket wrapping it, so we never wrap one ourselves.
   const socket = deadline.adopt(
@@ -59,17 +62,21 @@ export async function openConnection(
   return socket;
 }
 
-async function resolveAddress(endpoint: Endpoint, context: ProbeContext): Promise<string> {
-  const family = FAMILY[endpoint.ipFamily];
+/** The host itself when it is an IP literal of an allowed family; null for a name. */
+function literalAddress(endpoint: Endpoint): string | null {
   const literal = isIP(endpoint.host);
-  if (literal === 0) {
-    const found = await context.deadline.race(lookup(endpoint.host, { family }));
-    return found.address;
-  }
+  if (literal === 0) return null;
+  const family = FAMILY[endpoint.ipFamily];
   if (family !== 0 && literal !== family) {
     throw new ProbeFailure("dns", `${endpoint.host} is not an IPv${family} address (ip_family)`);
   }
   return endpoint.host;
+}
+
+async function lookupAddress(endpoint: Endpoint, context: ProbeContext): Promise<string> {
+  const family = FAMILY[endpoint.ipFamily];
+  const found = await context.deadline.race(lookup(endpoint.host, { family }));
+  return found.address;
 }
 
 function tlsOptions(

@@ -10,7 +10,7 @@ export type ProbePhase =
   | "waiting for headers"
   | "reading body";
 
-/** A socket, a TLS socket or an undici Client: anything freed by destroying it. */
+/** A socket or a TLS socket: anything freed by destroying it. */
 export interface Destroyable {
   destroy(): unknown;
 }
@@ -111,7 +111,7 @@ export class ProbeDeadline {
     this.#waiters.clear();
   }
 
-  // last adopted, first destroyed: the undici Client before the socket it was handed
+  // last adopted, first destroyed
   #destroyAll(): void {
     for (let resource = this.#resources.pop(); resource; resource = this.#resources.pop()) {
       destroyQuietly(resource);

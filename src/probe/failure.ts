@@ -36,6 +36,9 @@ const REASON_BY_CODE: Readonly<Record<string, FailureReason>> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "protocol",
   UND_ERR_HEADERS_OVERFLOW: "protocol",
   UND_ERR_INVALID_ARG: "protocol",
+  // Node's client refusing a configured header name or value it cannot send
+  ERR_INVALID_HTTP_TOKEN: "protocol",
+  ERR_INVALID_CHAR: "protocol",
   CERT_HAS_EXPIRED: "cert_expired",
 };
 

@@ -24,7 +24,14 @@ export function probeHttp(
     const response = await followRedirects(target, context);
     return ({ durationMs, now }) =>
       evaluateResponse(
-        { ...response, durationMs, now, certExpiresAt: context.trace.certExpiresAt },
+        {
+          status: response.status,
+          body: response.body,
+          truncated: response.truncated,
+          durationMs,
+          now,
+          certExpiresAt: context.trace.certExpiresAt,
+        },
         target.expect,
         target.degraded,
       );
@@ -83,7 +90,22 @@ function redirectLocation(
   return typeof location === "string" && location !== "" ? location : null;
 }
 
+/**
+ * The first request is the same for every probe of a spec: built once (URL parsing, headers,
+ * Basic auth) and shared, read-only, by its probes; a reload brings new specs.
+ */
+const firstRequests = new WeakMap<HttpProbeSpec, HttpRequest>();
+
 function firstRequest(spec: HttpProbeSpec): HttpRequest {
+  let request = firstRequests.get(spec);
+  if (request === undefined) {
+    request = buildFirstRequest(spec);
+    firstRequests.set(spec, request);
+  }
+  return request;
+}
+
+function buildFirstRequest(spec: HttpProbeSpec): HttpRequest {
   const url = new URL(spec.url);
   const headers: Record<string, string> = { ...spec.headers };
   const names = new Set(Object.keys(headers).map((name) => name.toLowerCase()));

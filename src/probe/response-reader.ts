@@ -1,11 +1,11 @@
 /**
- * Reads one HTTP response as an undici dispatch handler: times processing and transfer, reads at
- * most max_body bytes, then stops and lets the connection be destroyed. A body cut short of its
- * Content-Length is a `protocol` failure, as in Go (blackbox_exporter's "unexpected EOF").
+ * Reads one HTTP response from a Node `ClientRequest` (llhttp parses it): times processing and
+ * transfer, reads at most max_body bytes, then settles so that the caller frees the connection.
+ * A body cut short of its Content-Length is a `protocol` failure, as in Go (blackbox_exporter's
+ * "unexpected EOF").
  */
-import type { IncomingHttpHeaders } from "node:http";
-import type { Readable } from "node:stream";
-import type { Dispatcher } from "undici";
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import { ProbeFailure } from "./failure.js";
 import type { ProbeContext } from "./run.js";
 
@@ -29,14 +29,17 @@ export interface ReadLimits {
 const EMPTY = new Uint8Array(0);
 /** As Go's client (blackbox_exporter): more 1xx responses than this before the final one fail. */
 export const MAX_INFORMATIONAL_RESPONSES = 5;
-/** One shared error: a new one per probe would cost its stack trace for nothing. */
-const READ_ENOUGH = new Error("response read as far as the probe needs");
 
-export class ResponseReader implements Dispatcher.DispatchHandler {
+/**
+ * One per exchange. Settles `done` once: with the response (read far enough) or with the
+ * failure; events after that (the caller destroying the socket) are ignored.
+ */
+export class ResponseReader {
   readonly done: Promise<ReadResponse>;
   #resolve!: (response: ReadResponse) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
+  #response: IncomingMessage | null = null;
   #status = 0;
   #headers: IncomingHttpHeaders = {};
   #contentLength: number | null = null;
@@ -47,15 +50,9 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #firstByteAt: number | null = null;
   #transferStart = 0;
 
-  /**
-   * `onEnd` runs synchronously once the response is read (or read far enough): inside undici's
-   * parser callback, before undici closes a `Connection: close` socket itself with a new error
-   * whose stack trace Node formats; freeing the connection first spares that on every probe.
-   */
   constructor(
     private readonly limits: ReadLimits,
     private readonly context: ProbeContext,
-    private readonly onEnd: () => void = () => undefined,
   ) {
     this.#requestSentAt = context.clock.monotonic();
     this.done = new Promise<ReadResponse>((resolve, reject) => {
@@ -64,36 +61,41 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     });
   }
 
-  /** Watch `socket` for the first response byte: the end of `processing`, as Go's trace has it. */
-  watchFirstByte(socket: Readable): void {
-    socket.once("readable", () => {
+  /**
+   * Read the response to `request`, sent on `socket` from now on. The socket's first byte
+   * ends `processing`, as Go's trace has it (headers may trickle in long after).
+   */
+  read(request: ClientRequest, socket: Socket): void {
+    this.#requestSentAt = this.context.clock.monotonic();
+    socket.once("data", () => {
       this.#firstByteAt ??= this.context.clock.monotonic();
     });
+    request.on("information", () => this.#onInformational());
+    request.on("response", (response: IncomingMessage) => this.#onResponse(response));
+    request.on("error", (error: Error) => this.#onRequestError(error));
   }
 
-  onRequestStart(): void {
-    this.#requestSentAt = this.context.clock.monotonic();
-  }
-
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    status: number,
-    headers: IncomingHttpHeaders,
-  ): void {
-    // 1xx (100 Continue, 103 Early Hints) precede the response, as Go's client skips them; a
-    // server sending them for ever would keep the probe parsing until its timeout
-    if (status < 200) {
-      this.#informational += 1;
-      if (this.#informational > MAX_INFORMATIONAL_RESPONSES) {
-        controller.abort(
-          new ProbeFailure(
-            "protocol",
-            `too many 1xx informational responses (more than ${MAX_INFORMATIONAL_RESPONSES})`,
-          ),
-        );
-      }
-      return;
+  // 1xx (100 Continue, 103 Early Hints) precede the response, as Go's client skips them; a
+  // server sending them for ever would keep the probe parsing until its timeout
+  #onInformational(): void {
+    this.#informational += 1;
+    if (this.#informational > MAX_INFORMATIONAL_RESPONSES) {
+      this.#fail(
+        new ProbeFailure(
+          "protocol",
+          `too many 1xx informational responses (more than ${MAX_INFORMATIONAL_RESPONSES})`,
+        ),
+      );
     }
+  }
+
+  #onResponse(response: IncomingMessage): void {
+    // stays attached: the caller destroys the socket under an unfinished response
+    response.on("error", (error: Error) => this.#fail(this.#bodyFailure(error)));
+    if (this.#settled) return;
+    this.#response = response;
+    const status = response.statusCode ?? 0;
+    const headers = response.headers;
     const now = this.context.clock.monotonic();
     const firstByteAt = Math.min(this.#firstByteAt ?? now, now);
     this.context.trace.phases.processing += Math.max(0, firstByteAt - this.#requestSentAt);
@@ -104,40 +106,35 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.context.trace.status = status;
     this.context.trace.bytesRead = 0;
     this.context.deadline.phase = "reading body";
-    if (this.limits.stopAtHeaders(status, headers)) this.#stop(controller, false);
+    if (this.limits.stopAtHeaders(status, headers) || this.#contentLength === 0) {
+      this.#finish(false);
+      return;
+    }
+    response.on("data", (chunk: Buffer) => this.#onData(chunk));
+    response.on("end", () => this.#finish(false));
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  #onData(chunk: Buffer): void {
     if (this.#settled) return;
     const room = this.limits.maxBody - this.#read;
     if (chunk.length > room) {
       this.#keep(chunk.subarray(0, room));
-      this.#stop(controller, true);
+      this.#finish(true);
       return;
     }
     this.#keep(chunk);
-    if (this.#contentLength !== null && this.#read >= this.#contentLength) {
-      // The whole body by its Content-Length, as Go reads it: settle and pause the parser, so
-      // undici never completes the message itself (for a `Connection: close` response it builds
-      // an error, stack trace and all, to close the socket we are freeing anyway).
-      this.#finish(false);
-      controller.pause();
-    }
+    // the whole body by its Content-Length, as Go reads it: bytes past it are not the body
+    if (this.#contentLength !== null && this.#read >= this.#contentLength) this.#finish(false);
   }
 
-  onResponseEnd(): void {
-    this.#finish(false);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    if (this.#status === 0) {
-      this.#reject(error);
+  #onRequestError(error: Error): void {
+    const response = this.#response;
+    if (response === null) {
+      this.#fail(requestFailure(error));
       return;
     }
-    this.#addTransfer();
-    this.#reject(this.#bodyFailure(error));
+    // after a complete response (e.g. bytes past a `Connection: close` one), its own end decides
+    if (!response.complete) this.#fail(this.#bodyFailure(error));
   }
 
   #keep(bytes: Buffer): void {
@@ -146,19 +143,19 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     if (this.limits.keepBody && bytes.length > 0) this.#chunks.push(bytes);
   }
 
-  // enough read: settle, then abort, which makes undici destroy the socket
-  #stop(controller: Dispatcher.DispatchController, truncated: boolean): void {
-    this.#finish(truncated);
-    controller.abort(READ_ENOUGH);
-  }
-
   #finish(truncated: boolean): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#addTransfer();
     const body = this.#chunks.length > 0 ? Buffer.concat(this.#chunks) : EMPTY;
     this.#resolve({ status: this.#status, headers: this.#headers, body, truncated });
-    this.onEnd();
+  }
+
+  #fail(failure: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#status !== 0) this.#addTransfer();
+    this.#reject(failure);
   }
 
   #addTransfer(): void {
@@ -173,18 +170,30 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
         `body shorter than its Content-Length: ${this.#read} of ${expected} bytes`,
       );
     }
-    const code = (error as { code?: unknown }).code;
-    if (code === "UND_ERR_SOCKET") {
-      return new ProbeFailure(
-        "protocol",
-        `body cut off after ${this.#read} bytes (${error.message})`,
-      );
-    }
-    return error;
+    // a reset from the peer stays a reset; Node's own "aborted" and parser errors mean the
+    // body ended where its framing says it cannot
+    if (errorCode(error) === "ECONNRESET" && error.message !== "aborted") return error;
+    return new ProbeFailure(
+      "protocol",
+      `body cut off after ${this.#read} bytes (${error.message})`,
+    );
   }
 }
 
-function parseContentLength(value: string | string[] | undefined): number | null {
+/** Node's "socket hang up": the server closed without a byte of response (Go's EOF). */
+function requestFailure(error: Error): unknown {
+  if (errorCode(error) === "ECONNRESET" && error.message === "socket hang up") {
+    return new ProbeFailure("reset", "connection closed before a response (other side closed)");
+  }
+  return error;
+}
+
+function errorCode(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : "";
+}
+
+function parseContentLength(value: string | undefined): number | null {
   if (typeof value !== "string" || !/^\d+$/.test(value)) return null;
   return Number(value);
 }

@@ -54,8 +54,27 @@ export async function runProbe(
     // once the deadline has fired, whatever broke next was our own doing: report the timeout
     evaluation = { result: "failed", ...classifyFailure(deadline.expiry ?? error) };
   }
-  // copied: steps cut short by the deadline may still settle, and must not change a returned result
-  return { ...evaluation, startedAt, durationMs, ...trace, phases: { ...trace.phases } };
+  // copied: steps cut short by the deadline may still settle, and must not change a returned
+  // result. Spelled out: object spreads here cost a few µs a probe at a thousand probes a second
+  const { phases } = trace;
+  return {
+    result: evaluation.result,
+    reason: evaluation.reason,
+    detail: evaluation.detail,
+    startedAt,
+    durationMs,
+    status: trace.status,
+    phases: {
+      resolve: phases.resolve,
+      connect: phases.connect,
+      tls: phases.tls,
+      processing: phases.processing,
+      transfer: phases.transfer,
+    },
+    certExpiresAt: trace.certExpiresAt,
+    bytesRead: trace.bytesRead,
+    redirects: trace.redirects,
+  };
 }
 
 function emptyTrace(): ProbeTrace {

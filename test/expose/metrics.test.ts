@@ -98,6 +98,38 @@ describe("PantauMetrics", () => {
     expect(sampleValue(samples, "pantau_outage_duration_seconds_sum", outage)).toBe(3600);
   });
 
+  it("shows the probes in flight as the scheduler last reported them, read at the scrape", async () => {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    const inFlight = async () => sampleValue(await scrape(metrics), "pantau_probes_in_flight", {});
+    expect(await inFlight()).toBe(0);
+    metrics.schedulerObserver.inFlightChanged?.(3);
+    metrics.schedulerObserver.inFlightChanged?.(2);
+    expect(await inFlight()).toBe(2);
+    metrics.schedulerObserver.inFlightChanged?.(0);
+    expect(await inFlight()).toBe(0);
+  });
+
+  it("counts probes by result and failures by reason, keeping the other facts", async () => {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([core], none);
+    metrics.transitionsCommitted([transition("simkim-core", "unknown", "up", T0)]);
+    for (const result of ["ok", "ok", "degraded", "failed"] as const) {
+      metrics.probeCompleted(
+        core,
+        makeResult(result, T0, result === "failed" ? { reason: "refused" } : {}),
+      );
+    }
+    const samples = await scrape(metrics);
+    const labels = { target: "simkim-core" };
+    expect(sampleValue(samples, "pantau_probes_total", { ...labels, result: "ok" })).toBe(2);
+    expect(sampleValue(samples, "pantau_probes_total", { ...labels, result: "degraded" })).toBe(1);
+    expect(sampleValue(samples, "pantau_probes_total", { ...labels, result: "failed" })).toBe(1);
+    expect(
+      sampleValue(samples, "pantau_probe_failures_total", { ...labels, reason: "refused" }),
+    ).toBe(1);
+    expect(sampleValue(samples, "pantau_target_state", { ...labels, state: "up" })).toBe(1);
+  });
+
   it("measures an ended outage from the start the engine publishes with it", async () => {
     const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
     metrics.syncTargets([core], none);

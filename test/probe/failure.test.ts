@@ -29,6 +29,17 @@ describe("classifyFailure", () => {
     },
     { error: systemError("HPE_INVALID_CONSTANT", "Expected HTTP/"), reason: "protocol" },
     {
+      error: systemError(
+        "ERR_INVALID_HTTP_TOKEN",
+        'Header name must be a valid HTTP token ["a b"]',
+      ),
+      reason: "protocol",
+    },
+    {
+      error: systemError("ERR_INVALID_CHAR", 'Invalid character in header content ["x-token"]'),
+      reason: "protocol",
+    },
+    {
       error: Object.assign(new Error("Response does not match the HTTP/1.1 protocol"), {
         name: "HTTPParserError",
       }),

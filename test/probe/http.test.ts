@@ -71,6 +71,8 @@ beforeAll(async () => {
       "/health-manual": respondJson({ status: "ok", mode: "manual" }),
       "/health-down": respondJson({ status: "down", mode: "normal" }),
       "/echo": echo,
+      "/host": (request, response) =>
+        respond(200, `host=${request.headers.host}`)(request, response),
     }),
   );
   servers.web = web;
@@ -271,6 +273,49 @@ describe("probeHttp verdicts", () => {
     const result = await probeHttp(httpTarget(url(), target), options);
     expect(result).toMatchObject(want);
     expect(result.durationMs).toBeGreaterThan(0);
+  });
+
+  it("sends the URL's host (and port) as Host, unless a Host header is configured", async () => {
+    const sent = await probeHttp(
+      httpTarget(urlOf("web", "/host"), {
+        expect: { bodyContains: `host=${web.host}:${web.port}` },
+      }),
+      options,
+    );
+    expect(sent).toMatchObject({ result: "ok" });
+    const configured = await probeHttp(
+      httpTarget(urlOf("web", "/host"), {
+        probe: { headers: { host: "portal.example" } },
+        expect: { bodyContains: "host=portal.example" },
+      }),
+      options,
+    );
+    expect(configured).toMatchObject({ result: "ok" });
+  });
+
+  it("probes of one target share its first request unchanged, redirects and all", async () => {
+    const target = httpTarget(
+      urlOf("web", "/see-other").replace("http://", "http://probe:s3cret@"),
+      {
+        probe: { method: "POST", body: "payload" },
+        expect: { bodyContains: "GET  Basic cHJvYmU6czNjcmV0 pantau" },
+      },
+    );
+    for (let i = 0; i < 3; i++) {
+      expect(await probeHttp(target, options)).toMatchObject({ result: "ok", redirects: 1 });
+    }
+  });
+
+  it("a header that cannot be sent fails the probe as protocol, with Node's words", async () => {
+    const result = await probeHttp(
+      httpTarget(urlOf("web"), { probe: { headers: { "x-token": "a\r\nb" } } }),
+      options,
+    );
+    expect(result).toMatchObject({
+      result: "failed",
+      reason: "protocol",
+      detail: 'Invalid character in header content ["x-token"]',
+    });
   });
 
   it("redirect loop stops at max_redirects", async () => {
