@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { growthChecks, medianError, type SoakSample } from "./growth.js";
+import { growthChecks, medianError, type SoakSample, warmUpEnd } from "./growth.js";
 
 /** 10-s samples: a heap sawtooth between 50 and 140 MiB, plus an optional leak. */
 function samples(leakMiBPerSample: number, count = 18): SoakSample[] {
@@ -44,9 +44,45 @@ describe("the soak's growth check", () => {
     expect(medianError(Array.from({ length: 100 }, (_, i) => i))).toBeCloseTo(4.65, 1);
   });
 
-  it("needs six samples", () => {
-    expect(() => growthChecks(samples(0).slice(0, 5))).toThrow(
-      "need ≥ 6 samples for a growth check, got 5",
+  it("needs six samples after warm-up", () => {
+    expect(() => growthChecks(samples(0).slice(0, 8))).toThrow(
+      "need ≥ 6 samples after warm-up for a growth check, got 5 (warm-up ended at 30 s)",
     );
+  });
+
+  /**
+   * The shape of a 3-minute CI soak (2026-11-29, seed 244292): heap and RSS climb for two
+   * minutes until V8's first major collection, then hold. Judged by thirds, the climb looked
+   * like growth (RSS 176 → 226 MiB); after the collection there is none.
+   */
+  function firstCollectionLate(rssLeakAfter: number): SoakSample[] {
+    return samples(0, 24).map((s, i) => {
+      const climbing = i < 12;
+      return {
+        ...s,
+        heapMiB: climbing ? 40 + i * 8 : 50 + ((i * 37) % 70),
+        rssMiB: climbing ? 135 + i * 7 : 225 + (i % 2) + rssLeakAfter * (i - 12),
+      };
+    });
+  }
+
+  it("judges only after the first major collection, when that comes after the first third", () => {
+    expect(warmUpEnd(firstCollectionLate(0))).toBe(12);
+    expect(verdicts(firstCollectionLate(0))).toEqual({
+      rssMiB: true,
+      heapMiB: true,
+      fds: true,
+      lagP99Ms: true,
+    });
+  });
+
+  it("still finds RSS growth after the first major collection", () => {
+    expect(verdicts(firstCollectionLate(4)).rssMiB).toBe(false);
+  });
+
+  it("keeps the first third as warm-up when the heap never collects", () => {
+    const neverCollects = samples(0, 18).map((s, i) => ({ ...s, heapMiB: 40 + i * 10 }));
+    expect(warmUpEnd(neverCollects)).toBe(6);
+    expect(verdicts(neverCollects).heapMiB).toBe(false);
   });
 });

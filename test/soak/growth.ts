@@ -48,32 +48,60 @@ export function medianError(values: readonly number[]): number {
 
 export interface GrowthCheck {
   key: GrowthKey;
-  second: number;
-  last: number;
+  /** Median over the earlier half of the judged samples (those after warm-up). */
+  earlier: number;
+  /** Median over the later half. */
+  later: number;
   /** 3 standard errors of the difference of the medians. */
   noise: number;
   allowed: number;
   ok: boolean;
 }
 
+/** A sample whose heap used is this much below the previous one's follows a major collection. */
+const MAJOR_GC_DROP = 0.3;
+
 /**
- * Compares the last third's median against the second third's (the first third is warm-up:
- * every target's first probes, V8 sizing its heap). Needs at least 6 samples.
+ * The index of the first judged sample: warm-up is the first third AND everything before V8's
+ * first major collection. Until that collection the old space only grows (every target's first
+ * probes, V8 sizing its heap), and RSS with it; how long that takes depends on the allocation
+ * rate, so a fixed share of a short run can still be inside it (a 3-minute soak once saw its
+ * first major collection at 130 s). A heap that never collects keeps the first third as warm-up,
+ * so a leak that outruns every collection is still judged.
+ */
+export function warmUpEnd(samples: readonly SoakSample[]): number {
+  const third = Math.floor(samples.length / 3);
+  for (let i = 1; i < samples.length; i++) {
+    const before = (samples[i - 1] as SoakSample).heapMiB;
+    if ((samples[i] as SoakSample).heapMiB <= before * (1 - MAJOR_GC_DROP))
+      return Math.max(i, third);
+  }
+  return third;
+}
+
+/**
+ * Compares the median of the later half of the judged samples (after warm-up, see `warmUpEnd`)
+ * against the earlier half's. Needs at least 6 judged samples.
  */
 export function growthChecks(samples: readonly SoakSample[]): GrowthCheck[] {
-  if (samples.length < 6)
-    throw new Error(`need ≥ 6 samples for a growth check, got ${samples.length}`);
-  const third = Math.floor(samples.length / 3);
-  const second = samples.slice(third, 2 * third);
-  const last = samples.slice(samples.length - third);
+  const start = warmUpEnd(samples);
+  const judged = samples.slice(start);
+  if (judged.length < 6) {
+    throw new Error(
+      `need ≥ 6 samples after warm-up for a growth check, got ${judged.length} (warm-up ended at ${samples[start - 1]?.t ?? 0} s)`,
+    );
+  }
+  const half = Math.floor(judged.length / 2);
+  const first = judged.slice(0, half);
+  const second = judged.slice(judged.length - half);
   return (Object.keys(TOLERANCE) as GrowthKey[]).map((key) => {
-    const earlier = second.map((s) => s[key]);
-    const later = last.map((s) => s[key]);
-    const before = median(earlier);
-    const after = median(later);
-    const noise = NOISE_SIGMAS * Math.hypot(medianError(earlier), medianError(later));
+    const earlierValues = first.map((s) => s[key]);
+    const laterValues = second.map((s) => s[key]);
+    const earlier = median(earlierValues);
+    const later = median(laterValues);
+    const noise = NOISE_SIGMAS * Math.hypot(medianError(earlierValues), medianError(laterValues));
     const { absolute, relative } = TOLERANCE[key];
-    const allowed = before + Math.max(absolute, relative * before, noise);
-    return { key, second: before, last: after, noise, allowed, ok: after <= allowed };
+    const allowed = earlier + Math.max(absolute, relative * earlier, noise);
+    return { key, earlier, later, noise, allowed, ok: later <= allowed };
   });
 }

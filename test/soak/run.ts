@@ -4,7 +4,7 @@ import { parseSoakArgs, SOAK_USAGE } from "./args.js";
 import { type SoakSample, TOLERANCE } from "./growth.js";
 import { runSoak } from "./soak.js";
 
-/** `npm run soak -- --minutes N [--targets 2000] [--seed S]`: prints samples, thirds and a verdict. */
+/** `npm run soak -- --minutes N [--targets 2000] [--seed S]`: prints samples, the growth check and a verdict. */
 const args = parseSoakArgs(process.argv.slice(2), process.env, Date.now() % 1_000_000);
 if ("error" in args) {
   process.stderr.write(`${args.error}\n${SOAK_USAGE}\n`);
@@ -49,7 +49,7 @@ const result = await runSoak({
   log: (line) => process.stderr.write(`${line}\n`),
 });
 
-// one row in ten for long runs: the table is for reading, the thirds decide
+// one row in ten for long runs: the table is for reading, the growth check decides
 const step = Math.max(1, Math.ceil(result.samples.length / 20));
 printTable(
   `samples (every ${step * 10} s)`,
@@ -57,14 +57,14 @@ printTable(
   result.samples.filter((_, i) => (i + 1) % step === 0).map(row),
 );
 printTable(
-  "growth: median of the last third against the second third (first third is warm-up)",
-  ["measure", "2nd third", "last third", "noise (3 SE)", "allowed", "verdict"],
+  "growth: median of the later half against the earlier half of the samples after warm-up (the first third and until the first major GC)",
+  ["measure", "earlier half", "later half", "noise (3 SE)", "allowed", "verdict"],
   result.checks.map((c) => {
     const { absolute, relative, unit } = TOLERANCE[c.key];
     return [
       c.key,
-      c.second.toFixed(1),
-      c.last.toFixed(1),
+      c.earlier.toFixed(1),
+      c.later.toFixed(1),
       c.noise.toFixed(1),
       `≤ ${c.allowed.toFixed(1)} (+max(${absolute}${unit}, ${relative * 100}%, noise))`,
       c.ok ? "ok" : "GROWTH",
