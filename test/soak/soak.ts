@@ -13,6 +13,9 @@ import { parsePromText, type Sample } from "../support/prom-text.js";
 import { churnOf, farmSize, generation, writeGeneration } from "./estate.js";
 import { type GrowthCheck, growthChecks, type SoakSample } from "./growth.js";
 
+/** As the Dockerfile's `NODE_OPTIONS`. */
+const PRODUCTION_NODE_ARGS = ["--max-old-space-size=1024"];
+
 export interface SoakOptions {
   minutes: number;
   targets: number;
@@ -105,7 +108,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const storage = { path: join(dir, "ledger.db") };
     const configFile = join(dir, "pantau.yaml");
     writeGeneration(configFile, generation(estate, 0, storage, listen));
-    child = spawn(process.execPath, [CLI, "run", "--config", configFile], {
+    // the heap limit the Dockerfile ships: the soak judges the daemon as it runs in production
+    child = spawn(process.execPath, [...PRODUCTION_NODE_ARGS, CLI, "run", "--config", configFile], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     const daemon = child;
