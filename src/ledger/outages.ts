@@ -373,6 +373,15 @@ function outageFigures(history: TransitionColumns, window: Window): OutageFigure
       figures.endedWholeMs += end - start;
     }
   };
+  eachDownInterval(history, add);
+  return figures;
+}
+
+/** downIntervals over columns, each interval given to `visit` instead of made an object. */
+export function eachDownInterval(
+  history: TransitionColumns,
+  visit: (start: number, end: number | null) => void,
+): void {
   const { at, to } = history;
   let openSince: number | null = null;
   for (let i = 0; i < at.length; i++) {
@@ -380,12 +389,11 @@ function outageFigures(history: TransitionColumns, window: Window): OutageFigure
     if (openSince === null && down) {
       openSince = at[i] as number;
     } else if (openSince !== null && !down) {
-      add(openSince, at[i] as number);
+      visit(openSince, at[i] as number);
       openSince = null;
     }
   }
-  if (openSince !== null) add(openSince, null);
-  return figures;
+  if (openSince !== null) visit(openSince, null);
 }
 
 /**

@@ -36,12 +36,7 @@ export function sortFloat64(values: Float64Array): Float64Array {
     }
     const first = ((keys[half] as number) >>> shift) & 0xffff;
     if (counts[first] === n) continue;
-    let total = 0;
-    for (let digit = 0; digit < 65536; digit++) {
-      const count = counts[digit] as number;
-      counts[digit] = total;
-      total += count;
-    }
+    countsToOffsets(counts);
     for (let i = 0; i < n; i++) {
       const low = keys[2 * i] as number;
       const high = keys[2 * i + 1] as number;
@@ -85,12 +80,7 @@ export function sortUint32(values: Uint32Array): Uint32Array {
       const digit = ((keys[i] as number) >>> shift) & 0xffff;
       counts[digit] = (counts[digit] as number) + 1;
     }
-    let total = 0;
-    for (let digit = 0; digit < 65536; digit++) {
-      const count = counts[digit] as number;
-      counts[digit] = total;
-      total += count;
-    }
+    countsToOffsets(counts);
     for (let i = 0; i < n; i++) {
       const value = keys[i] as number;
       const digit = (value >>> shift) & 0xffff;
@@ -101,4 +91,14 @@ export function sortUint32(values: Uint32Array): Uint32Array {
     [keys, spare] = [spare, keys];
   }
   return keys;
+}
+
+/** Turns each digit's count into the index where its first key goes (an exclusive prefix sum). */
+function countsToOffsets(counts: Uint32Array): void {
+  let total = 0;
+  for (let digit = 0; digit < counts.length; digit++) {
+    const count = counts[digit] as number;
+    counts[digit] = total;
+    total += count;
+  }
 }

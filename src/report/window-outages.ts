@@ -1,5 +1,5 @@
 import type { OutageRecord } from "../ledger/ledger.js";
-import type { TransitionColumns, Window } from "../ledger/outages.js";
+import { eachDownInterval, type Window } from "../ledger/outages.js";
 import type { TargetHistory, TargetIdentity } from "./numbers.js";
 import { sortFloat64, sortUint32 } from "./sort-floats.js";
 
@@ -73,25 +73,6 @@ export function windowOutages(
     targets: histories.map((h) => h.identity),
     affectedTargetCount,
   };
-}
-
-/** downIntervals of ledger/outages.ts, each given to `visit` instead of made an object. */
-function eachDownInterval(
-  history: TransitionColumns,
-  visit: (start: number, end: number | null) => void,
-): void {
-  const { at, to } = history;
-  let openSince: number | null = null;
-  for (let i = 0; i < at.length; i++) {
-    const down = to[i] === "down";
-    if (openSince === null && down) {
-      openSince = at[i] as number;
-    } else if (openSince !== null && !down) {
-      visit(openSince, at[i] as number);
-      openSince = null;
-    }
-  }
-  if (openSince !== null) visit(openSince, null);
 }
 
 /** Outage i of `outages` as an object (for the few that are read as records). */
