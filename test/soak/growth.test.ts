@@ -80,6 +80,16 @@ describe("the soak's growth check", () => {
     expect(verdicts(firstCollectionLate(4)).rssMiB).toBe(false);
   });
 
+  it("keeps the first third as warm-up when the first big drop comes after the first half", () => {
+    // CI, 4 minutes under the 1 GiB heap limit: small collections, the first ≥ 30 % drop at 190 s
+    const lateDrop = samples(0, 24).map((s, i) => ({
+      ...s,
+      heapMiB: i === 18 ? 30 : 50 + (i % 3),
+    }));
+    expect(warmUpEnd(lateDrop)).toBe(8);
+    expect(growthChecks(lateDrop)).toHaveLength(4);
+  });
+
   it("keeps the first third as warm-up when the heap never collects", () => {
     const neverCollects = samples(0, 18).map((s, i) => ({ ...s, heapMiB: 40 + i * 10 }));
     expect(warmUpEnd(neverCollects)).toBe(6);

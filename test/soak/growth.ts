@@ -67,11 +67,15 @@ const MAJOR_GC_DROP = 0.3;
  * probes, V8 sizing its heap), and RSS with it; how long that takes depends on the allocation
  * rate, so a fixed share of a short run can still be inside it (a 3-minute soak once saw its
  * first major collection at 130 s). A heap that never collects keeps the first third as warm-up,
- * so a leak that outruns every collection is still judged.
+ * so a leak that outruns every collection is still judged; so does a first big drop after the
+ * first half.
  */
 export function warmUpEnd(samples: readonly SoakSample[]): number {
   const third = Math.floor(samples.length / 3);
-  for (let i = 1; i < samples.length; i++) {
+  // only a collection in the first half ends warm-up: a later one leaves too little to judge
+  // (under a heap limit the early collections are small and the first big drop can come late)
+  const half = Math.floor(samples.length / 2);
+  for (let i = 1; i <= half; i++) {
     const before = (samples[i - 1] as SoakSample).heapMiB;
     if ((samples[i] as SoakSample).heapMiB <= before * (1 - MAJOR_GC_DROP))
       return Math.max(i, third);
