@@ -215,7 +215,8 @@ describe("count", () => {
         fc.oneof(
           fc.integer({ min: -2_000_000, max: 2_000_000 }),
           fc.maxSafeInteger(),
-          fc.maxSafeNat().map((n) => -n),
+          // negatives without -0, which no count is (toLocaleString writes "-0")
+          fc.integer({ min: Number.MIN_SAFE_INTEGER, max: -1 }),
         ),
         (value) => {
           expect(count(value)).toBe(value.toLocaleString("en-US"));
