@@ -23,7 +23,6 @@ import {
   checkGap,
   checkLeader,
   checkLink,
-  endReasonOf,
   gapNotClosable,
   noOpenOutage,
   notInGroup,
@@ -42,6 +41,7 @@ import {
 } from "./sql/queries.js";
 import {
   chainOf,
+  closeOutageParams,
   type GapRow,
   insertTransitionParams,
   type OutageTuple,
@@ -340,15 +340,7 @@ export class SqliteLedger implements Ledger {
   }
 
   private closeOutage(t: StoredTransition): void {
-    const closeArgs = [
-      t.at,
-      endReasonOf(t),
-      t.id,
-      toFlag(t.maintenance),
-      t.instance,
-      t.targetId,
-    ] as const;
-    if (this.statements.closeOutage.run(...closeArgs).changes === 1) return;
+    if (this.statements.closeOutage.run(...closeOutageParams(t)).changes === 1) return;
     throw noOpenOutage(t);
   }
 
