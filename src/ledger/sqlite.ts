@@ -49,7 +49,6 @@ import {
   type RunRow,
   type StateHistoryRow,
   type TransitionRow,
-  toFlag,
   toGap,
   toLeader,
   toRun,
