@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import type { MaintenanceWindow, Target } from "../config/types.js";
+import { pendingUpstreams, type UpstreamVerdict } from "../health/attribution.js";
 import { activeMaintenance, maintenanceIntervals } from "../health/maintenance.js";
 import {
   decide,
@@ -13,11 +14,12 @@ import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { AttributionChange, NewTransition, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
-import type { Timers } from "../time/clock.js";
+import type { TimerHandle, Timers } from "../time/clock.js";
 import { WALL_CLOCK_JUMP_MS, WallClockWatch } from "../time/wall-clock-watch.js";
-import { AttributionTracker } from "./attribution.js";
+import { AttributionTracker } from "./attribution-tracker.js";
 import { BlindDetector } from "./blind.js";
 import { type LedgerOperation, LedgerTrouble, type LedgerTroubleStatus } from "./ledger-trouble.js";
+import { type PageHoldChange, PageHolds, verdictDeadline } from "./page-holds.js";
 import type {
   CommittedState,
   CommittedTransition,
@@ -114,6 +116,22 @@ export class Engine {
   private writer = true;
   /** On a standby, each target's last decided transition: what a takeover writes. */
   private readonly warmTransitions = new Map<string, Transition>();
+  /** Dependants' pages waiting for an upstream's verdict (SPEC §4). */
+  private readonly holds = new PageHolds();
+  private holdTimer: { handle: TimerHandle; due: number } | null = null;
+  /** What the pending rule reads of each target, without a map built per review. */
+  private readonly upstreamView = {
+    get: (id: string): UpstreamVerdict | undefined => {
+      const rt = this.targets.get(id);
+      if (rt === undefined) return undefined;
+      return {
+        id,
+        dependsOn: rt.target.dependsOn,
+        downCommitted: rt.committed.state === "down",
+        lastOkAt: lastOkAt(rt.health),
+      };
+    },
+  };
 
   constructor(private readonly options: EngineOptions) {
     // Every probe in flight listens on the one shutdown signal.
@@ -218,6 +236,7 @@ export class Engine {
     const runtime = this.targets.get(targetId);
     if (!runtime) return;
     this.targets.delete(targetId);
+    this.publishHolds([this.holds.release(targetId)]);
     if (runtime.health.state !== "down") return;
     const now = this.options.clock.now();
     const removal: Transition = {
@@ -239,6 +258,11 @@ export class Engine {
 
   committedState(targetId: string): CommittedState | undefined {
     return this.targets.get(targetId)?.committed;
+  }
+
+  /** Upstreams whose verdict a down target's page waits for (empty: none). */
+  pageWaitingOn(targetId: string): readonly string[] {
+    return this.holds.waitingOn(targetId);
   }
 
   lastResult(targetId: string): ProbeResult | null {
@@ -293,6 +317,8 @@ export class Engine {
     rt.health = health;
     // a put-off decision that is not confirmed again is over; the next one is counted anew
     rt.held = false;
+    // seen healthy since a dependant failed clears it as a cause; failing keeps it pending
+    if (this.holds.size > 0) this.reviewHolds(this.holds.heldOn(rt.target.id));
     if (!transition) return;
     const at = this.enqueue(rt, transition, outageStart);
     // the →down's recorded start and its monotonic time fix the base its end is measured on
@@ -393,6 +419,8 @@ export class Engine {
     this.pending = [];
     if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    // the leader pages; a standby holds nothing
+    this.publishHolds(this.holds.clear());
     for (const s of this.subscribers) s.queueLengthChanged?.(this.pendingCount);
   }
 
@@ -416,7 +444,7 @@ export class Engine {
       if (fresh) {
         const outageStart =
           transition.from === "down" && before.state === "down" ? before.since : null;
-        committed.push({ ...transition, outageStart });
+        committed.push({ ...transition, outageStart, waitingOn: [] });
       }
       const state = transition?.to ?? before.state;
       const blocked = state === "down" ? (blockedBy.get(id) ?? null) : null;
@@ -557,6 +585,7 @@ export class Engine {
         dependsOn: rt.target.dependsOn,
         state: rt.health.state,
         downSince: down ? rt.health.since : null,
+        lastOkAt: lastOkAt(rt.health),
       };
     }
   }
@@ -654,18 +683,11 @@ export class Engine {
     changes: readonly AttributionChange[],
   ): void {
     // The ledger returns the batch in order: each stored row is its batch entry, with an id.
-    const committed = stored.map((t, i) => {
+    const committed: CommittedTransition[] = stored.map((t, i) => {
       const entry = batch[i];
-      return { ...t, outageStart: (entry && this.outageStarts.get(entry)) ?? null };
+      return { ...t, outageStart: (entry && this.outageStarts.get(entry)) ?? null, waitingOn: [] };
     });
-    this.publishCommitted(committed, changes);
-  }
-
-  private publishCommitted(
-    stored: readonly CommittedTransition[],
-    changes: readonly AttributionChange[],
-  ): void {
-    for (const transition of stored) {
+    for (const transition of committed) {
       const runtime = this.targets.get(transition.targetId);
       if (!runtime) continue;
       const blockedBy = transition.to === "down" ? transition.blockedBy : null;
@@ -675,7 +697,74 @@ export class Engine {
       const runtime = this.targets.get(change.targetId);
       if (runtime) runtime.committed = { ...runtime.committed, blockedBy: change.blockedBy };
     }
-    for (const s of this.subscribers) s.transitionsCommitted?.(stored);
+    // what this commit settled first (a held target now blocked, or its upstream's →down
+    // committed), then the holds of the outages it opened
+    const holdChanges = this.reviewedHolds(this.holds.heldTargets());
+    for (const transition of committed) holdChanges.push(this.holdIfPending(transition));
+    for (const s of this.subscribers) s.transitionsCommitted?.(committed);
     if (changes.length > 0) for (const s of this.subscribers) s.attributionsCommitted?.(changes);
+    this.publishHolds(holdChanges);
+  }
+
+  // --- pages waiting for an upstream's verdict ------------------------------------------
+
+  /**
+   * A →down committed as its own outage while an upstream that may have caused it has no
+   * verdict: its page waits, until the latest moment that upstream's verdict can come.
+   */
+  private holdIfPending(transition: CommittedTransition): PageHoldChange | null {
+    if (transition.to !== "down" || transition.blockedBy !== null) return null;
+    const { targetId, at } = transition;
+    const pending = pendingUpstreams(targetId, at, this.upstreamView);
+    if (pending.length === 0) return null;
+    let deadline = at;
+    for (const id of pending) {
+      const upstream = this.targets.get(id)?.target;
+      if (upstream) deadline = Math.max(deadline, verdictDeadline(upstream, at));
+    }
+    transition.waitingOn = pending;
+    return this.holds.hold(targetId, pending, deadline);
+  }
+
+  private reviewHolds(targetIds: readonly string[]): void {
+    if (targetIds.length > 0) this.publishHolds(this.reviewedHolds(targetIds));
+  }
+
+  /** Re-judges holds: released once blocked, no longer down, or with nothing left pending. */
+  private reviewedHolds(targetIds: readonly string[]): (PageHoldChange | null)[] {
+    return targetIds.map((targetId) => {
+      const committed = this.targets.get(targetId)?.committed;
+      if (committed?.state !== "down" || committed.blockedBy !== null || committed.since === null) {
+        return this.holds.release(targetId);
+      }
+      return this.holds.update(
+        targetId,
+        pendingUpstreams(targetId, committed.since, this.upstreamView),
+      );
+    });
+  }
+
+  private publishHolds(changes: readonly (PageHoldChange | null)[]): void {
+    const real = changes.filter((change): change is PageHoldChange => change !== null);
+    if (real.length > 0) for (const s of this.subscribers) s.pageHoldsChanged?.(real);
+    if (real.length > 0 || this.holds.size === 0) this.scheduleHoldDeadline();
+  }
+
+  /** One timer for every hold, due at the earliest deadline: then those pages go out. */
+  private scheduleHoldDeadline(): void {
+    const due = this.holds.nextDeadline();
+    if (this.holdTimer?.due === due) return;
+    if (this.holdTimer) this.options.timers.clearTimeout(this.holdTimer.handle);
+    this.holdTimer = null;
+    if (due === null) return;
+    const delay = Math.max(0, due - this.options.clock.now());
+    const handle = this.options.timers.setTimeout(() => {
+      this.holdTimer = null;
+      const expired = this.holds.expired(this.options.clock.now());
+      this.publishHolds(expired.map((targetId) => this.holds.release(targetId)));
+      this.scheduleHoldDeadline();
+    }, delay);
+    handle.unref?.();
+    this.holdTimer = { handle, due };
   }
 }

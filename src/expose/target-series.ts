@@ -23,6 +23,8 @@ interface TargetFacts {
   readonly changedAt: number | null;
   readonly maintenance: boolean;
   readonly blockedBy: string | null;
+  /** Upstreams whose verdict the target's page waits for (empty: none). */
+  readonly waitingOn: readonly string[];
   readonly probes: Readonly<Record<ProbeResult["result"], number>>;
   /** [reason, count] in order of first failure. */
   readonly failures: readonly Count[];
@@ -157,6 +159,18 @@ const FAMILIES: Family[] = [
         : `pantau_target_blocked_by{${facts.labels},dependency="${escapeLabel(facts.blockedBy)}"} 1\n`,
   },
   {
+    name: "pantau_target_attribution_pending",
+    type: "gauge",
+    help: "1 while the down target's page waits for this upstream's verdict (it may be the cause)",
+    lines: (facts) => {
+      let lines = "";
+      for (const upstream of facts.waitingOn) {
+        lines += `pantau_target_attribution_pending{${facts.labels},dependency="${escapeLabel(upstream)}"} 1\n`;
+      }
+      return lines;
+    },
+  },
+  {
     name: "pantau_target_info",
     type: "gauge",
     help: "Always 1; the target's name, prober and endpoint (without credentials or query)",
@@ -232,6 +246,7 @@ function pairLabel(from: TargetState, to: TargetState): string {
 }
 
 const NO_PROBES = { ok: 0, degraded: 0, failed: 0 } as const;
+const NO_UPSTREAMS: readonly string[] = [];
 
 export class TargetSeries {
   private readonly records = new Map<string, TargetRecord>();
@@ -274,6 +289,7 @@ export class TargetSeries {
         changedAt: since,
         maintenance: false,
         blockedBy: null,
+        waitingOn: NO_UPSTREAMS,
         probes: NO_PROBES,
         failures: [],
         transitions: withOutgoingPairs([], state),
@@ -298,6 +314,7 @@ export class TargetSeries {
       changedAt: facts.changedAt,
       maintenance: facts.maintenance,
       blockedBy: facts.blockedBy,
+      waitingOn: facts.waitingOn,
       probes: {
         ok: probes.ok + (verdict === "ok" ? 1 : 0),
         degraded: probes.degraded + (verdict === "degraded" ? 1 : 0),
@@ -325,7 +342,7 @@ export class TargetSeries {
 
   setOverlay(
     targetId: string,
-    overlay: { maintenance?: boolean; blockedBy?: string | null },
+    overlay: { maintenance?: boolean; blockedBy?: string | null; waitingOn?: readonly string[] },
   ): void {
     const record = this.records.get(targetId);
     if (!record) return;
@@ -333,6 +350,7 @@ export class TargetSeries {
       ...record.facts,
       maintenance: overlay.maintenance ?? record.facts.maintenance,
       blockedBy: overlay.blockedBy === undefined ? record.facts.blockedBy : overlay.blockedBy,
+      waitingOn: overlay.waitingOn ?? record.facts.waitingOn,
     };
   }
 

@@ -2,9 +2,9 @@ import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AlertmanagerSettings } from "../../src/config/types.js";
+import type { CommittedTransition } from "../../src/engine/engine.js";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import type { AlertmanagerAlert } from "../../src/expose/alertmanager-payload.js";
-import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { FakeTime } from "../support/fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 
@@ -65,7 +65,7 @@ function setup(options: { settings?: AlertmanagerSettings; maxQueued?: number } 
 }
 
 let nextId = 1;
-function transition(fields: Partial<StoredTransition>): StoredTransition {
+function transition(fields: Partial<CommittedTransition>): CommittedTransition {
   return {
     id: nextId++,
     runId: 1,
@@ -82,16 +82,18 @@ function transition(fields: Partial<StoredTransition>): StoredTransition {
     blockedBy: null,
     maintenance: false,
     previousProbeAt: null,
+    outageStart: null,
+    waitingOn: [],
     ...fields,
   };
 }
 
 /** A →down of `targetId` whose first failed probe started `agoMs` before now. */
-function down(time: FakeTime, agoMs: number, fields: Partial<StoredTransition> = {}) {
+function down(time: FakeTime, agoMs: number, fields: Partial<CommittedTransition> = {}) {
   return transition({ at: time.now() - agoMs, detectedAt: time.now(), ...fields });
 }
 
-function dependant(time: FakeTime, targetId: string, agoMs: number): StoredTransition {
+function dependant(time: FakeTime, targetId: string, agoMs: number): CommittedTransition {
   return down(time, agoMs, {
     targetId,
     service: "autogate",

@@ -1,14 +1,11 @@
-import { attributeOutages, type DependencyNode } from "../health/dependencies.js";
+import { attributeOutages, type DependencyNode } from "../health/attribution.js";
 import type { AttributionChange, NewTransition } from "../ledger/ledger.js";
 
-/** What the tracker needs of a target: its dependencies and its decided state. */
-export interface AttributionSubject {
-  id: string;
-  dependsOn: readonly string[];
-  /** Decided state (committed plus pending), so a batch is attributed as a whole. */
-  state: DependencyNode["state"];
-  downSince: number | null;
-}
+/**
+ * What the tracker needs of a target: its dependencies and its decided state (committed plus
+ * pending), so a batch is attributed as a whole.
+ */
+export type AttributionSubject = DependencyNode;
 
 export interface BatchAttribution {
   /** blocked_by for each down target after the batch. */
@@ -22,7 +19,7 @@ export interface BatchAttribution {
 /**
  * Keeps each down target's `blocked_by` as committed, and works out a batch's attributions:
  * →down transitions get theirs on the transition; targets already down get a change when a
- * late-detected upstream turns out to have failed first, or when their upstream recovers.
+ * late-detected upstream turns out to be a possible cause, or when their upstream recovers.
  */
 export class AttributionTracker {
   private committed = new Map<string, string | null>();
