@@ -16,7 +16,7 @@ import type { AttributionChange, NewTransition, StoredTransition } from "../ledg
 import type { ProbeResult } from "../probe/types.js";
 import type { TimerHandle, Timers } from "../time/clock.js";
 import { WALL_CLOCK_JUMP_MS, WallClockWatch } from "../time/wall-clock-watch.js";
-import { AttributionTracker } from "./attribution-tracker.js";
+import { type AttributionSubject, AttributionTracker } from "./attribution-tracker.js";
 import { BlindDetector } from "./blind.js";
 import { type LedgerOperation, LedgerTrouble, type LedgerTroubleStatus } from "./ledger-trouble.js";
 import { type PageHoldChange, PageHolds, verdictDeadline } from "./page-holds.js";
@@ -78,6 +78,12 @@ const DEFAULT_RETRY_MS = 1000;
 const DEFAULT_RETRY_MAX_MS = 30_000;
 const DEFAULT_REPORT_EVERY_MS = 60_000;
 
+/**
+ * Added to a page hold's bound: probes start a little late (scheduler lag, the in-flight
+ * cap) and results take a moment to decide and commit.
+ */
+const HOLD_SLACK_MS = 1000;
+
 /** Thresholds no streak reaches: extends a streak without deciding (see `hold`). */
 const NEVER = {
   failureThreshold: Number.POSITIVE_INFINITY,
@@ -95,6 +101,8 @@ export class Engine {
   private pending: NewTransition[] = [];
   private committing: Promise<void> | null = null;
   private flushQueued = false;
+  /** An attribution change is due without a transition (a release now seen to be due). */
+  private attributionDue = false;
   private retryTimer: ReturnType<Timers["setTimeout"]> | null = null;
   private readonly shutdown = new AbortController();
   private readonly attribution = new AttributionTracker();
@@ -319,7 +327,15 @@ export class Engine {
     rt.held = false;
     // seen healthy since a dependant failed clears it as a cause; failing keeps it pending
     if (this.holds.size > 0) this.reviewHolds(this.holds.heldOn(rt.target.id));
-    if (!transition) return;
+    if (!transition) {
+      // still failing after its upstream came back: its outage is its own from then
+      const due = this.writer && observation.result === "failed";
+      if (due && this.attribution.releaseDue(rt.target.id, startedAt)) {
+        this.attributionDue = true;
+        this.scheduleCommit();
+      }
+      return;
+    }
     const at = this.enqueue(rt, transition, outageStart);
     // the →down's recorded start and its monotonic time fix the base its end is measured on
     const atOffset = streakStartedBefore ? rt.streakOffset : offset;
@@ -500,7 +516,7 @@ export class Engine {
 
   /** Resolves when everything decided so far is committed (or the ledger keeps failing). */
   async flush(): Promise<void> {
-    while (this.committing || this.pending.length > 0) {
+    while (this.committing || this.pending.length > 0 || this.attributionDue) {
       if (this.committing) await this.committing;
       else await this.commitPending();
       if (this.retryTimer) return;
@@ -554,7 +570,12 @@ export class Engine {
       void this.commitPending();
       return at;
     }
-    if (this.flushQueued || this.committing || this.retryTimer) return at;
+    this.scheduleCommit();
+    return at;
+  }
+
+  private scheduleCommit(): void {
+    if (!this.writer || this.flushQueued || this.committing || this.retryTimer) return;
     this.flushQueued = true;
     const commit = () => {
       this.flushQueued = false;
@@ -564,7 +585,6 @@ export class Engine {
     // Let every result of this turn of the event loop (or of the window) join the batch.
     if (windowMs > 0) this.options.timers.setTimeout(commit, windowMs);
     else setImmediate(commit);
-    return at;
   }
 
   /**
@@ -577,7 +597,7 @@ export class Engine {
     return maintenanceIntervals(this.maintenance, target, outageStart, at).length > 0;
   }
 
-  private *attributionSubjects() {
+  private *attributionSubjects(): Generator<AttributionSubject> {
     for (const [id, rt] of this.targets) {
       const down = rt.health.state === "down";
       yield {
@@ -586,12 +606,14 @@ export class Engine {
         state: rt.health.state,
         downSince: down ? rt.health.since : null,
         lastOkAt: lastOkAt(rt.health),
+        lastFailedAt: down ? lastFailedAt(rt.health) : null,
       };
     }
   }
 
   private commitPending(): Promise<void> {
-    if (this.committing || this.pending.length === 0) return this.committing ?? Promise.resolve();
+    const nothing = this.pending.length === 0 && !this.attributionDue;
+    if (this.committing || nothing) return this.committing ?? Promise.resolve();
     // A backlog (the ledger was unwritable) drains in chunks: SQLite commits synchronously, and
     // 100,000 transitions in one transaction would stall probing and HTTP for seconds.
     const backlog = this.pending.length > MAX_BATCH;
@@ -602,7 +624,9 @@ export class Engine {
       this.attributionSubjects(),
       batch,
       this.options.clock.now(),
+      this.attributionDue,
     );
+    this.attributionDue = false;
     const { changes } = attributed;
     const began = this.options.clock.monotonic();
     const finished = (result: "ok" | "error") => {
@@ -630,6 +654,8 @@ export class Engine {
           }
           // Keep order: the failed batch goes back in front of what arrived meanwhile.
           this.pending = batch.concat(this.pending);
+          // its attribution changes are worked out again with the retry
+          if (changes.length > 0) this.attributionDue = true;
           for (const s of this.subscribers) s.commitFailed?.(error, this.pending.length);
           this.ledgerWriteFailed("commit", error);
           this.scheduleRetry();
@@ -723,7 +749,25 @@ export class Engine {
       if (upstream) deadline = Math.max(deadline, verdictDeadline(upstream, at));
     }
     transition.waitingOn = pending;
-    return this.holds.hold(targetId, pending, deadline);
+    return this.holds.hold(targetId, pending, deadline + HOLD_SLACK_MS);
+  }
+
+  /**
+   * Holds past their deadline go out, unless an upstream they wait on is already decided down
+   * and only its commit is outstanding: that verdict is in, and will block them.
+   */
+  private expireHolds(): void {
+    const now = this.options.clock.now();
+    const released: (PageHoldChange | null)[] = [];
+    for (const targetId of this.holds.expired(now)) {
+      const decidedDown = this.holds
+        .waitingOn(targetId)
+        .some((id) => this.targets.get(id)?.health.state === "down");
+      if (decidedDown) this.holds.extend(targetId, now + HOLD_SLACK_MS);
+      else released.push(this.holds.release(targetId));
+    }
+    this.publishHolds(released);
+    this.scheduleHoldDeadline();
   }
 
   private reviewHolds(targetIds: readonly string[]): void {
@@ -760,9 +804,7 @@ export class Engine {
     const delay = Math.max(0, due - this.options.clock.now());
     const handle = this.options.timers.setTimeout(() => {
       this.holdTimer = null;
-      const expired = this.holds.expired(this.options.clock.now());
-      this.publishHolds(expired.map((targetId) => this.holds.release(targetId)));
-      this.scheduleHoldDeadline();
+      this.expireHolds();
     }, delay);
     handle.unref?.();
     this.holdTimer = { handle, due };

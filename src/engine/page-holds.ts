@@ -38,6 +38,12 @@ export class PageHolds {
     return this.holds.get(targetId)?.waitingOn ?? NONE;
   }
 
+  /** Moves a hold's deadline (its upstream's verdict is in, waiting for the ledger). */
+  extend(targetId: string, deadline: number): void {
+    const hold = this.holds.get(targetId);
+    if (hold !== undefined) hold.deadline = deadline;
+  }
+
   /** Holds `targetId`'s page on `upstreams` (non-empty) until `deadline`. */
   hold(targetId: string, upstreams: readonly string[], deadline: number): PageHoldChange {
     this.unindex(targetId);
