@@ -471,3 +471,71 @@ describe("AlertmanagerNotifier: delivery", () => {
     expect(posts).toHaveLength(1);
   });
 });
+
+describe("AlertmanagerNotifier: a page waiting for its upstream's verdict", () => {
+  /** A dependant's own →down whose page waits for the core. */
+  const held = (time: FakeTime, agoMs: number) =>
+    down(time, agoMs, {
+      targetId: "autogate-cgk",
+      service: "autogate",
+      site: "cgk",
+      waitingOn: ["simkim-core"],
+    });
+
+  it("posts nothing while held; released as its own outage, pages with its true start", async () => {
+    const { time, notifier, results } = setup();
+    notifier.transitionsCommitted([held(time, 30_000)]);
+    await quiet();
+    expect(posts).toEqual([]);
+    expect(notifier.heldTargets()).toEqual(["autogate-cgk"]);
+    const start = time.now() - 30_000;
+    await time.advance(20_000);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
+    await until(() => results.length === 1);
+    expect(posts[0]?.map((a) => [a.labels.target, a.labels.severity, a.startsAt])).toEqual([
+      ["autogate-cgk", "page", iso(start)],
+    ]);
+    expect(notifier.heldTargets()).toEqual([]);
+    await notifier.stop();
+  });
+
+  it("released as blocked (its upstream went down), posts it as info, never as a page", async () => {
+    const { time, notifier, results } = setup();
+    notifier.transitionsCommitted([held(time, 30_000)]);
+    notifier.transitionsCommitted([down(time, 35_000)]);
+    notifier.attributionsCommitted([
+      { targetId: "autogate-cgk", at: time.now(), blockedBy: "simkim-core" },
+    ]);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
+    await until(() => posts.flat().length === 2);
+    expect(posts.flat().map((a) => [a.labels.target, a.labels.severity])).toEqual([
+      ["simkim-core", "page"],
+      ["autogate-cgk", "info"],
+    ]);
+    expect(results.every((r) => r === "ok")).toBe(true);
+    await notifier.stop();
+  });
+
+  it("an outage over before the verdict came was never paged: nothing to post", async () => {
+    const { time, notifier } = setup();
+    notifier.transitionsCommitted([held(time, 30_000)]);
+    notifier.transitionsCommitted([
+      transition({ targetId: "autogate-cgk", from: "down", to: "up", at: time.now() }),
+    ]);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
+    await quiet();
+    expect(posts).toEqual([]);
+    expect(notifier.heldTargets()).toEqual([]);
+    await notifier.stop();
+  });
+
+  it("a hold narrowed to fewer upstreams keeps waiting", async () => {
+    const { time, notifier } = setup();
+    notifier.transitionsCommitted([{ ...held(time, 30_000), waitingOn: ["dns", "simkim-core"] }]);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: ["simkim-core"] }]);
+    await quiet();
+    expect(posts).toEqual([]);
+    expect(notifier.heldTargets()).toEqual(["autogate-cgk"]);
+    await notifier.stop();
+  });
+});
