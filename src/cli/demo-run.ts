@@ -1,0 +1,202 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import pino from "pino";
+import { formatDuration } from "../config/units.js";
+import { Daemon } from "../daemon.js";
+import { createLogger } from "../expose/log.js";
+import { openSqliteLedger } from "../ledger/sqlite.js";
+import { renderIncidentHtml } from "../report/html.js";
+import { readIncident } from "../report/incident.js";
+import { renderIncidentMarkdown } from "../report/markdown.js";
+import { listOutages } from "../report/numbers.js";
+import { Estate } from "../sim/estate.js";
+import { renderMonitorConfig, SCENARIO_MONITOR } from "../sim/monitor-config.js";
+import { type PaceChange, pacePlan, playTimeMs } from "../sim/pace.js";
+import { immigrationEstatePlan } from "../sim/plan.js";
+import { type PlayOutcome, ScenarioPlayer } from "../sim/player.js";
+import type { Scenario } from "../sim/scenario.js";
+import { formatStep } from "../sim/step-log.js";
+import { type Clock, systemClock, systemTimers, type Timers } from "../time/clock.js";
+import { ScaledClock } from "../time/scaled-clock.js";
+import { DemoBoard, type DemoOutput } from "./demo-board.js";
+import { degradedSpells, degradedSummary, outageSummary } from "./demo-summary.js";
+
+export interface DemoOptions {
+  /** Scenario time per real time on average: the run lasts the scenario's length / speed. */
+  speed: number;
+  listen: string;
+  /** Where the ledger, the monitor config, the log and the report go. */
+  dir: string;
+  /** The i-th endpoint listens on simBase + i; 0: ephemeral ports. */
+  simBase: number;
+  out: DemoOutput;
+  /** Ends the play early; the summary still comes. */
+  signal?: AbortSignal;
+  /** The real time under the scenario's clock (tests); the system's by default. */
+  underlying?: { clock: Clock; timers: Timers };
+}
+
+/** Quiet stretches play this many times faster than eventful ones. */
+export const QUIET_FACTOR = 3;
+/** An eventful stretch: from one probe interval before a step to an hour after it. */
+const EVENTFUL = { leadMs: 10 * 60_000, followMs: 60 * 60_000 };
+const HOUR_MS = 3_600_000;
+
+/**
+ * Plays `scenario` against the simulated estate with a real daemon watching it, then prints the
+ * summary and writes the report; resolves to the exit code.
+ *
+ * Time: the daemon, the estate and the player all run on one ScaledClock whose wall time is the
+ * scenario's (from its `start`). Scaling the clock rather than converting the ledger afterwards
+ * keeps every recorded time exact in scenario time — a probe starts exactly on its slot and a
+ * step switches the estate in one held instant (see ScaledClock) — and lets the pace change
+ * mid-run without bending what was recorded.
+ */
+export async function runDemo(scenario: Scenario, options: DemoOptions): Promise<number> {
+  const { out } = options;
+  mkdirSync(options.dir, { recursive: true });
+  const startAt = scenario.startAt ?? Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const underlying = options.underlying ?? { clock: systemClock, timers: systemTimers };
+  // stands still until the play starts, so the daemon's first slots are planned from the start
+  const clock = new ScaledClock({ ...underlying, startAt, rate: 0 });
+  let estate: Estate;
+  try {
+    estate = await Estate.start({
+      plan: immigrationEstatePlan(),
+      basePort: options.simBase,
+      timers: clock.timers,
+    });
+  } catch (error) {
+    out.error(`pantau demo: ${messageOf(error)}\n`);
+    return 1;
+  }
+  const db = join(options.dir, "demo.db");
+  // the ledger holds one run of one scenario: a previous demo's times would overlap this one's
+  for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
+  const configFile = join(options.dir, "demo.yaml");
+  const settings = { ...SCENARIO_MONITOR, storagePath: db, listen: options.listen };
+  writeFileSync(configFile, renderMonitorConfig(estate.served(), settings));
+  const logFile = join(options.dir, "pantau.log");
+  const logger = createLogger({
+    pretty: false,
+    destination: pino.destination({ dest: logFile, sync: true }),
+  });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ configFile, logger, clock, timers: clock.timers });
+  } catch (error) {
+    await estate.close();
+    out.error(`pantau demo: ${messageOf(error)}\n`);
+    return 1;
+  }
+  const endMs = scenario.steps.at(-1)?.atMs ?? 0;
+  const pace = pacePlan(
+    scenario.steps.map((s) => s.atMs),
+    endMs,
+    { speed: options.speed, quietFactor: QUIET_FACTOR, ...EVENTFUL },
+  );
+  const board = new DemoBoard(daemon, clock, startAt, title(scenario, pace), out);
+  const address = daemon.httpAddress;
+  out.write(
+    `pantau demo: ${scenario.name}, scenario time from ${new Date(startAt).toISOString()}; ${paceText(pace, endMs)}; metrics and API on http://${address?.host}:${address?.port}/; ledger ${db}\n`,
+  );
+  const outcome = await play(clock, estate, scenario, pace, board, options.signal);
+  board.stop();
+  // the clock keeps running while the daemon stops: probes in flight end on its timers
+  await daemon.stop();
+  clock.setRate(0);
+  await estate.close();
+  await summarize(options.dir, db, startAt, out, logFile);
+  return outcome === "failed" ? 1 : 0;
+}
+
+function play(
+  clock: ScaledClock,
+  estate: Estate,
+  scenario: Scenario,
+  pace: readonly PaceChange[],
+  board: DemoBoard,
+  signal: AbortSignal | undefined,
+): Promise<PlayOutcome> {
+  const player = new ScenarioPlayer({
+    steps: scenario.steps,
+    // the clock is the scenario's: steps are due at their offsets as written
+    speed: 1,
+    clock,
+    timers: clock.timers,
+    // held: no probe starts while the estate is switching, so none sees half a step
+    apply: (step) => clock.hold(() => estate.applyStep(step)),
+  });
+  player.on((event) => {
+    if (event.type === "step") board.step(formatStep(event.step), event.step.note);
+  });
+  for (const change of pace.slice(1)) {
+    clock.timers.setTimeout(() => clock.setRate(change.speed), change.atMs);
+  }
+  const stop = () => player.stop();
+  signal?.addEventListener("abort", stop, { once: true });
+  const played = player.play();
+  clock.setRate(pace[0]?.speed ?? 1);
+  board.start();
+  return played.finally(() => signal?.removeEventListener("abort", stop));
+}
+
+/** The plan's two speeds, rounded: eventful stretches, and quiet ones when there are any. */
+function speedsOf(pace: readonly PaceChange[]): [number, number | undefined] {
+  const speeds = [...new Set(pace.map((c) => Math.round(c.speed)))].sort((a, b) => a - b);
+  return [speeds[0] ?? 1, speeds[1]];
+}
+
+function title(scenario: Scenario, pace: readonly PaceChange[]): string {
+  const [eventful, quiet] = speedsOf(pace);
+  const rates = quiet === undefined ? `×${eventful}` : `×${eventful}, quiet stretches ×${quiet}`;
+  return `pantau demo — ${scenario.name} at ${rates}`;
+}
+
+/** `×1747 while something happens, ×5240 in quiet stretches: 1m29s`. */
+function paceText(pace: readonly PaceChange[], endMs: number): string {
+  const [eventful, quiet] = speedsOf(pace);
+  const rates =
+    quiet === undefined
+      ? `×${eventful}`
+      : `×${eventful} while something happens, ×${quiet} in quiet stretches`;
+  return `${rates}: ${formatDuration(Math.round(playTimeMs(pace, endMs) / 1000) * 1000)}`;
+}
+
+/** The outage and degraded tables and the report, from the ledger the run wrote. */
+async function summarize(
+  dir: string,
+  db: string,
+  origin: number,
+  out: DemoOutput,
+  logFile: string,
+): Promise<void> {
+  const ledger = openSqliteLedger(db, { readonly: true });
+  try {
+    const runs = await ledger.runs({});
+    // the window ends where the daemon stopped: nothing after it was watched
+    const until = Math.max(origin, ...runs.map((r) => r.stoppedAt ?? r.lastHeartbeat));
+    const range = { since: origin, until };
+    const clock = { origin, now: until };
+    const outages = await listOutages(ledger, range, until);
+    out.write(`\noutages, in scenario time:\n${outageSummary(outages, clock)}`);
+    const transitions = await ledger.transitions({ ...range, limit: 1_000_000 });
+    const spells = degradedSpells(transitions);
+    out.write(
+      `\ndegraded (an airport in manual mode, a slow service), in scenario time:\n${degradedSummary(spells, clock)}`,
+    );
+    const incident = await readIncident(ledger, range, until, null);
+    await writeFile(join(dir, "report.html"), renderIncidentHtml(incident));
+    await writeFile(join(dir, "report.md"), renderIncidentMarkdown(incident));
+    out.write(
+      `\nreport: ${join(dir, "report.html")} (and report.md); ledger: ${db}; logs: ${logFile}\n`,
+    );
+  } finally {
+    await ledger.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
