@@ -39,18 +39,18 @@ export interface SummaryClock {
 
 const HEADER_TARGET = "target".padEnd(22);
 
-/** Every outage, ordered by start. */
+/** Every outage, ordered by start; how long both for people and to the millisecond. */
 export function outageSummary(outages: readonly SummaryOutage[], clock: SummaryClock): string {
   if (outages.length === 0) return "no outages\n";
   const at = (ms: number) => clockText(ms - clock.origin);
-  const header = `${HEADER_TARGET} ${"start".padEnd(10)} ${"end".padEnd(10)} ${"down for".padEnd(12)} cause`;
+  const header = `${HEADER_TARGET} ${"start".padEnd(10)} ${"end".padEnd(10)} ${"down for".padEnd(12)} ${"seconds".padEnd(10)} cause`;
   const rows = [...outages]
     .sort((a, b) => a.start - b.start || a.targetId.localeCompare(b.targetId))
     .map((o) => {
       const seconds = ((o.end ?? clock.now) - o.start) / 1000;
       const cause = o.blockedBy ? `blocked by ${o.blockedBy}` : (o.reason ?? "");
       const end = o.end === null ? "open" : at(o.end);
-      return `${cell(o.targetId)} ${at(o.start).padEnd(10)} ${end.padEnd(10)} ${humanDuration(seconds).padEnd(12)} ${cause}`;
+      return `${cell(o.targetId)} ${at(o.start).padEnd(10)} ${end.padEnd(10)} ${humanDuration(seconds).padEnd(12)} ${String(seconds).padEnd(10)} ${cause}`;
     });
   return `${[header, ...rows].join("\n")}\n`;
 }
@@ -81,14 +81,15 @@ export function degradedSummary(spells: readonly DegradedSpell[], clock: Summary
   const byTarget = new Map<string, DegradedSpell[]>();
   for (const spell of spells)
     byTarget.set(spell.targetId, [...(byTarget.get(spell.targetId) ?? []), spell]);
-  const header = `${HEADER_TARGET} ${"from".padEnd(10)} ${"to".padEnd(10)} ${"degraded for".padEnd(12)} spells`;
+  const header = `${HEADER_TARGET} ${"from".padEnd(10)} ${"to".padEnd(10)} ${"degraded for".padEnd(12)} ${"seconds".padEnd(10)} spells`;
   const rows = [...byTarget.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([targetId, list]) => {
       const ms = list.reduce((sum, s) => sum + (s.end ?? clock.now) - s.start, 0);
       const last = list.at(-1)?.end ?? null;
       const to = last === null ? "open" : at(last);
-      return `${cell(targetId)} ${at(list[0]?.start ?? 0).padEnd(10)} ${to.padEnd(10)} ${humanDuration(ms / 1000).padEnd(12)} ${list.length}`;
+      const seconds = ms / 1000;
+      return `${cell(targetId)} ${at(list[0]?.start ?? 0).padEnd(10)} ${to.padEnd(10)} ${humanDuration(seconds).padEnd(12)} ${String(seconds).padEnd(10)} ${list.length}`;
     });
   return `${[header, ...rows].join("\n")}\n`;
 }

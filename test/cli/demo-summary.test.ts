@@ -25,7 +25,7 @@ describe("outageSummary", () => {
       [
         {
           targetId: "portal-imigrasi",
-          start: T0 + 2 * HOUR + 7 * MINUTE,
+          start: T0 + 2 * HOUR + 7 * MINUTE + 250,
           end: T0 + 2 * DAY + HOUR + 37 * MINUTE,
           reason: "status",
           blockedBy: "simkim-core",
@@ -43,10 +43,10 @@ describe("outageSummary", () => {
     );
     expect(text).toBe(
       [
-        "target                 start      end        down for     cause",
-        "simkim-core            +0d 01:00  +2d 01:00  2d           refused",
-        "portal-imigrasi        +0d 02:07  +2d 01:37  1d 23h 30m   blocked by simkim-core",
-        "evisa                  +3d 00:00  open       1d           status",
+        "target                 start      end        down for     seconds    cause",
+        "simkim-core            +0d 01:00  +2d 01:00  2d           172800     refused",
+        "portal-imigrasi        +0d 02:07  +2d 01:37  1d 23h 29m   170999.75  blocked by simkim-core",
+        "evisa                  +3d 00:00  open       1d           86400      status",
         "",
       ].join("\n"),
     );
@@ -104,10 +104,10 @@ describe("degradedSummary", () => {
     ]);
     expect(degradedSummary(spells, clock)).toBe(
       [
-        "target                 from       to         degraded for spells",
-        "autogate-cgk           +0d 03:05  +2d 02:05  1d 23h       1",
-        "autogate-kno           +0d 03:00  +3d 03:00  2d 18h       2",
-        "evisa                  +3d 20:00  open       4h           1",
+        "target                 from       to         degraded for seconds    spells",
+        "autogate-cgk           +0d 03:05  +2d 02:05  1d 23h       169200     1",
+        "autogate-kno           +0d 03:00  +3d 03:00  2d 18h       237600     2",
+        "evisa                  +3d 20:00  open       4h           14400      1",
         "",
       ].join("\n"),
     );
