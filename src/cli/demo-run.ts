@@ -15,7 +15,7 @@ import { renderMonitorConfig, SCENARIO_MONITOR } from "../sim/monitor-config.js"
 import { type PaceChange, pacePlan, playTimeMs } from "../sim/pace.js";
 import { immigrationEstatePlan } from "../sim/plan.js";
 import { type PlayOutcome, ScenarioPlayer } from "../sim/player.js";
-import type { Scenario } from "../sim/scenario.js";
+import type { Scenario, ScenarioStep } from "../sim/scenario.js";
 import { formatStep } from "../sim/step-log.js";
 import { type Clock, systemClock, systemTimers, type Timers } from "../time/clock.js";
 import { ScaledClock } from "../time/scaled-clock.js";
@@ -111,6 +111,25 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
   return outcome === "failed" ? 1 : 0;
 }
 
+/**
+ * The scenario on its own clock: steps are due at their offsets as written, and each is applied
+ * while the clock holds, so no probe starts while the estate is switching and none sees half a
+ * step.
+ */
+export function demoPlayer(
+  clock: ScaledClock,
+  steps: readonly ScenarioStep[],
+  world: { applyStep(step: ScenarioStep): Promise<void> },
+): ScenarioPlayer {
+  return new ScenarioPlayer({
+    steps,
+    speed: 1,
+    clock,
+    timers: clock.timers,
+    apply: (step) => clock.hold(() => world.applyStep(step)),
+  });
+}
+
 function play(
   clock: ScaledClock,
   estate: Estate,
@@ -119,15 +138,7 @@ function play(
   board: DemoBoard,
   signal: AbortSignal | undefined,
 ): Promise<PlayOutcome> {
-  const player = new ScenarioPlayer({
-    steps: scenario.steps,
-    // the clock is the scenario's: steps are due at their offsets as written
-    speed: 1,
-    clock,
-    timers: clock.timers,
-    // held: no probe starts while the estate is switching, so none sees half a step
-    apply: (step) => clock.hold(() => estate.applyStep(step)),
-  });
+  const player = demoPlayer(clock, scenario.steps, estate);
   player.on((event) => {
     if (event.type === "step") board.step(formatStep(event.step), event.step.note);
   });

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runDemo } from "../../src/cli/demo-run.js";
+import { demoPlayer, runDemo } from "../../src/cli/demo-run.js";
 import { immigrationEstatePlan } from "../../src/sim/plan.js";
-import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
+import { parseScenario, type Scenario, type ScenarioStep } from "../../src/sim/scenario.js";
+import { ScaledClock } from "../../src/time/scaled-clock.js";
 import { FakeTime } from "../support/fake-time.js";
 import { expectScenarioTime } from "./demo-scenario-time.js";
 
@@ -114,4 +115,34 @@ describe("pantau demo in scenario time", () => {
     expect(stdout).toMatch(/autogate-cgk +degraded → up \(degraded 7h\)/);
     expect(stdout).toMatch(/simkim-core +down → up \(down 8h\)/);
   }, 60_000);
+
+  it("applies each step on the scenario's clock while it holds: a probe due just after waits", async () => {
+    const time = new FakeTime(0);
+    const clock = new ScaledClock({ clock: time, timers: time, startAt: 0, rate: 3600 });
+    const steps: ScenarioStep[] = [{ atMs: 3_600_000, note: "core down", switches: [] }];
+    let switched: () => void = () => undefined;
+    const events: string[] = [];
+    const world = {
+      applyStep: (step: ScenarioStep) => {
+        events.push(`${step.note} at ${clock.monotonic()}`);
+        return new Promise<void>((resolve) => {
+          switched = () => {
+            events.push("switched");
+            resolve();
+          };
+        });
+      },
+    };
+    const played = demoPlayer(clock, steps, world).play();
+    clock.timers.setTimeout(() => events.push(`probe at ${clock.monotonic()}`), 3_600_001);
+    await time.advance(1000);
+    expect(events).toEqual(["core down at 3600000"]);
+    // however long the estate takes to switch, no scenario time passes meanwhile
+    await time.advance(5000);
+    expect(events).toEqual(["core down at 3600000"]);
+    switched();
+    await time.advance(1);
+    expect(events).toEqual(["core down at 3600000", "switched", "probe at 3600001"]);
+    expect(await played).toBe("finished");
+  });
 });
