@@ -10,6 +10,7 @@ import { renderIncidentHtml } from "../report/html.js";
 import { readIncident } from "../report/incident.js";
 import { renderIncidentMarkdown } from "../report/markdown.js";
 import { listOutages } from "../report/numbers.js";
+import type { SchedulerObserver } from "../schedule/scheduler.js";
 import { Estate } from "../sim/estate.js";
 import { renderMonitorConfig, SCENARIO_MONITOR } from "../sim/monitor-config.js";
 import { type PaceChange, pacePlan, playTimeMs } from "../sim/pace.js";
@@ -20,6 +21,7 @@ import { formatStep } from "../sim/step-log.js";
 import { type Clock, systemClock, systemTimers, type Timers } from "../time/clock.js";
 import { ScaledClock } from "../time/scaled-clock.js";
 import { DemoBoard, type DemoOutput } from "./demo-board.js";
+import { ProbesOnTheirWay } from "./demo-probes.js";
 import { degradedSpells, degradedSummary, outageSummary } from "./demo-summary.js";
 
 export interface DemoOptions {
@@ -42,6 +44,8 @@ export const QUIET_FACTOR = 3;
 /** An eventful stretch: from one probe interval before a step to an hour after it. */
 const EVENTFUL = { leadMs: 10 * 60_000, followMs: 60 * 60_000 };
 const HOUR_MS = 3_600_000;
+/** Real time a step waits at most for probes on their way (a loopback request takes ~1 ms). */
+const SETTLE_BOUND_MS = 2000;
 
 /**
  * Plays `scenario` against the simulated estate with a real daemon watching it, then prints the
@@ -60,12 +64,14 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
   const underlying = options.underlying ?? { clock: systemClock, timers: systemTimers };
   // stands still until the play starts, so the daemon's first slots are planned from the start
   const clock = new ScaledClock({ ...underlying, startAt, rate: 0 });
+  const probes = new ProbesOnTheirWay(underlying.timers);
   let estate: Estate;
   try {
     estate = await Estate.start({
       plan: immigrationEstatePlan(),
       basePort: options.simBase,
       timers: clock.timers,
+      onRequest: (id) => probes.arrived(id),
     });
   } catch (error) {
     out.error(`pantau demo: ${messageOf(error)}\n`);
@@ -83,8 +89,26 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
     destination: pino.destination({ dest: logFile, sync: true }),
   });
   let daemon: Daemon;
+  // the daemon's own observer (its metrics) is known once it has started; no probe runs before
+  let metrics: SchedulerObserver | null = null;
+  const schedulerObserver: SchedulerObserver = {
+    probeStarted: (id, lagMs) => {
+      probes.started(id);
+      metrics?.probeStarted?.(id, lagMs);
+    },
+    slotSkipped: (id, cause) => metrics?.slotSkipped?.(id, cause),
+    inFlightChanged: (count) => metrics?.inFlightChanged?.(count),
+  };
   try {
-    daemon = await Daemon.start({ configFile, logger, clock, timers: clock.timers });
+    daemon = await Daemon.start({
+      configFile,
+      logger,
+      clock,
+      timers: clock.timers,
+      schedulerObserver,
+    });
+    metrics = daemon.metrics.schedulerObserver;
+    daemon.engine.subscribe({ probeCompleted: (target) => probes.arrived(target.id) });
   } catch (error) {
     await estate.close();
     out.error(`pantau demo: ${messageOf(error)}\n`);
@@ -101,7 +125,13 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
   out.write(
     `pantau demo: ${scenario.name}, scenario time from ${new Date(startAt).toISOString()}; ${paceText(pace, endMs)}; metrics and API on http://${address?.host}:${address?.port}/; ledger ${db}\n`,
   );
-  const outcome = await play(clock, estate, scenario, pace, board, options.signal);
+  const world = {
+    applyStep: async (step: ScenarioStep) => {
+      await probes.settled(SETTLE_BOUND_MS);
+      await estate.applyStep(step);
+    },
+  };
+  const outcome = await play(clock, world, scenario, pace, board, options.signal);
   board.stop();
   // the clock keeps running while the daemon stops: probes in flight end on its timers
   await daemon.stop();
@@ -132,13 +162,13 @@ export function demoPlayer(
 
 function play(
   clock: ScaledClock,
-  estate: Estate,
+  world: { applyStep(step: ScenarioStep): Promise<void> },
   scenario: Scenario,
   pace: readonly PaceChange[],
   board: DemoBoard,
   signal: AbortSignal | undefined,
 ): Promise<PlayOutcome> {
-  const player = demoPlayer(clock, scenario.steps, estate);
+  const player = demoPlayer(clock, scenario.steps, world);
   player.on((event) => {
     if (event.type === "step") board.step(formatStep(event.step), event.step.note);
   });
