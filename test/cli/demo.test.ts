@@ -102,7 +102,15 @@ describe("pantau demo in scenario time", () => {
       listen: "127.0.0.1:0",
       dir,
       simBase: 0,
-      out: { write: (t) => void (stdout += t), error: (t) => void (stderr += t), tty: false },
+      out: {
+        write: (text) => {
+          stdout += text;
+        },
+        error: (text) => {
+          stderr += text;
+        },
+        tty: false,
+      },
       underlying: { clock: time, timers: time },
     }).finally(stop);
     expect(stderr).toBe("");
