@@ -39,10 +39,17 @@ export interface DemoOptions {
   underlying?: { clock: Clock; timers: Timers };
 }
 
-/** Quiet stretches play this many times faster than eventful ones. */
-export const QUIET_FACTOR = 3;
-/** An eventful stretch: from one probe interval before a step to an hour after it. */
-const EVENTFUL = { leadMs: 10 * 60_000, followMs: 60 * 60_000 };
+/**
+ * The pace: an eventful stretch runs from one probe interval before a step to an hour after it;
+ * a quiet stretch plays at least three times faster, a long one in 4 s at most.
+ */
+export const PACE = { quietFactor: 3, maxQuietMs: 4000, leadMs: 10 * 60_000, followMs: 3_600_000 };
+/**
+ * Scenario time the clock may catch up after a late timer: less than the gap between two probe
+ * slots of the estate and far less than a probe's timeout, so a stall of the machine never
+ * brings a deadline before the probe had its time.
+ */
+const MAX_CATCH_UP_MS = 60_000;
 const HOUR_MS = 3_600_000;
 /** Real time a step waits at most for probes on their way (a loopback request takes ~1 ms). */
 const SETTLE_BOUND_MS = 2000;
@@ -63,7 +70,7 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
   const startAt = scenario.startAt ?? Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
   const underlying = options.underlying ?? { clock: systemClock, timers: systemTimers };
   // stands still until the play starts, so the daemon's first slots are planned from the start
-  const clock = new ScaledClock({ ...underlying, startAt, rate: 0 });
+  const clock = new ScaledClock({ ...underlying, startAt, rate: 0, maxCatchUpMs: MAX_CATCH_UP_MS });
   const probes = new ProbesOnTheirWay(underlying.timers);
   let estate: Estate;
   try {
@@ -118,7 +125,7 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
   const pace = pacePlan(
     scenario.steps.map((s) => s.atMs),
     endMs,
-    { speed: options.speed, quietFactor: QUIET_FACTOR, ...EVENTFUL },
+    { speed: options.speed, ...PACE },
   );
   const board = new DemoBoard(daemon, clock, startAt, title(scenario, pace), out);
   const address = daemon.httpAddress;

@@ -6,7 +6,7 @@ import { Command } from "commander";
 import { DEMO_MONITOR } from "../sim/monitor-config.js";
 import { immigrationEstatePlan } from "../sim/plan.js";
 import { formatScenarioIssue, loadScenario } from "../sim/scenario.js";
-import { QUIET_FACTOR, runDemo } from "./demo-run.js";
+import { PACE, runDemo } from "./demo-run.js";
 
 interface DemoFlags {
   scenario?: string;
@@ -28,9 +28,9 @@ Time in the demo:
   from 19 June 2024 23:00 WIB; the core is down two days). The monitor's own settings are
   scenario durations too: a probe every 10 minutes, a timeout of 9m30s.
   --speed is the average: the run lasts the scenario's length divided by it. Eventful
-  stretches (from 10 minutes before a step to an hour after it) play slower, quiet ones
-  ${QUIET_FACTOR}× faster than the eventful ones; the first line printed says both speeds.
-  A busy machine slows the replay down; it never changes a recorded time.`;
+  stretches (from 10 minutes before a step to an hour after it) play slower; quiet ones at
+  least ${PACE.quietFactor}× faster, a long one in ${PACE.maxQuietMs / 1000} s at most. The first line printed says the
+  speeds. A busy machine slows the replay down; it never changes a recorded time.`;
 
 /**
  * `pantau demo` (SPEC §8): the simulated estate and a real daemon watching it on the scenario's

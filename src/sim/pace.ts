@@ -1,14 +1,17 @@
 /**
  * How fast each stretch of a scenario plays in the demo. Around a step something happens (the
- * switch, then the monitor seeing it); between steps nothing does. Eventful stretches play
- * slower and quiet ones `quietFactor` times faster, so that the whole run lasts what it would
+ * switch, then the monitor seeing it); between steps nothing does. Eventful stretches play at
+ * one speed; a quiet stretch plays at least `quietFactor` times faster, and a long one in at most
+ * `maxQuietMs` of real time; the eventful speed is what makes the whole run last what it would
  * at the average `speed`. Pure: step times in, rate changes out.
  */
 export interface PaceOptions {
   /** Scenario time per real time on average: the run lasts `endMs / speed`. */
   speed: number;
-  /** How many times faster a quiet stretch plays than an eventful one (1: one speed). */
+  /** A quiet stretch plays at least this many times faster than an eventful one (1: as fast). */
   quietFactor: number;
+  /** A quiet stretch lasts at most this long in real time (ms). */
+  maxQuietMs: number;
   /** An eventful stretch starts this long before a step… */
   leadMs: number;
   /** …and ends this long after it: time for the monitor to see what the step did. */
@@ -24,6 +27,7 @@ export interface PaceChange {
 interface Stretch {
   start: number;
   end: number;
+  eventful: boolean;
 }
 
 /** The rate changes for steps at `stepTimes` in a scenario ending at `endMs`, the first at 0. */
@@ -32,28 +36,20 @@ export function pacePlan(
   endMs: number,
   options: PaceOptions,
 ): PaceChange[] {
-  const { speed, quietFactor } = options;
-  if (!(speed > 0 && quietFactor >= 1)) {
-    throw new RangeError(`pace: speed must be > 0 and quietFactor ≥ 1 (${speed}, ${quietFactor})`);
+  const { speed, quietFactor, maxQuietMs } = options;
+  if (!(speed > 0 && quietFactor >= 1 && maxQuietMs > 0)) {
+    throw new RangeError(
+      `pace: speed and maxQuietMs must be > 0 and quietFactor ≥ 1 (${speed}, ${maxQuietMs}, ${quietFactor})`,
+    );
   }
   if (endMs <= 0) return [{ atMs: 0, speed }];
-  const eventful = eventfulStretches(stepTimes, endMs, options);
-  const busyMs = eventful.reduce((sum, s) => sum + s.end - s.start, 0);
-  const quietMs = endMs - busyMs;
-  // busy / b + quiet / (quietFactor × b) = endMs / speed
-  const busySpeed = (speed * (busyMs + quietMs / quietFactor)) / endMs;
-  const quietSpeed = busySpeed * quietFactor;
+  const stretches = splitStretches(stepTimes, endMs, options);
+  const eventful = eventfulSpeed(stretches, endMs / speed, options);
   const changes: PaceChange[] = [];
-  const change = (atMs: number, at: number) => {
-    if (changes.at(-1)?.speed !== at) changes.push({ atMs, speed: at });
-  };
-  let cursor = 0;
-  for (const stretch of eventful) {
-    if (stretch.start > cursor) change(cursor, quietSpeed);
-    change(stretch.start, busySpeed);
-    cursor = stretch.end;
+  for (const stretch of stretches) {
+    const at = stretch.eventful ? eventful : quietSpeed(stretch, eventful, options);
+    if (changes.at(-1)?.speed !== at) changes.push({ atMs: stretch.start, speed: at });
   }
-  if (cursor < endMs) change(cursor, quietSpeed);
   return changes;
 }
 
@@ -67,21 +63,58 @@ export function playTimeMs(plan: readonly PaceChange[], endMs: number): number {
   return total;
 }
 
-/** The union of [step − lead, step + follow) over the steps, clipped to [0, endMs), in order. */
-function eventfulStretches(
+function quietSpeed(stretch: Stretch, eventful: number, options: PaceOptions): number {
+  return Math.max(
+    eventful * options.quietFactor,
+    (stretch.end - stretch.start) / options.maxQuietMs,
+  );
+}
+
+/** The eventful speed at which the stretches play in `realMs`: found by bisection (monotone). */
+function eventfulSpeed(
+  stretches: readonly Stretch[],
+  realMs: number,
+  options: PaceOptions,
+): number {
+  const realAt = (speed: number) =>
+    stretches.reduce((sum, s) => {
+      const at = s.eventful ? speed : quietSpeed(s, speed, options);
+      return sum + (s.end - s.start) / at;
+    }, 0);
+  // realAt falls as the speed rises; bracket the answer in log space, then halve
+  let low = 1e-9;
+  let high = 1e12;
+  for (let i = 0; i < 200; i++) {
+    const mid = Math.sqrt(low * high);
+    if (realAt(mid) > realMs) low = mid;
+    else high = mid;
+  }
+  return Math.sqrt(low * high);
+}
+
+/** [0, endMs) cut into eventful stretches ([step − lead, step + follow), merged) and quiet ones. */
+function splitStretches(
   stepTimes: readonly number[],
   endMs: number,
   { leadMs, followMs }: PaceOptions,
 ): Stretch[] {
-  const stretches: Stretch[] = [];
-  const sorted = [...stepTimes].sort((a, b) => a - b);
-  for (const at of sorted) {
+  const eventful: Stretch[] = [];
+  for (const at of [...stepTimes].sort((a, b) => a - b)) {
     const start = Math.max(0, at - leadMs);
     const end = Math.min(endMs, at + followMs);
     if (end <= start) continue;
-    const last = stretches.at(-1);
+    const last = eventful.at(-1);
     if (last !== undefined && start <= last.end) last.end = Math.max(last.end, end);
-    else stretches.push({ start, end });
+    else eventful.push({ start, end, eventful: true });
   }
+  const stretches: Stretch[] = [];
+  let cursor = 0;
+  for (const stretch of eventful) {
+    if (stretch.start > cursor)
+      stretches.push({ start: cursor, end: stretch.start, eventful: false });
+    stretches.push(stretch);
+    cursor = stretch.end;
+  }
+  if (cursor < endMs) stretches.push({ start: cursor, end: endMs, eventful: false });
   return stretches;
 }

@@ -11,7 +11,8 @@ import type { Clock, TimerHandle, Timers } from "./clock.js";
  * Exact times, by design: the reading never passes a timer that has not fired, and while a
  * timer's callback runs the clock reads that timer's due time. A probe launched by the
  * scheduler's timer therefore starts exactly on its slot, however late the underlying timer
- * fired (on a busy machine the replay slows down instead of smearing the recorded times).
+ * fired; with `maxCatchUpMs`, lateness beyond it is dropped rather than raced through, so on a
+ * busy machine the replay slows down instead of smearing the recorded times.
  * Readings are whole milliseconds and never go back.
  */
 export interface ScaledClockOptions {
@@ -22,6 +23,12 @@ export interface ScaledClockOptions {
   startAt: number;
   /** Scaled time per underlying time; 0 stands still. */
   rate: number;
+  /**
+   * How far (scaled ms) the clock may run on past a late timer to catch up; beyond, the
+   * underlying time is dropped. Default: no limit. After a stall of the process a clock that
+   * caught up at once would bring deadlines due before work it held up could finish.
+   */
+  maxCatchUpMs?: number;
 }
 
 interface ScaledTimer extends TimerHandle {
@@ -48,6 +55,7 @@ export class ScaledClock implements Clock {
   private baseTimer: TimerHandle | null = null;
   private firing = false;
   private holds = 0;
+  private readonly maxCatchUp: number;
 
   constructor(options: ScaledClockOptions) {
     checkRate(options.rate);
@@ -55,6 +63,7 @@ export class ScaledClock implements Clock {
     this.baseTimers = options.timers;
     this.startAt = options.startAt;
     this.currentRate = options.rate;
+    this.maxCatchUp = options.maxCatchUpMs ?? Number.POSITIVE_INFINITY;
     this.anchorBase = options.clock.monotonic();
     this.timers = {
       setTimeout: (callback, delayMs) => this.setTimer(callback, delayMs),
@@ -163,6 +172,7 @@ export class ScaledClock implements Clock {
    */
   private fireDue(): void {
     this.baseTimer = null;
+    this.dropLateness();
     const until = Math.max(this.current, this.mapped());
     const setBefore = this.seq;
     this.firing = true;
@@ -179,6 +189,16 @@ export class ScaledClock implements Clock {
       this.firing = false;
       this.arm();
     }
+  }
+
+  /** Re-anchors the mapping when it has run more than `maxCatchUp` past the earliest timer. */
+  private dropLateness(): void {
+    const head = this.queue[0];
+    if (head === undefined || this.holds > 0) return;
+    const due = Math.max(head.due, this.current);
+    if (this.mapped() - due <= this.maxCatchUp) return;
+    this.anchorScaled = due + this.maxCatchUp;
+    this.anchorBase = this.base.monotonic();
   }
 }
 

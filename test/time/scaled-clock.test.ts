@@ -14,10 +14,18 @@ function lateTimers(time: FakeTime, lateMs: number): Timers {
   };
 }
 
-function scaled(rate: number, lateMs = 0): { time: FakeTime; clock: ScaledClock } {
+function scaled(
+  rate: number,
+  lateMs = 0,
+  maxCatchUpMs?: number,
+): { time: FakeTime; clock: ScaledClock } {
   const time = new FakeTime();
   const timers = lateMs === 0 ? time : lateTimers(time, lateMs);
-  return { time, clock: new ScaledClock({ clock: time, timers, startAt: START, rate }) };
+  const options = { clock: time, timers, startAt: START, rate };
+  return {
+    time,
+    clock: new ScaledClock(maxCatchUpMs === undefined ? options : { ...options, maxCatchUpMs }),
+  };
 }
 
 /** Sets a timer per delay; each records the scaled reading its callback saw. */
@@ -121,6 +129,29 @@ describe("ScaledClock timers", () => {
     // afterwards the clock catches up with the underlying time
     expect(clock.monotonic()).toBe(50_000);
   });
+
+  it.each([
+    // max catch-up, underlying ms each timer fires at, reading at underlying 100 ms
+    [undefined, [50, 50], 100_000],
+    [60_000, [50, 50], 100_000],
+    // the 40 s behind beyond 1 s are dropped at each late timer: the replay slows down
+    [1000, [50, 99], 22_000],
+  ])(
+    "timers 40 underlying ms late at ×1000, catching up at most %s: fire at %o, read %d at 100",
+    async (maxCatchUp, firedAt, after) => {
+      const { time, clock } = scaled(1000, 40, maxCatchUp);
+      const seen: [number, number][] = [];
+      for (const delay of [10_000, 20_000]) {
+        clock.timers.setTimeout(() => seen.push([clock.monotonic(), time.monotonic()]), delay);
+      }
+      await time.advance(100);
+      expect(seen).toEqual([
+        [10_000, firedAt[0]],
+        [20_000, firedAt[1]],
+      ]);
+      expect(clock.monotonic()).toBe(after);
+    },
+  );
 
   it("counts a delay from the latest reading, so read-then-set lands exactly", async () => {
     const { time, clock } = scaled(3.3);
