@@ -40,10 +40,16 @@ export interface DemoOptions {
 }
 
 /**
- * The pace: an eventful stretch runs from one probe interval before a step to an hour after it;
- * a quiet stretch plays at least three times faster, a long one in 4 s at most.
+ * The pace: an eventful stretch runs from one probe interval before a step to half an hour
+ * after it (the monitor has judged it by then: two probes, a timeout, the commit); a quiet
+ * stretch plays at least three times faster, a long one in 3 s at most.
  */
-export const PACE = { quietFactor: 3, maxQuietMs: 4000, leadMs: 10 * 60_000, followMs: 3_600_000 };
+export const PACE = {
+  quietFactor: 3,
+  maxQuietMs: 3000,
+  leadMs: 10 * 60_000,
+  followMs: 30 * 60_000,
+};
 /**
  * Scenario time the clock may catch up after a late timer: less than the gap between two probe
  * slots of the estate and far less than a probe's timeout, so a stall of the machine never

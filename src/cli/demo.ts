@@ -28,7 +28,7 @@ Time in the demo:
   from 19 June 2024 23:00 WIB; the core is down two days). The monitor's own settings are
   scenario durations too: a probe every 10 minutes, a timeout of 9m30s.
   --speed is the average: the run lasts the scenario's length divided by it. Eventful
-  stretches (from 10 minutes before a step to an hour after it) play slower; quiet ones at
+  stretches (from 10 minutes before a step to half an hour after it) play slower; quiet ones at
   least ${PACE.quietFactor}× faster, a long one in ${PACE.maxQuietMs / 1000} s at most. The first line printed says the
   speeds. A busy machine slows the replay down; it never changes a recorded time.`;
 
