@@ -196,25 +196,26 @@ function play(
   return played.finally(() => signal?.removeEventListener("abort", stop));
 }
 
-/** The plan's two speeds, rounded: eventful stretches, and quiet ones when there are any. */
-function speedsOf(pace: readonly PaceChange[]): [number, number | undefined] {
-  const speeds = [...new Set(pace.map((c) => Math.round(c.speed)))].sort((a, b) => a - b);
-  return [speeds[0] ?? 1, speeds[1]];
+/** `×829` while something happens; `×2488` or `×2488–×45400` in quiet stretches (if any). */
+function speedsText(pace: readonly PaceChange[]): { eventful: string; quiet: string | null } {
+  const eventful = pace[0]?.speed ?? 1;
+  const quiet = pace.filter((c) => c.speed !== eventful).map((c) => Math.round(c.speed));
+  const [low, high] = [Math.min(...quiet), Math.max(...quiet)];
+  const range = low === high ? `×${low}` : `×${low}–×${high}`;
+  return { eventful: `×${Math.round(eventful)}`, quiet: quiet.length === 0 ? null : range };
 }
 
 function title(scenario: Scenario, pace: readonly PaceChange[]): string {
-  const [eventful, quiet] = speedsOf(pace);
-  const rates = quiet === undefined ? `×${eventful}` : `×${eventful}, quiet stretches ×${quiet}`;
+  const { eventful, quiet } = speedsText(pace);
+  const rates = quiet === null ? eventful : `${eventful}, quiet stretches ${quiet}`;
   return `pantau demo — ${scenario.name} at ${rates}`;
 }
 
-/** `×1747 while something happens, ×5240 in quiet stretches: 1m29s`. */
+/** `×829 while something happens, ×2488–×45400 in quiet stretches: 1m29s`. */
 function paceText(pace: readonly PaceChange[], endMs: number): string {
-  const [eventful, quiet] = speedsOf(pace);
+  const { eventful, quiet } = speedsText(pace);
   const rates =
-    quiet === undefined
-      ? `×${eventful}`
-      : `×${eventful} while something happens, ×${quiet} in quiet stretches`;
+    quiet === null ? eventful : `${eventful} while something happens, ${quiet} in quiet stretches`;
   return `${rates}: ${formatDuration(Math.round(playTimeMs(pace, endMs) / 1000) * 1000)}`;
 }
 
