@@ -60,7 +60,7 @@ describe("pantau demo plays the June 2024 incident", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /^pantau demo: pdns-2024, scenario time from 2024-06-19T16:00:00\.000Z; ×\d+ while something happens, ×\d+ in quiet stretches: 4\ds;/,
+      /^pantau demo: pdns-2024, scenario time from 2024-06-19T16:00:00\.000Z; ×\d+ while something happens, ×\d+–×\d+ in quiet stretches: 4\ds;/,
     );
     expect(result.stdout).toContain("\noutages, in scenario time:\n");
     expect(existsSync(join(dir, "report.html"))).toBe(true);
