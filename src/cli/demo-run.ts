@@ -79,6 +79,7 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
   const clock = new ScaledClock({ ...underlying, startAt, rate: 0, maxCatchUpMs: MAX_CATCH_UP_MS });
   const probes = new ProbesOnTheirWay(underlying.timers);
   let estate: Estate;
+  let watch: Watch;
   try {
     estate = await Estate.start({
       plan: immigrationEstatePlan(),
@@ -90,43 +91,14 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
     out.error(`pantau demo: ${messageOf(error)}\n`);
     return 1;
   }
-  const db = join(options.dir, "demo.db");
-  // the ledger holds one run of one scenario: a previous demo's times would overlap this one's
-  for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
-  const configFile = join(options.dir, "demo.yaml");
-  const settings = { ...SCENARIO_MONITOR, storagePath: db, listen: options.listen };
-  writeFileSync(configFile, renderMonitorConfig(estate.served(), settings));
-  const logFile = join(options.dir, "pantau.log");
-  const logger = createLogger({
-    pretty: false,
-    destination: pino.destination({ dest: logFile, sync: true }),
-  });
-  let daemon: Daemon;
-  // the daemon's own observer (its metrics) is known once it has started; no probe runs before
-  let metrics: SchedulerObserver | null = null;
-  const schedulerObserver: SchedulerObserver = {
-    probeStarted: (id, lagMs) => {
-      probes.started(id);
-      metrics?.probeStarted?.(id, lagMs);
-    },
-    slotSkipped: (id, cause) => metrics?.slotSkipped?.(id, cause),
-    inFlightChanged: (count) => metrics?.inFlightChanged?.(count),
-  };
   try {
-    daemon = await Daemon.start({
-      configFile,
-      logger,
-      clock,
-      timers: clock.timers,
-      schedulerObserver,
-    });
-    metrics = daemon.metrics.schedulerObserver;
-    daemon.engine.subscribe({ probeCompleted: (target) => probes.arrived(target.id) });
+    watch = await startWatching(estate, clock, probes, options);
   } catch (error) {
     await estate.close();
     out.error(`pantau demo: ${messageOf(error)}\n`);
     return 1;
   }
+  const { daemon, db } = watch;
   const endMs = scenario.steps.at(-1)?.atMs ?? 0;
   const pace = pacePlan(
     scenario.steps.map((s) => s.atMs),
@@ -150,8 +122,49 @@ export async function runDemo(scenario: Scenario, options: DemoOptions): Promise
   await daemon.stop();
   clock.setRate(0);
   await estate.close();
-  await summarize(options.dir, db, startAt, out, logFile);
+  await summarize(options.dir, db, startAt, out, watch.logFile);
   return outcome === "failed" ? 1 : 0;
+}
+
+interface Watch {
+  daemon: Daemon;
+  db: string;
+  logFile: string;
+}
+
+/** The daemon watching the estate, on the scenario's clock, with a fresh ledger in the dir. */
+async function startWatching(
+  estate: Estate,
+  clock: ScaledClock,
+  probes: ProbesOnTheirWay,
+  options: DemoOptions,
+): Promise<Watch> {
+  const db = join(options.dir, "demo.db");
+  // the ledger holds one run of one scenario: a previous demo's times would overlap this one's
+  for (const file of [db, `${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
+  const configFile = join(options.dir, "demo.yaml");
+  const settings = { ...SCENARIO_MONITOR, storagePath: db, listen: options.listen };
+  writeFileSync(configFile, renderMonitorConfig(estate.served(), settings));
+  const logFile = join(options.dir, "pantau.log");
+  const logger = createLogger({
+    pretty: false,
+    destination: pino.destination({ dest: logFile, sync: true }),
+  });
+  // the daemon's own observer (its metrics) is known once it has started; no probe runs before
+  let metrics: SchedulerObserver | null = null;
+  const schedulerObserver: SchedulerObserver = {
+    probeStarted: (id, lagMs) => {
+      probes.started(id);
+      metrics?.probeStarted?.(id, lagMs);
+    },
+    slotSkipped: (id, cause) => metrics?.slotSkipped?.(id, cause),
+    inFlightChanged: (count) => metrics?.inFlightChanged?.(count),
+  };
+  const timers = clock.timers;
+  const daemon = await Daemon.start({ configFile, logger, clock, timers, schedulerObserver });
+  metrics = daemon.metrics.schedulerObserver;
+  daemon.engine.subscribe({ probeCompleted: (target) => probes.arrived(target.id) });
+  return { daemon, db, logFile };
 }
 
 /**

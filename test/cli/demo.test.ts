@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -152,5 +153,29 @@ describe("pantau demo in scenario time", () => {
     await time.advance(1);
     expect(events).toEqual(["core down at 3600000", "switched", "probe at 3600001"]);
     expect(await played).toBe("finished");
+  });
+
+  it("a listen address it cannot bind ends the demo with exit 1 and the reason", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const { port } = holder.address() as { port: number };
+    let stderr = "";
+    const code = await runDemo(drill(), {
+      speed: 3600,
+      listen: `127.0.0.1:${port}`,
+      dir: join(dir, "busy"),
+      simBase: 0,
+      out: {
+        write: () => undefined,
+        error: (text) => {
+          stderr += text;
+        },
+        tty: false,
+      },
+    }).finally(() => new Promise((resolve) => holder.close(resolve)));
+    expect({ code, stderr }).toEqual({
+      code: 1,
+      stderr: `pantau demo: cannot listen on 127.0.0.1:${port} (EADDRINUSE)\n`,
+    });
   });
 });
