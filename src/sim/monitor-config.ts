@@ -40,7 +40,7 @@ export const DEMO_MONITOR: MonitorSettings = {
  * scenario on whole half hours then falls between two probes of each target (none of the
  * estate's ids has its phase on a half hour), and the demo's ledger times are exact.
  * At the demo's speeds a loopback round trip of a few real ms reads as a minute or more, so
- * latency is judged on the services only, over 5 minutes: a `slow` e-Visa answers in 6 on the
+ * latency is judged on the services only, over 5 minutes: a `slow` e-Visa answers in 7 on the
  * same clock, exactly, while a quick answer slowed by a stall of the replay (a cold start, a
  * collection) stays under 5. On the gateways a stall would otherwise read as manual mode.
  */
