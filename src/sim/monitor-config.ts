@@ -36,9 +36,10 @@ export const DEMO_MONITOR: MonitorSettings = {
 
 /**
  * `pantau demo`'s monitor, in scenario time: its daemon runs on the scenario's clock, so these
- * are scenario durations — a probe every 10 minutes, DOWN after two failures. Every step of a
- * scenario on whole half hours then falls between two probes of each target (none of the
- * estate's ids has its phase on a half hour), and the demo's ledger times are exact.
+ * are scenario durations — a probe every 10 minutes, DOWN after two failures. A step on a whole
+ * half hour then falls between two probes of each target (no id of the estate has a slot on a
+ * half hour or in the minute before one: test/sim/pdns-2024.test.ts holds it to that), and the
+ * demo's ledger times are exact.
  * At the demo's speeds a loopback round trip of a few real ms reads as a minute or more, so
  * latency is judged on the services only, over 5 minutes: a `slow` e-Visa answers in 7 on the
  * same clock, exactly, while a quick answer slowed by a stall of the replay (a cold start, a
