@@ -52,8 +52,8 @@ export class DemoBoard {
   }
 
   /** A step was applied: `line` is how a log shows it, `note` what the board shows. */
-  step(line: string, note: string): void {
-    this.notes.push({ at: this.clock.now(), text: note });
+  step(line: string, note: string, offsetMs: number): void {
+    this.notes.push({ at: this.origin + offsetMs, text: note });
     if (!this.out.tty) this.out.write(`step  ${line}\n`);
   }
 

@@ -196,7 +196,7 @@ function play(
 ): Promise<PlayOutcome> {
   const player = demoPlayer(clock, scenario.steps, world);
   player.on((event) => {
-    if (event.type === "step") board.step(formatStep(event.step), event.step.note);
+    if (event.type === "step") board.step(formatStep(event.step), event.step.note, event.step.atMs);
   });
   for (const change of pace.slice(1)) {
     clock.timers.setTimeout(() => clock.setRate(change.speed), change.atMs);
