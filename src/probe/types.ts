@@ -1,5 +1,5 @@
 import type { ProbeSpec, Target } from "../config/types.js";
-import type { Clock } from "../time/clock.js";
+import type { Clock, Timers } from "../time/clock.js";
 
 /** Stable failure reasons (SPEC §3); used as a metric label, so never rename one. */
 export const FAILURE_REASONS = [
@@ -70,6 +70,8 @@ export interface ProbeOptions {
   clock: Clock;
   /** Aborting ends the probe at once with reason `timeout`, detail `aborted` (daemon shutdown). */
   signal?: AbortSignal;
+  /** For the timeout; the system's by default (a scaled clock brings its own). */
+  timers?: Timers;
 }
 
 /** The one shape of every prober: never throws, always resolves to a result. */
