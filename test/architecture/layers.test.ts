@@ -114,7 +114,7 @@ describe("the layer checker", () => {
 
   it("finds none in a graph without one, however long", () => {
     const chain = new Map(
-      Array.from({ length: 50_000 }, (_, i) => [`src/f${i}.ts`, [`src/f${i + 1}.ts`]]),
+      Array.from({ length: 20_000 }, (_, i) => [`src/f${i}.ts`, [`src/f${i + 1}.ts`]]),
     );
     expect(importCycles(chain)).toEqual([]);
   });
@@ -126,10 +126,15 @@ describe("the layer checker", () => {
     ]);
   });
 
-  it("matches a folder by prefix and a file or module exactly", () => {
-    const rule: LayerRule = { name: "r", from: ["src/a/"], forbid: ["src/b/", "node:fs"] };
+  it("matches a folder by prefix and a file or module exactly, and lets `allow` through", () => {
+    const rule: LayerRule = {
+      name: "r",
+      from: ["src/a/"],
+      forbid: ["src/b/", "node:fs"],
+      allow: ["src/b/door.ts"],
+    };
     const graph = new Map([
-      ["src/a/x.ts", ["src/b/y.ts", "src/bb/z.ts", "node:fs", "node:fs/promises"]],
+      ["src/a/x.ts", ["src/b/y.ts", "src/bb/z.ts", "node:fs", "node:fs/promises", "src/b/door.ts"]],
       ["src/ab/x.ts", ["src/b/y.ts"]],
     ]);
     expect(forbiddenImports(graph, [rule])).toEqual([
