@@ -21,8 +21,9 @@ export type ProbeSpec = ReturnType<Kind["resolve"]>;
 export type ProberBlocks = { [K in Kind as K["key"]]: z.ZodOptional<K["block"]> };
 
 /**
- * A kind as the loops over all kinds see it. Methods, not function properties: a kind's own
- * prober takes only its own spec, and each spec reaches only the kind its `kind` names.
+ * A kind as the loops over all kinds see it. Methods, not function properties: TypeScript
+ * compares method parameters both ways, so each kind (whose prober takes only its own spec) is
+ * one of these without a cast. Sound because a spec reaches only the kind its `kind` names.
  */
 export interface RegisteredKind {
   readonly key: ProbeSpec["kind"];
