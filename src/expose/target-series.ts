@@ -1,8 +1,13 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Target } from "../config/types.js";
 import { NEXT_STATES, TARGET_STATES, type TargetState } from "../health/types.js";
-import { describeEndpoint } from "../probe/index.js";
-import { PHASES, type ProbeResult } from "../probe/types.js";
+import {
+  describeEndpoint,
+  type ProbeResult,
+  proberKind,
+  RESULT_FAMILIES,
+  type ResultFamily,
+} from "../probe/index.js";
 
 /**
  * Per-target series, kept as plain records and rendered straight to the text format: at
@@ -18,6 +23,8 @@ interface TargetFacts {
   readonly labels: string;
   /** `,name="…",prober="…",endpoint="…"`, escaped. */
   readonly infoLabels: string;
+  /** Those its prober kind sets, besides every target's. */
+  readonly resultFamilies: readonly ResultFamily[];
   readonly lastResult: ProbeResult | null;
   readonly state: TargetState;
   readonly changedAt: number | null;
@@ -75,6 +82,24 @@ function probeGauge(name: string, value: (r: ProbeResult) => number | null) {
   };
 }
 
+/** A family some prober kinds set: lines for their targets only, once probed. */
+function kindFamily(family: ResultFamily): Family {
+  return {
+    name: family.name,
+    type: family.type,
+    help: family.help,
+    lines: (facts) => {
+      const result = facts.lastResult;
+      if (!result || !facts.resultFamilies.includes(family)) return "";
+      let text = "";
+      for (const series of family.series) {
+        text += `${family.name}{${facts.labels}${series.labels}} ${formatValue(series.value(result))}\n`;
+      }
+      return text;
+    },
+  };
+}
+
 const FAMILIES: Family[] = [
   {
     name: "probe_success",
@@ -88,26 +113,7 @@ const FAMILIES: Family[] = [
     help: "Total duration of the last probe",
     lines: probeGauge("probe_duration_seconds", (r) => r.durationMs / 1000),
   },
-  {
-    name: "probe_http_status_code",
-    type: "gauge",
-    help: "HTTP status of the last probe (0 if none)",
-    lines: probeGauge("probe_http_status_code", (r) => r.status ?? 0),
-  },
-  {
-    name: "probe_http_duration_seconds",
-    type: "gauge",
-    help: "Duration of each phase of the last probe",
-    lines: (facts) => {
-      const result = facts.lastResult;
-      if (!result) return "";
-      let text = "";
-      for (const phase of PHASES) {
-        text += `probe_http_duration_seconds{${facts.labels},phase="${phase}"} ${seconds(result.phases[phase])}\n`;
-      }
-      return text;
-    },
-  },
+  ...RESULT_FAMILIES.map(kindFamily),
   {
     name: "probe_ssl_earliest_cert_expiry",
     type: "gauge",
@@ -284,6 +290,7 @@ export class TargetSeries {
       const facts: TargetFacts = {
         labels,
         infoLabels,
+        resultFamilies: proberKind(target.probe.kind).families,
         lastResult: null,
         state,
         changedAt: since,
@@ -309,6 +316,7 @@ export class TargetSeries {
     record.facts = {
       labels: facts.labels,
       infoLabels: facts.infoLabels,
+      resultFamilies: facts.resultFamilies,
       lastResult: result,
       state: facts.state,
       changedAt: facts.changedAt,

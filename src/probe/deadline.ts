@@ -1,7 +1,7 @@
 /** The one timeout that bounds a whole probe, and the sockets it frees when it fires. */
 import { systemTimers, type TimerHandle, type Timers } from "../time/clock.js";
+import { formatDuration } from "./detail-text.js";
 import { ProbeFailure } from "./failure.js";
-import { formatDuration } from "./format.js";
 
 /** Where a probe is, named as the timeout detail says it: `timeout after 1s (waiting for headers)`. */
 export type ProbePhase =

@@ -1,4 +1,4 @@
-import type { ProbeSpec, Target } from "../config/types.js";
+import type { DegradedRules, Expectations } from "../config/verdict-rules.js";
 import type { Clock, Timers } from "../time/clock.js";
 
 /** Stable failure reasons (SPEC §3); used as a metric label, so never rename one. */
@@ -60,11 +60,13 @@ export interface ProbeResult {
   redirects: number;
 }
 
-/** What a prober needs from a target: its own spec, its timeout and the rules to judge by. */
-export type ProbeTarget<Spec extends ProbeSpec = ProbeSpec> = Pick<
-  Target,
-  "timeout" | "expect" | "degraded"
-> & { probe: Spec };
+/** What a prober needs from a target (a config `Target` is one): its own spec, its timeout and the rules to judge by. */
+export interface ProbeTarget<Spec> {
+  probe: Spec;
+  timeout: number;
+  expect: Expectations;
+  degraded: DegradedRules;
+}
 
 export interface ProbeOptions {
   clock: Clock;
@@ -75,7 +77,7 @@ export interface ProbeOptions {
 }
 
 /** The one shape of every prober: never throws, always resolves to a result. */
-export type Prober<Spec extends ProbeSpec> = (
+export type Prober<Spec> = (
   target: ProbeTarget<Spec>,
   options: ProbeOptions,
 ) => Promise<ProbeResult>;

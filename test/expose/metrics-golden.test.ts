@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { HttpProbeSpec, Target } from "../../src/config/types.js";
+import type { Target } from "../../src/config/types.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
+import type { HttpProbeSpec } from "../../src/probe/http.js";
 import { makeCommitted, makeResult, makeTarget } from "../support/targets.js";
 
 /**
