@@ -6,7 +6,7 @@ import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
 import { SECRET_CANARY } from "../support/secret-canary.js";
-import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
 
 // the suite's one secret canary: secret-watch.ts fails this file if any output shows it
 const HEADER_SECRET = SECRET_CANARY;

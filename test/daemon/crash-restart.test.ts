@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { DaemonProcess, isTransition, type LogLine } from "../support/daemon-process.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

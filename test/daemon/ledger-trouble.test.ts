@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-ledger-trouble-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-maint-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 const TARGETS = 2000;
 const dir = mkdtempSync(join(tmpdir(), "pantau-mass-"));

@@ -13,7 +13,7 @@ import {
   startAlertmanager,
   startWebhook,
   type Webhook,
-} from "../support/alertmanager.js";
+} from "../support/external/alertmanager.js";
 
 /**
  * The shipped config/alertmanager/alertmanager.yml, run by Debian's real Alertmanager with only

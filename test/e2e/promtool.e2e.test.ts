@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
-import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-promtool-"));
 let server: SwitchServer;

@@ -6,9 +6,9 @@ import { shardOf } from "../../src/config/shard.js";
 import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { runCli } from "../support/cli.js";
 import { DaemonProcess, type LogLine } from "../support/daemon-process.js";
-import { type RunningPostgres, startPostgres } from "../support/postgres.js";
-import { startPrometheus } from "../support/prometheus.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
+import { startPrometheus } from "../support/external/prometheus.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 /**
  * Issue #10's sharding, end to end: four real daemons (`--shard I/4`) on one PostgreSQL ledger

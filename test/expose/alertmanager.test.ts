@@ -5,8 +5,8 @@ import type { AlertmanagerSettings } from "../../src/config/types.js";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import type { AlertmanagerAlert } from "../../src/expose/alertmanager-payload.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
-import { FakeTime } from "../support/fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
+import { FakeTime } from "../support/time.js";
 
 const URL_BASE = "http://alertmanager.test:9093";
 const SETTINGS: AlertmanagerSettings = {

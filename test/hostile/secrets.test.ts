@@ -15,11 +15,11 @@ import { outagesCommand } from "../../src/cli/outages.js";
 import { reportCommand } from "../../src/cli/report.js";
 import { formatConfigIssue } from "../../src/config/errors.js";
 import { loadConfig } from "../../src/config/load.js";
-import { startReceiver } from "../support/alertmanager.js";
 import { runCli, runInProcess } from "../support/cli.js";
 import { DaemonProcess, isTransition } from "../support/daemon-process.js";
 import { findCanary, SECRET_CANARY } from "../support/secret-canary.js";
-import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+import { startReceiver } from "../support/servers/receiver.js";
+import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-secrets-"));
 const tokenFile = join(dir, "token");

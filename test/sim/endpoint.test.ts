@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Behaviour } from "../../src/sim/behaviour.js";
 import { SimEndpoint } from "../../src/sim/endpoint.js";
 import type { EndpointKind } from "../../src/sim/plan.js";
-import { settleOpenTcpSockets } from "../helpers/sockets.js";
-import { FakeTime } from "../support/fake-time.js";
+import { settleOpenTcpSockets } from "../support/socket-leaks.js";
+import { FakeTime } from "../support/time.js";
 import { type Got, get } from "./http-get.js";
 
 const opened: SimEndpoint[] = [];
