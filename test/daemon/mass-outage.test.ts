@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Daemon } from "../../src/daemon.js";
+import { startOnFakeTime } from "../support/daemon-on-fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
 import { startSwitchServer } from "../support/servers/switch.js";
@@ -10,14 +10,6 @@ import { startSwitchServer } from "../support/servers/switch.js";
 const TARGETS = 2000;
 const dir = mkdtempSync(join(tmpdir(), "pantau-mass-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("a mass outage", () => {
   it("commits 2,000 simultaneous →down transitions in a few transactions", async () => {
@@ -39,11 +31,12 @@ describe("a mass outage", () => {
         "",
       ].join("\n"),
     );
-    const daemon = await Daemon.start({
-      configFile: config,
-      logger: memoryLogger("warn").logger,
-      listen: "none",
-    });
+    // on fake time: the cron seconds come at once, the probes take what they take
+    const fake = await startOnFakeTime(
+      { configFile: config, logger: memoryLogger("warn").logger, listen: "none" },
+      { stepMs: 500 },
+    );
+    const { daemon } = fake;
     try {
       const writes = async () =>
         sampleValue(parsePromText(await daemon.metrics.render()), "pantau_ledger_writes_total", {
@@ -53,10 +46,16 @@ describe("a mass outage", () => {
         (await daemon.ledger.transitions({ instance: "mass", limit: 10_000 })).filter(
           (t) => t.to === to,
         ).length;
-      await until(async () => (await count("up")) === TARGETS, 15_000);
+      await fake.until(async () => (await count("up")) === TARGETS, {
+        what: `${TARGETS} targets up`,
+        timeoutMs: 15_000,
+      });
       const writesBefore = await writes();
       server.setUp(false);
-      await until(async () => (await count("down")) === TARGETS, 15_000);
+      await fake.until(async () => (await count("down")) === TARGETS, {
+        what: `${TARGETS} targets down`,
+        timeoutMs: 15_000,
+      });
       const transactions = (await writes()) - writesBefore;
       expect(transactions).toBeGreaterThan(0);
       expect(transactions).toBeLessThanOrEqual(20);

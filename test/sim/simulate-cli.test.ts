@@ -3,13 +3,12 @@ import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
+import { PANTAU_MAIN } from "../support/built-cli.js";
 import { runCli } from "../support/cli.js";
 import { get } from "./http-get.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pantau-simulate-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -112,7 +111,7 @@ describe("pantau simulate: serving until stopped", () => {
     const configOut = join(dir, "monitor.yaml");
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", MAIN, "simulate", "--targets", "4", "--config-out", configOut],
+      [PANTAU_MAIN, "simulate", "--targets", "4", "--config-out", configOut],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const lines = await readLines(child.stdout, 4);

@@ -18,7 +18,8 @@ export interface UntilOptions {
   failed?: () => string | null;
 }
 
-type Truthy<T> = Exclude<T, false | 0 | "" | null | undefined>;
+/** What a condition resolves with once it holds. */
+export type Truthy<T> = Exclude<T, false | 0 | "" | null | undefined>;
 
 /**
  * Tries `condition` until it returns a truthy value, and resolves with that value. A condition
