@@ -2,18 +2,18 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { PANTAU_MAIN } from "../support/built-cli.js";
+import { unusedPort } from "../support/servers/loopback.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pantau-demo-e2e-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const AIRPORTS_AFTER_CGK = ["dps", "kno", "sub", "yia", "upg", "bth", "mdc"];
 
 function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "demo", ...args], {
+  const child = spawn(process.execPath, [PANTAU_MAIN, "demo", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -41,8 +41,9 @@ describe("pantau demo plays the June 2024 incident", () => {
       "14400",
       "--listen",
       "127.0.0.1:0",
+      // a base the OS handed out: the eleven ports after it are very likely free too
       "--sim-base",
-      "19520",
+      String(await unusedPort()),
       "--dir",
       dir,
     ]);

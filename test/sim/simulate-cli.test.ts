@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { PANTAU_MAIN } from "../support/built-cli.js";
 import { runCli } from "../support/cli.js";
+import { until } from "../support/until.js";
 import { get } from "./http-get.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-simulate-"));
@@ -144,15 +145,15 @@ async function readLines(stream: NodeJS.ReadableStream, count: number): Promise<
   throw new Error(`the simulator ended before printing ${count} lines: ${text}`);
 }
 
-async function waitForFile(path: string, withinMs = 5000): Promise<void> {
-  const end = performance.now() + withinMs;
-  for (;;) {
-    try {
-      if (readFileSync(path, "utf8").includes("targets:")) return;
-    } catch {
-      // not written yet
-    }
-    if (performance.now() > end) throw new Error(`${path} was not written`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function waitForFile(path: string): Promise<unknown> {
+  return until(
+    () => {
+      try {
+        return readFileSync(path, "utf8").includes("targets:");
+      } catch {
+        return false; // not written yet
+      }
+    },
+    { what: `${path} to be written`, timeoutMs: 5000 },
+  );
 }
