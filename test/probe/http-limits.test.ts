@@ -169,6 +169,7 @@ describe("sockets", () => {
   });
 });
 
+// real time: what these tests measure is a real socket's timeout and close, not a clock's
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
