@@ -13,7 +13,7 @@ import type { ConfigLoadResult } from "../../src/config/errors.js";
 import type { Config } from "../../src/config/types.js";
 import { listOutages, type OutageFacts } from "../../src/report/numbers.js";
 import { buildIncidentLedger, type IncidentLedger, m } from "../report/fixture.js";
-import { PANTAU_MAIN } from "../support/built-cli.js";
+import { pantauMain } from "../support/built-cli.js";
 import { type InProcessRun, runInProcess } from "../support/cli.js";
 
 /** now = 2024-06-20T01:00:00Z: the default range is the 24 hours before it. */
@@ -346,7 +346,7 @@ describe("pantau outages: the ledger file", () => {
 
 describe("pantau outages: the real binary", () => {
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, [PANTAU_MAIN, "outages", ...args], {
+    spawnSync(process.execPath, [pantauMain(), "outages", ...args], {
       encoding: "utf8",
       timeout: 30_000,
     });

@@ -16,7 +16,7 @@ import {
   NOW,
   WINDOW,
 } from "../report/incident-fixture.js";
-import { PANTAU_MAIN } from "../support/built-cli.js";
+import { pantauMain } from "../support/built-cli.js";
 import { type InProcessRun, runInProcess } from "../support/cli.js";
 
 const RANGE = ["--since", "2024-06-20T00:00:00Z", "--until", "2024-06-20T12:00:00Z"];
@@ -214,7 +214,7 @@ describe("pantau report: failures exit 1", () => {
 
 describe("pantau report: the real binary", () => {
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, [PANTAU_MAIN, "report", ...args], {
+    spawnSync(process.execPath, [pantauMain(), "report", ...args], {
       encoding: "utf8",
       timeout: 30_000,
     });

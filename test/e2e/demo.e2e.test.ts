@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
-import { PANTAU_MAIN } from "../support/built-cli.js";
+import { pantauMain } from "../support/built-cli.js";
 import { unusedPort } from "../support/servers/loopback.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-demo-e2e-"));
@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const AIRPORTS_AFTER_CGK = ["dps", "kno", "sub", "yia", "upg", "bth", "mdc"];
 
 function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [PANTAU_MAIN, "demo", ...args], {
+  const child = spawn(process.execPath, [pantauMain(), "demo", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

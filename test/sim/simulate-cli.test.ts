@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
-import { PANTAU_MAIN } from "../support/built-cli.js";
+import { pantauMain } from "../support/built-cli.js";
 import { runCli } from "../support/cli.js";
 import { until } from "../support/until.js";
 import { get } from "./http-get.js";
@@ -112,7 +112,7 @@ describe("pantau simulate: serving until stopped", () => {
     const configOut = join(dir, "monitor.yaml");
     const child = spawn(
       process.execPath,
-      [PANTAU_MAIN, "simulate", "--targets", "4", "--config-out", configOut],
+      [pantauMain(), "simulate", "--targets", "4", "--config-out", configOut],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const lines = await readLines(child.stdout, 4);

@@ -1,21 +1,36 @@
 /**
  * The built pantau (dist/, `npm run build`) that child-process tests run: `node dist/cli/main.js`
- * starts in about a third of the time `node --import tsx src/cli/main.ts` takes, since nothing is
- * compiled on the way. fresh-build.ts (a vitest globalSetup) makes sure it is not older than src/.
+ * starts in about half the time `node --import tsx src/cli/main.ts` takes, since nothing is
+ * compiled on the way. A test that would run a dist/ older than src/ fails at once saying so;
+ * `npm test` builds it first when it is (fresh-build.ts).
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SRC = join(ROOT, "src");
 export const DIST = join(ROOT, "dist");
-/** The CLI's entry point, compiled. */
-export const PANTAU_MAIN = join(DIST, "cli/main.js");
+/** The CLI's entry point, compiled; throws when dist/ is older than src/. */
+export function pantauMain(): string {
+  assertFreshBuild();
+  return join(DIST, "cli/main.js");
+}
 
-/** A compiled module of src/ by its path under src/ (`ledger/sqlite.js`), as a file URL. */
+/** A compiled module of src/ by its path there (`ledger/sqlite.js`), as a file URL; checked too. */
 export function builtModuleUrl(pathUnderSrc: string): string {
-  return new URL(pathUnderSrc, new URL("../../dist/", import.meta.url)).href;
+  assertFreshBuild();
+  return pathToFileURL(join(DIST, pathUnderSrc)).href;
+}
+
+// once per test process: src/ does not change under a running suite
+let checked: string | null | undefined;
+
+function assertFreshBuild(): void {
+  checked ??= staleBuild();
+  if (checked !== null) {
+    throw new Error(`dist/ does not match src/ (${checked}): run \`npm run build\` first`);
+  }
 }
 
 /** Why dist/ cannot stand for src/ now (missing, or a source newer than its output), or null. */

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { Command, CommanderError } from "commander";
 import type { CommandIo } from "../../src/cli/ledger-command.js";
-import { PANTAU_MAIN } from "./built-cli.js";
+import { pantauMain } from "./built-cli.js";
 
 export interface CliRun {
   code: number | null;
@@ -14,7 +14,7 @@ export function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, [PANTAU_MAIN, ...args], {
+  const child = spawn(process.execPath, [pantauMain(), ...args], {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { PANTAU_MAIN } from "./built-cli.js";
+import { pantauMain } from "./built-cli.js";
 
 /** One JSON log line of the daemon. */
 export type LogLine = Record<string, unknown> & { event?: string; msg?: string };
@@ -29,7 +29,7 @@ export class DaemonProcess {
     args: string[],
     options: { env?: Record<string, string>; cwd?: string; main?: string } = {},
   ) {
-    this.child = spawn(process.execPath, [options.main ?? PANTAU_MAIN, ...args], {
+    this.child = spawn(process.execPath, [options.main ?? pantauMain(), ...args], {
       env: { ...process.env, ...options.env },
       ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: ["ignore", "pipe", "pipe"],
