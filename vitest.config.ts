@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -8,9 +7,6 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
-    // the suite mostly waits (child processes, sockets, real timeouts): two files at a time
-    // pay even on 2 cores, where vitest's default (cores − 1) runs one
-    maxWorkers: Math.max(2, availableParallelism() - 1),
     // child-process tests run dist/: build it first when src/ is newer
     globalSetup: ["test/support/fresh-build.ts"],
     setupFiles: [
