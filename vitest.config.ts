@@ -7,7 +7,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
-    // child-process tests run dist/: build it first when src/ is newer
+    // child-process tests run dist/: under npm test, built first when src/ is newer
     globalSetup: ["test/support/fresh-build.ts"],
     setupFiles: [
       // fails a test file whose processes print the secret canary (test/support/secret-canary.ts)
