@@ -2,7 +2,14 @@ import type { MaintenanceWindow } from "../config/types.js";
 import { type MaintenanceInterval, maintenanceIntervals } from "../health/maintenance.js";
 import type { TargetState } from "../health/types.js";
 import type { Ledger, OutageRecord, StoredTransition, TargetFilter } from "../ledger/ledger.js";
-import { clip, type TransitionColumns, type Window } from "../ledger/outages.js";
+import {
+  blindIn,
+  type ClosedInterval,
+  type Interval,
+  type TransitionColumns,
+  type Window,
+} from "../ledger/outages.js";
+import { firstRunStart, monitorGaps } from "./monitor-gaps.js";
 import {
   listOutages,
   type OutageFacts,
@@ -13,13 +20,14 @@ import {
   type TargetHistory,
   type TargetIdentity,
   type TargetReport,
-  unwatchedByInstance,
 } from "./numbers.js";
+import { type RestorationOrder, restorationOrder } from "./restoration.js";
 import {
-  compareText,
   type HistoryTransition,
   hasDegradedSpan,
   type MonitorGap,
+  type MonitorRow,
+  monitorRows,
   type TimelineRow,
   timelineRows,
 } from "./timeline.js";
@@ -40,7 +48,7 @@ import {
  * transitions, timeline rows) are bounded: their largest part is listed, and their count.
  */
 
-export type { MonitorGap, SpanKind, TimelineRow, TimelineSpan } from "./timeline.js";
+export type { MonitorGap, MonitorRow, SpanKind, TimelineRow, TimelineSpan } from "./timeline.js";
 
 export interface IncidentSummary {
   /** The outage that started first (possibly before the window). */
@@ -66,9 +74,13 @@ export interface IncidentReport {
   generatedAt: number;
   filter: TargetFilter;
   maintenanceSource: MaintenanceSource;
+  /** Start of the ledger's first run: before it nothing was observed. null: no run recorded. */
+  firstObservation: number | null;
   /** Availability and outage figures; maintenance is left out only with the config's windows. */
   numbers: Report;
   summary: IncidentSummary;
+  /** When each affected target and site came back up, in that order. */
+  restoration: RestorationOrder;
   /** Outages overlapping the window, by start: all of them, or the longest (see limits). */
   outages: OutageFacts[];
   /** How many outages overlap the window. */
@@ -81,6 +93,8 @@ export interface IncidentReport {
   transitionCount: number;
   /** Grouped by service, then site, then target id and instance; possibly a chosen part. */
   timeline: TimelineRow[];
+  /** One row per monitor instance of the timeline's rows: when it was watching. */
+  monitorTimeline: MonitorRow[];
   /** How many targets the timeline chose from. */
   timelineTargetCount: number;
 }
@@ -147,7 +161,14 @@ export async function readIncident(
     ...window,
     limit: limits.transitions,
   });
-  const gaps = await monitorGaps(ledger, instance, window, now);
+  const runs = await ledger.runs({});
+  const firstObservation = firstRunStart(runs);
+  const gaps = await monitorGaps(ledger, runs, instance, window, now);
+  const restoration = restorationOrder(
+    histories,
+    window,
+    excludedOf(reading.unwatched, occurrences, window),
+  );
   const shown = timelineTargets(numbers.targets, limits.timelineRows);
   const timelineOutages =
     inWindow.count <= limits.outages ? listed : await outagesOfTargets(ledger, shown, window, now);
@@ -158,6 +179,8 @@ export async function readIncident(
     outages: timelineOutages,
     gaps,
     maintenance: windows === null ? null : occurrences,
+    firstObservation,
+    restoration: new Map(restoration.targets.map((target) => [targetKey(target), target])),
     keyOf: targetKey,
   });
   return {
@@ -165,15 +188,43 @@ export async function readIncident(
     generatedAt: now,
     filter,
     maintenanceSource: windows === null ? "outage-flags" : "config",
+    firstObservation,
     numbers,
     summary,
+    restoration,
     outages: listed,
     outageCount: inWindow.count,
     gaps,
     transitions,
     transitionCount: reading.transitionCount,
     timeline,
+    monitorTimeline: monitorRows(timeline, gaps, window),
     timelineTargetCount: numbers.targets.length,
+  };
+}
+
+/**
+ * Availability's own exclusions (gaps, then maintenance), so that a target's restoration counts
+ * the time its figures count; an instance's gaps are merged once for its targets without
+ * maintenance.
+ */
+function excludedOf(
+  unwatched: ReadonlyMap<string, Interval[]>,
+  occurrences: ReadonlyMap<string, MaintenanceInterval[]>,
+  window: Window,
+): (target: TargetIdentity) => ClosedInterval[] {
+  const none: Interval[] = [];
+  const blindByInstance = new Map<string, ClosedInterval[]>();
+  return (target) => {
+    const gaps = unwatched.get(target.instance) ?? none;
+    const maintenance = occurrences.get(targetKey(target)) ?? none;
+    if (maintenance.length > 0) return blindIn([...gaps, ...maintenance], window);
+    let blind = blindByInstance.get(target.instance);
+    if (blind === undefined) {
+      blind = blindIn(gaps, window);
+      blindByInstance.set(target.instance, blind);
+    }
+    return blind;
   };
 }
 
@@ -327,30 +378,4 @@ async function outagesOfTargets(
   const instance =
     new Set(targets.map((t) => t.instance)).size === 1 ? targets[0]?.instance : undefined;
   return outageFacts(ledger, lists.flat(), instance, now);
-}
-
-/**
- * The unwatched time `numbers.ts` leaves out of availability, each interval named: a recorded
- * restart or blind gap, or `stopped` (no daemon of the instance running since its last run).
- */
-async function monitorGaps(
-  ledger: Ledger,
-  instance: string | undefined,
-  window: Window,
-  now: number,
-): Promise<MonitorGap[]> {
-  const range = { instance, ...window };
-  const recorded = await ledger.gaps(range);
-  const unwatched = await unwatchedByInstance(ledger, await ledger.runs({}), range, now);
-  const gaps: MonitorGap[] = [];
-  for (const [name, intervals] of unwatched) {
-    for (const interval of intervals) {
-      if (clip(interval, window) === null) continue;
-      const gap = recorded.find(
-        (g) => g.instance === name && g.start === interval.start && g.end === interval.end,
-      );
-      gaps.push({ instance: name, kind: gap?.kind ?? "stopped", ...interval });
-    }
-  }
-  return gaps.sort((a, b) => a.start - b.start || compareText(a.instance, b.instance));
 }

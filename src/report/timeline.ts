@@ -4,21 +4,34 @@ import {
   type ClosedInterval,
   clip,
   type Interval,
+  mergeIntervals,
   type TransitionColumns,
   type Window,
 } from "../ledger/outages.js";
+import { causeText } from "./format.js";
 import type { OutageFacts, TargetIdentity } from "./numbers.js";
+import type { Restoration } from "./restoration.js";
 
-/** What a history needs for degraded spans: times, states, and the cause a span's note shows. */
+/** What a history needs for state spans: times, states, and the cause a span's note shows. */
 export type HistoryTransition = Pick<StoredTransition, "to" | "at" | "reason" | "detail">;
 
 /**
  * What the report's timeline picture shows, pure: per target, the spans of the window it was
- * down (on its own, or blocked by a dependency), degraded, in maintenance, or not watched.
+ * up, degraded, down (on its own, or blocked by a dependency), in maintenance, or not observed
+ * (before pantau first ran, no daemon running, blind, or the target's state unknown): every
+ * instant of a row is drawn as what the ledger knows of it, and nothing unobserved as up. One
+ * row per monitor instance shows when it was watching.
  */
 
 /** In drawing order: a later kind is drawn over an earlier one. */
-export const SPAN_KINDS = ["maintenance", "degraded", "blocked", "down", "blind"] as const;
+export const SPAN_KINDS = [
+  "maintenance",
+  "up",
+  "degraded",
+  "blocked",
+  "down",
+  "unobserved",
+] as const;
 export type SpanKind = (typeof SPAN_KINDS)[number];
 
 export interface TimelineSpan extends ClosedInterval {
@@ -32,10 +45,20 @@ export interface TimelineRow extends TargetIdentity {
   spans: TimelineSpan[];
 }
 
-/** Why the monitor was not watching: a restart gap, every canary failing, or no daemon running. */
-export type MonitorGapKind = "restart" | "blind" | "stopped";
+/** When one daemon instance was watching (`up`) and when not (`unobserved`). */
+export interface MonitorRow {
+  instance: string;
+  spans: TimelineSpan[];
+}
+
+/**
+ * Why the monitor was not watching: a restart gap, every canary failing, no daemon running, or
+ * before the ledger's first run (`not-started`, of no one instance).
+ */
+export type MonitorGapKind = "restart" | "blind" | "stopped" | "not-started";
 
 export interface MonitorGap extends Interval {
+  /** "" for `not-started`: no daemon of any instance had run yet. */
   instance: string;
   kind: MonitorGapKind;
 }
@@ -49,16 +72,21 @@ export interface TimelineInput {
   gaps: readonly MonitorGap[];
   /** Per target key, the config's maintenance occurrences; null: shown from outage flags. */
   maintenance: ReadonlyMap<string, readonly MaintenanceInterval[]> | null;
+  /** Start of the ledger's first run; null: no run recorded. */
+  firstObservation: number | null;
+  /** Per target key, when it came back up: rows of a service are in that order. */
+  restoration: ReadonlyMap<string, Restoration>;
   keyOf(target: { instance: string; targetId: string }): string;
 }
 
-const GAP_NOTES: Record<MonitorGapKind, string> = {
+export const GAP_NOTES: Record<MonitorGapKind, string> = {
   restart: "restart: no daemon was running",
   blind: "blind: every canary failed",
   stopped: "stopped: no daemon running",
+  "not-started": "pantau was not running yet",
 };
 
-/** One row per target, grouped by service, then site, then target id and instance. */
+/** One row per target, grouped by service; within one, in restoration order (see byGroup). */
 export function timelineRows(input: TimelineInput): TimelineRow[] {
   const outagesByKey = new Map<string, OutageFacts[]>();
   for (const outage of input.outages) {
@@ -71,22 +99,54 @@ export function timelineRows(input: TimelineInput): TimelineRow[] {
   for (const gap of input.gaps) {
     gapsByInstance.set(gap.instance, [...(gapsByInstance.get(gap.instance) ?? []), gap]);
   }
-  return [...input.targets].sort(byGroup).map((target) => {
+  const rank = (target: TargetIdentity) =>
+    restorationRank(input.restoration.get(input.keyOf(target)));
+  const ordered = [...input.targets].sort((a, b) => byGroup(a, b, rank));
+  return ordered.map((target) => {
     const key = input.keyOf(target);
     const outages = outagesByKey.get(key) ?? [];
     const spans = [
       ...maintenanceSpans(input.maintenance?.get(key) ?? null, outages),
-      ...degradedSpans(input.histories.get(key) ?? []),
+      ...stateSpans(input.histories.get(key) ?? [], input.firstObservation),
       ...outages.flatMap(outageSpans),
-      ...(gapsByInstance.get(target.instance) ?? []).map((gap) => ({
-        ...gap,
-        kind: "blind" as const,
-        note: GAP_NOTES[gap.kind],
-      })),
+      ...(gapsByInstance.get(target.instance) ?? []).map(gapSpan),
     ].flatMap((span) => clipSpan(span, input.window));
     const { instance, targetId, service, site } = target;
     return { instance, targetId, service, site, spans: spans.sort(byLayerThenStart) };
   });
+}
+
+/**
+ * One row per instance of `rows`: not observed in its gaps and before the ledger's first run,
+ * watching (drawn as up) in between.
+ */
+export function monitorRows(
+  rows: readonly TimelineRow[],
+  gaps: readonly MonitorGap[],
+  window: Window,
+): MonitorRow[] {
+  const instances = [...new Set(rows.map((row) => row.instance))].sort(compareText);
+  return instances.map((instance) => {
+    const unwatched = gaps
+      .filter((gap) => gap.instance === instance || gap.kind === "not-started")
+      .flatMap((gap) => clipSpan(gapSpan(gap), window));
+    const watching: TimelineSpan[] = [];
+    let cursor = window.since;
+    for (const gap of mergeIntervals(unwatched, window.until)) {
+      if (gap.start > cursor) watching.push(watchingSpan(cursor, gap.start));
+      cursor = Math.max(cursor, gap.end);
+    }
+    if (cursor < window.until) watching.push(watchingSpan(cursor, window.until));
+    return { instance, spans: [...watching, ...unwatched].sort(byLayerThenStart) };
+  });
+}
+
+function watchingSpan(start: number, end: number): TimelineSpan {
+  return { kind: "up", start, end, note: "watching" };
+}
+
+function gapSpan(gap: MonitorGap): OpenSpan {
+  return { start: gap.start, end: gap.end, kind: "unobserved", note: GAP_NOTES[gap.kind] };
 }
 
 interface OpenSpan extends Interval {
@@ -140,22 +200,49 @@ export function hasDegradedSpan(history: TransitionColumns, window: Window): boo
   return degradedSince !== null && clip({ start: degradedSince, end: null }, window) !== null;
 }
 
-function degradedSpans(history: readonly HistoryTransition[]): OpenSpan[] {
-  const spans: OpenSpan[] = [];
+/**
+ * Up, degraded and unknown (not observed) spans of a history; down is the outages' (they know
+ * blocked). Before the first transition the state is unknown: before the ledger's first run
+ * pantau was not running, after it the target had no verdict yet.
+ */
+function stateSpans(
+  history: readonly HistoryTransition[],
+  firstObservation: number | null,
+): OpenSpan[] {
+  const first = history[0]?.at ?? null;
+  const spans: OpenSpan[] = beforeFirstVerdict(first, firstObservation);
   let open: OpenSpan | null = null;
   for (const transition of history) {
-    if (open !== null) {
-      open.end = transition.at;
-      open = null;
-    }
-    if (transition.to === "degraded") {
-      open = { start: transition.at, end: null, kind: "degraded", note: causeOf(transition) };
-      spans.push(open);
-    }
+    if (open !== null) open.end = transition.at;
+    open = spanOf(transition);
+    if (open !== null) spans.push(open);
   }
   return spans;
 }
 
+function beforeFirstVerdict(first: number | null, firstObservation: number | null): OpenSpan[] {
+  const end = first ?? null;
+  const notRunning = "pantau was not running yet";
+  if (firstObservation === null) {
+    return [{ start: Number.NEGATIVE_INFINITY, end, kind: "unobserved", note: notRunning }];
+  }
+  const started = end === null ? firstObservation : Math.min(end, firstObservation);
+  return [
+    { start: Number.NEGATIVE_INFINITY, end: started, kind: "unobserved", note: notRunning },
+    { start: started, end, kind: "unobserved", note: "unknown: no verdict yet" },
+  ];
+}
+
+function spanOf(transition: HistoryTransition): OpenSpan | null {
+  const { at: start, to } = transition;
+  if (to === "up") return { start, end: null, kind: "up", note: null };
+  if (to === "degraded") return { start, end: null, kind: "degraded", note: causeOf(transition) };
+  if (to === "unknown") {
+    const cause = causeOf(transition);
+    return { start, end: null, kind: "unobserved", note: `unknown${cause ? `: ${cause}` : ""}` };
+  }
+  return null;
+}
 /** Blocked while its dependency was down (until `blockedUntil`), its own outage after that. */
 function outageSpans(outage: OutageFacts): OpenSpan[] {
   const { start, end, blockedBy, blockedUntil } = outage;
@@ -169,17 +256,29 @@ function outageSpans(outage: OutageFacts): OpenSpan[] {
 }
 
 function causeOf(fact: { reason: string | null; detail: string | null }): string | null {
-  const parts = [fact.reason, fact.detail].filter((part) => part !== null && part !== "");
-  return parts.length === 0 ? null : parts.join(": ");
+  return causeText(fact.reason, fact.detail) || null;
 }
 
 function byLayerThenStart(a: TimelineSpan, b: TimelineSpan): number {
   return SPAN_KINDS.indexOf(a.kind) - SPAN_KINDS.indexOf(b.kind) || a.start - b.start;
 }
 
-function byGroup(a: TargetIdentity, b: TargetIdentity): number {
+/** Back up first (by when), then still down or degraded at the end, then never affected. */
+function restorationRank(restoration: Restoration | undefined): [number, number] {
+  if (restoration === undefined) return [2, 0];
+  return restoration.restoredAt === null ? [1, 0] : [0, restoration.restoredAt];
+}
+
+function byGroup(
+  a: TargetIdentity,
+  b: TargetIdentity,
+  rank: (target: TargetIdentity) => [number, number],
+): number {
+  const [ra, rb] = [rank(a), rank(b)];
   return (
     compareText(a.service, b.service) ||
+    ra[0] - rb[0] ||
+    ra[1] - rb[1] ||
     compareText(a.site, b.site) ||
     compareText(a.targetId, b.targetId) ||
     compareText(a.instance, b.instance)

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { count } from "../../src/report/document.js";
 import {
+  causeText,
   csvField,
   formatTime,
   humanDuration,
@@ -13,11 +15,41 @@ import {
   truncate,
 } from "../../src/report/format.js";
 import type { OutageFacts } from "../../src/report/numbers.js";
-import { count } from "../../src/report/sections.js";
 
 const M = 60;
 const H = 3600;
 const D = 86_400;
+
+describe("causeText", () => {
+  it.each([
+    ["status", "status 503 not in 200-299", "status 503 not in 200-299"],
+    ["status", "Status 503", "Status 503"],
+    [
+      "timeout",
+      "timeout after 10s (waiting for headers)",
+      "timeout after 10s (waiting for headers)",
+    ],
+    ["json", 'json path "mode" is "manual"', 'json path "mode" is "manual"'],
+    ["cert_expired", "cert expired 3 days ago", "cert expired 3 days ago"],
+    ["cert_expired", "cert_expired", "cert_expired"],
+    ["timeout", "no answer in 10s", "timeout: no answer in 10s"],
+    [
+      "refused",
+      "connect ECONNREFUSED 127.0.0.1:8443",
+      "refused: connect ECONNREFUSED 127.0.0.1:8443",
+    ],
+    // a longer word that begins with the reason is not the reason
+    ["status", "statuspage says 503", "status: statuspage says 503"],
+    ["tls", "tls_handshake failed", "tls: tls_handshake failed"],
+    ["status", null, "status"],
+    ["status", "", "status"],
+    [null, "HTTP 503", "HTTP 503"],
+    ["", "HTTP 503", "HTTP 503"],
+    [null, null, ""],
+  ])("says %j with %j once: %j", (reason, detail, text) => {
+    expect(causeText(reason, detail)).toBe(text);
+  });
+});
 
 describe("humanDuration", () => {
   it.each([

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { percent } from "../../src/report/document.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
 import { type IncidentReport, readIncident } from "../../src/report/incident.js";
 import { escapeMarkdown, renderIncidentMarkdown } from "../../src/report/markdown.js";
-import { percent } from "../../src/report/sections.js";
 import { expectGolden, lineDiff } from "./golden.js";
 import {
   buildIncidentLedger,
@@ -116,7 +116,9 @@ describe("markdown report", () => {
   it("says where maintenance comes from without a config", () => {
     const markdown = renderIncidentMarkdown(withoutConfig);
     expect(markdown).toContain("Maintenance windows are not in the ledger");
-    expect(markdown).toContain("| back-office | 1 | 95.652% | 1 | 30m | 30m | 30m | 30m | 0s |");
+    expect(markdown).toContain(
+      "| back-office | 1 | 95.652% | 30m | 0s | 30m | 0s | 1 | 30m | 30m |",
+    );
   });
 
   it("reports a selection, and a quiet window", async () => {
@@ -125,7 +127,7 @@ describe("markdown report", () => {
     expect(markdown).toContain("for service autogate: 2 targets with a known state");
     expect(markdown).toContain("- No outages in the window.\n");
     expect(markdown).toContain("## Outages\n\nNo outages in the window.\n");
-    expect(markdown).toContain("| autogate | 2 | 100.000% | 0 |");
+    expect(markdown).toContain("| autogate | 2 | 100.000% | 0s | 0s | 0s | 0s | 0 | 0s | - |");
     expect(markdown).not.toContain("simkim-core |");
   });
 
