@@ -332,6 +332,8 @@ export class Daemon {
         to: "unknown" as const,
         at: now,
         detectedAt: now,
+        // no probe of it in this run: when it really stopped being down is not known
+        previousProbeAt: null,
         reason: "removed",
         detail: "target no longer in the configuration",
         blockedBy: null,

@@ -202,6 +202,8 @@ const CSV_HEADER = [
   "blocked_until",
   "maintenance",
   "end_reason",
+  "last_ok_at",
+  "last_failed_at",
 ];
 
 function rangeText(range: TimeRange): string {
@@ -254,10 +256,16 @@ function csvRow(outage: OutageFacts): string[] {
     outage.reason ?? "",
     outage.detail ?? "",
     outage.blockedBy ?? "",
-    outage.blockedUntil === null ? "" : formatTime(outage.blockedUntil),
+    optionalTime(outage.blockedUntil),
     String(outage.maintenance),
     outage.endReason ?? "",
+    optionalTime(outage.lastOkAt),
+    optionalTime(outage.lastFailedAt),
   ];
+}
+
+function optionalTime(ms: number | null): string {
+  return ms === null ? "" : formatTime(ms);
 }
 
 /**
@@ -278,9 +286,11 @@ function csvLine(outage: OutageFacts): string {
     csvField(outage.reason ?? ""),
     csvField(outage.detail ?? ""),
     csvField(outage.blockedBy ?? ""),
-    outage.blockedUntil === null ? "" : formatTime(outage.blockedUntil),
+    optionalTime(outage.blockedUntil),
     String(outage.maintenance),
     csvField(outage.endReason ?? ""),
+    optionalTime(outage.lastOkAt),
+    optionalTime(outage.lastFailedAt),
   ];
   return `${fields.join(",")}\n`;
 }

@@ -1,7 +1,14 @@
 import { setMaxListeners } from "node:events";
 import type { MaintenanceWindow, Target } from "../config/types.js";
 import { activeMaintenance, maintenanceIntervals } from "../health/maintenance.js";
-import { decide, type HealthState, initialHealth, restoreHealth } from "../health/state-machine.js";
+import {
+  decide,
+  type HealthState,
+  initialHealth,
+  lastFailedAt,
+  lastOkAt,
+  restoreHealth,
+} from "../health/state-machine.js";
 import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { AttributionChange, NewTransition, StoredTransition } from "../ledger/ledger.js";
@@ -171,7 +178,9 @@ export class Engine {
    * `blockedBy` is its open outage's current attribution.
    */
   restore(target: Target, latest: StoredTransition | null, blockedBy: string | null = null): void {
-    const health = latest ? restoreHealth(latest.to, latest.at) : initialHealth();
+    const health = latest
+      ? restoreHealth(latest.to, latest.at, latest.previousProbeAt)
+      : initialHealth();
     const down = latest?.to === "down";
     if (down) this.attribution.restore(target.id, blockedBy);
     this.targets.set(target.id, {
@@ -217,6 +226,7 @@ export class Engine {
       to: "unknown",
       at: now,
       detectedAt: now,
+      previousProbeAt: lastFailedAt(runtime.health),
       reason: "removed",
       detail: "target removed from the configuration",
     };
@@ -451,6 +461,7 @@ export class Engine {
         to: health.state,
         at,
         detectedAt: Math.max(warm?.detectedAt ?? now, at),
+        previousProbeAt: warm?.to === health.state ? warm.previousProbeAt : null,
         reason: warm?.to === health.state ? warm.reason : null,
         detail: warm?.to === health.state ? warm.detail : null,
       };
@@ -498,6 +509,9 @@ export class Engine {
       ...transition,
       at,
       detectedAt: Math.max(transition.detectedAt, at),
+      // a bound is never after the time it bounds (`at` may have been moved up to keep order)
+      previousProbeAt:
+        transition.previousProbeAt === null ? null : Math.min(transition.previousProbeAt, at),
       service: target.service,
       site: target.site,
       // attributed for the whole batch at commit time
@@ -614,7 +628,8 @@ export class Engine {
     for (const id of affected) {
       const runtime = this.targets.get(id);
       if (!runtime) continue;
-      runtime.health = restoreHealth(runtime.committed.state, runtime.committed.since);
+      const { state, since, transition } = runtime.committed;
+      runtime.health = restoreHealth(state, since, transition?.previousProbeAt ?? null);
       runtime.lastAt = runtime.committed.since ?? Number.NEGATIVE_INFINITY;
       runtime.downOffset = runtime.committed.state === "down" ? this.wallClock.currentOffset : null;
     }

@@ -183,6 +183,8 @@ export function transitionJson(t: StoredTransition) {
     to: t.to,
     at: formatTime(t.at),
     detected_at: formatTime(t.detectedAt),
+    // the change happened after this probe and no later than `at`
+    previous_probe_at: t.previousProbeAt === null ? null : formatTime(t.previousProbeAt),
     reason: t.reason,
     detail: t.detail,
     blocked_by: t.blockedBy,

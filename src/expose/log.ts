@@ -75,6 +75,7 @@ export function engineLogger(logger: Logger): EngineSubscriber {
             to: t.to,
             at: iso(t.at),
             detected_at: iso(t.detectedAt),
+            previous_probe_at: iso(t.previousProbeAt),
             reason: t.reason,
             detail: t.detail,
             blocked_by: t.to === "down" ? t.blockedBy : undefined,

@@ -35,15 +35,42 @@ export interface Decision {
 
 /** A target never probed yet. */
 export function initialHealth(): HealthState {
-  return { state: "unknown", since: null, streak: null };
+  return { state: "unknown", since: null, streak: null, lastProbeAt: null, enteredAfter: null };
 }
 
 /**
- * A target's health after a restart, from its last committed transition. No streak survives:
- * probes from before the restart are not consecutive with those after it.
+ * A target's health after a restart, from its last committed transition (`enteredAfter` is its
+ * `previousProbeAt`). No streak survives: probes from before the restart are not consecutive
+ * with those after it, and none of them counts as seen in this run.
  */
-export function restoreHealth(state: TargetState, since: number | null): HealthState {
-  return { state, since, streak: null };
+export function restoreHealth(
+  state: TargetState,
+  since: number | null,
+  enteredAfter: number | null = null,
+): HealthState {
+  return { state, since, streak: null, lastProbeAt: null, enteredAfter };
+}
+
+/**
+ * Start of the last probe that did not fail, as far as this target's health can tell: the bound
+ * on when a failure seen later really began (SPEC §4 sampling-aware attribution). While down it
+ * is the outage's bound (`last_ok_at`), not a probe of a recovery still below its threshold.
+ * null: none seen (never probed, or only failures since a restart).
+ */
+export function lastOkAt(health: HealthState): number | null {
+  if (health.state === "down") return health.enteredAfter;
+  if (health.streak?.kind === "failed") return health.streak.previousProbeAt;
+  // no failure since the last confirmed probe: the latest probe did not fail
+  return health.state === "unknown" && health.streak === null ? null : health.lastProbeAt;
+}
+
+/**
+ * While down: start of the last failed probe seen in this run (null when none), the bound on
+ * when an outage that ends now really ended (its `last_failed_at`).
+ */
+export function lastFailedAt(health: HealthState): number | null {
+  if (health.streak?.kind === "not_failed") return health.streak.previousProbeAt;
+  return health.lastProbeAt;
 }
 
 /**
@@ -58,12 +85,13 @@ export function decide(
   targetId: string,
 ): Decision {
   const kind = STREAK_KIND_BY_STATE[health.state][observation.result];
+  const lastProbeAt = observation.startedAt;
   if (kind === null) {
-    return { health: { ...health, streak: null }, transition: null };
+    return { health: { ...health, streak: null, lastProbeAt }, transition: null };
   }
-  const streak = extendStreak(health.streak, kind, observation);
+  const streak = extendStreak(health.streak, kind, observation, health.lastProbeAt);
   if (streak.count < thresholdOf(health.state, kind, thresholds)) {
-    return { health: { ...health, streak }, transition: null };
+    return { health: { ...health, streak, lastProbeAt }, transition: null };
   }
   const to = destinationOf(kind, observation.result);
   const explanation = explanationOf(to, streak, observation);
@@ -74,13 +102,26 @@ export function decide(
     // start of the streak, not the detection time: thresholds must not distort durations
     at: streak.startedAt,
     detectedAt: now,
+    previousProbeAt: streak.previousProbeAt,
     reason: explanation.reason,
     detail: explanation.detail,
   };
-  return { health: { state: to, since: transition.at, streak: null }, transition };
+  const next: HealthState = {
+    state: to,
+    since: transition.at,
+    streak: null,
+    lastProbeAt,
+    enteredAfter: streak.previousProbeAt,
+  };
+  return { health: next, transition };
 }
 
-function extendStreak(current: Streak | null, kind: StreakKind, observation: Observation): Streak {
+function extendStreak(
+  current: Streak | null,
+  kind: StreakKind,
+  observation: Observation,
+  previousProbeAt: number | null,
+): Streak {
   if (current !== null && current.kind === kind) {
     return { ...current, count: current.count + 1 };
   }
@@ -90,6 +131,7 @@ function extendStreak(current: Streak | null, kind: StreakKind, observation: Obs
     startedAt: observation.startedAt,
     reason: observation.reason,
     detail: observation.detail,
+    previousProbeAt,
   };
 }
 

@@ -36,6 +36,12 @@ export interface Transition {
   /** When the threshold was reached and the transition decided. */
   detectedAt: number;
   /**
+   * Start of the last probe before the streak (null when none was seen in this run): the change
+   * itself happened in (previousProbeAt, at]. Into down it is the last non-failed probe (the
+   * outage's `last_ok_at`); out of down the last failed one (its `last_failed_at`).
+   */
+  previousProbeAt: number | null;
+  /**
    * Why the target is in its new state: →down the first failure of the streak; →degraded from
    * up/unknown the first degraded probe of the streak, from down the deciding (degraded) probe,
    * which is what chose degraded over up; →up null. `removed` when the target left the config.
@@ -64,6 +70,8 @@ export interface Streak {
   /** Reason and detail of the streak's first probe. */
   reason: string | null;
   detail: string;
+  /** Start of the probe before the streak's first (null when none): the transition's `previousProbeAt`. */
+  previousProbeAt: number | null;
 }
 
 /** One target's health between probes: plain data, safe to serialize and restore. */
@@ -73,4 +81,8 @@ export interface HealthState {
   since: number | null;
   /** The run in progress, null when the last probe confirmed the state. */
   streak: Streak | null;
+  /** Start of the latest probe decided on in this run; null before the first. */
+  lastProbeAt: number | null;
+  /** `previousProbeAt` of the transition into `state`: it happened in (enteredAfter, since]. */
+  enteredAfter: number | null;
 }

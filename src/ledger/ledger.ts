@@ -74,6 +74,16 @@ export interface OutageRecord {
   maintenance: boolean;
   /** `recovered`, `removed` (target left the config), null while open. */
   endReason: string | null;
+  /**
+   * Start of the last non-failed probe before the outage's first failed one: the failure really
+   * began in (lastOkAt, start]. null when none was seen (the first probe of a run failed).
+   */
+  lastOkAt: number | null;
+  /**
+   * Start of the outage's last failed probe: it really ended in (lastFailedAt, end]. null while
+   * open, or when no failed probe was seen since a restart.
+   */
+  lastFailedAt: number | null;
 }
 
 export interface TimeRange {

@@ -152,6 +152,7 @@ function outagesOfOneTarget(transitions: readonly StoredTransition[]): DerivedOu
     } else if (open !== null && transition.to !== "down") {
       open.end = transition.at;
       open.endReason = transition.reason === "removed" ? "removed" : "recovered";
+      open.lastFailedAt = transition.previousProbeAt;
       open = null;
     }
   }
@@ -174,6 +175,8 @@ function openedBy(transition: StoredTransition): DerivedOutage {
     blockedUntil: null,
     maintenance: transition.maintenance,
     endReason: null,
+    lastOkAt: transition.previousProbeAt,
+    lastFailedAt: null,
   };
 }
 

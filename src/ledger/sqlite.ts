@@ -23,7 +23,6 @@ import {
   checkGap,
   checkLeader,
   checkLink,
-  endReasonOf,
   gapNotClosable,
   noOpenOutage,
   notInGroup,
@@ -42,6 +41,7 @@ import {
 } from "./sql/queries.js";
 import {
   chainOf,
+  closeOutageParams,
   type GapRow,
   insertTransitionParams,
   type OutageTuple,
@@ -49,7 +49,6 @@ import {
   type RunRow,
   type StateHistoryRow,
   type TransitionRow,
-  toFlag,
   toGap,
   toLeader,
   toRun,
@@ -340,15 +339,7 @@ export class SqliteLedger implements Ledger {
   }
 
   private closeOutage(t: StoredTransition): void {
-    const closeArgs = [
-      t.at,
-      endReasonOf(t),
-      t.id,
-      toFlag(t.maintenance),
-      t.instance,
-      t.targetId,
-    ] as const;
-    if (this.statements.closeOutage.run(...closeArgs).changes === 1) return;
+    if (this.statements.closeOutage.run(...closeOutageParams(t)).changes === 1) return;
     throw noOpenOutage(t);
   }
 

@@ -224,6 +224,10 @@ export interface OutageJson {
   blocked_until: string | null;
   maintenance: boolean;
   end_reason: string | null;
+  /** Start of the last non-failed probe before the first failed one: the outage began after it. */
+  last_ok_at: string | null;
+  /** Start of the last failed probe: the outage ended after it (null while open). */
+  last_failed_at: string | null;
 }
 
 export function outageJson(outage: OutageFacts): OutageJson {
@@ -243,5 +247,7 @@ export function outageJson(outage: OutageFacts): OutageJson {
     blocked_until: outage.blockedUntil === null ? null : formatTime(outage.blockedUntil),
     maintenance: outage.maintenance,
     end_reason: outage.endReason,
+    last_ok_at: outage.lastOkAt === null ? null : formatTime(outage.lastOkAt),
+    last_failed_at: outage.lastFailedAt === null ? null : formatTime(outage.lastFailedAt),
   };
 }

@@ -288,6 +288,8 @@ function factsOf(
     blockedUntil: outage.blockedUntil,
     maintenance: outage.maintenance,
     endReason: outage.endReason,
+    lastOkAt: outage.lastOkAt,
+    lastFailedAt: outage.lastFailedAt,
     durationSeconds: Math.max(0, (outage.end ?? now) - outage.start) / MS_PER_SECOND,
     blindSeconds: blindSecondsIn(outage, mergedGaps, now),
   };

@@ -33,6 +33,7 @@ async function measure(targetCount: number): Promise<string[]> {
       detail: null,
       blockedBy: null,
       maintenance: false,
+      previousProbeAt: null,
       outageStart: null,
     });
   }

@@ -38,6 +38,7 @@ export async function seedLedger(
           detail: to === "down" ? "status 503 not in 200-299" : null,
           blockedBy: null,
           maintenance: false,
+          previousProbeAt: null,
         });
       }
       await ledger.commit(run.id, batch);

@@ -12,7 +12,7 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-/** Prints rows as a Markdown table, ready to paste into the README. */
+/** Prints rows as a Markdown table, ready to paste into docs/performance.md. */
 export function printTable(
   title: string,
   header: readonly string[],

@@ -50,11 +50,11 @@ const TABLE = [
 ].join("\n");
 
 const CSV = [
-  "instance,target,service,site,start,end,detected_at,duration_seconds,blind_seconds,reason,detail,blocked_by,blocked_until,maintenance,end_reason",
-  "jakarta-1,autogate-dps,autogate,dps,2024-06-19T23:30:00.000Z,2024-06-20T00:50:00.000Z,2024-06-19T23:31:00.000Z,4800.000,300.000,refused,ECONNREFUSED,,,false,recovered",
-  "jakarta-1,simkim-core,immigration-core,pdns2,2024-06-20T00:10:00.000Z,2024-06-20T00:40:00.000Z,2024-06-20T00:11:00.000Z,1800.000,300.000,timeout,no answer in 10s,,,false,recovered",
-  "jakarta-1,autogate-cgk,autogate,cgk,2024-06-20T00:15:00.000Z,2024-06-20T00:35:00.000Z,2024-06-20T00:16:00.000Z,1200.000,300.000,timeout,no answer in 10s,simkim-core,,false,recovered",
-  "jakarta-1,portal,immigration-portal,jakarta,2024-06-20T00:55:00.000Z,,2024-06-20T00:56:00.000Z,300.000,0.000,status,HTTP 503,,,false,",
+  "instance,target,service,site,start,end,detected_at,duration_seconds,blind_seconds,reason,detail,blocked_by,blocked_until,maintenance,end_reason,last_ok_at,last_failed_at",
+  "jakarta-1,autogate-dps,autogate,dps,2024-06-19T23:30:00.000Z,2024-06-20T00:50:00.000Z,2024-06-19T23:31:00.000Z,4800.000,300.000,refused,ECONNREFUSED,,,false,recovered,2024-06-19T23:29:30.000Z,2024-06-20T00:49:30.000Z",
+  "jakarta-1,simkim-core,immigration-core,pdns2,2024-06-20T00:10:00.000Z,2024-06-20T00:40:00.000Z,2024-06-20T00:11:00.000Z,1800.000,300.000,timeout,no answer in 10s,,,false,recovered,2024-06-20T00:09:30.000Z,2024-06-20T00:39:30.000Z",
+  "jakarta-1,autogate-cgk,autogate,cgk,2024-06-20T00:15:00.000Z,2024-06-20T00:35:00.000Z,2024-06-20T00:16:00.000Z,1200.000,300.000,timeout,no answer in 10s,simkim-core,,false,recovered,2024-06-20T00:14:30.000Z,2024-06-20T00:34:30.000Z",
+  "jakarta-1,portal,immigration-portal,jakarta,2024-06-20T00:55:00.000Z,,2024-06-20T00:56:00.000Z,300.000,0.000,status,HTTP 503,,,false,,2024-06-20T00:54:30.000Z,",
   "",
 ].join("\n");
 
@@ -84,7 +84,9 @@ const PORTAL_JSON = `[
     "blocked_by": null,
     "blocked_until": null,
     "maintenance": false,
-    "end_reason": null
+    "end_reason": null,
+    "last_ok_at": "2024-06-20T00:54:30.000Z",
+    "last_failed_at": null
   }
 ]
 `;
@@ -166,6 +168,8 @@ describe("pantau outages: table layout", () => {
     blockedUntil: null,
     maintenance: false,
     endReason: "recovered",
+    lastOkAt: null,
+    lastFailedAt: null,
     durationSeconds: 2700,
     blindSeconds: 0,
     ...overrides,

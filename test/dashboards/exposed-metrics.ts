@@ -1,7 +1,7 @@
 /**
  * What pantau exposes, for checking the names dashboards and rules query: the families of a
  * /metrics rendering (PantauMetrics declares every family, with or without samples), their
- * series names, and the names README.md's "Metrics" section documents.
+ * series names, and the names (and types) docs/metrics.md documents.
  */
 import { readFileSync } from "node:fs";
 import { PantauMetrics } from "../../src/expose/metrics.js";
@@ -47,12 +47,22 @@ export async function pantauExposed(): Promise<ExposedMetrics> {
   return exposedFromText(await metrics.render());
 }
 
-/** Metric names in README.md's "Metrics" tables (`name` or `name{labels}` in the first column). */
-export function readmeMetricNames(readme = readFileSync("README.md", "utf8")): Set<string> {
-  const section = /^## Metrics\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? "";
-  const names = new Set<string>();
-  for (const match of section.matchAll(/^\| `([a-z_:][a-z0-9_:]*)(?:\{[^`]*\})?`/gm)) {
-    names.add(match[1] as string);
+/** The metrics reference the dashboards, rules and daemon are held to. */
+export const METRICS_DOC = "docs/metrics.md";
+
+/**
+ * Metric names in docs/metrics.md's tables (`name` or `name{labels}` in the first column), with
+ * the type the second column gives.
+ */
+export function documentedMetrics(doc = readFileSync(METRICS_DOC, "utf8")): Map<string, string> {
+  const metrics = new Map<string, string>();
+  for (const match of doc.matchAll(/^\| `([a-z_:][a-z0-9_:]*)(?:\{[^`]*\})?` \| ([a-z]+) \|/gm)) {
+    metrics.set(match[1] as string, match[2] as string);
   }
-  return names;
+  return metrics;
+}
+
+/** The names of documentedMetrics. */
+export function documentedMetricNames(doc?: string): Set<string> {
+  return new Set(documentedMetrics(doc).keys());
 }

@@ -137,6 +137,7 @@ function transition(targetId: string, fields: Partial<StoredTransition>): Stored
     detail: "connection refused",
     blockedBy: null,
     maintenance: false,
+    previousProbeAt: null,
     ...fields,
   };
 }

@@ -308,7 +308,7 @@ describe("a short outage of simkim-core, end to end", () => {
 
   it("sends the pager the resolution once the core is back, and never paged for a dependant", async () => {
     // the dependants and airports first: were the core back while they still failed, their
-    // outages would become their own (README, Dependencies) and rightly page
+    // outages would become their own (docs/states-and-outages.md, attribution) and rightly page
     for (const id of [...DEPENDANTS, ...AUTOGATES]) {
       await estate.setBehaviour(id, { behaviour: "up" });
     }

@@ -370,7 +370,7 @@ describe("1,000 slow-header, 1,000 endless-body and 200 redirect endpoints at on
 
 /**
  * Why 200 MiB over the healthy-only baseline bounds the daemon here (measured: ≈ 145 MiB):
- * - state and series for 2,200 more targets: ≈ 30–45 KiB each (README, Performance) ≈ 100 MiB;
+ * - state and series for 2,200 more targets: ≈ 30–45 KiB each (docs/performance.md) ≈ 100 MiB;
  * - bodies kept for body_contains: at most 500 × 64 KiB = 31 MiB even if all were in flight;
  * - socket buffers and undici parsers for ≈ 1,000 connections in flight: a few tens of MiB.
  * An endless body read without the max_body cap grows by hundreds of MiB a second per probe on

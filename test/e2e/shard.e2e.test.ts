@@ -125,7 +125,7 @@ describe("hashmod", () => {
     const dir = tempDir();
     const many = Array.from({ length: 60 }, (_, n) => `gate-${n}`);
     const config = writeConfig(dir, "pantau.yaml", many, "");
-    // the relabelling the README documents: the target id in a label, hashmod over it
+    // the relabelling docs/operations.md documents: the target id in a label, hashmod over it
     const groups = many.map(
       (id, n) => `      - { targets: ["127.0.0.1:${10_000 + n}"], labels: { target: ${id} } }`,
     );

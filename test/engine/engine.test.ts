@@ -108,6 +108,45 @@ describe("Engine", () => {
     expect(engine.committedState("core")?.state).toBe("up");
   });
 
+  it("records each outage's sampling bounds: the last ok probe before it, the last failed one in it", async () => {
+    const engine = makeEngine();
+    engine.restore(makeTarget("portal", { failureThreshold: 2, successThreshold: 2 }), null);
+    const t0 = time.now();
+    for (const [result, seconds] of [
+      ["ok", 0],
+      ["degraded", 10],
+      ["failed", 20],
+      ["failed", 30],
+      ["failed", 40],
+      ["ok", 50],
+      ["ok", 60],
+    ] as const) {
+      engine.observe("portal", makeResult(result, t0 + seconds * 1000));
+      await engine.flush();
+    }
+    const [outage] = await ledger.outages({ targetId: "portal" });
+    // a degraded probe did not fail: the failure began after 10 s; the outage ended after 40 s
+    expect(outage).toMatchObject({
+      start: t0 + 20_000,
+      lastOkAt: t0 + 10_000,
+      end: t0 + 50_000,
+      lastFailedAt: t0 + 40_000,
+    });
+    // a removal ends an outage after its last failed probe too
+    engine.observe("portal", makeResult("failed", t0 + 70_000));
+    engine.observe("portal", makeResult("failed", t0 + 80_000));
+    await engine.flush();
+    await time.advance(90_000);
+    engine.remove("portal");
+    await engine.flush();
+    const [, removed] = await ledger.outages({ targetId: "portal" });
+    expect(removed).toMatchObject({
+      lastOkAt: t0 + 60_000,
+      lastFailedAt: t0 + 80_000,
+      endReason: "removed",
+    });
+  });
+
   it("ends the open outage of a removed target with reason `removed`", async () => {
     const engine = makeEngine();
     engine.restore(makeTarget("evisa", { failureThreshold: 1 }), null);

@@ -81,6 +81,7 @@ function transition(fields: Partial<StoredTransition>): StoredTransition {
     detail: "connection refused",
     blockedBy: null,
     maintenance: false,
+    previousProbeAt: null,
     ...fields,
   };
 }

@@ -4,6 +4,8 @@ import {
   decide,
   type HealthState,
   initialHealth,
+  lastFailedAt,
+  lastOkAt,
   restoreHealth,
 } from "../../src/health/state-machine.js";
 import type { Observation, TargetState, Thresholds, Transition } from "../../src/health/types.js";
@@ -68,13 +70,24 @@ interface ExpectedTransition {
   detail: string | null;
 }
 
-function toTransition(expected: ExpectedTransition): Transition {
+/**
+ * The start of the probe listed before the one starting at `atMs`, null for the first: every
+ * probe of a sequence is decided on, so that is the last probe before the transition's streak.
+ */
+function probeBefore(sequence: string, atMs: number): number | null {
+  const starts = parseProbes(sequence).map((probe) => probe.startedAt);
+  const index = starts.indexOf(atMs);
+  return index > 0 ? (starts[index - 1] ?? null) : null;
+}
+
+function toTransition(expected: ExpectedTransition, sequence: string): Transition {
   return {
     targetId: TARGET,
     from: expected.from,
     to: expected.to,
     at: at(expected.at),
     detectedAt: at(expected.detected) + PROBE_MS,
+    previousProbeAt: probeBefore(sequence, at(expected.at)),
     reason: expected.reason,
     detail: expected.detail,
   };
@@ -388,7 +401,9 @@ describe("decide", () => {
       testCase.probes,
       testCase.thresholds ?? DEFAULT,
     );
-    expect(result.transitions).toEqual(testCase.transitions.map(toTransition));
+    expect(result.transitions).toEqual(
+      testCase.transitions.map((expected) => toTransition(expected, testCase.probes)),
+    );
     expect(result.health.state).toBe(testCase.state);
     const since = testCase.sinceMs ?? (testCase.since === null ? null : at(testCase.since));
     expect(result.health.since).toBe(since);
@@ -400,23 +415,63 @@ describe("HealthState streak", () => {
     {
       name: "failures in up count from the first failure",
       probes: "O0 F30 F60",
-      streak: { kind: "failed", count: 2, startedAt: at(30), reason: "refused", detail: "F30" },
+      streak: {
+        kind: "failed",
+        count: 2,
+        startedAt: at(30),
+        reason: "refused",
+        detail: "F30",
+        previousProbeAt: at(0),
+      },
     },
     {
       name: "degraded probes in up",
       probes: "O0 D30",
-      streak: { kind: "degraded", count: 1, startedAt: at(30), reason: "latency", detail: "D30" },
+      streak: {
+        kind: "degraded",
+        count: 1,
+        startedAt: at(30),
+        reason: "latency",
+        detail: "D30",
+        previousProbeAt: at(0),
+      },
     },
     {
       name: "ok probes in degraded",
       probes: "D0 O30",
-      streak: { kind: "ok", count: 1, startedAt: at(30), reason: null, detail: "O30" },
+      streak: {
+        kind: "ok",
+        count: 1,
+        startedAt: at(30),
+        reason: null,
+        detail: "O30",
+        previousProbeAt: at(0),
+      },
     },
     {
       name: "non-failed probes in down keep the first probe",
       probes: "F0 F30 F60 D90",
       thresholds: { ...DEFAULT, successThreshold: 3 },
-      streak: { kind: "not_failed", count: 1, startedAt: at(90), reason: "latency", detail: "D90" },
+      streak: {
+        kind: "not_failed",
+        count: 1,
+        startedAt: at(90),
+        reason: "latency",
+        detail: "D90",
+        previousProbeAt: at(60),
+      },
+    },
+    {
+      name: "the first probe of a run starts a streak with no probe before it",
+      probes: "F0",
+      streak: {
+        kind: "failed",
+        count: 1,
+        startedAt: at(0),
+        reason: "refused",
+        detail: "F0",
+        previousProbeAt: null,
+      },
     },
     { name: "an ok probe in up ends every streak", probes: "O0 F30 O60", streak: null },
     { name: "a degraded probe in degraded ends every streak", probes: "D0 O30 D60", streak: null },
@@ -455,6 +510,63 @@ describe("HealthState streak", () => {
   });
 });
 
+describe("sampling bounds: lastOkAt and lastFailedAt", () => {
+  const OK_CASES: { probes: string; start?: HealthState; expected: number | null }[] = [
+    { probes: "", expected: null },
+    { probes: "O0", expected: at(0) },
+    { probes: "D0", expected: at(0) },
+    // a degraded probe did not fail
+    { probes: "O0 D30", expected: at(30) },
+    { probes: "O0 F30", expected: at(0) },
+    { probes: "O0 F30 O60", expected: at(60) },
+    { probes: "F0", expected: null },
+    { probes: "F0 F30 F60", expected: null },
+    { probes: "O0 F30 F60 F90", expected: at(0) },
+    // while down, the outage's bound: a recovery below its threshold does not move it
+    { probes: "O0 F30 F60 F90 O120", expected: at(0) },
+    { probes: "O0 F30 F60 F90 O120 O150 F180", expected: at(150) },
+    {
+      probes: "",
+      start: restoreHealth("down", RESTART, RESTART - 30_000),
+      expected: RESTART - 30_000,
+    },
+    { probes: "", start: restoreHealth("up", RESTART, RESTART - 30_000), expected: null },
+    { probes: "F0", start: restoreHealth("up", RESTART), expected: null },
+  ];
+
+  it.each(OK_CASES)("lastOkAt after $probes", ({ probes, start, expected }) => {
+    const health =
+      probes === ""
+        ? (start ?? initialHealth())
+        : run(start ?? initialHealth(), probes, DEFAULT).health;
+    expect(lastOkAt(health)).toBe(expected);
+  });
+
+  const FAILED_CASES: { probes: string; start?: HealthState; expected: number | null }[] = [
+    { probes: "F0 F30 F60", expected: at(60) },
+    { probes: "F0 F30 F60 F90", expected: at(90) },
+    { probes: "F0 F30 F60 O90", expected: at(60) },
+    { probes: "F0 F30 F60 O90 F120", expected: at(120) },
+    { probes: "O0", start: restoreHealth("down", RESTART), expected: null },
+    { probes: "F0 O30", start: restoreHealth("down", RESTART), expected: at(0) },
+  ];
+
+  it.each(FAILED_CASES)("lastFailedAt after $probes", ({ probes, start, expected }) => {
+    const health = run(start ?? initialHealth(), probes, DEFAULT).health;
+    expect(health.state).toBe("down");
+    expect(lastFailedAt(health)).toBe(expected);
+  });
+
+  it("an outage's end carries the start of its last failed probe", () => {
+    const { transitions } = run(initialHealth(), "O0 F30 F60 F90 F120 O150 O180", DEFAULT);
+    expect(transitions.map((t) => [t.to, t.at, t.previousProbeAt])).toEqual([
+      ["up", at(0), null],
+      ["down", at(30), at(0)],
+      ["up", at(150), at(120)],
+    ]);
+  });
+});
+
 describe("decide, properties over random probe sequences", () => {
   const verdict = fc.constantFrom("O", "D", "F");
   const threshold = fc.integer({ min: 1, max: 4 });
@@ -478,6 +590,7 @@ describe("decide, properties over random probe sequences", () => {
             expect(transition.from).toBe(state);
             expect(transition.to).not.toBe(transition.from);
             expect(starts.has(transition.at)).toBe(true);
+            expect(transition.previousProbeAt).toBe(probeBefore(sequence, transition.at));
             expect(transition.at).toBeLessThanOrEqual(transition.detectedAt);
             expect(transition.at).toBeGreaterThan(lastAt);
             expect(transition.at).toBeGreaterThan(lastDetected - PROBE_MS);

@@ -152,7 +152,11 @@ export function ledgerContract(
             blockedBy: "pdns",
             maintenance: true,
           }),
-          transition("web-cgk", "up", "degraded", 200, { reason: "slow", detail: "2.1s" }),
+          transition("web-cgk", "up", "degraded", 200, {
+            reason: "slow",
+            detail: "2.1s",
+            previousProbeAt: 170,
+          }),
         ];
         const stored = await ledger.commit(run.id, batch);
         expect(stored).toEqual(
@@ -207,6 +211,37 @@ export function ledgerContract(
           true,
         );
         expect(await ledger.latestTransitions("a")).toHaveLength(1_000);
+      });
+
+      it("keeps every outage's sampling bounds in a batch of distinct targets", async () => {
+        const { run } = await ledger.startRun("a", 0);
+        // one target each: a store may write such a batch with one statement per table
+        const down = range(300).map((i) =>
+          transition(`t${i}`, "up", "down", 1_000 + i, {
+            previousProbeAt: i % 3 === 0 ? null : 900 + i,
+          }),
+        );
+        await ledger.commit(
+          run.id,
+          range(300).map((i) => transition(`t${i}`, "unknown", "up", i)),
+        );
+        await ledger.commit(run.id, down);
+        await ledger.commit(
+          run.id,
+          range(300).map((i) =>
+            transition(`t${i}`, "down", "up", 5_000 + i, {
+              previousProbeAt: i % 5 === 0 ? null : 4_990 + i,
+            }),
+          ),
+        );
+        const outages = await ledger.outages({});
+        expect(outages.map((o) => [o.targetId, o.lastOkAt, o.lastFailedAt])).toEqual(
+          range(300).map((i) => [
+            `t${i}`,
+            i % 3 === 0 ? null : 900 + i,
+            i % 5 === 0 ? null : 4_990 + i,
+          ]),
+        );
       });
     });
 
@@ -333,7 +368,42 @@ export function ledgerContract(
         blockedUntil: null,
         maintenance: false,
         endReason: null,
+        lastOkAt: null,
+        lastFailedAt: null,
       };
+
+      it("keeps the sampling bounds: last_ok_at from the →down, last_failed_at from its end", async () => {
+        await ledger.commit(runId, [{ ...opening, previousProbeAt: 970 }]);
+        const [open] = await ledger.outages({});
+        expect(open).toMatchObject({ lastOkAt: 970, lastFailedAt: null });
+        await ledger.commit(runId, [
+          transition("gate-cgk", "down", "up", 5_000, { previousProbeAt: 4_940 }),
+        ]);
+        const [closed] = await ledger.outages({});
+        expect(closed).toMatchObject({
+          start: 1_000,
+          lastOkAt: 970,
+          end: 5_000,
+          lastFailedAt: 4_940,
+        });
+        expect((await ledger.latestTransitions("a"))[0]).toMatchObject({ previousProbeAt: 4_940 });
+      });
+
+      it.each([
+        { previousProbeAt: 1_001, why: "after at" },
+        { previousProbeAt: Number.NaN, why: "not a time" },
+      ])(
+        "refuses a bound $why with LEDGER_INVALID, writing nothing",
+        async ({ previousProbeAt }) => {
+          await expectLedgerError(
+            ledger.commit(runId, [{ ...opening, previousProbeAt }]),
+            "LEDGER_INVALID",
+            { targetId: "gate-cgk" },
+          );
+          expect(await ledger.transitions({})).toEqual([]);
+          expect(await ledger.outages({})).toEqual([]);
+        },
+      );
 
       it("opens an outage on →down with the facts of the first failure", async () => {
         await ledger.commit(runId, [opening]);
@@ -794,6 +864,7 @@ export function transition(
     site: "",
     blockedBy: null,
     maintenance: false,
+    previousProbeAt: null,
     ...overrides,
   };
 }

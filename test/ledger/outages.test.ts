@@ -653,6 +653,7 @@ describe("outagesFromTransitions", () => {
       detail: to === "down" ? `timeout at ${atMinutes}` : null,
       blockedBy: null,
       maintenance: false,
+      previousProbeAt: null,
       ...extra,
     };
   }
@@ -677,6 +678,8 @@ describe("outagesFromTransitions", () => {
       blockedUntil: null,
       maintenance: false,
       endReason: endMinutes === null ? null : "recovered",
+      lastOkAt: null,
+      lastFailedAt: null,
       ...extra,
     };
   }

@@ -6,7 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { MIGRATIONS } from "../../src/ledger/sql/migrations.js";
+import {
+  MIGRATIONS,
+  migrationStatements,
+  SCHEMA_MIGRATIONS_TABLE,
+} from "../../src/ledger/sql/migrations.js";
 import { targetHistoryQuery } from "../../src/ledger/sql/queries.js";
 import { openSqliteLedger, type SqliteLedger } from "../../src/ledger/sqlite.js";
 import { expectLedgerError, ledgerContract, transition } from "./contract.js";
@@ -213,6 +217,36 @@ describe("SqliteLedger", () => {
       .prepare<[], { version: number }>("SELECT version FROM schema_migrations ORDER BY version")
       .all();
     expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it("migrates a version-3 ledger with an open outage: old rows have no bounds, new ones do (migration 4)", async () => {
+    const path = join(await tempDir(), "ledger.db");
+    const raw = rawAt(path);
+    raw.exec(SCHEMA_MIGRATIONS_TABLE);
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
+      for (const sql of migrationStatements(migration, "sqlite")) raw.exec(sql);
+      raw
+        .prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)")
+        .run(migration.version, migration.name);
+    }
+    raw.exec(`INSERT INTO runs (id, instance, started_at, last_heartbeat) VALUES (1, 'a', 0, 50);
+      INSERT INTO transitions (id, run_id, instance, target_id, service, site, from_state, to_state,
+        at, detected_at, maintenance) VALUES (1, 1, 'a', 'x', '', '', 'unknown', 'down', 10, 20, 0);
+      INSERT INTO target_states VALUES ('a', 'x', 'down', 10, 1);
+      INSERT INTO outages (instance, target_id, service, site, start_at, detected_at, maintenance,
+        open_transition_id) VALUES ('a', 'x', '', '', 10, 20, 0, 1);`);
+    raw.close();
+    const ledger = ledgerAt(path);
+    expect((await ledger.latestTransitions("a"))[0]).toMatchObject({
+      at: 10,
+      previousProbeAt: null,
+    });
+    const { run } = await ledger.startRun("a", 100);
+    await ledger.commit(run.id, [transition("x", "down", "up", 200, { previousProbeAt: 190 })]);
+    expect(await ledger.outages({})).toMatchObject([
+      { start: 10, lastOkAt: null, end: 200, lastFailedAt: 190 },
+    ]);
+    await ledger.close();
   });
 
   it("reads each target's history from the covering index alone (migration 3)", async () => {

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
+  documentedMetricNames,
   type ExposedMetrics,
   pantauExposed,
-  readmeMetricNames,
 } from "../dashboards/exposed-metrics.js";
 import { dashboardQueries, shippedDashboards } from "../dashboards/grafana-model.js";
 import { familyOf, metricNames } from "../dashboards/promql-names.js";
@@ -109,14 +109,14 @@ describe("config/prometheus/pantau-rules.yml", () => {
     }
   });
 
-  it("queries only series pantau exposes (and Prometheus' up), documented in README.md", () => {
-    const documented = readmeMetricNames();
+  it("queries only series pantau exposes (and Prometheus' up), documented in docs/metrics.md", () => {
+    const documented = documentedMetricNames();
     for (const rule of rules) {
       for (const name of metricNames(rule.expr)) {
         expect(exposed.seriesNames.has(name), `${rule.alert}: ${name}`).toBe(true);
         const family = familyOf(name, exposed.histograms);
         if (/^(pantau|probe)_/.test(family)) {
-          expect(documented.has(family), `${rule.alert}: ${family} in README`).toBe(true);
+          expect(documented.has(family), `${rule.alert}: ${family} in docs/metrics.md`).toBe(true);
         }
       }
     }

@@ -28,6 +28,7 @@ function stored(
     detail: null,
     blockedBy: null,
     maintenance: false,
+    previousProbeAt: null,
   };
 }
 
@@ -47,6 +48,8 @@ function outage(target: string, start: number, end: number | null): OutageRecord
     blockedUntil: null,
     maintenance: false,
     endReason: end === null ? null : "recovered",
+    lastOkAt: null,
+    lastFailedAt: null,
   };
 }
 

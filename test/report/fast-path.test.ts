@@ -162,6 +162,7 @@ async function writeLedger(s: Scenario): Promise<{ ledger: Ledger; instance: str
       detail: null,
       blockedBy: null,
       maintenance: false,
+      previousProbeAt: null,
     };
     await ledger.commit(runOf(step.target), [transition]);
     state[step.target] = step.to;

@@ -36,7 +36,11 @@ const TARGETS: Record<string, [service: string, site: string]> = {
   "late-target": ["immigration-portal", "jakarta"],
 };
 
-/** A transition builder for a fixture's targets: times in minutes from T0, a timeout when down. */
+/**
+ * A transition builder for a fixture's targets: times in minutes from T0, a timeout when down,
+ * and probes every 30 s (the probe before a transition's streak started 30 s before it; none
+ * before a target's first verdict).
+ */
 export function transitionsOf(targets: Record<string, [service: string, site: string]>) {
   return (
     targetId: string,
@@ -58,6 +62,7 @@ export function transitionsOf(targets: Record<string, [service: string, site: st
       detail: to === "down" ? "no answer in 10s" : null,
       blockedBy: null,
       maintenance: false,
+      previousProbeAt: from === "unknown" ? null : m(minutes) - 30_000,
       ...extra,
     };
   };

@@ -192,6 +192,8 @@ describe("outageJson", () => {
       blockedUntil: 1_718_848_800_000,
       maintenance: false,
       endReason: null,
+      lastOkAt: 1_718_845_170_500,
+      lastFailedAt: null,
       durationSeconds: 3600.5,
       blindSeconds: 12.25,
     };
@@ -211,6 +213,8 @@ describe("outageJson", () => {
       blocked_until: "2024-06-20T02:00:00.000Z",
       maintenance: false,
       end_reason: null,
+      last_ok_at: "2024-06-20T00:59:30.500Z",
+      last_failed_at: null,
     });
     expect(formatTime(outage.start)).toBe("2024-06-20T01:00:00.000Z");
   });

@@ -79,6 +79,7 @@ export function makeCommitted(
     detail: null,
     blockedBy: null,
     maintenance: false,
+    previousProbeAt: null,
     outageStart: null,
     ...overrides,
   };

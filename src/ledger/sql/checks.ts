@@ -32,6 +32,14 @@ export function checkLink(
   if (!Number.isFinite(at) || !Number.isFinite(transition.detectedAt)) {
     throw new LedgerError("LEDGER_INVALID", "at and detectedAt must be epoch ms", context);
   }
+  const previousProbeAt = transition.previousProbeAt;
+  if (previousProbeAt !== null && !(Number.isFinite(previousProbeAt) && previousProbeAt <= at)) {
+    throw new LedgerError(
+      "LEDGER_INVALID",
+      "previousProbeAt must be epoch ms no later than at, or null",
+      { ...context, previousProbeAt },
+    );
+  }
   const expected = previous?.state ?? "unknown";
   if (from !== expected || from === to) {
     throw new LedgerError(
@@ -71,12 +79,8 @@ export function storedTransition(
     detail: t.detail,
     blockedBy: t.blockedBy,
     maintenance: t.maintenance,
+    previousProbeAt: t.previousProbeAt,
   };
-}
-
-/** What a transition out of down writes as the outage's end reason. */
-export function endReasonOf(t: StoredTransition): "removed" | "recovered" {
-  return t.reason === "removed" ? "removed" : "recovered";
 }
 
 export function noOpenOutage(t: StoredTransition): LedgerError {

@@ -136,6 +136,18 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX transitions_target_states ON transitions (instance, target_id, at, id, to_state)",
     ],
   },
+  {
+    version: 4,
+    name: "sampling bounds: transitions.previous_probe_at, outages.last_ok_at and last_failed_at",
+    statements: [
+      // a probe tells when a change was seen, not when it happened: it happened after the
+      // probe before the streak (SPEC §4); null where no earlier probe was seen (and for rows
+      // written before this step)
+      "ALTER TABLE transitions ADD COLUMN previous_probe_at BIGINT",
+      "ALTER TABLE outages ADD COLUMN last_ok_at BIGINT",
+      "ALTER TABLE outages ADD COLUMN last_failed_at BIGINT",
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

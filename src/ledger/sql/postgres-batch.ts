@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { NewTransition, StoredTransition } from "../ledger.js";
-import { endReasonOf, noOpenOutage, storedTransition } from "./checks.js";
-import type { RunRow } from "./rows.js";
+import { noOpenOutage, storedTransition } from "./checks.js";
+import { endReasonOf, type RunRow } from "./rows.js";
 
 /**
  * A checked batch in which every target appears once (a mass outage, a recovery) written with
@@ -10,13 +10,15 @@ import type { RunRow } from "./rows.js";
  */
 
 const INSERT_TRANSITIONS = `INSERT INTO transitions (run_id, instance, target_id, service, site,
-    from_state, to_state, at, detected_at, reason, detail, blocked_by, maintenance)
+    from_state, to_state, at, detected_at, reason, detail, blocked_by, maintenance,
+    previous_probe_at)
   SELECT $1, $2, u.target_id, u.service, u.site, u.from_state, u.to_state, u.at, u.detected_at,
-    u.reason, u.detail, u.blocked_by, u.maintenance
+    u.reason, u.detail, u.blocked_by, u.maintenance, u.previous_probe_at
   FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-    $9::bigint[], $10::text[], $11::text[], $12::text[], $13::integer[]) WITH ORDINALITY
+    $9::bigint[], $10::text[], $11::text[], $12::text[], $13::integer[], $14::bigint[])
+    WITH ORDINALITY
     AS u(target_id, service, site, from_state, to_state, at, detected_at, reason, detail,
-      blocked_by, maintenance, ord)
+      blocked_by, maintenance, previous_probe_at, ord)
   ORDER BY u.ord
   RETURNING id`;
 
@@ -28,20 +30,20 @@ const UPSERT_TARGET_STATES = `INSERT INTO target_states (instance, target_id, st
   DO UPDATE SET state = excluded.state, at = excluded.at, transition_id = excluded.transition_id`;
 
 const OPEN_OUTAGES = `INSERT INTO outages (instance, target_id, service, site, start_at, end_at,
-    detected_at, reason, detail, blocked_by, maintenance, end_reason, open_transition_id,
-    close_transition_id)
+    detected_at, reason, detail, blocked_by, maintenance, end_reason, last_ok_at,
+    open_transition_id, close_transition_id)
   SELECT $1, u.target_id, u.service, u.site, u.start_at, NULL, u.detected_at, u.reason, u.detail,
-    u.blocked_by, u.maintenance, NULL, u.transition_id, NULL
+    u.blocked_by, u.maintenance, NULL, u.last_ok_at, u.transition_id, NULL
   FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
-    $8::text[], $9::text[], $10::integer[], $11::bigint[])
+    $8::text[], $9::text[], $10::integer[], $11::bigint[], $12::bigint[])
     AS u(target_id, service, site, start_at, detected_at, reason, detail, blocked_by,
-      maintenance, transition_id)`;
+      maintenance, last_ok_at, transition_id)`;
 
 const CLOSE_OUTAGES = `UPDATE outages o SET end_at = u.end_at, end_reason = u.end_reason,
-    close_transition_id = u.transition_id,
+    close_transition_id = u.transition_id, last_failed_at = u.last_failed_at,
     maintenance = CASE WHEN o.maintenance = 1 OR u.maintenance = 1 THEN 1 ELSE 0 END
-  FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::integer[])
-    AS u(target_id, end_at, end_reason, transition_id, maintenance)
+  FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::integer[], $7::bigint[])
+    AS u(target_id, end_at, end_reason, transition_id, maintenance, last_failed_at)
   WHERE o.instance = $1 AND o.target_id = u.target_id AND o.end_at IS NULL
   RETURNING o.target_id`;
 
@@ -72,6 +74,7 @@ export async function insertBatch(
     batch.map((t) => t.detail),
     batch.map((t) => t.blockedBy),
     batch.map(flag),
+    batch.map((t) => t.previousProbeAt),
   ]);
   // identity values are drawn in the ORDER BY order: ascending ids are the batch's order
   const ids = inserted.rows.map((row) => row.id).sort((x, y) => x - y);
@@ -110,6 +113,7 @@ async function closeOutages(
     closing.map(endReasonOf),
     closing.map((t) => t.id),
     closing.map(flag),
+    closing.map((t) => t.previousProbeAt),
   ]);
   if (closed.rows.length === closing.length) return;
   const found = new Set(closed.rows.map((row) => row.target_id));
@@ -134,6 +138,7 @@ async function openOutages(
     opening.map((t) => t.detail),
     opening.map((t) => t.blockedBy),
     opening.map(flag),
+    opening.map((t) => t.previousProbeAt),
     opening.map((t) => t.id),
   ]);
 }

@@ -1,9 +1,14 @@
 import type pg from "pg";
 import type { NewTransition, StoredTransition } from "../ledger.js";
-import { type ChainLink, endReasonOf, noOpenOutage, storedTransition } from "./checks.js";
+import { type ChainLink, noOpenOutage, storedTransition } from "./checks.js";
 import { postgresSql } from "./dialect.js";
 import type { SqlParam } from "./queries.js";
-import { insertTransitionParams, openOutageParams, type RunRow, toFlag } from "./rows.js";
+import {
+  closeOutageParams,
+  insertTransitionParams,
+  openOutageParams,
+  type RunRow,
+} from "./rows.js";
 import { SQL } from "./statements.js";
 
 /**
@@ -114,6 +119,5 @@ async function openOutage(client: pg.PoolClient, t: StoredTransition): Promise<v
 }
 
 async function closeOutage(client: pg.PoolClient, t: StoredTransition): Promise<void> {
-  const params = [t.at, endReasonOf(t), t.id, toFlag(t.maintenance), t.instance, t.targetId];
-  if ((await execute(client, SQL.closeOutage, params)) !== 1) throw noOpenOutage(t);
+  if ((await execute(client, SQL.closeOutage, closeOutageParams(t))) !== 1) throw noOpenOutage(t);
 }

@@ -38,6 +38,7 @@ export interface TransitionRow {
   detail: string | null;
   blocked_by: string | null;
   maintenance: 0 | 1;
+  previous_probe_at: number | null;
 }
 
 export interface OutageRow {
@@ -55,6 +56,8 @@ export interface OutageRow {
   maintenance: 0 | 1;
   end_reason: string | null;
   blocked_until: number | null;
+  last_ok_at: number | null;
+  last_failed_at: number | null;
   open_transition_id: number;
   close_transition_id: number | null;
 }
@@ -78,10 +81,11 @@ export interface TargetStateRow {
 export const RUN_COLUMNS = "id, instance, started_at, last_heartbeat, stopped_at, ha_group";
 export const TRANSITION_COLUMNS =
   "id, run_id, instance, target_id, service, site, from_state, to_state, at, detected_at, " +
-  "reason, detail, blocked_by, maintenance";
+  "reason, detail, blocked_by, maintenance, previous_probe_at";
 export const OUTAGE_COLUMNS =
   "id, instance, target_id, service, site, start_at, end_at, detected_at, reason, detail, " +
-  "blocked_by, blocked_until, maintenance, end_reason, open_transition_id, close_transition_id";
+  "blocked_by, blocked_until, maintenance, end_reason, last_ok_at, last_failed_at, " +
+  "open_transition_id, close_transition_id";
 export const GAP_COLUMNS = "id, instance, kind, start_at, end_at";
 
 export function toFlag(value: boolean): 0 | 1 {
@@ -114,6 +118,7 @@ export function toStoredTransition(row: TransitionRow): StoredTransition {
     detail: row.detail,
     blockedBy: row.blocked_by,
     maintenance: row.maintenance === 1,
+    previousProbeAt: row.previous_probe_at,
   };
 }
 
@@ -133,6 +138,8 @@ export function toOutage(row: OutageRow): OutageRecord {
     blockedUntil: row.blocked_until,
     maintenance: row.maintenance === 1,
     endReason: row.end_reason,
+    lastOkAt: row.last_ok_at,
+    lastFailedAt: row.last_failed_at,
   };
 }
 
@@ -152,6 +159,8 @@ export type OutageTuple = [
   blockedUntil: number | null,
   maintenance: 0 | 1,
   endReason: string | null,
+  lastOkAt: number | null,
+  lastFailedAt: number | null,
 ];
 
 /** As toOutage, from an array row: a store listing half a million outages skips row objects. */
@@ -171,6 +180,8 @@ export function tupleToOutage(row: OutageTuple): OutageRecord {
     blockedUntil: row[11],
     maintenance: row[12] === 1,
     endReason: row[13],
+    lastOkAt: row[14],
+    lastFailedAt: row[15],
   };
 }
 
@@ -194,6 +205,7 @@ export function insertTransitionParams(runId: number, instance: string, t: NewTr
     t.detail,
     t.blockedBy,
     toFlag(t.maintenance),
+    t.previousProbeAt,
   ] as [
     number,
     string,
@@ -208,10 +220,29 @@ export function insertTransitionParams(runId: number, instance: string, t: NewTr
     string | null,
     string | null,
     0 | 1,
+    number | null,
   ];
 }
 
-/** Parameters of SQL.openOutage, in its order. */
+/** What a transition out of down writes as the outage's end reason. */
+export function endReasonOf(t: StoredTransition): "removed" | "recovered" {
+  return t.reason === "removed" ? "removed" : "recovered";
+}
+
+/** Parameters of SQL.closeOutage, in its order: the outage's end and its `last_failed_at`. */
+export function closeOutageParams(t: StoredTransition) {
+  return [
+    t.at,
+    t.previousProbeAt,
+    endReasonOf(t),
+    t.id,
+    toFlag(t.maintenance),
+    t.instance,
+    t.targetId,
+  ] as [number, number | null, string, number, 0 | 1, string, string];
+}
+
+/** Parameters of SQL.openOutage, in its order; the →down's `previousProbeAt` is its `last_ok_at`. */
 export function openOutageParams(t: StoredTransition) {
   return [
     t.instance,
@@ -224,6 +255,7 @@ export function openOutageParams(t: StoredTransition) {
     t.detail,
     t.blockedBy,
     toFlag(t.maintenance),
+    t.previousProbeAt,
     t.id,
   ] as [
     string,
@@ -236,6 +268,7 @@ export function openOutageParams(t: StoredTransition) {
     string | null,
     string | null,
     0 | 1,
+    number | null,
     number,
   ];
 }

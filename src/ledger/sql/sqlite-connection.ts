@@ -164,6 +164,7 @@ export function prepareStatements(db: Database.Database) {
         Text,
         Text,
         Flag,
+        number | null,
       ],
       Id
     >(SQL.insertTransition),
@@ -171,9 +172,24 @@ export function prepareStatements(db: Database.Database) {
     upsertTargetState: db.prepare<[string, string, string, number, number]>(SQL.upsertTargetState),
     latestTransitions: db.prepare<[string], TransitionRow>(SQL.latestTransitions),
     openOutage: db.prepare<
-      [string, string, string, string, number, number, Text, Text, Text, Flag, number]
+      [
+        string,
+        string,
+        string,
+        string,
+        number,
+        number,
+        Text,
+        Text,
+        Text,
+        Flag,
+        number | null,
+        number,
+      ]
     >(SQL.openOutage),
-    closeOutage: db.prepare<[number, string, number, Flag, string, string]>(SQL.closeOutage),
+    closeOutage: db.prepare<[number, number | null, string, number, Flag, string, string]>(
+      SQL.closeOutage,
+    ),
     attributeOutage: db.prepare<[string, string, string]>(SQL.attributeOutage),
     releaseOutage: db.prepare<[number, string, string]>(SQL.releaseOutage),
   };

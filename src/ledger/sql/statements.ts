@@ -35,10 +35,10 @@ export const SQL = {
   gapById: "SELECT id, instance, kind, start_at, end_at FROM gaps WHERE id = ?",
   /** (end_at, id, end_at); only an open gap, never ending before it starts */
   closeGap: "UPDATE gaps SET end_at = ? WHERE id = ? AND end_at IS NULL AND start_at <= ?",
-  /** (run_id, instance, target_id, service, site, from, to, at, detected_at, reason, detail, blocked_by, maintenance) → id */
+  /** (run_id, instance, target_id, service, site, from, to, at, detected_at, reason, detail, blocked_by, maintenance, previous_probe_at) → id */
   insertTransition: `INSERT INTO transitions (run_id, instance, target_id, service, site, from_state, to_state,
-    at, detected_at, reason, detail, blocked_by, maintenance)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    at, detected_at, reason, detail, blocked_by, maintenance, previous_probe_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
   /** (instance, target_id) → last state and its `at` */
   targetState: "SELECT state, at FROM target_states WHERE instance = ? AND target_id = ?",
   /** (instance, target_id, state, at, transition_id) */
@@ -52,10 +52,11 @@ export const SQL = {
     .join(", ")}
     FROM target_states s JOIN transitions t ON t.id = s.transition_id
     WHERE s.instance = ? ORDER BY s.target_id`,
-  /** (instance, target_id, service, site, start_at, detected_at, reason, detail, blocked_by, maintenance, open_transition_id) */
+  /** (instance, target_id, service, site, start_at, detected_at, reason, detail, blocked_by, maintenance, last_ok_at, open_transition_id) */
   openOutage: `INSERT INTO outages (instance, target_id, service, site, start_at, end_at, detected_at,
-    reason, detail, blocked_by, maintenance, end_reason, open_transition_id, close_transition_id)
-    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL)`,
+    reason, detail, blocked_by, maintenance, end_reason, last_ok_at, open_transition_id,
+    close_transition_id)
+    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)`,
   /** (blocked_by, instance, target_id): the open outage's cause from its start, learnt late */
   attributeOutage: `UPDATE outages SET blocked_by = ?, blocked_until = NULL
     WHERE instance = ? AND target_id = ? AND end_at IS NULL`,
@@ -63,8 +64,8 @@ export const SQL = {
   releaseOutage: `UPDATE outages SET blocked_until = ?
     WHERE instance = ? AND target_id = ? AND end_at IS NULL
     AND blocked_by IS NOT NULL AND blocked_until IS NULL`,
-  /** (end_at, end_reason, close_transition_id, closing maintenance 0/1, instance, target_id) */
-  closeOutage: `UPDATE outages SET end_at = ?, end_reason = ?, close_transition_id = ?,
+  /** (end_at, last_failed_at, end_reason, close_transition_id, closing maintenance 0/1, instance, target_id) */
+  closeOutage: `UPDATE outages SET end_at = ?, last_failed_at = ?, end_reason = ?, close_transition_id = ?,
     maintenance = CASE WHEN maintenance = 1 OR ? = 1 THEN 1 ELSE 0 END
     WHERE instance = ? AND target_id = ? AND end_at IS NULL`,
 } as const;
