@@ -219,8 +219,9 @@ function outagesSection(incident: IncidentReport): ReportSection {
   const { outages, outageCount } = incident;
   const columns: TableColumn[] = [
     { header: "target" },
-    { header: "start" },
-    { header: "end" },
+    // may wrap between the time and its bound, never inside either
+    { header: "start", shrink: true },
+    { header: "end", shrink: true },
     { header: "duration", alignRight: true },
     { header: "not observed", alignRight: true },
     { header: "cause", shrink: true },
@@ -229,8 +230,8 @@ function outagesSection(incident: IncidentReport): ReportSection {
   ];
   const rows = outages.map((o) => [
     o.targetId,
-    formatTime(o.start),
-    endText(o),
+    boundedTime(o.start, o.lastOkAt, "last ok"),
+    o.end === null ? "open" : boundedTime(o.end, o.lastFailedAt, "last failed"),
     humanDuration(o.durationSeconds),
     humanDuration(o.blindSeconds),
     causeOf(o) || "-",
@@ -238,6 +239,13 @@ function outagesSection(incident: IncidentReport): ReportSection {
     o.maintenance ? "yes" : "no",
   ]);
   const found = tableSection("outages", "Outages", { columns, rows }, "No outages in the window.");
+  if (rows.length > 0) {
+    found.paragraphs.push(
+      "Start is the first failed probe and end the first good one; in brackets the probe " +
+        "before each, where the ledger has it: the failure began after the last ok probe, " +
+        "and ended after the last failed one.",
+    );
+  }
   if (outages.length < outageCount) {
     found.paragraphs.push(
       `The ${count(outages.length)} longest of ${count(outageCount)} outages in the window, by ` +
@@ -302,6 +310,18 @@ function blockedByText(outage: OutageFacts): string {
   if (outage.blockedBy === null) return "-";
   if (outage.blockedUntil === null) return outage.blockedBy;
   return `${outage.blockedBy} until ${formatTime(outage.blockedUntil)}`;
+}
+
+/**
+ * `at`, and in brackets the probe before it (`last ok`, `last failed`): the change itself
+ * happened between the two. The bound's date is left out when it is `at`'s.
+ */
+function boundedTime(at: number, bound: number | null, what: string): string {
+  const time = formatTime(at);
+  if (bound === null) return time;
+  const before = formatTime(bound);
+  const sameDay = before.slice(0, 11) === time.slice(0, 11);
+  return `${time} (${what} ${sameDay ? before.slice(11, 23) : before})`;
 }
 
 function endText(outage: OutageFacts): string {

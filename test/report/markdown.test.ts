@@ -3,6 +3,7 @@ import { percent } from "../../src/report/document.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
 import { type IncidentReport, readIncident } from "../../src/report/incident.js";
 import { escapeMarkdown, renderIncidentMarkdown } from "../../src/report/markdown.js";
+import type { OutageFacts } from "../../src/report/numbers.js";
 import { expectGolden, lineDiff } from "./golden.js";
 import {
   buildIncidentLedger,
@@ -129,6 +130,23 @@ describe("markdown report", () => {
     expect(markdown).toContain("## Outages\n\nNo outages in the window.\n");
     expect(markdown).toContain("| autogate | 2 | 100.000% | 0s | 0s | 0s | 0s | 0 | 0s | - |");
     expect(markdown).not.toContain("simkim-core |");
+  });
+
+  it("bounds each outage's start and end by the probe before it, where the ledger has one", () => {
+    const [first, second] = withConfig.outages;
+    const outages = [
+      // across midnight the bound keeps its date; an unknown bound is left out
+      { ...(first as OutageFacts), lastOkAt: m(-1) + 4_250, lastFailedAt: null },
+      { ...(second as OutageFacts), lastOkAt: null },
+    ];
+    const markdown = renderIncidentMarkdown({ ...withConfig, outages });
+    expect(markdown).toContain(
+      "| simkim-core | 2024-06-20T01:00:00.000Z (last ok 2024-06-19T23:59:04.250Z) | " +
+        "2024-06-20T07:00:00.000Z | 6h |",
+    );
+    expect(markdown).toContain(
+      "| portal | 2024-06-20T01:01:00.000Z | 2024-06-20T07:00:00.000Z (last failed 06:59:30.000) |",
+    );
   });
 
   it("escapes what markdown would read as markup", () => {
