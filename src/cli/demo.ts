@@ -13,11 +13,11 @@ import {
   renderBoard,
   transitionLine,
 } from "../expose/status-board.js";
+import { readIncident } from "../ledger/figures/incident.js";
+import { listOutages } from "../ledger/figures/outage-facts.js";
 import { openSqliteLedger } from "../ledger/sqlite.js";
 import { renderIncidentHtml } from "../report/html.js";
-import { readIncident } from "../report/incident.js";
 import { renderIncidentMarkdown } from "../report/markdown.js";
-import { listOutages } from "../report/numbers.js";
 import { Estate } from "../sim/estate.js";
 import { DEMO_MONITOR, renderMonitorConfig } from "../sim/monitor-config.js";
 import { immigrationEstatePlan } from "../sim/plan.js";

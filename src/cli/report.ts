@@ -1,11 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { Command } from "commander";
 import type { MaintenanceWindow } from "../config/types.js";
+import type { ReportQuery } from "../ledger/figures/availability.js";
+import { readIncident } from "../ledger/figures/incident.js";
+import { notBeforeFirstRun } from "../ledger/figures/unwatched.js";
 import { renderIncidentHtml } from "../report/html.js";
-import { readIncident } from "../report/incident.js";
 import { renderIncidentMarkdown } from "../report/markdown.js";
-import { notBeforeFirstRun } from "../report/monitor-gaps.js";
-import type { ReportQuery } from "../report/numbers.js";
 import {
   DEFAULT_DB,
   defaultLedgerCommandDeps,

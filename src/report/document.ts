@@ -1,4 +1,5 @@
-import { humanDuration, type TableColumn } from "./format.js";
+import { humanDuration } from "../text/duration.js";
+import type { TableColumn } from "../text/table.js";
 
 /**
  * The shape of a report's words and tables, which markdown.ts and html.ts lay out, and the
@@ -50,26 +51,6 @@ export function nameText(name: string): string {
 
 export function optionalDuration(seconds: number | null): string {
   return seconds === null ? "-" : humanDuration(seconds);
-}
-
-/**
- * Three decimals, never rounded up: 99.9996 % is not 100 %. The epsilon keeps float noise
- * (0.29 * 1e5 = 28999.999…) from cutting a digit off.
- */
-export function percent(availability: number | null): string {
-  if (availability === null) return "n/a";
-  return `${(Math.floor(availability * 100_000 + 1e-6) / 1000).toFixed(3)}%`;
-}
-
-/** 1,000,000: counts large enough to need reading aids. */
-export function count(value: number): string {
-  // whole numbers by hand, as en-US groups them: toLocaleString's first call loads ICU's
-  // locale data, ≈ 10 ms of a report
-  if (!Number.isSafeInteger(value)) return value.toLocaleString("en-US");
-  const digits = String(Math.abs(value));
-  let grouped = digits.slice(0, digits.length % 3 || 3);
-  for (let i = grouped.length; i < digits.length; i += 3) grouped += `,${digits.slice(i, i + 3)}`;
-  return value < 0 ? `-${grouped}` : grouped;
 }
 
 export function plural(count: number, noun: string): string {

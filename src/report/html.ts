@@ -1,5 +1,6 @@
-import { count, type ReportSection, type ReportTable } from "./document.js";
-import type { IncidentReport } from "./incident.js";
+import type { IncidentReport } from "../ledger/figures/incident.js";
+import { count } from "../text/numbers.js";
+import type { ReportSection, ReportTable } from "./document.js";
 import { reportDocument } from "./sections.js";
 import { escapeXml as escapeHtml, renderTimelineSvg } from "./timeline-svg.js";
 

@@ -1,7 +1,9 @@
-import { count, nameText, type ReportSection, tableSection } from "./document.js";
-import type { TableColumn } from "./format.js";
-import { formatTime, humanDuration } from "./format.js";
-import type { Restoration, RestorationOrder } from "./restoration.js";
+import type { Restoration, RestorationOrder } from "../ledger/figures/restoration.js";
+import { humanDuration } from "../text/duration.js";
+import { count } from "../text/numbers.js";
+import type { TableColumn } from "../text/table.js";
+import { formatTime } from "../text/time.js";
+import { nameText, type ReportSection, tableSection } from "./document.js";
 
 /**
  * The restoration order as two tables: sites, then targets, each in the order they came back

@@ -1,20 +1,23 @@
+import type { IncidentReport } from "../ledger/figures/incident.js";
+import type { IncidentSummary } from "../ledger/figures/incident-outages.js";
+import type { OutageFacts } from "../ledger/figures/outage-facts.js";
+import type { MonitorGap, MonitorGapKind } from "../ledger/figures/unwatched.js";
 import type { AvailabilitySummary } from "../ledger/outages.js";
+import { causeText } from "../text/cause.js";
+import { humanDuration } from "../text/duration.js";
+import { count, percent } from "../text/numbers.js";
+import type { TableColumn } from "../text/table.js";
+import { formatTime } from "../text/time.js";
 import {
-  count,
   nameText,
   optionalDuration,
-  percent,
   plural,
   type ReportDocument,
   type ReportSection,
   section,
   tableSection,
 } from "./document.js";
-import { causeText, formatTime, humanDuration, type TableColumn } from "./format.js";
-import type { IncidentReport, IncidentSummary, MonitorGap } from "./incident.js";
-import type { OutageFacts } from "./numbers.js";
 import { restorationSections } from "./restoration-sections.js";
-import type { MonitorGapKind } from "./timeline.js";
 
 /**
  * The words and tables of a post-incident report, once: markdown.ts and html.ts only lay them

@@ -1,5 +1,5 @@
 import type { Window } from "../ledger/outages.js";
-import { formatTime } from "./format.js";
+import { formatTime } from "../text/time.js";
 
 /**
  * Ticks for the timeline's UTC time axis, pure: the largest round step (seconds, minutes, hours

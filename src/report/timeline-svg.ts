@@ -1,6 +1,12 @@
+import type {
+  MonitorRow,
+  SpanKind,
+  TimelineRow,
+  TimelineSpan,
+} from "../ledger/figures/timeline-rows.js";
 import type { Window } from "../ledger/outages.js";
-import { formatTime, humanDuration } from "./format.js";
-import type { MonitorRow, SpanKind, TimelineRow, TimelineSpan } from "./timeline.js";
+import { humanDuration } from "../text/duration.js";
+import { formatTime } from "../text/time.js";
 import { type AxisTick, axisTicks } from "./timeline-axis.js";
 
 /**

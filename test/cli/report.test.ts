@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReportDeps, reportCommand } from "../../src/cli/report.js";
 import type { ConfigLoadResult } from "../../src/config/errors.js";
 import type { Config } from "../../src/config/types.js";
+import { readIncident } from "../../src/ledger/figures/incident.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
-import { readIncident } from "../../src/report/incident.js";
 import { renderIncidentMarkdown } from "../../src/report/markdown.js";
 import {
   buildIncidentLedger,

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportCommand } from "../../src/cli/report.js";
-import { readIncident } from "../../src/report/incident.js";
+import { readIncident } from "../../src/ledger/figures/incident.js";
 import { renderTimelineSvg } from "../../src/report/timeline-svg.js";
 import {
   buildIncidentLedger,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type IncidentReport, readIncident } from "../../src/ledger/figures/incident.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
-import { type IncidentReport, readIncident } from "../../src/report/incident.js";
 import { reportDocument } from "../../src/report/sections.js";
 import { renderTimelineSvg } from "../../src/report/timeline-svg.js";
 import { expectGolden } from "./golden.js";

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { percent } from "../../src/report/document.js";
+import { type IncidentReport, readIncident } from "../../src/ledger/figures/incident.js";
+import type { OutageFacts } from "../../src/ledger/figures/outage-facts.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
-import { type IncidentReport, readIncident } from "../../src/report/incident.js";
 import { escapeMarkdown, renderIncidentMarkdown } from "../../src/report/markdown.js";
-import type { OutageFacts } from "../../src/report/numbers.js";
+import { percent } from "../../src/text/numbers.js";
 import { expectGolden, lineDiff } from "./golden.js";
 import {
   buildIncidentLedger,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IncidentReport, readIncident } from "../../src/report/incident.js";
-import type { TimelineRow } from "../../src/report/timeline.js";
+import { type IncidentReport, readIncident } from "../../src/ledger/figures/incident.js";
+import type { TimelineRow } from "../../src/ledger/figures/timeline-rows.js";
 import { axisStep, axisTicks, MIN_TICKS } from "../../src/report/timeline-axis.js";
 import { COLOURS, renderTimelineSvg } from "../../src/report/timeline-svg.js";
 import { expectGolden } from "./golden.js";

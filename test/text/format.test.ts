@@ -1,20 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { count } from "../../src/report/document.js";
+import { causeText } from "../../src/text/cause.js";
+import { csvField, renderCsv, secondsText } from "../../src/text/csv.js";
+import { humanDuration } from "../../src/text/duration.js";
+import { count } from "../../src/text/numbers.js";
 import {
-  causeText,
-  csvField,
-  formatTime,
-  humanDuration,
-  outageJson,
-  renderCsv,
   renderMarkdownTable,
   renderTable,
-  secondsText,
   type TableColumn,
   truncate,
-} from "../../src/report/format.js";
-import type { OutageFacts } from "../../src/report/numbers.js";
+} from "../../src/text/table.js";
+import { formatTime } from "../../src/text/time.js";
 
 const M = 60;
 const H = 3600;
@@ -172,51 +168,6 @@ describe("CSV", () => {
     [0.001, "0.001"],
   ])("seconds %d → %s", (seconds, text) => {
     expect(secondsText(seconds)).toBe(text);
-  });
-});
-
-describe("outageJson", () => {
-  it("gives snake_case keys and RFC 3339 ms times", () => {
-    const outage: OutageFacts = {
-      id: 7,
-      instance: "jakarta-1",
-      targetId: "simkim-core",
-      service: "immigration-core",
-      site: "pdns2",
-      start: 1_718_845_200_000,
-      end: null,
-      detectedAt: 1_718_845_260_123,
-      reason: "timeout",
-      detail: "no answer in 10s",
-      blockedBy: "simkim-core",
-      blockedUntil: 1_718_848_800_000,
-      maintenance: false,
-      endReason: null,
-      lastOkAt: 1_718_845_170_500,
-      lastFailedAt: null,
-      durationSeconds: 3600.5,
-      blindSeconds: 12.25,
-    };
-    expect(outageJson(outage)).toEqual({
-      instance: "jakarta-1",
-      target: "simkim-core",
-      service: "immigration-core",
-      site: "pdns2",
-      start: "2024-06-20T01:00:00.000Z",
-      end: null,
-      detected_at: "2024-06-20T01:01:00.123Z",
-      duration_seconds: 3600.5,
-      blind_seconds: 12.25,
-      reason: "timeout",
-      detail: "no answer in 10s",
-      blocked_by: "simkim-core",
-      blocked_until: "2024-06-20T02:00:00.000Z",
-      maintenance: false,
-      end_reason: null,
-      last_ok_at: "2024-06-20T00:59:30.500Z",
-      last_failed_at: null,
-    });
-    expect(formatTime(outage.start)).toBe("2024-06-20T01:00:00.000Z");
   });
 });
 

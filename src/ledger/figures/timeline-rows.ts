@@ -1,5 +1,7 @@
-import type { MaintenanceInterval } from "../health/maintenance.js";
-import type { StoredTransition } from "../ledger/ledger.js";
+import type { MaintenanceInterval } from "../../health/maintenance.js";
+import { causeText } from "../../text/cause.js";
+import { compareText } from "../../text/compare.js";
+import type { StoredTransition } from "../ledger.js";
 import {
   type ClosedInterval,
   clip,
@@ -7,10 +9,11 @@ import {
   mergeIntervals,
   type TransitionColumns,
   type Window,
-} from "../ledger/outages.js";
-import { causeText } from "./format.js";
-import type { OutageFacts, TargetIdentity } from "./numbers.js";
+} from "../outages.js";
+import type { TargetIdentity } from "./availability.js";
+import type { OutageFacts } from "./outage-facts.js";
 import type { Restoration } from "./restoration.js";
+import type { MonitorGap, MonitorGapKind } from "./unwatched.js";
 
 /** What a history needs for state spans: times, states, and the cause a span's note shows. */
 export type HistoryTransition = Pick<StoredTransition, "to" | "at" | "reason" | "detail">;
@@ -49,18 +52,6 @@ export interface TimelineRow extends TargetIdentity {
 export interface MonitorRow {
   instance: string;
   spans: TimelineSpan[];
-}
-
-/**
- * Why the monitor was not watching: a restart gap, every canary failing, no daemon running, or
- * before the ledger's first run (`not-started`, of no one instance).
- */
-export type MonitorGapKind = "restart" | "blind" | "stopped" | "not-started";
-
-export interface MonitorGap extends Interval {
-  /** "" for `not-started`: no daemon of any instance had run yet. */
-  instance: string;
-  kind: MonitorGapKind;
 }
 
 export interface TimelineInput {
@@ -283,8 +274,4 @@ function byGroup(
     compareText(a.targetId, b.targetId) ||
     compareText(a.instance, b.instance)
   );
-}
-
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { TargetState } from "../../src/health/types.js";
+import type { TargetState } from "../../../src/health/types.js";
+import { computeReport, type TargetIdentity } from "../../../src/ledger/figures/availability.js";
+import { readIncident } from "../../../src/ledger/figures/incident.js";
+import type { Restoration } from "../../../src/ledger/figures/restoration.js";
+import { HEARTBEAT_STALE_MS } from "../../../src/ledger/figures/unwatched.js";
+import { kthSmallest } from "../../../src/ledger/figures/window-outages.js";
 import type {
   Gap,
   Ledger,
@@ -8,18 +13,9 @@ import type {
   OutageRecord,
   Run,
   StoredTransition,
-} from "../../src/ledger/ledger.js";
-import type { Interval } from "../../src/ledger/outages.js";
-import { openSqliteLedger } from "../../src/ledger/sqlite.js";
-import { readIncident } from "../../src/report/incident.js";
-import {
-  computeReport,
-  HEARTBEAT_STALE_MS,
-  type TargetIdentity,
-} from "../../src/report/numbers.js";
-import type { Restoration } from "../../src/report/restoration.js";
-import { sortFloat64, sortUint32 } from "../../src/report/sort-floats.js";
-import { kthSmallest } from "../../src/report/window-outages.js";
+} from "../../../src/ledger/ledger.js";
+import type { Interval } from "../../../src/ledger/outages.js";
+import { openSqliteLedger } from "../../../src/ledger/sqlite.js";
 
 /**
  * The report's fast path (histories as columns, outages as columns, selections instead of
@@ -620,54 +616,6 @@ describe("kthSmallest", () => {
           expect(kthSmallest(Float64Array.from(input), k)).toBe(sorted[k]);
         },
       ),
-    );
-  });
-});
-
-describe("sortFloat64", () => {
-  it("sorts as Float64Array.prototype.sort (property: past the radix threshold, negatives, ±0, ±Infinity)", () => {
-    const time = fc.integer({ min: 1_700_000_000_000, max: 1_710_000_000_000 });
-    const value = fc.oneof(
-      time,
-      fc.double({ noNaN: true }),
-      fc.constantFrom(0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1),
-    );
-    fc.assert(
-      fc.property(fc.array(value, { minLength: 2048, maxLength: 6000 }), (values) => {
-        const expected = Float64Array.from(values).sort();
-        const sorted = sortFloat64(Float64Array.from(values));
-        expect(Array.from(sorted, (v) => Object.is(v, -0))).toEqual(
-          Array.from(expected, (v) => Object.is(v, -0)),
-        );
-        expect(sorted).toEqual(expected);
-      }),
-      { numRuns: 30 },
-    );
-  });
-
-  it("sorts a subarray in place and leaves the rest alone", () => {
-    const values = Float64Array.from({ length: 5000 }, (_, i) => (i * 7919) % 5000);
-    const part = values.subarray(1000, 4500);
-    const expected = Float64Array.from(part).sort();
-    sortFloat64(part);
-    expect(values.subarray(1000, 4500)).toEqual(expected);
-    expect(values[0]).toBe(0);
-    expect(values[4999]).toBe((4999 * 7919) % 5000);
-  });
-});
-
-describe("sortUint32", () => {
-  it("sorts as Uint32Array.prototype.sort (property: past the radix threshold)", () => {
-    const value = fc.oneof(
-      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
-      fc.integer({ min: 0, max: 70_000 }),
-    );
-    fc.assert(
-      fc.property(fc.array(value, { minLength: 2048, maxLength: 6000 }), (values) => {
-        const expected = Uint32Array.from(values).sort();
-        expect(sortUint32(Uint32Array.from(values))).toEqual(expected);
-      }),
-      { numRuns: 40 },
     );
   });
 });

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { TargetState } from "../../src/health/types.js";
-import type { Restoration } from "../../src/report/restoration.js";
+import type { TargetState } from "../../../src/health/types.js";
+import type { Restoration } from "../../../src/ledger/figures/restoration.js";
 import {
   type HistoryTransition,
-  type MonitorGap,
   monitorRows,
   type TimelineInput,
   type TimelineSpan,
   timelineRows,
-} from "../../src/report/timeline.js";
-import { m } from "./fixture.js";
+} from "../../../src/ledger/figures/timeline-rows.js";
+import type { MonitorGap } from "../../../src/ledger/figures/unwatched.js";
+import { m } from "../../report/fixture.js";
 
 /**
  * The timeline's rows, pure: every instant of a row is what the ledger knows of it (up is drawn,

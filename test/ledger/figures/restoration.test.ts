@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TargetState } from "../../src/health/types.js";
-import { type IncidentReport, readIncident } from "../../src/report/incident.js";
-import type { TargetHistory } from "../../src/report/numbers.js";
-import { restorationOrder, unionLengthMs } from "../../src/report/restoration.js";
+import type { TargetState } from "../../../src/health/types.js";
+import type { TargetHistory } from "../../../src/ledger/figures/availability.js";
+import { type IncidentReport, readIncident } from "../../../src/ledger/figures/incident.js";
+import { restorationOrder, unionLengthMs } from "../../../src/ledger/figures/restoration.js";
 import {
   buildIncidentLedger,
   type IncidentLedger,
@@ -10,7 +10,7 @@ import {
   m,
   NOW,
   WINDOW,
-} from "./incident-fixture.js";
+} from "../../report/incident-fixture.js";
 
 let fixture: IncidentLedger;
 let withConfig: IncidentReport;

@@ -1,6 +1,7 @@
-import type { TargetState } from "../health/types.js";
-import type { ClosedInterval, TransitionColumns, Window } from "../ledger/outages.js";
-import type { TargetHistory, TargetIdentity } from "./numbers.js";
+import type { TargetState } from "../../health/types.js";
+import { compareText } from "../../text/compare.js";
+import type { ClosedInterval, TransitionColumns, Window } from "../outages.js";
+import type { TargetHistory, TargetIdentity } from "./availability.js";
 
 /**
  * The restoration order of a window, pure: when each target and each site came back to up,
@@ -270,8 +271,4 @@ function compareTargets(a: TargetIdentity, b: TargetIdentity): number {
     compareText(a.targetId, b.targetId) ||
     compareText(a.instance, b.instance)
   );
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
