@@ -173,7 +173,7 @@ export class Daemon {
       instance: chainOf(config),
       canaries: config.global.canaries,
       maintenance: config.maintenance,
-      runProbe: (target, signal) => probeTarget(target, { clock, signal }),
+      runProbe: (target, signal) => probeTarget(target, { clock, signal, timers }),
       batchWindowMs: COMMIT_WINDOW_MS,
       maxPending: config.storage.maxPending,
       ...options.engineTuning,

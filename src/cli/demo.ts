@@ -1,60 +1,61 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
-import pino from "pino";
-import { Daemon } from "../daemon.js";
-import type { CommittedTransition } from "../engine/engine.js";
-import { createLogger } from "../expose/log.js";
-import {
-  type BoardTransition,
-  outageSummary,
-  renderBoard,
-  transitionLine,
-} from "../expose/status-board.js";
-import { readIncident } from "../ledger/figures/incident.js";
-import { listOutages } from "../ledger/figures/outage-facts.js";
-import { openSqliteLedger } from "../ledger/sqlite.js";
-import { renderIncidentHtml } from "../report/html.js";
-import { renderIncidentMarkdown } from "../report/markdown.js";
-import { Estate } from "../sim/estate.js";
-import { DEMO_MONITOR, renderMonitorConfig } from "../sim/monitor-config.js";
+import { DEMO_MONITOR } from "../sim/monitor-config.js";
 import { immigrationEstatePlan } from "../sim/plan.js";
-import { ScenarioPlayer } from "../sim/player.js";
-import { formatScenarioIssue, loadScenario, type Scenario } from "../sim/scenario.js";
-import { formatStep } from "../sim/step-log.js";
-import { systemClock, systemTimers } from "../time/clock.js";
+import { formatScenarioIssue, loadScenario } from "../sim/scenario.js";
+import { PACE, runDemo } from "./demo-run.js";
 
 interface DemoFlags {
-  scenario: string;
+  scenario?: string;
   speed?: string;
   listen: string;
   dir?: string;
   simBase: string;
 }
 
-const DEFAULT_SCENARIO = "config/scenarios/pdns-2024.yaml";
-/** After the last step: long enough for the slowest recovery to be decided and committed. */
-const SETTLE_MS = 1500;
-const REDRAW_MS = 250;
+/** Shipped with the package (`files` has config/): found from any working directory. */
+export const DEFAULT_SCENARIO = fileURLToPath(
+  new URL("../../config/scenarios/pdns-2024.yaml", import.meta.url),
+);
+
+const TIME_HELP = `
+Time in the demo:
+  The daemon, the simulated estate and the scenario all run on one clock scaled to the
+  scenario: the ledger, the report and this terminal speak scenario time (for pdns-2024,
+  from 19 June 2024 23:00 WIB; the core is down two days). The monitor's own settings are
+  scenario durations too: a probe every 10 minutes, a timeout of 9m30s.
+  --speed is the average: the run lasts the scenario's length divided by it. Eventful
+  stretches (from 10 minutes before a step to half an hour after it) play slower; quiet ones at
+  least ${PACE.quietFactor}× faster, a long one in ${PACE.maxQuietMs / 1000} s at most. The first line printed says the
+  speeds. A busy machine slows the replay down; it never changes a recorded time.`;
 
 /**
- * `pantau demo` (SPEC §8): the simulated estate and a real daemon watching it, a live status
- * board, and at the end the outage summary and the post-incident report.
+ * `pantau demo` (SPEC §8): the simulated estate and a real daemon watching it on the scenario's
+ * clock, a live status board, and at the end the outage summary and the post-incident report.
  */
 export function demoCommand(): Command {
   return new Command("demo")
     .description("replay the June 2024 incident on a simulated estate and watch pantau judge it")
-    .option("-s, --scenario <file>", "scenario to play", DEFAULT_SCENARIO)
-    .option("--speed <factor>", "scenario time per real time (default: the scenario's)")
+    .option("-s, --scenario <file>", "scenario to play (default: the shipped pdns-2024.yaml)")
+    .option("--speed <factor>", "average scenario time per real time (default: the scenario's)")
     .option(
       "--listen <addr>",
       "address for /metrics and the API while it runs",
       DEMO_MONITOR.listen,
     )
-    .option("--dir <dir>", "where the ledger, logs and report go (default: a new temp dir)")
-    .option("--sim-base <port>", "the simulated endpoints listen on PORT, PORT+1, …", "19400")
+    .option(
+      "--dir <dir>",
+      "where the ledger, config, logs and report go; a ledger left there by an earlier demo is replaced (default: a new temp dir)",
+    )
+    .option(
+      "--sim-base <port>",
+      "the simulated endpoints listen on PORT, PORT+1, …; 0: ports the system picks",
+      "19400",
+    )
+    .addHelpText("after", TIME_HELP)
     .action(async (flags: DemoFlags) => {
       const speed = flags.speed === undefined ? null : Number(flags.speed);
       const problem = flagProblem(flags, speed);
@@ -63,7 +64,7 @@ export function demoCommand(): Command {
         process.exitCode = 2;
         return;
       }
-      const loaded = await loadScenario(flags.scenario, {
+      const loaded = await loadScenario(flags.scenario ?? DEFAULT_SCENARIO, {
         endpointIds: immigrationEstatePlan().map((p) => p.id),
       });
       if (!loaded.ok) {
@@ -71,7 +72,26 @@ export function demoCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      process.exitCode = await runDemo(loaded.scenario, speed ?? loaded.scenario.speed, flags);
+      const stop = new AbortController();
+      const abort = () => stop.abort();
+      process.once("SIGINT", abort).once("SIGTERM", abort);
+      try {
+        process.exitCode = await runDemo(loaded.scenario, {
+          speed: speed ?? loaded.scenario.speed,
+          listen: flags.listen,
+          dir: resolve(flags.dir ?? mkdtempSync(join(tmpdir(), "pantau-demo-"))),
+          simBase: Number(flags.simBase),
+          signal: stop.signal,
+          out: {
+            write: (text) => process.stdout.write(text),
+            error: (text) => process.stderr.write(text),
+            tty: process.stdout.isTTY === true,
+            ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+          },
+        });
+      } finally {
+        process.off("SIGINT", abort).off("SIGTERM", abort);
+      }
     });
 }
 
@@ -80,170 +100,9 @@ function flagProblem(flags: DemoFlags, speed: number | null): string | null {
     return `--speed: "${flags.speed}" is not a number greater than 0`;
   }
   const base = Number(flags.simBase);
-  if (!/^\d+$/.test(flags.simBase) || base < 1 || base + immigrationEstatePlan().length > 65_536) {
+  const room = base === 0 || (base >= 1 && base + immigrationEstatePlan().length <= 65_536);
+  if (!/^\d+$/.test(flags.simBase) || !room) {
     return `--sim-base: "${flags.simBase}" is not a port with room for the estate after it`;
   }
   return null;
-}
-
-async function runDemo(scenario: Scenario, speed: number, flags: DemoFlags): Promise<number> {
-  const dir = resolve(flags.dir ?? mkdtempSync(join(tmpdir(), "pantau-demo-")));
-  mkdirSync(dir, { recursive: true });
-  // Fixed ports: a `refused` endpoint's port must still be free when it comes back.
-  let estate: Estate;
-  try {
-    estate = await Estate.start({ plan: immigrationEstatePlan(), basePort: Number(flags.simBase) });
-  } catch (error) {
-    process.stderr.write(`pantau demo: ${error instanceof Error ? error.message : error}\n`);
-    return 1;
-  }
-  const configFile = join(dir, "demo.yaml");
-  const settings = { ...DEMO_MONITOR, storagePath: join(dir, "demo.db"), listen: flags.listen };
-  writeFileSync(configFile, renderMonitorConfig(estate.served(), settings));
-  const logFile = join(dir, "pantau.log");
-  const logger = createLogger({
-    pretty: false,
-    destination: pino.destination({ dest: logFile, sync: true }),
-  });
-  let daemon: Daemon;
-  try {
-    daemon = await Daemon.start({ configFile, logger });
-  } catch (error) {
-    await estate.close();
-    process.stderr.write(`pantau demo: ${error instanceof Error ? error.message : error}\n`);
-    return 1;
-  }
-  const board = new DemoBoard(daemon, scenario, speed);
-  const address = daemon.httpAddress;
-  process.stdout.write(
-    `pantau demo: ${scenario.name} at ×${speed}; metrics and API on http://${address?.host}:${address?.port}/; ledger ${settings.storagePath}\n`,
-  );
-  const outcome = await play(estate, scenario, speed, board);
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
-  board.stop();
-  const origin = board.origin;
-  await daemon.stop();
-  await estate.close();
-  await summarize(dir, settings.storagePath, origin, speed, logFile);
-  return outcome === "failed" ? 1 : 0;
-}
-
-/** Plays the scenario; Ctrl-C ends it early, and the summary still comes. */
-function play(estate: Estate, scenario: Scenario, speed: number, board: DemoBoard) {
-  const player = new ScenarioPlayer({
-    steps: scenario.steps,
-    speed,
-    clock: systemClock,
-    timers: systemTimers,
-    apply: (step) => estate.applyStep(step),
-  });
-  player.on((event) => {
-    if (event.type === "step") board.note(formatStep(event.step));
-  });
-  const stop = () => player.stop();
-  process.once("SIGINT", stop).once("SIGTERM", stop);
-  board.start();
-  return player.play().finally(() => process.off("SIGINT", stop).off("SIGTERM", stop));
-}
-
-/** The live board on a TTY; elsewhere (CI, pipes) one line per step and per transition. */
-class DemoBoard {
-  readonly origin = Date.now();
-  private readonly transitions: BoardTransition[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private readonly tty = process.stdout.isTTY === true;
-
-  constructor(
-    private readonly daemon: Daemon,
-    private readonly scenario: Scenario,
-    private readonly speed: number,
-  ) {
-    daemon.engine.subscribe({ transitionsCommitted: (ts) => this.committed(ts) });
-  }
-
-  start(): void {
-    if (this.tty) this.timer = setInterval(() => this.draw(), REDRAW_MS);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.tty) this.draw();
-  }
-
-  note(text: string): void {
-    if (!this.tty) process.stdout.write(`step  ${text}\n`);
-  }
-
-  private committed(ts: readonly CommittedTransition[]): void {
-    for (const t of ts) {
-      const outageSeconds = t.outageStart === null ? null : (t.at - t.outageStart) / 1000;
-      const entry = {
-        at: t.at,
-        targetId: t.targetId,
-        from: t.from,
-        to: t.to,
-        reason: t.reason,
-        outageSeconds,
-      };
-      this.transitions.push(entry);
-      if (this.tty) continue;
-      const blocked = t.to === "down" && t.blockedBy ? ` (blocked by ${t.blockedBy})` : "";
-      const scale = { origin: this.origin, timeScale: this.speed };
-      process.stdout.write(`event ${transitionLine(entry, scale)}${blocked}\n`);
-    }
-  }
-
-  private draw(): void {
-    const engine = this.daemon.engine;
-    const rows = this.daemon.currentConfig.targets.map((target) => {
-      const committed = engine.committedState(target.id);
-      return {
-        id: target.id,
-        service: target.service,
-        site: target.site,
-        state: committed?.state ?? "unknown",
-        since: committed?.since ?? null,
-        blockedBy: committed?.blockedBy ?? null,
-        maintenance: engine.inMaintenance(target.id),
-      } as const;
-    });
-    const text = renderBoard({
-      title: `pantau demo — ${this.scenario.name} at ×${this.speed}`,
-      rows,
-      transitions: this.transitions,
-      now: Date.now(),
-      timeScale: this.speed,
-      origin: this.origin,
-      colour: true,
-    });
-    process.stdout.write(`\x1b[H\x1b[2J${text}`);
-  }
-}
-
-/** The outage table and the report, from the ledger the run wrote. */
-async function summarize(
-  dir: string,
-  db: string,
-  origin: number,
-  speed: number,
-  logFile: string,
-): Promise<void> {
-  const ledger = openSqliteLedger(db, { readonly: true });
-  try {
-    const now = Date.now();
-    const range = { since: origin - 60_000, until: now };
-    const outages = await listOutages(ledger, range, now);
-    const scale = { origin, timeScale: speed, now };
-    process.stdout.write(
-      `\noutages, in scenario time (×${speed}):\n${outageSummary(outages, scale)}`,
-    );
-    const incident = await readIncident(ledger, range, now, null);
-    await writeFile(join(dir, "report.html"), renderIncidentHtml(incident));
-    await writeFile(join(dir, "report.md"), renderIncidentMarkdown(incident));
-    process.stdout.write(
-      `\nreport: ${join(dir, "report.html")} (and report.md); ledger: ${db}; logs: ${logFile}\n`,
-    );
-  } finally {
-    await ledger.close();
-  }
 }

@@ -1,4 +1,5 @@
-import { type ConfigLoadResult, formatConfigIssue } from "../config/errors.js";
+import { formatConfigIssue } from "../config/errors.js";
+import type { ConfigLoadResult } from "../config/load.js";
 import type { Config, StorageSettings } from "../config/types.js";
 import {
   isQueryError,

@@ -34,8 +34,3 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   const where = `${issue.file}:${issue.line}:${issue.col}`;
   return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
 }
-
-/** `loadConfig` reports every issue found, never just the first. */
-export type ConfigLoadResult =
-  | { ok: true; config: import("./types.js").Config }
-  | { ok: false; issues: ConfigIssue[] };

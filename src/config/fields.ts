@@ -3,7 +3,6 @@ import * as z from "zod";
 import type { ConfigErrorCode } from "./errors.js";
 import { listenAddressProblem, parseListenAddress } from "./listen.js";
 import { describeValue } from "./path-issue.js";
-import type { StatusRange } from "./types.js";
 import {
   DURATION_HINT,
   DURATION_JSON_PATTERN,
@@ -13,6 +12,7 @@ import {
   SIZE_HINT,
   SIZE_JSON_PATTERN,
 } from "./units.js";
+import type { StatusRange } from "./verdict-rules.js";
 
 /**
  * The leaf fields of the config schema: each validates one value and names the expected form.

@@ -1,17 +1,21 @@
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { type Document, LineCounter, parseDocument, type YAMLError } from "yaml";
-import { validateDependencies } from "./dependencies.js";
+import { validateIdsAndDependsOn } from "./depends-on.js";
 import { type Expansion, expandTargets, usesPlaceholder } from "./each.js";
 import { type Environment, substituteEnv } from "./env.js";
-import type { ConfigIssue, ConfigLoadResult } from "./errors.js";
+import type { ConfigIssue } from "./errors.js";
 import { createLocator, type Locator } from "./locate.js";
 import { formatPath, isRecord, type PathIssue } from "./path-issue.js";
 import { resolveConfig } from "./resolve.js";
 import { configSchema, type WrittenConfig } from "./schema.js";
 import { schemaIssues } from "./schema-issues.js";
 import type { Shard } from "./shard.js";
+import type { Config } from "./types.js";
 import { validateSettings, validateTargets } from "./validate.js";
+
+/** `loadConfig` reports every issue found, never just the first. */
+export type ConfigLoadResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
 export interface LoadOptions {
   /** `global.instance` when the file does not set it; injectable so tests are deterministic. */
@@ -117,7 +121,7 @@ function crossChecks(expanded: unknown, expansion: Expansion, locate: Locator): 
   return [
     ...validateSettings(expanded),
     ...validateTargets(expanded, targets),
-    ...validateDependencies(targets, lineOfId),
+    ...validateIdsAndDependsOn(targets, lineOfId),
   ];
 }
 

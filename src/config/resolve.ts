@@ -1,5 +1,6 @@
+import { PROBER_KINDS } from "../probe/registry.js";
 import { DEFAULTS } from "./defaults.js";
-import type { WrittenConfig, WrittenJsonCondition, WrittenTarget, WrittenTls } from "./schema.js";
+import type { WrittenConfig, WrittenJsonCondition, WrittenTarget } from "./schema.js";
 import { inShard, type Shard } from "./shard.js";
 import type {
   AlertmanagerSettings,
@@ -14,9 +15,8 @@ import type {
   StatusRange,
   StorageSettings,
   Target,
-  TlsSettings,
 } from "./types.js";
-import { parseDuration, parseSize, parseStatus } from "./units.js";
+import { parseDuration, parseStatus } from "./units.js";
 
 /**
  * The written config (validated, units parsed) → the resolved model: camelCase, every default
@@ -128,41 +128,11 @@ function resolveTarget(written: WrittenTarget, global: GlobalSettings): Target {
 }
 
 function resolveProbe(written: WrittenTarget): ProbeSpec {
-  if (written.http !== undefined) {
-    const http = written.http;
-    return {
-      kind: "http",
-      url: http.url,
-      method: http.method ?? DEFAULTS.method,
-      headers: http.headers ?? {},
-      body: http.body ?? null,
-      followRedirects: http.follow_redirects ?? DEFAULTS.followRedirects,
-      maxRedirects: http.max_redirects ?? DEFAULTS.maxRedirects,
-      maxBody: http.max_body ?? defaultBytes(DEFAULTS.maxBody),
-      tls: resolveTls(http.tls),
-      ipFamily: http.ip_family ?? DEFAULTS.ipFamily,
-    };
-  }
-  if (written.tcp !== undefined) {
-    const tcp = written.tcp;
-    return {
-      kind: "tcp",
-      host: tcp.host,
-      port: tcp.port,
-      tls: tcp.tls ?? false,
-      tlsSettings: resolveTls(tcp.tls_config),
-      ipFamily: tcp.ip_family ?? DEFAULTS.ipFamily,
-    };
+  for (const kind of PROBER_KINDS) {
+    const block = written[kind.key];
+    if (block !== undefined) return kind.resolve(block);
   }
   throw new Error(`bug: target "${written.id}" reached resolve without a prober block`);
-}
-
-function resolveTls(written: WrittenTls | undefined): TlsSettings {
-  return {
-    caFile: written?.ca_file ?? null,
-    serverName: written?.server_name ?? null,
-    insecureSkipVerify: written?.insecure_skip_verify ?? false,
-  };
 }
 
 function resolveExpect(written: WrittenTarget["expect"]): Expectations {
@@ -191,12 +161,6 @@ function defaultMs(text: string): number {
   const ms = parseDuration(text);
   if (ms === null) throw new Error(`bug: default "${text}" is not a duration`);
   return ms;
-}
-
-function defaultBytes(text: string): number {
-  const bytes = parseSize(text);
-  if (bytes === null) throw new Error(`bug: default "${text}" is not a size`);
-  return bytes;
 }
 
 function defaultStatus(text: string): StatusRange {

@@ -1,15 +1,14 @@
 import * as z from "zod";
+import { proberBlocks } from "../probe/registry.js";
 import { DEFAULTS } from "./defaults.js";
 import {
   cronPattern,
   duration,
-  hostName,
   httpUrl,
   labels,
   listenAddress,
   postgresUrl,
   regex,
-  size,
   statusRange,
   targetId,
   timezone,
@@ -24,51 +23,6 @@ import {
 
 const optionalText = () => z.string().nullable().optional();
 const threshold = () => z.int().min(1).max(1_000_000).optional();
-const ipFamily = () =>
-  z.enum(["any", "ipv4", "ipv6"]).optional().meta({
-    description: "address family to resolve and connect with",
-    default: DEFAULTS.ipFamily,
-  });
-
-const tlsSettings = z.strictObject({
-  ca_file: optionalText().meta({ description: "PEM file of CAs to trust instead of the system's" }),
-  server_name: optionalText().meta({
-    description: "name to send (SNI) and verify; default: the host",
-  }),
-  insecure_skip_verify: z
-    .boolean()
-    .optional()
-    .meta({ description: "accept any certificate", default: false }),
-});
-
-const httpProbe = z.strictObject({
-  url: httpUrl().meta({ description: "http:// or https:// URL to request" }),
-  method: z
-    .enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    .optional()
-    .meta({ default: DEFAULTS.method }),
-  headers: z.record(z.string(), z.string()).optional().meta({ description: "request headers" }),
-  body: optionalText().meta({ description: "request body" }),
-  follow_redirects: z.boolean().optional().meta({ default: DEFAULTS.followRedirects }),
-  max_redirects: z.int().min(0).max(100).optional().meta({ default: DEFAULTS.maxRedirects }),
-  max_body: size()
-    .optional()
-    .meta({ description: "read at most this much of the body", default: DEFAULTS.maxBody }),
-  tls: tlsSettings.optional(),
-  ip_family: ipFamily(),
-});
-
-const tcpProbe = z.strictObject({
-  host: hostName().meta({ description: "host name or IP address" }),
-  port: z.int().min(1).max(65_535),
-  tls: z
-    .boolean()
-    .optional()
-    .meta({ description: "perform a TLS handshake after connecting", default: false }),
-  tls_config: tlsSettings.optional().meta({ description: "TLS settings; needs tls: true" }),
-  ip_family: ipFamily(),
-});
-
 const jsonCondition = z
   .strictObject({
     path: z
@@ -124,8 +78,8 @@ const target = z.strictObject({
   degraded_threshold: threshold(),
   depends_on: z.array(z.string()).optional().meta({ description: "ids of targets this one needs" }),
   each: eachItems.optional(),
-  http: httpProbe.optional(),
-  tcp: tcpProbe.optional(),
+  // http:, tcp:, …: each kind's own block, from its file (src/probe/registry.ts lists them)
+  ...proberBlocks(),
   expect: expectations.optional().meta({ description: "all must hold, else the probe failed" }),
   degraded: degradedRules.optional().meta({ description: "any holds: the probe is degraded" }),
 });
@@ -215,5 +169,4 @@ export const configSchema = z.strictObject({
 
 export type WrittenConfig = z.output<typeof configSchema>;
 export type WrittenTarget = WrittenConfig["targets"][number];
-export type WrittenTls = z.output<typeof tlsSettings>;
 export type WrittenJsonCondition = z.output<typeof jsonCondition>;

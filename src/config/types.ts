@@ -1,68 +1,24 @@
+import type { ProbeSpec } from "../probe/registry.js";
+import type { IpFamily, TlsSettings } from "./connection-fields.js";
 import type { Shard } from "./shard.js";
+import type { DegradedRules, Expectations, JsonCondition, StatusRange } from "./verdict-rules.js";
+
+// defined beside what reads them (a prober block with its kind, in src/probe/registry.ts);
+// re-exported so that the resolved model stays one import
+export type {
+  DegradedRules,
+  Expectations,
+  IpFamily,
+  JsonCondition,
+  ProbeSpec,
+  StatusRange,
+  TlsSettings,
+};
 
 /**
  * The resolved configuration: defaults applied, `each` expanded, `${VAR}` substituted,
  * durations and sizes parsed. All durations are milliseconds, all sizes bytes.
  */
-
-export type IpFamily = "any" | "ipv4" | "ipv6";
-
-export interface TlsSettings {
-  caFile: string | null;
-  serverName: string | null;
-  insecureSkipVerify: boolean;
-}
-
-export interface HttpProbeSpec {
-  kind: "http";
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string | null;
-  followRedirects: boolean;
-  maxRedirects: number;
-  maxBody: number;
-  tls: TlsSettings;
-  ipFamily: IpFamily;
-}
-
-export interface TcpProbeSpec {
-  kind: "tcp";
-  host: string;
-  port: number;
-  /** Perform a TLS handshake after connecting. */
-  tls: boolean;
-  tlsSettings: TlsSettings;
-  ipFamily: IpFamily;
-}
-
-export type ProbeSpec = HttpProbeSpec | TcpProbeSpec;
-
-/** Inclusive status range, `200-299` → { min: 200, max: 299 }; `204` → { min: 204, max: 204 }. */
-export interface StatusRange {
-  min: number;
-  max: number;
-}
-
-export interface JsonCondition {
-  /** Dotted path into the JSON body: `status`, `checks.0.state`. */
-  path: string;
-  equals: string | number | boolean | null;
-}
-
-export interface Expectations {
-  status: StatusRange[];
-  bodyContains: string | null;
-  bodyRegex: string | null;
-  json: JsonCondition | null;
-}
-
-export interface DegradedRules {
-  latencyOver: number | null;
-  bodyContains: string | null;
-  json: JsonCondition | null;
-  certExpiresWithin: number | null;
-}
 
 export interface Target {
   id: string;

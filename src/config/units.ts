@@ -1,4 +1,4 @@
-import type { StatusRange } from "./types.js";
+import type { StatusRange } from "./verdict-rules.js";
 
 /**
  * Durations and sizes as written in the config file. Pure: strings in, numbers or null out;

@@ -1,3 +1,4 @@
+import { PROBER_KINDS, type RegisteredKind } from "../probe/registry.js";
 import { DEFAULTS } from "./defaults.js";
 import { shortestCronGap } from "./fields.js";
 import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "./path-issue.js";
@@ -63,42 +64,45 @@ export function validateTargets(config: Record<string, unknown>, targets: unknow
 }
 
 function checkProber(target: Record<string, unknown>, path: ConfigPath): PathIssue[] {
-  const probers = ["http", "tcp"].filter((key) => target[key] !== undefined);
-  if (probers.length === 0) {
-    return [pathIssue("CONFIG_PROBER", path, "needs one prober block: http or tcp")];
+  const kinds = PROBER_KINDS.filter((kind) => target[kind.key] !== undefined);
+  const [kind, second] = kinds;
+  if (kind === undefined) {
+    return [pathIssue("CONFIG_PROBER", path, `needs one prober block: ${PROBER_KEYS}`)];
   }
-  if (probers.length > 1) {
+  if (second !== undefined) {
     return [
       pathIssue(
         "CONFIG_PROBER",
-        [...path, "tcp"],
-        "has both http and tcp; keep exactly one prober block",
+        [...path, second.key],
+        `has both ${kind.key} and ${second.key}; keep exactly one prober block`,
         "key",
       ),
     ];
   }
-  if (probers[0] !== "tcp") return [];
-  return checkTcpOnly(target, path);
+  return [...kind.check(target, path), ...checkBodyRules(kind, target, path)];
 }
 
-function checkTcpOnly(target: Record<string, unknown>, path: ConfigPath): PathIssue[] {
+/** `http or tcp`, `http, tcp or dns`. */
+const PROBER_KEYS = PROBER_KINDS.map((kind) => kind.key)
+  .join(", ")
+  .replace(/, (?=[^,]*$)/, " or ");
+
+/** `expect` and the body and json rules of `degraded` judge a body: only some kinds read one. */
+function checkBodyRules(
+  kind: RegisteredKind,
+  target: Record<string, unknown>,
+  path: ConfigPath,
+): PathIssue[] {
+  if (kind.readsBody) return [];
+  const readers = PROBER_KINDS.filter((each) => each.readsBody).map((each) => each.key);
+  const message = `applies to ${readers.join(" and ")} targets only`;
   const issues: PathIssue[] = [];
-  const tcp = asRecord(target.tcp);
-  if (tcp.tls_config !== undefined && tcp.tls !== true) {
-    issues.push(
-      pathIssue("CONFIG_PROBER", [...path, "tcp", "tls_config"], "needs tls: true", "key"),
-    );
-  }
   if (target.expect !== undefined) {
-    issues.push(
-      pathIssue("CONFIG_PROBER", [...path, "expect"], "applies to http targets only", "key"),
-    );
+    issues.push(pathIssue("CONFIG_PROBER", [...path, "expect"], message, "key"));
   }
   for (const key of ["body_contains", "json"]) {
     if (asRecord(target.degraded)[key] === undefined) continue;
-    issues.push(
-      pathIssue("CONFIG_PROBER", [...path, "degraded", key], "applies to http targets only", "key"),
-    );
+    issues.push(pathIssue("CONFIG_PROBER", [...path, "degraded", key], message, "key"));
   }
   return issues;
 }

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import type { MaintenanceWindow, Target } from "../config/types.js";
+import { pendingUpstreams, type UpstreamVerdict } from "../health/attribution.js";
 import { activeMaintenance, maintenanceIntervals } from "../health/maintenance.js";
 import {
   decide,
@@ -13,11 +14,12 @@ import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { AttributionChange, NewTransition, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
-import type { Timers } from "../time/clock.js";
+import type { TimerHandle, Timers } from "../time/clock.js";
 import { WALL_CLOCK_JUMP_MS, WallClockWatch } from "../time/wall-clock-watch.js";
-import { AttributionTracker } from "./attribution.js";
+import { type AttributionSubject, AttributionTracker } from "./attribution-tracker.js";
 import { BlindDetector } from "./blind.js";
 import { type LedgerOperation, LedgerTrouble, type LedgerTroubleStatus } from "./ledger-trouble.js";
+import { type PageHoldChange, PageHolds, verdictDeadline } from "./page-holds.js";
 import type {
   CommittedState,
   CommittedTransition,
@@ -76,6 +78,12 @@ const DEFAULT_RETRY_MS = 1000;
 const DEFAULT_RETRY_MAX_MS = 30_000;
 const DEFAULT_REPORT_EVERY_MS = 60_000;
 
+/**
+ * Added to a page hold's bound: probes start a little late (scheduler lag, the in-flight
+ * cap) and results take a moment to decide and commit.
+ */
+const HOLD_SLACK_MS = 1000;
+
 /** Thresholds no streak reaches: extends a streak without deciding (see `hold`). */
 const NEVER = {
   failureThreshold: Number.POSITIVE_INFINITY,
@@ -93,6 +101,8 @@ export class Engine {
   private pending: NewTransition[] = [];
   private committing: Promise<void> | null = null;
   private flushQueued = false;
+  /** An attribution change is due without a transition (a release now seen to be due). */
+  private attributionDue = false;
   private retryTimer: ReturnType<Timers["setTimeout"]> | null = null;
   private readonly shutdown = new AbortController();
   private readonly attribution = new AttributionTracker();
@@ -114,6 +124,22 @@ export class Engine {
   private writer = true;
   /** On a standby, each target's last decided transition: what a takeover writes. */
   private readonly warmTransitions = new Map<string, Transition>();
+  /** Dependants' pages waiting for an upstream's verdict (SPEC §4). */
+  private readonly holds = new PageHolds();
+  private holdTimer: { handle: TimerHandle; due: number } | null = null;
+  /** What the pending rule reads of each target, without a map built per review. */
+  private readonly upstreamView = {
+    get: (id: string): UpstreamVerdict | undefined => {
+      const rt = this.targets.get(id);
+      if (rt === undefined) return undefined;
+      return {
+        id,
+        dependsOn: rt.target.dependsOn,
+        downCommitted: rt.committed.state === "down",
+        lastOkAt: lastOkAt(rt.health),
+      };
+    },
+  };
 
   constructor(private readonly options: EngineOptions) {
     // Every probe in flight listens on the one shutdown signal.
@@ -218,6 +244,7 @@ export class Engine {
     const runtime = this.targets.get(targetId);
     if (!runtime) return;
     this.targets.delete(targetId);
+    this.publishHolds([this.holds.release(targetId)]);
     if (runtime.health.state !== "down") return;
     const now = this.options.clock.now();
     const removal: Transition = {
@@ -239,6 +266,11 @@ export class Engine {
 
   committedState(targetId: string): CommittedState | undefined {
     return this.targets.get(targetId)?.committed;
+  }
+
+  /** Upstreams whose verdict a down target's page waits for (empty: none). */
+  pageWaitingOn(targetId: string): readonly string[] {
+    return this.holds.waitingOn(targetId);
   }
 
   lastResult(targetId: string): ProbeResult | null {
@@ -293,7 +325,17 @@ export class Engine {
     rt.health = health;
     // a put-off decision that is not confirmed again is over; the next one is counted anew
     rt.held = false;
-    if (!transition) return;
+    // seen healthy since a dependant failed clears it as a cause; failing keeps it pending
+    if (this.holds.size > 0) this.reviewHolds(this.holds.heldOn(rt.target.id));
+    if (!transition) {
+      // still failing after its upstream came back: its outage is its own from then
+      const due = this.writer && observation.result === "failed";
+      if (due && this.attribution.releaseDue(rt.target.id, startedAt)) {
+        this.attributionDue = true;
+        this.scheduleCommit();
+      }
+      return;
+    }
     const at = this.enqueue(rt, transition, outageStart);
     // the →down's recorded start and its monotonic time fix the base its end is measured on
     const atOffset = streakStartedBefore ? rt.streakOffset : offset;
@@ -393,6 +435,8 @@ export class Engine {
     this.pending = [];
     if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    // the leader pages; a standby holds nothing
+    this.publishHolds(this.holds.clear());
     for (const s of this.subscribers) s.queueLengthChanged?.(this.pendingCount);
   }
 
@@ -416,7 +460,7 @@ export class Engine {
       if (fresh) {
         const outageStart =
           transition.from === "down" && before.state === "down" ? before.since : null;
-        committed.push({ ...transition, outageStart });
+        committed.push({ ...transition, outageStart, waitingOn: [] });
       }
       const state = transition?.to ?? before.state;
       const blocked = state === "down" ? (blockedBy.get(id) ?? null) : null;
@@ -472,7 +516,7 @@ export class Engine {
 
   /** Resolves when everything decided so far is committed (or the ledger keeps failing). */
   async flush(): Promise<void> {
-    while (this.committing || this.pending.length > 0) {
+    while (this.committing || this.pending.length > 0 || this.attributionDue) {
       if (this.committing) await this.committing;
       else await this.commitPending();
       if (this.retryTimer) return;
@@ -526,7 +570,12 @@ export class Engine {
       void this.commitPending();
       return at;
     }
-    if (this.flushQueued || this.committing || this.retryTimer) return at;
+    this.scheduleCommit();
+    return at;
+  }
+
+  private scheduleCommit(): void {
+    if (!this.writer || this.flushQueued || this.committing || this.retryTimer) return;
     this.flushQueued = true;
     const commit = () => {
       this.flushQueued = false;
@@ -536,7 +585,6 @@ export class Engine {
     // Let every result of this turn of the event loop (or of the window) join the batch.
     if (windowMs > 0) this.options.timers.setTimeout(commit, windowMs);
     else setImmediate(commit);
-    return at;
   }
 
   /**
@@ -549,7 +597,7 @@ export class Engine {
     return maintenanceIntervals(this.maintenance, target, outageStart, at).length > 0;
   }
 
-  private *attributionSubjects() {
+  private *attributionSubjects(): Generator<AttributionSubject> {
     for (const [id, rt] of this.targets) {
       const down = rt.health.state === "down";
       yield {
@@ -557,12 +605,15 @@ export class Engine {
         dependsOn: rt.target.dependsOn,
         state: rt.health.state,
         downSince: down ? rt.health.since : null,
+        lastOkAt: lastOkAt(rt.health),
+        lastFailedAt: down ? lastFailedAt(rt.health) : null,
       };
     }
   }
 
   private commitPending(): Promise<void> {
-    if (this.committing || this.pending.length === 0) return this.committing ?? Promise.resolve();
+    const nothing = this.pending.length === 0 && !this.attributionDue;
+    if (this.committing || nothing) return this.committing ?? Promise.resolve();
     // A backlog (the ledger was unwritable) drains in chunks: SQLite commits synchronously, and
     // 100,000 transitions in one transaction would stall probing and HTTP for seconds.
     const backlog = this.pending.length > MAX_BATCH;
@@ -573,7 +624,9 @@ export class Engine {
       this.attributionSubjects(),
       batch,
       this.options.clock.now(),
+      this.attributionDue,
     );
+    this.attributionDue = false;
     const { changes } = attributed;
     const began = this.options.clock.monotonic();
     const finished = (result: "ok" | "error") => {
@@ -601,6 +654,8 @@ export class Engine {
           }
           // Keep order: the failed batch goes back in front of what arrived meanwhile.
           this.pending = batch.concat(this.pending);
+          // its attribution changes are worked out again with the retry
+          if (changes.length > 0) this.attributionDue = true;
           for (const s of this.subscribers) s.commitFailed?.(error, this.pending.length);
           this.ledgerWriteFailed("commit", error);
           this.scheduleRetry();
@@ -654,18 +709,11 @@ export class Engine {
     changes: readonly AttributionChange[],
   ): void {
     // The ledger returns the batch in order: each stored row is its batch entry, with an id.
-    const committed = stored.map((t, i) => {
+    const committed: CommittedTransition[] = stored.map((t, i) => {
       const entry = batch[i];
-      return { ...t, outageStart: (entry && this.outageStarts.get(entry)) ?? null };
+      return { ...t, outageStart: (entry && this.outageStarts.get(entry)) ?? null, waitingOn: [] };
     });
-    this.publishCommitted(committed, changes);
-  }
-
-  private publishCommitted(
-    stored: readonly CommittedTransition[],
-    changes: readonly AttributionChange[],
-  ): void {
-    for (const transition of stored) {
+    for (const transition of committed) {
       const runtime = this.targets.get(transition.targetId);
       if (!runtime) continue;
       const blockedBy = transition.to === "down" ? transition.blockedBy : null;
@@ -675,7 +723,90 @@ export class Engine {
       const runtime = this.targets.get(change.targetId);
       if (runtime) runtime.committed = { ...runtime.committed, blockedBy: change.blockedBy };
     }
-    for (const s of this.subscribers) s.transitionsCommitted?.(stored);
+    // what this commit settled first (a held target now blocked, or its upstream's →down
+    // committed), then the holds of the outages it opened
+    const holdChanges = this.reviewedHolds(this.holds.heldTargets());
+    for (const transition of committed) holdChanges.push(this.holdIfPending(transition));
+    for (const s of this.subscribers) s.transitionsCommitted?.(committed);
     if (changes.length > 0) for (const s of this.subscribers) s.attributionsCommitted?.(changes);
+    this.publishHolds(holdChanges);
+  }
+
+  // --- pages waiting for an upstream's verdict ------------------------------------------
+
+  /**
+   * A →down committed as its own outage while an upstream that may have caused it has no
+   * verdict: its page waits, until the latest moment that upstream's verdict can come.
+   */
+  private holdIfPending(transition: CommittedTransition): PageHoldChange | null {
+    if (transition.to !== "down" || transition.blockedBy !== null) return null;
+    const { targetId, at } = transition;
+    const pending = pendingUpstreams(targetId, at, this.upstreamView);
+    if (pending.length === 0) return null;
+    let deadline = at;
+    for (const id of pending) {
+      const upstream = this.targets.get(id)?.target;
+      if (upstream) deadline = Math.max(deadline, verdictDeadline(upstream, at));
+    }
+    transition.waitingOn = pending;
+    return this.holds.hold(targetId, pending, deadline + HOLD_SLACK_MS);
+  }
+
+  /**
+   * Holds past their deadline go out, unless an upstream they wait on is already decided down
+   * and only its commit is outstanding: that verdict is in, and will block them.
+   */
+  private expireHolds(): void {
+    const now = this.options.clock.now();
+    const released: (PageHoldChange | null)[] = [];
+    for (const targetId of this.holds.expired(now)) {
+      const decidedDown = this.holds
+        .waitingOn(targetId)
+        .some((id) => this.targets.get(id)?.health.state === "down");
+      if (decidedDown) this.holds.extend(targetId, now + HOLD_SLACK_MS);
+      else released.push(this.holds.release(targetId));
+    }
+    this.publishHolds(released);
+    this.scheduleHoldDeadline();
+  }
+
+  private reviewHolds(targetIds: readonly string[]): void {
+    if (targetIds.length > 0) this.publishHolds(this.reviewedHolds(targetIds));
+  }
+
+  /** Re-judges holds: released once blocked, no longer down, or with nothing left pending. */
+  private reviewedHolds(targetIds: readonly string[]): (PageHoldChange | null)[] {
+    return targetIds.map((targetId) => {
+      const committed = this.targets.get(targetId)?.committed;
+      if (committed?.state !== "down" || committed.blockedBy !== null || committed.since === null) {
+        return this.holds.release(targetId);
+      }
+      return this.holds.update(
+        targetId,
+        pendingUpstreams(targetId, committed.since, this.upstreamView),
+      );
+    });
+  }
+
+  private publishHolds(changes: readonly (PageHoldChange | null)[]): void {
+    const real = changes.filter((change): change is PageHoldChange => change !== null);
+    if (real.length > 0) for (const s of this.subscribers) s.pageHoldsChanged?.(real);
+    if (real.length > 0 || this.holds.size === 0) this.scheduleHoldDeadline();
+  }
+
+  /** One timer for every hold, due at the earliest deadline: then those pages go out. */
+  private scheduleHoldDeadline(): void {
+    const due = this.holds.nextDeadline();
+    if (this.holdTimer?.due === due) return;
+    if (this.holdTimer) this.options.timers.clearTimeout(this.holdTimer.handle);
+    this.holdTimer = null;
+    if (due === null) return;
+    const delay = Math.max(0, due - this.options.clock.now());
+    const handle = this.options.timers.setTimeout(() => {
+      this.holdTimer = null;
+      this.expireHolds();
+    }, delay);
+    handle.unref?.();
+    this.holdTimer = { handle, due };
   }
 }

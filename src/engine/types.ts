@@ -10,6 +10,7 @@ import type { ProbeResult } from "../probe/types.js";
 import type { Clock, Timers } from "../time/clock.js";
 import type { WallClockJump } from "../time/wall-clock-watch.js";
 import type { LedgerRecoveryReport, LedgerTroubleReport } from "./ledger-trouble.js";
+import type { PageHoldChange } from "./page-holds.js";
 
 /** What the engine takes and tells: its options and its subscribers' hooks. */
 
@@ -19,6 +20,11 @@ export type RunProbe = (target: Target, signal: AbortSignal) => Promise<ProbeRes
 /** A committed transition, with the start of the outage it ends (out of `down` only). */
 export interface CommittedTransition extends StoredTransition {
   outageStart: number | null;
+  /**
+   * →down only: upstreams that may have caused it and have no verdict yet; while any is
+   * pending the target's page waits (see `pageHoldsChanged`). Empty: nothing to wait for.
+   */
+  waitingOn: readonly string[];
 }
 
 /** Readers of what happened. Only committed transitions reach `transitionsCommitted`. */
@@ -30,6 +36,11 @@ export interface EngineSubscriber {
   commitRefused?(error: unknown, dropped: readonly NewTransition[]): void;
   /** Committed changes of down targets' blocked_by (late cause, or released). */
   attributionsCommitted?(changes: readonly AttributionChange[]): void;
+  /**
+   * A down target's page starts or stops waiting for its upstreams' verdicts. Released
+   * (`waitingOn` empty) after the change of attribution it may bring has been published.
+   */
+  pageHoldsChanged?(changes: readonly PageHoldChange[]): void;
   /** A target entered or left a maintenance window (seen at a probe's start). */
   maintenanceChanged?(target: Target, inMaintenance: boolean): void;
   /** Every canary fails (blind) or one answers again, at `at`. */

@@ -1,6 +1,7 @@
 import { Agent, fetch as undiciFetch } from "undici";
 import type { AlertmanagerSettings } from "../config/types.js";
-import type { EngineSubscriber } from "../engine/engine.js";
+import type { CommittedTransition, EngineSubscriber } from "../engine/engine.js";
+import type { PageHoldChange } from "../engine/page-holds.js";
 import type { AttributionChange, StoredTransition } from "../ledger/ledger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import {
@@ -72,6 +73,8 @@ type PostOutcome =
  */
 export class AlertmanagerNotifier implements EngineSubscriber {
   private readonly firing = new Map<string, FiringAlert>();
+  /** Outages whose page waits for an upstream's verdict: fired (or not) when released. */
+  private readonly held = new Map<string, OutageAlert>();
   private readonly queue: UpdateQueue;
   private readonly endpoint: string;
   private readonly headers: Record<string, string>;
@@ -103,10 +106,10 @@ export class AlertmanagerNotifier implements EngineSubscriber {
     }
   }
 
-  transitionsCommitted(transitions: readonly StoredTransition[]): void {
+  transitionsCommitted(transitions: readonly CommittedTransition[]): void {
     if (this.stopped) return;
     for (const transition of transitions) {
-      if (transition.to === "down") this.outageStarted(transition);
+      if (transition.to === "down") this.outageStarted(transition, transition.waitingOn.length > 0);
       else if (transition.from === "down") this.outageEnded(transition);
     }
     this.afterChange();
@@ -118,7 +121,27 @@ export class AlertmanagerNotifier implements EngineSubscriber {
       this.attributionChanged(change.targetId, change.blockedBy, change.at);
   }
 
+  /**
+   * Held pages whose upstreams' verdicts are in go out now, with the outage's true start and
+   * the attribution the verdict brought (blocked: not a page; its own: a page).
+   */
+  pageHoldsChanged(changes: readonly PageHoldChange[]): void {
+    if (this.stopped) return;
+    for (const { targetId, waitingOn } of changes) {
+      const outage = this.held.get(targetId);
+      if (outage === undefined || waitingOn.length > 0) continue;
+      this.held.delete(targetId);
+      this.fire(outage);
+    }
+    this.afterChange();
+  }
+
   attributionChanged(targetId: string, blockedBy: string | null, at: number): void {
+    const waiting = this.held.get(targetId);
+    if (waiting !== undefined) {
+      this.held.set(targetId, reattributed(waiting, blockedBy));
+      return;
+    }
     const current = this.firing.get(targetId);
     if (this.stopped || !current || current.outage.blockedBy === blockedBy) return;
     this.resolve(current, { at, reason: "reattributed" });
@@ -138,6 +161,11 @@ export class AlertmanagerNotifier implements EngineSubscriber {
     return [...this.firing.keys()];
   }
 
+  /** Targets whose page waits for an upstream's verdict. */
+  heldTargets(): string[] {
+    return [...this.held.keys()];
+  }
+
   /** Cancels timers and waits briefly for the post in flight; queued updates are dropped. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -150,7 +178,7 @@ export class AlertmanagerNotifier implements EngineSubscriber {
     await this.dispatcher?.destroy();
   }
 
-  private outageStarted(transition: StoredTransition): void {
+  private outageStarted(transition: StoredTransition, held = false): void {
     if (transition.maintenance) return;
     const name = this.options.targetName(transition.targetId);
     const outage = outageAlertFrom(transition, name, this.options.instance);
@@ -159,10 +187,13 @@ export class AlertmanagerNotifier implements EngineSubscriber {
     if (previous && previous.outage.start !== outage.start) {
       this.resolve(previous, { at: transition.at, reason: "recovered" });
     }
-    this.fire(outage);
+    if (held) this.held.set(outage.targetId, outage);
+    else this.fire(outage);
   }
 
   private outageEnded(transition: StoredTransition): void {
+    // an outage over before its upstream's verdict came was never paged: nothing to resolve
+    this.held.delete(transition.targetId);
     const current = this.firing.get(transition.targetId);
     if (!current) return;
     const reason = transition.reason === "removed" ? "removed" : "recovered";

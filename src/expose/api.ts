@@ -104,6 +104,8 @@ function targetsAnswer(sources: ApiSources, params: QueryParams): ApiResponse {
         since: committed?.since == null ? null : formatTime(committed.since),
         maintenance: sources.engine.inMaintenance(target.id),
         blocked_by: committed?.blockedBy ?? null,
+        // down, and its page waits for these upstreams' verdicts (one may be the cause)
+        attribution_pending: sources.engine.pageWaitingOn(target.id),
         last_probe: lastProbeJson(sources.engine.lastResult(target.id)),
       };
     });

@@ -126,6 +126,19 @@ export function engineLogger(logger: Logger): EngineSubscriber {
         `ledger writable again after ${humanDuration(seconds)} (${report.failures} failed writes)`,
       );
     },
+    // debug: in a data centre's outage every dependant holds and releases once (the transition
+    // lines already say what happened; pantau_target_attribution_pending shows the holds)
+    pageHoldsChanged(changes) {
+      for (const { targetId, waitingOn } of changes) {
+        const held = waitingOn.length > 0;
+        logger.debug(
+          { event: held ? "page_held" : "page_released", target: targetId, waiting_on: waitingOn },
+          held
+            ? `${targetId}: page waits for the verdict of ${waitingOn.join(", ")}`
+            : `${targetId}: page no longer waits`,
+        );
+      }
+    },
     clockJumped(jump) {
       const seconds = jump.jumpMs / 1000;
       const direction = seconds > 0 ? "forward" : "backward";

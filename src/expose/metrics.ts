@@ -1,6 +1,7 @@
 import client, { Registry } from "prom-client";
 import type { Target } from "../config/types.js";
 import type { CommittedState, CommittedTransition, EngineSubscriber } from "../engine/engine.js";
+import type { PageHoldChange } from "../engine/page-holds.js";
 import type { AttributionChange } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
@@ -159,8 +160,16 @@ export class PantauMetrics implements EngineSubscriber {
         this.outageDuration.observe({ service: t.service, site: t.site }, seconds);
       }
       this.targets.transitioned(t.targetId, t.from, t.to, t.at);
-      this.targets.setOverlay(t.targetId, { blockedBy: t.to === "down" ? t.blockedBy : null });
+      const down = t.to === "down";
+      this.targets.setOverlay(t.targetId, {
+        blockedBy: down ? t.blockedBy : null,
+        waitingOn: down ? t.waitingOn : [],
+      });
     }
+  }
+
+  pageHoldsChanged(changes: readonly PageHoldChange[]): void {
+    for (const c of changes) this.targets.setOverlay(c.targetId, { waitingOn: c.waitingOn });
   }
 
   attributionsCommitted(changes: readonly AttributionChange[]): void {

@@ -1,8 +1,13 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Target } from "../config/types.js";
 import { NEXT_STATES, TARGET_STATES, type TargetState } from "../health/types.js";
-import { describeEndpoint } from "../probe/index.js";
-import { PHASES, type ProbeResult } from "../probe/types.js";
+import {
+  describeEndpoint,
+  type ProbeResult,
+  proberKind,
+  RESULT_FAMILIES,
+  type ResultFamily,
+} from "../probe/index.js";
 
 /**
  * Per-target series, kept as plain records and rendered straight to the text format: at
@@ -18,11 +23,15 @@ interface TargetFacts {
   readonly labels: string;
   /** `,name="…",prober="…",endpoint="…"`, escaped. */
   readonly infoLabels: string;
+  /** Those its prober kind sets, besides every target's. */
+  readonly resultFamilies: readonly ResultFamily[];
   readonly lastResult: ProbeResult | null;
   readonly state: TargetState;
   readonly changedAt: number | null;
   readonly maintenance: boolean;
   readonly blockedBy: string | null;
+  /** Upstreams whose verdict the target's page waits for (empty: none). */
+  readonly waitingOn: readonly string[];
   readonly probes: Readonly<Record<ProbeResult["result"], number>>;
   /** [reason, count] in order of first failure. */
   readonly failures: readonly Count[];
@@ -73,6 +82,24 @@ function probeGauge(name: string, value: (r: ProbeResult) => number | null) {
   };
 }
 
+/** A family some prober kinds set: lines for their targets only, once probed. */
+function kindFamily(family: ResultFamily): Family {
+  return {
+    name: family.name,
+    type: family.type,
+    help: family.help,
+    lines: (facts) => {
+      const result = facts.lastResult;
+      if (!result || !facts.resultFamilies.includes(family)) return "";
+      let text = "";
+      for (const series of family.series) {
+        text += `${family.name}{${facts.labels}${series.labels}} ${formatValue(series.value(result))}\n`;
+      }
+      return text;
+    },
+  };
+}
+
 const FAMILIES: Family[] = [
   {
     name: "probe_success",
@@ -86,26 +113,7 @@ const FAMILIES: Family[] = [
     help: "Total duration of the last probe",
     lines: probeGauge("probe_duration_seconds", (r) => r.durationMs / 1000),
   },
-  {
-    name: "probe_http_status_code",
-    type: "gauge",
-    help: "HTTP status of the last probe (0 if none)",
-    lines: probeGauge("probe_http_status_code", (r) => r.status ?? 0),
-  },
-  {
-    name: "probe_http_duration_seconds",
-    type: "gauge",
-    help: "Duration of each phase of the last probe",
-    lines: (facts) => {
-      const result = facts.lastResult;
-      if (!result) return "";
-      let text = "";
-      for (const phase of PHASES) {
-        text += `probe_http_duration_seconds{${facts.labels},phase="${phase}"} ${seconds(result.phases[phase])}\n`;
-      }
-      return text;
-    },
-  },
+  ...RESULT_FAMILIES.map(kindFamily),
   {
     name: "probe_ssl_earliest_cert_expiry",
     type: "gauge",
@@ -155,6 +163,18 @@ const FAMILIES: Family[] = [
       facts.blockedBy === null
         ? ""
         : `pantau_target_blocked_by{${facts.labels},dependency="${escapeLabel(facts.blockedBy)}"} 1\n`,
+  },
+  {
+    name: "pantau_target_attribution_pending",
+    type: "gauge",
+    help: "1 while the down target's page waits for this upstream's verdict (it may be the cause)",
+    lines: (facts) => {
+      let lines = "";
+      for (const upstream of facts.waitingOn) {
+        lines += `pantau_target_attribution_pending{${facts.labels},dependency="${escapeLabel(upstream)}"} 1\n`;
+      }
+      return lines;
+    },
   },
   {
     name: "pantau_target_info",
@@ -232,6 +252,7 @@ function pairLabel(from: TargetState, to: TargetState): string {
 }
 
 const NO_PROBES = { ok: 0, degraded: 0, failed: 0 } as const;
+const NO_UPSTREAMS: readonly string[] = [];
 
 export class TargetSeries {
   private readonly records = new Map<string, TargetRecord>();
@@ -269,11 +290,13 @@ export class TargetSeries {
       const facts: TargetFacts = {
         labels,
         infoLabels,
+        resultFamilies: proberKind(target.probe.kind).families,
         lastResult: null,
         state,
         changedAt: since,
         maintenance: false,
         blockedBy: null,
+        waitingOn: NO_UPSTREAMS,
         probes: NO_PROBES,
         failures: [],
         transitions: withOutgoingPairs([], state),
@@ -293,11 +316,13 @@ export class TargetSeries {
     record.facts = {
       labels: facts.labels,
       infoLabels: facts.infoLabels,
+      resultFamilies: facts.resultFamilies,
       lastResult: result,
       state: facts.state,
       changedAt: facts.changedAt,
       maintenance: facts.maintenance,
       blockedBy: facts.blockedBy,
+      waitingOn: facts.waitingOn,
       probes: {
         ok: probes.ok + (verdict === "ok" ? 1 : 0),
         degraded: probes.degraded + (verdict === "degraded" ? 1 : 0),
@@ -325,7 +350,7 @@ export class TargetSeries {
 
   setOverlay(
     targetId: string,
-    overlay: { maintenance?: boolean; blockedBy?: string | null },
+    overlay: { maintenance?: boolean; blockedBy?: string | null; waitingOn?: readonly string[] },
   ): void {
     const record = this.records.get(targetId);
     if (!record) return;
@@ -333,6 +358,7 @@ export class TargetSeries {
       ...record.facts,
       maintenance: overlay.maintenance ?? record.facts.maintenance,
       blockedBy: overlay.blockedBy === undefined ? record.facts.blockedBy : overlay.blockedBy,
+      waitingOn: overlay.waitingOn ?? record.facts.waitingOn,
     };
   }
 

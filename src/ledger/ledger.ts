@@ -184,7 +184,7 @@ export interface Ledger {
    * Commits transitions in ONE transaction, maintaining outages: →down opens one,
    * down→x closes it (`endReason` `removed` when the transition's reason is `removed`,
    * else `recovered`). Attribution changes of open outages are applied after the transitions,
-   * in the same transaction. Resolves only once durable; nothing may observe them before.
+   * in the same transaction; a commit may carry attribution changes alone. Resolves only once durable; nothing may observe them before.
    * A run of an HA group writes under the group's name, and only while it is the leader
    * (LEDGER_FENCED otherwise).
    */

@@ -191,7 +191,7 @@ export class PostgresLedger implements Ledger {
     attributions: readonly AttributionChange[] = [],
   ): Promise<StoredTransition[]> {
     this.requireWritable();
-    if (transitions.length === 0) return [];
+    if (transitions.length === 0 && attributions.length === 0) return [];
     return this.transaction(async (client) => {
       // FOR SHARE: a concurrent stopRun waits until this batch is in
       const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);

@@ -201,7 +201,7 @@ export class SqliteLedger implements Ledger {
     attributions: readonly AttributionChange[] = [],
   ): Promise<StoredTransition[]> {
     this.requireWritable();
-    if (transitions.length === 0) return [];
+    if (transitions.length === 0 && attributions.length === 0) return [];
     // IMMEDIATE takes the write lock up front; with synchronous=FULL the WAL is fsynced before
     // this returns, so nothing observes a transition that a power cut could lose
     return this.commitBatch.immediate(runId, transitions, attributions);

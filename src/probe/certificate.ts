@@ -4,8 +4,8 @@
  * certExpiresAt) before the probe fails.
  */
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from "node:tls";
+import { formatInstant } from "./detail-text.js";
 import { ProbeFailure } from "./failure.js";
-import { formatInstant } from "./format.js";
 
 export interface PeerVerdict {
   /** Earliest notAfter of the chain, epoch ms; null when the peer sent no certificate. */

@@ -1,6 +1,7 @@
 /** The one timeout that bounds a whole probe, and the sockets it frees when it fires. */
+import { systemTimers, type TimerHandle, type Timers } from "../time/clock.js";
+import { formatDuration } from "./detail-text.js";
 import { ProbeFailure } from "./failure.js";
-import { formatDuration } from "./format.js";
 
 /** Where a probe is, named as the timeout detail says it: `timeout after 1s (waiting for headers)`. */
 export type ProbePhase =
@@ -28,15 +29,18 @@ export class ProbeDeadline {
   /** Rejections of the pending races. A plain set: an AbortSignal's EventTarget listeners cost
    * a measurable share of a probe's CPU at a thousand probes a second. */
   readonly #waiters = new Set<() => void>();
-  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #timer: TimerHandle;
+  readonly #timers: Timers;
   readonly #parent: AbortSignal | undefined;
   #expiry: ProbeFailure | null = null;
 
   constructor(
     private readonly timeoutMs: number,
     parent?: AbortSignal,
+    timers: Timers = systemTimers,
   ) {
-    this.#timer = setTimeout(() => this.#expire(this.#timeoutFailure()), timeoutMs);
+    this.#timers = timers;
+    this.#timer = timers.setTimeout(() => this.#expire(this.#timeoutFailure()), timeoutMs);
     this.#parent = parent;
     if (parent?.aborted) this.abort();
     else if (parent) deadlinesOf(parent).add(this);
@@ -87,7 +91,7 @@ export class ProbeDeadline {
 
   /** Stop the timer and free every adopted resource. Safe to call more than once. */
   dispose(): void {
-    clearTimeout(this.#timer);
+    this.#timers.clearTimeout(this.#timer);
     if (this.#parent) deadlinesOf(this.#parent).delete(this);
     this.#destroyAll();
   }
@@ -103,7 +107,7 @@ export class ProbeDeadline {
   #expire(failure: ProbeFailure): void {
     if (this.#expiry !== null) return;
     this.#expiry = failure;
-    clearTimeout(this.#timer);
+    this.#timers.clearTimeout(this.#timer);
     // free the sockets first, so the server sees the close before anyone reads the result
     if (this.#parent) deadlinesOf(this.#parent).delete(this);
     this.#destroyAll();

@@ -2,8 +2,13 @@
  * PURE judgement of what a probe saw against the target's `expect` and `degraded` rules.
  * No I/O and no clock: the prober measures, this decides.
  */
-import type { DegradedRules, Expectations, JsonCondition, StatusRange } from "../config/types.js";
-import { formatDuration, formatInstant, formatSpan, formatStatusRanges } from "./format.js";
+import type {
+  DegradedRules,
+  Expectations,
+  JsonCondition,
+  StatusRange,
+} from "../config/verdict-rules.js";
+import { formatDuration, formatInstant, formatSpan, formatStatusRanges } from "./detail-text.js";
 import { describeJsonValue, lookupJsonPath } from "./json-path.js";
 import type { DegradedReason, FailureReason, ProbeVerdict } from "./types.js";
 

@@ -6,7 +6,7 @@
  */
 import { type ClientRequest, request as sendRequest } from "node:http";
 import type { Socket } from "node:net";
-import type { HttpProbeSpec } from "../config/types.js";
+import type { IpFamily, TlsSettings } from "../config/connection-fields.js";
 import { openConnection } from "./connection.js";
 import { type ReadLimits, type ReadResponse, ResponseReader } from "./response-reader.js";
 import type { ProbeContext } from "./run.js";
@@ -24,7 +24,7 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:":
 
 export async function exchange(
   request: HttpRequest,
-  spec: HttpProbeSpec,
+  spec: { ipFamily: IpFamily; tls: TlsSettings },
   limits: ReadLimits,
   context: ProbeContext,
 ): Promise<ReadResponse> {

@@ -1,16 +1,105 @@
 /**
- * The HTTP prober: blackbox_exporter's `http_2xx` verdicts, with redirects followed by hand so
- * that every hop gets a fresh connection and the whole chain stays inside the one timeout.
+ * The HTTP prober kind: blackbox_exporter's `http_2xx` verdicts, with redirects followed by hand
+ * so that every hop gets a fresh connection and the whole chain stays inside the one timeout.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { HttpProbeSpec } from "../config/types.js";
-import { describeUrl } from "./endpoint.js";
+import * as z from "zod";
+import {
+  type IpFamily,
+  ipFamily,
+  resolveTls,
+  type TlsSettings,
+  tlsSettings,
+} from "../config/connection-fields.js";
+import { DEFAULTS } from "../config/defaults.js";
+import { httpUrl, size } from "../config/fields.js";
+import { parseSize } from "../config/units.js";
 import { evaluateResponse } from "./evaluate.js";
 import { ProbeFailure } from "./failure.js";
 import { exchange, type HttpRequest } from "./http-exchange.js";
+import { HTTP_FAMILIES } from "./http-families.js";
+import { noChecks, type ProberKind } from "./kind.js";
 import type { ReadLimits, ReadResponse } from "./response-reader.js";
 import { type Judge, type ProbeContext, runProbe } from "./run.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
+
+export interface HttpProbeSpec {
+  kind: "http";
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  followRedirects: boolean;
+  maxRedirects: number;
+  maxBody: number;
+  tls: TlsSettings;
+  ipFamily: IpFamily;
+}
+
+const block = z.strictObject({
+  url: httpUrl().meta({ description: "http:// or https:// URL to request" }),
+  method: z
+    .enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    .optional()
+    .meta({ default: DEFAULTS.method }),
+  headers: z.record(z.string(), z.string()).optional().meta({ description: "request headers" }),
+  body: z.string().nullable().optional().meta({ description: "request body" }),
+  follow_redirects: z.boolean().optional().meta({ default: DEFAULTS.followRedirects }),
+  max_redirects: z.int().min(0).max(100).optional().meta({ default: DEFAULTS.maxRedirects }),
+  max_body: size()
+    .optional()
+    .meta({ description: "read at most this much of the body", default: DEFAULTS.maxBody }),
+  tls: tlsSettings.optional(),
+  ip_family: ipFamily(),
+});
+
+const DEFAULT_MAX_BODY = defaultMaxBody();
+
+function defaultMaxBody(): number {
+  const bytes = parseSize(DEFAULTS.maxBody);
+  if (bytes === null) throw new Error(`bug: default "${DEFAULTS.maxBody}" is not a size`);
+  return bytes;
+}
+
+function resolve(http: z.output<typeof block>): HttpProbeSpec {
+  return {
+    kind: "http",
+    url: http.url,
+    method: http.method ?? DEFAULTS.method,
+    headers: http.headers ?? {},
+    body: http.body ?? null,
+    followRedirects: http.follow_redirects ?? DEFAULTS.followRedirects,
+    maxRedirects: http.max_redirects ?? DEFAULTS.maxRedirects,
+    maxBody: http.max_body ?? DEFAULT_MAX_BODY,
+    tls: resolveTls(http.tls),
+    ipFamily: http.ip_family ?? DEFAULTS.ipFamily,
+  };
+}
+
+/** `https://www.imigrasi.go.id/`: the URL without userinfo, query string or fragment. */
+function endpoint(spec: HttpProbeSpec): string {
+  try {
+    return describeUrl(new URL(spec.url));
+  } catch {
+    // not a URL (config validates this): cut what could carry secrets by hand
+    return spec.url.replace(/\/\/[^/@]*@/, "//").replace(/[?#].*$/, "");
+  }
+}
+
+function describeUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+export const httpKind: ProberKind<HttpProbeSpec, typeof block> = {
+  key: "http",
+  block,
+  resolve,
+  check: noChecks,
+  readsBody: true,
+  probe: probeHttp,
+  endpoint,
+  families: HTTP_FAMILIES,
+};
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // as Go's client: credentials are not sent on to another host

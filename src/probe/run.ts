@@ -40,7 +40,7 @@ export async function runProbe(
   const startedAt = clock.now();
   const started = clock.monotonic();
   const trace = emptyTrace();
-  const deadline = new ProbeDeadline(timeoutMs, options.signal);
+  const deadline = new ProbeDeadline(timeoutMs, options.signal, options.timers);
   let evaluation: Evaluation;
   let durationMs: number;
   try {

@@ -1,12 +1,80 @@
 /**
- * The TCP prober: blackbox_exporter's `tcp_connect`. Ok once connected (and, with `tls`, once
- * the handshake and the peer certificate pass); the socket is closed straight after.
+ * The TCP prober kind: blackbox_exporter's `tcp_connect`. Ok once connected (and, with `tls`,
+ * once the handshake and the peer certificate pass); the socket is closed straight after.
  */
-import type { TcpProbeSpec } from "../config/types.js";
+import * as z from "zod";
+import {
+  type IpFamily,
+  ipFamily,
+  resolveTls,
+  type TlsSettings,
+  tlsSettings,
+} from "../config/connection-fields.js";
+import { DEFAULTS } from "../config/defaults.js";
+import { hostName } from "../config/fields.js";
+import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../config/path-issue.js";
 import { openConnection } from "./connection.js";
 import { evaluateConnection } from "./evaluate.js";
+import { HTTP_FAMILIES } from "./http-families.js";
+import type { ProberKind } from "./kind.js";
 import { type Judge, runProbe } from "./run.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
+
+export interface TcpProbeSpec {
+  kind: "tcp";
+  host: string;
+  port: number;
+  /** Perform a TLS handshake after connecting. */
+  tls: boolean;
+  tlsSettings: TlsSettings;
+  ipFamily: IpFamily;
+}
+
+const block = z.strictObject({
+  host: hostName().meta({ description: "host name or IP address" }),
+  port: z.int().min(1).max(65_535),
+  tls: z
+    .boolean()
+    .optional()
+    .meta({ description: "perform a TLS handshake after connecting", default: false }),
+  tls_config: tlsSettings.optional().meta({ description: "TLS settings; needs tls: true" }),
+  ip_family: ipFamily(),
+});
+
+function resolve(tcp: z.output<typeof block>): TcpProbeSpec {
+  return {
+    kind: "tcp",
+    host: tcp.host,
+    port: tcp.port,
+    tls: tcp.tls ?? false,
+    tlsSettings: resolveTls(tcp.tls_config),
+    ipFamily: tcp.ip_family ?? DEFAULTS.ipFamily,
+  };
+}
+
+function check(target: Readonly<Record<string, unknown>>, path: ConfigPath): PathIssue[] {
+  const tcp = isRecord(target.tcp) ? target.tcp : {};
+  if (tcp.tls_config === undefined || tcp.tls === true) return [];
+  return [pathIssue("CONFIG_PROBER", [...path, "tcp", "tls_config"], "needs tls: true", "key")];
+}
+
+/** `tcp://simkim.internal.example:443`, `tcp://[::1]:443`. */
+function endpoint(spec: TcpProbeSpec): string {
+  const host = spec.host.includes(":") ? `[${spec.host}]` : spec.host;
+  return `tcp://${host}:${spec.port}`;
+}
+
+export const tcpKind: ProberKind<TcpProbeSpec, typeof block> = {
+  key: "tcp",
+  block,
+  resolve,
+  check,
+  readsBody: false,
+  probe: probeTcp,
+  endpoint,
+  // as pantau has always exposed them: status 0, and the connect and tls phases
+  families: HTTP_FAMILIES,
+};
 
 export function probeTcp(
   target: ProbeTarget<TcpProbeSpec>,

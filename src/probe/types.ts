@@ -1,5 +1,5 @@
-import type { ProbeSpec, Target } from "../config/types.js";
-import type { Clock } from "../time/clock.js";
+import type { DegradedRules, Expectations } from "../config/verdict-rules.js";
+import type { Clock, Timers } from "../time/clock.js";
 
 /** Stable failure reasons (SPEC §3); used as a metric label, so never rename one. */
 export const FAILURE_REASONS = [
@@ -60,20 +60,24 @@ export interface ProbeResult {
   redirects: number;
 }
 
-/** What a prober needs from a target: its own spec, its timeout and the rules to judge by. */
-export type ProbeTarget<Spec extends ProbeSpec = ProbeSpec> = Pick<
-  Target,
-  "timeout" | "expect" | "degraded"
-> & { probe: Spec };
+/** What a prober needs from a target (a config `Target` is one): its own spec, its timeout and the rules to judge by. */
+export interface ProbeTarget<Spec> {
+  probe: Spec;
+  timeout: number;
+  expect: Expectations;
+  degraded: DegradedRules;
+}
 
 export interface ProbeOptions {
   clock: Clock;
   /** Aborting ends the probe at once with reason `timeout`, detail `aborted` (daemon shutdown). */
   signal?: AbortSignal;
+  /** For the timeout; the system's by default (a scaled clock brings its own). */
+  timers?: Timers;
 }
 
 /** The one shape of every prober: never throws, always resolves to a result. */
-export type Prober<Spec extends ProbeSpec> = (
+export type Prober<Spec> = (
   target: ProbeTarget<Spec>,
   options: ProbeOptions,
 ) => Promise<ProbeResult>;

@@ -1,3 +1,5 @@
+import { formatDuration } from "../config/units.js";
+
 /**
  * What a simulated endpoint does with a request. `up` answers at once; `down` refuses
  * connections, answers 503 or never answers; `degraded` answers late or reports manual mode.
@@ -16,9 +18,9 @@ export const UP: Behaviour = { behaviour: "up" };
 export const DOWN_MODES: readonly DownMode[] = ["refused", "503", "hang"];
 export const DEGRADED_MODES: readonly DegradedMode[] = ["slow", "manual"];
 
-/** `up`, `down (refused)`, `degraded (slow 120ms)`: for logs. */
+/** `up`, `down (refused)`, `degraded (slow 6m)`: for logs. */
 export function describeBehaviour(behaviour: Behaviour): string {
   if (behaviour.behaviour === "up") return "up";
-  if (behaviour.mode === "slow") return `degraded (slow ${behaviour.delayMs}ms)`;
+  if (behaviour.mode === "slow") return `degraded (slow ${formatDuration(behaviour.delayMs)})`;
   return `${behaviour.behaviour} (${behaviour.mode})`;
 }

@@ -15,6 +15,8 @@ export interface SimEndpointOptions {
   behaviour?: Behaviour;
   /** For `slow` answers. */
   timers?: Timers;
+  /** Told of every request as it arrives, before it is answered (or left hanging). */
+  onRequest?: (id: string) => void;
 }
 
 /** A port the simulator could not open: the CLI reports it, tests assert it. */
@@ -49,6 +51,7 @@ export class SimEndpoint {
   private readonly sockets = new Set<Socket>();
   private readonly pending = new Set<PendingRequest>();
   private readonly timers: Timers;
+  private readonly onRequest: ((id: string) => void) | undefined;
   // Switches run one after another: a reopen must not race the close before it.
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -60,6 +63,7 @@ export class SimEndpoint {
     this.currentPort = options.port ?? 0;
     this.current = options.behaviour ?? UP;
     this.timers = options.timers ?? systemTimers;
+    this.onRequest = options.onRequest;
   }
 
   static async start(options: SimEndpointOptions): Promise<SimEndpoint> {
@@ -156,6 +160,7 @@ export class SimEndpoint {
   }
 
   private handle(_request: IncomingMessage, response: ServerResponse): void {
+    this.onRequest?.(this.id);
     const behaviour = this.current;
     if (behaviour.behaviour === "up") {
       this.send(response, healthyAnswer(this.kind, "auto"));

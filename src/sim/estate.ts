@@ -11,6 +11,8 @@ export interface EstateOptions {
   basePort?: number;
   host?: string;
   timers?: Timers;
+  /** Told the endpoint id of every request as it arrives. */
+  onRequest?: (id: string) => void;
 }
 
 /** An endpoint as served: its plan and the URL a monitor requests. */
@@ -37,6 +39,7 @@ export class Estate {
           port: base === 0 ? 0 : base + index,
           ...(options.host === undefined ? {} : { host: options.host }),
           ...(options.timers === undefined ? {} : { timers: options.timers }),
+          ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
         }),
       ),
     );

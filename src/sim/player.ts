@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
+import type { Behaviour } from "./behaviour.js";
 import type { ScenarioStep } from "./scenario-checks.js";
 
 export type PlayerEvent =
@@ -29,6 +30,7 @@ export interface ScenarioPlayerOptions {
 /**
  * Plays a scenario's steps at their offsets divided by the speed. Each step is due relative to
  * the start (monotonic), not to the previous step, so slow switches never accumulate drift.
+ * A `slow` answer's delay is scenario time too: it is applied divided by the speed.
  */
 export class ScenarioPlayer {
   private readonly listeners = new Set<(event: PlayerEvent) => void>();
@@ -86,7 +88,7 @@ export class ScenarioPlayer {
 
   private async run(index: number, step: ScenarioStep, dueMs: number): Promise<void> {
     try {
-      await this.options.apply(step, index);
+      await this.options.apply(atSpeed(step, this.options.speed), index);
     } catch (error) {
       if (this.settle === null) return;
       this.emit({ type: "failed", index, step, error });
@@ -107,4 +109,19 @@ export class ScenarioPlayer {
     this.settle = null;
     settle?.(outcome);
   }
+}
+
+/** The step as applied at `speed`: delays of slow answers divided like the offsets. */
+export function atSpeed(step: ScenarioStep, speed: number): ScenarioStep {
+  if (speed === 1 || !step.switches.some((s) => isSlow(s.behaviour))) return step;
+  const switches = step.switches.map((change) =>
+    isSlow(change.behaviour)
+      ? { ...change, behaviour: { ...change.behaviour, delayMs: change.behaviour.delayMs / speed } }
+      : change,
+  );
+  return { ...step, switches };
+}
+
+function isSlow(behaviour: Behaviour): behaviour is Extract<Behaviour, { mode: "slow" }> {
+  return behaviour.behaviour === "degraded" && behaviour.mode === "slow";
 }

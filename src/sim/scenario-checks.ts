@@ -45,15 +45,20 @@ const issue = (
   at: "value" | "key" = "value",
 ): ScenarioPathIssue => ({ code, path, at, message });
 
-/** Checks what the schema cannot: speed, offsets in order, endpoints, behaviour and mode. */
+// A date, a time to the minute or finer, and an offset: the instant must be unambiguous.
+const START_PATTERN =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** Checks what the schema cannot: speed, start, offsets in order, endpoints, behaviour and mode. */
 export function checkScenario(
   written: WrittenScenario,
   endpointIds: readonly string[] | null,
-): { steps: ScenarioStep[]; issues: ScenarioPathIssue[] } {
+): { steps: ScenarioStep[]; startAt: number | null; issues: ScenarioPathIssue[] } {
   const issues: ScenarioPathIssue[] = [];
   if (written.speed !== undefined && !(written.speed > 0)) {
     issues.push(issue("SCENARIO_INVALID", ["speed"], "must be greater than 0"));
   }
+  const startAt = checkStart(written.start, issues);
   const steps: ScenarioStep[] = [];
   let previous: number | null = null;
   for (const [index, step] of written.steps.entries()) {
@@ -62,7 +67,25 @@ export function checkScenario(
     if (atMs !== null) previous = atMs;
     steps.push({ atMs: atMs ?? 0, note: step.note, switches });
   }
-  return { steps, issues };
+  return { steps, startAt, issues };
+}
+
+/** Date.parse rolls `02-30` over to March: the instant must read back as written. */
+function sameCalendarTime(text: string, at: number): boolean {
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(text);
+  const sign = offset?.[1] === "-" ? -1 : 1;
+  const offsetMs = offset ? sign * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000 : 0;
+  return new Date(at + offsetMs).toISOString().slice(0, 16) === text.slice(0, 16);
+}
+
+/** `2024-06-19T23:00:00+07:00` → epoch ms; null when absent or not such a time. */
+function checkStart(start: string | undefined, issues: ScenarioPathIssue[]): number | null {
+  if (start === undefined) return null;
+  const at = START_PATTERN.test(start) ? Date.parse(start) : Number.NaN;
+  if (Number.isFinite(at) && sameCalendarTime(start, at)) return at;
+  const message = `"${start}" is not a time with an offset (use e.g. 2024-06-19T23:00:00+07:00)`;
+  issues.push(issue("SCENARIO_INVALID", ["start"], message));
+  return null;
 }
 
 function checkOffset(

@@ -25,6 +25,8 @@ export const writtenScenario = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   speed: z.number().optional(),
+  // RFC 3339 with an offset; checked with the rest in scenario-checks.ts
+  start: z.string().optional(),
   steps: z.array(writtenStep).min(1),
 });
 

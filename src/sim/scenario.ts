@@ -20,6 +20,8 @@ export interface Scenario {
   description: string;
   /** The speed factor to play at unless told otherwise (1: real time). */
   speed: number;
+  /** The wall time (epoch ms) offset 0 stands for, when the file gives one (`start`). */
+  startAt: number | null;
   /** In time order; steps at the same offset keep their written order. */
   steps: ScenarioStep[];
 }
@@ -98,7 +100,7 @@ export function parseScenario(
   if (checked.issues.length > 0) return failed(checked.issues);
   const { name, description, speed } = parsed.data;
   const scenario = { file, name, description: description ?? "", speed: speed ?? 1 };
-  return { ok: true, scenario: { ...scenario, steps: checked.steps } };
+  return { ok: true, scenario: { ...scenario, startAt: checked.startAt, steps: checked.steps } };
 }
 
 const CODES: Record<string, ScenarioErrorCode> = {

@@ -34,6 +34,7 @@ async function measure(targetCount: number): Promise<string[]> {
       blockedBy: null,
       maintenance: false,
       previousProbeAt: null,
+      waitingOn: [],
       outageStart: null,
     });
   }

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { darkEstateBench } from "./dark-estate.bench.js";
 import { detectionBench } from "./detection.bench.js";
 import { hungBench } from "./hung.bench.js";
 import { metricsBench } from "./metrics.bench.js";
@@ -18,6 +19,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   outage: outageBench,
   detection: detectionBench,
   queries: queriesBench,
+  "dark-estate": darkEstateBench,
 };
 
 const wanted = process.argv.slice(2);

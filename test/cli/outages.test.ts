@@ -10,7 +10,7 @@ import {
   renderOutages,
   streamOutages,
 } from "../../src/cli/outages.js";
-import type { ConfigLoadResult } from "../../src/config/errors.js";
+import type { ConfigLoadResult } from "../../src/config/load.js";
 import type { Config } from "../../src/config/types.js";
 import { listOutages, type OutageFacts } from "../../src/ledger/figures/outage-facts.js";
 import { buildIncidentLedger, type IncidentLedger, m } from "../report/fixture.js";

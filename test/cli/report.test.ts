@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReportDeps, reportCommand } from "../../src/cli/report.js";
-import type { ConfigLoadResult } from "../../src/config/errors.js";
+import type { ConfigLoadResult } from "../../src/config/load.js";
 import type { Config } from "../../src/config/types.js";
 import { readIncident } from "../../src/ledger/figures/incident.js";
 import { renderIncidentHtml } from "../../src/report/html.js";

@@ -74,6 +74,11 @@ const EXPECTED: Record<string, string[]> = {
     "4:5: targets[0].tcp: has both http and tcp; keep exactly one prober block",
   ],
   "CONFIG_PROBER.tcp-expect.yaml": ["4:5: targets[0].expect: applies to http targets only"],
+  "CONFIG_PROBER.tcp-tls-config.yaml": ["6:7: targets[0].tcp.tls_config: needs tls: true"],
+  "CONFIG_PROBER.tcp-degraded-body.yaml": [
+    "6:7: targets[0].degraded.body_contains: applies to http targets only",
+    "7:7: targets[0].degraded.json: applies to http targets only",
+  ],
   "CONFIG_URL.not-a-url.yaml": ["4:12: targets[0].http.url: not a valid URL"],
   "CONFIG_URL.each-item.yaml": [
     '6:18: targets[0].http.url: "ftp://autogate-dps.internal.example/health" is not an http:// or https:// URL (each[1])',

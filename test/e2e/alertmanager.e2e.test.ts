@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { CommittedTransition } from "../../src/engine/engine.js";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
-import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { systemClock, systemTimers } from "../../src/time/clock.js";
 import {
   alertmanagerTestConfig,
@@ -121,7 +121,7 @@ describe("config/alertmanager/alertmanager.yml with Alertmanager", () => {
   });
 });
 
-function transition(targetId: string, fields: Partial<StoredTransition>): StoredTransition {
+function transition(targetId: string, fields: Partial<CommittedTransition>): CommittedTransition {
   return {
     id: 0,
     runId: 1,
@@ -138,11 +138,13 @@ function transition(targetId: string, fields: Partial<StoredTransition>): Stored
     blockedBy: null,
     maintenance: false,
     previousProbeAt: null,
+    outageStart: null,
+    waitingOn: [],
     ...fields,
   };
 }
 
-function down(targetId: string, at: number, blockedBy: string | null): StoredTransition {
+function down(targetId: string, at: number, blockedBy: string | null): CommittedTransition {
   return transition(targetId, { at, detectedAt: at + 60_000, blockedBy });
 }
 

@@ -1,19 +1,30 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_SCENARIO } from "../../src/cli/demo.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { immigrationEstatePlan } from "../../src/sim/plan.js";
+import { loadScenario } from "../../src/sim/scenario.js";
+import { expectScenarioTime } from "../cli/demo-scenario-time.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+// Absolute, so that the child started in another cwd still finds the loader (tsx's "." export).
+const TSX = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs"),
+).href;
 const dir = mkdtempSync(join(tmpdir(), "pantau-demo-e2e-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const AIRPORTS_AFTER_CGK = ["dps", "kno", "sub", "yia", "upg", "bth", "mdc"];
 
 function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "demo", ...args], {
+  // from a directory of its own: the shipped scenario is found from anywhere
+  const child = spawn(process.execPath, ["--import", TSX, MAIN, "demo", ...args], {
+    cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -35,22 +46,38 @@ function runDemo(args: string[]): Promise<{ code: number | null; stdout: string;
 
 describe("pantau demo plays the June 2024 incident", () => {
   it("ends by itself with the summary, and the ledger holds the incident's shape", async () => {
-    // ×14400: four scenario hours per second, the whole replay in about 22 s
+    // ×7200 on average: two scenario hours per second, the whole replay in about 45 s
     const result = await runDemo([
       "--speed",
-      "14400",
+      "7200",
       "--listen",
       "127.0.0.1:0",
       "--sim-base",
-      "19520",
+      "0",
       "--dir",
       dir,
     ]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("outages, in scenario time (×14400):");
+    expect(result.stdout).toMatch(
+      /^pantau demo: pdns-2024, scenario time from 2024-06-19T16:00:00\.000Z; ×\d+ while something happens, ×\d+–×\d+ in quiet stretches: 4\ds;/,
+    );
+    expect(result.stdout).toContain("\noutages, in scenario time:\n");
     expect(existsSync(join(dir, "report.html"))).toBe(true);
-    expect(readFileSync(join(dir, "report.md"), "utf8")).toMatch(/^# Incident report/);
+    const report = readFileSync(join(dir, "report.md"), "utf8");
+    expect(report).toMatch(/^# Incident report: 2024-06-19T16:00:00\.000Z to 2024-06-23T/);
+
+    // ledger, report and terminal speak the scenario's time, to the millisecond
+    const loaded = await loadScenario(DEFAULT_SCENARIO, {
+      endpointIds: immigrationEstatePlan().map((p) => p.id),
+    });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+    await expectScenarioTime(loaded.scenario, dir, result.stdout);
+    expect(report).toContain("| simkim-core | 2024-06-19T17:00:02.");
+    expect(result.stdout).toMatch(/\nsimkim-core +\+0d 01:00 +\+2d 01:00 +2d +172800 +refused\n/);
+    for (const step of loaded.scenario.steps) {
+      expect(result.stdout).toContain(`# ${step.note.replaceAll("\n", " ")}\n`);
+    }
 
     const ledger = openSqliteLedger(join(dir, "demo.db"), { readonly: true });
     try {

@@ -118,10 +118,12 @@ describe("dependency attribution in the engine", () => {
     expect(engine.committedState("autogate-ups")?.blockedBy).toBe("simkim-core");
   });
 
-  it("does not blame an upstream whose outage started after the dependant's", async () => {
+  it("does not blame an upstream seen healthy after the dependant's first failed probe", async () => {
     const engine = makeEngine();
     for (const t of [core, gate("kno")]) engine.restore(t, null);
     await probe(engine, "autogate-kno", "failed", 0);
+    // the core answers after the gate's first failure: whatever failed at the gate, not the core
+    await probe(engine, "simkim-core", "ok", 5_000);
     await probe(engine, "autogate-kno", "failed", 10_000);
     await probe(engine, "simkim-core", "failed", 11_000);
     await probe(engine, "simkim-core", "failed", 21_000);

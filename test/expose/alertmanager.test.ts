@@ -2,9 +2,9 @@ import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { AlertmanagerSettings } from "../../src/config/types.js";
+import type { CommittedTransition } from "../../src/engine/engine.js";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import type { AlertmanagerAlert } from "../../src/expose/alertmanager-payload.js";
-import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { FakeTime } from "../support/fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 
@@ -65,7 +65,7 @@ function setup(options: { settings?: AlertmanagerSettings; maxQueued?: number } 
 }
 
 let nextId = 1;
-function transition(fields: Partial<StoredTransition>): StoredTransition {
+function transition(fields: Partial<CommittedTransition>): CommittedTransition {
   return {
     id: nextId++,
     runId: 1,
@@ -82,16 +82,18 @@ function transition(fields: Partial<StoredTransition>): StoredTransition {
     blockedBy: null,
     maintenance: false,
     previousProbeAt: null,
+    outageStart: null,
+    waitingOn: [],
     ...fields,
   };
 }
 
 /** A →down of `targetId` whose first failed probe started `agoMs` before now. */
-function down(time: FakeTime, agoMs: number, fields: Partial<StoredTransition> = {}) {
+function down(time: FakeTime, agoMs: number, fields: Partial<CommittedTransition> = {}) {
   return transition({ at: time.now() - agoMs, detectedAt: time.now(), ...fields });
 }
 
-function dependant(time: FakeTime, targetId: string, agoMs: number): StoredTransition {
+function dependant(time: FakeTime, targetId: string, agoMs: number): CommittedTransition {
   return down(time, agoMs, {
     targetId,
     service: "autogate",
@@ -467,5 +469,73 @@ describe("AlertmanagerNotifier: delivery", () => {
     await time.advance(5 * MIN);
     await quiet();
     expect(posts).toHaveLength(1);
+  });
+});
+
+describe("AlertmanagerNotifier: a page waiting for its upstream's verdict", () => {
+  /** A dependant's own →down whose page waits for the core. */
+  const held = (time: FakeTime, agoMs: number) =>
+    down(time, agoMs, {
+      targetId: "autogate-cgk",
+      service: "autogate",
+      site: "cgk",
+      waitingOn: ["simkim-core"],
+    });
+
+  it("posts nothing while held; released as its own outage, pages with its true start", async () => {
+    const { time, notifier, results } = setup();
+    notifier.transitionsCommitted([held(time, 30_000)]);
+    await quiet();
+    expect(posts).toEqual([]);
+    expect(notifier.heldTargets()).toEqual(["autogate-cgk"]);
+    const start = time.now() - 30_000;
+    await time.advance(20_000);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
+    await until(() => results.length === 1);
+    expect(posts[0]?.map((a) => [a.labels.target, a.labels.severity, a.startsAt])).toEqual([
+      ["autogate-cgk", "page", iso(start)],
+    ]);
+    expect(notifier.heldTargets()).toEqual([]);
+    await notifier.stop();
+  });
+
+  it("released as blocked (its upstream went down), posts it as info, never as a page", async () => {
+    const { time, notifier, results } = setup();
+    notifier.transitionsCommitted([held(time, 30_000)]);
+    notifier.transitionsCommitted([down(time, 35_000)]);
+    notifier.attributionsCommitted([
+      { targetId: "autogate-cgk", at: time.now(), blockedBy: "simkim-core" },
+    ]);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
+    await until(() => posts.flat().length === 2);
+    expect(posts.flat().map((a) => [a.labels.target, a.labels.severity])).toEqual([
+      ["simkim-core", "page"],
+      ["autogate-cgk", "info"],
+    ]);
+    expect(results.every((r) => r === "ok")).toBe(true);
+    await notifier.stop();
+  });
+
+  it("an outage over before the verdict came was never paged: nothing to post", async () => {
+    const { time, notifier } = setup();
+    notifier.transitionsCommitted([held(time, 30_000)]);
+    notifier.transitionsCommitted([
+      transition({ targetId: "autogate-cgk", from: "down", to: "up", at: time.now() }),
+    ]);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
+    await quiet();
+    expect(posts).toEqual([]);
+    expect(notifier.heldTargets()).toEqual([]);
+    await notifier.stop();
+  });
+
+  it("a hold narrowed to fewer upstreams keeps waiting", async () => {
+    const { time, notifier } = setup();
+    notifier.transitionsCommitted([{ ...held(time, 30_000), waitingOn: ["dns", "simkim-core"] }]);
+    notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: ["simkim-core"] }]);
+    await quiet();
+    expect(posts).toEqual([]);
+    expect(notifier.heldTargets()).toEqual(["autogate-cgk"]);
+    await notifier.stop();
   });
 });

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { HttpProbeSpec, Target } from "../../src/config/types.js";
+import type { Target } from "../../src/config/types.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
+import type { HttpProbeSpec } from "../../src/probe/http.js";
 import { makeCommitted, makeResult, makeTarget } from "../support/targets.js";
 
 /**
@@ -40,7 +41,10 @@ function transition(
   return makeCommitted(target, from, to, at, overrides);
 }
 
-/** Every kind of fact: results of each verdict, TLS expiry, transitions, blocked_by, maintenance. */
+/**
+ * Every kind of fact: results of each verdict, TLS expiry, transitions, blocked_by, a page
+ * waiting for upstreams, maintenance.
+ */
 function goldenEstate(renderSlice?: { targets: number; ms: number }): PantauMetrics {
   const metrics = new PantauMetrics({
     version: "1.2.3",
@@ -77,6 +81,8 @@ function goldenEstate(renderSlice?: { targets: number; ms: number }): PantauMetr
     transition("esc\\ape", "down", "up", T0 + 62_000, { outageStart: T0 + 2_000 }),
   ]);
   metrics.maintenanceChanged(portal, true);
+  // the renderer shows what it is told; which holds are coherent is the engine's business
+  metrics.pageHoldsChanged([{ targetId: "portal", waitingOn: ["core", 'lb "east"'] }]);
   metrics.schedulerObserver.probeStarted?.("core", 3);
   metrics.schedulerObserver.slotSkipped?.("core", "overrun");
   metrics.commitFinished("ok", 1.5);
@@ -116,7 +122,7 @@ describe("/metrics rendered in chunks", () => {
       if (!otherRan) chunksBeforeOther++;
     }
     expect(otherRan).toBe(true);
-    expect(chunks).toBe(14 * targets.length + 1);
+    expect(chunks).toBe(15 * targets.length + 1);
     expect(chunksBeforeOther).toBe(1);
   });
 
@@ -140,7 +146,7 @@ describe("/metrics rendered in chunks", () => {
     // 2 ms per reading: the slice is spent every third chunk
     expect(await chunksBeforeOther(() => (now += 2))).toBe(3);
     // time stands still: one slice, no yield at all
-    expect(await chunksBeforeOther(() => 0)).toBe(14 * targets.length + 1);
+    expect(await chunksBeforeOther(() => 0)).toBe(15 * targets.length + 1);
   });
 
   it("shows every target as of the render's start, though facts change between chunks", async () => {

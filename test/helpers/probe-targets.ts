@@ -1,10 +1,7 @@
 /** Probe targets with SPEC defaults, overridden per test: what the probers take, minus YAML. */
-import type {
-  DegradedRules,
-  Expectations,
-  HttpProbeSpec,
-  TcpProbeSpec,
-} from "../../src/config/types.js";
+import type { DegradedRules, Expectations } from "../../src/config/types.js";
+import type { HttpProbeSpec } from "../../src/probe/http.js";
+import type { TcpProbeSpec } from "../../src/probe/tcp.js";
 import type { ProbeTarget } from "../../src/probe/types.js";
 
 export interface TargetOverrides<Spec> {

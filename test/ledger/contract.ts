@@ -540,6 +540,28 @@ export function ledgerContract(
         });
       });
 
+      it("commits attribution changes alone, without a transition (a release seen later)", async () => {
+        await ledger.commit(
+          runId,
+          [transition("core", "unknown", "down", 900)],
+          [{ targetId: "gate-dps", at: 5_000, blockedBy: "core" }],
+        );
+        await ledger.commit(runId, [transition("core", "down", "up", 60_000)]);
+        expect(
+          await ledger.commit(runId, [], [{ targetId: "gate-dps", at: 60_000, blockedBy: null }]),
+        ).toEqual([]);
+        const [gate] = await ledger.outages({ targetId: "gate-dps" });
+        expect(gate).toMatchObject({ blockedBy: "core", blockedUntil: 60_000, end: null });
+      });
+
+      it("refuses attribution changes alone from a stopped run", async () => {
+        await ledger.stopRun(runId, 2_000);
+        await expectLedgerError(
+          ledger.commit(runId, [], [{ targetId: "gate-dps", at: 5_000, blockedBy: "core" }]),
+          "LEDGER_RUN_STOPPED",
+        );
+      });
+
       it("does not mark an outage that was never blocked as released", async () => {
         await ledger.commit(runId, [], [{ targetId: "gate-dps", at: 5_000, blockedBy: null }]);
         const [gate] = await ledger.outages({ targetId: "gate-dps" });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProbeDeadline } from "../../src/probe/deadline.js";
+import { FakeTime } from "../support/fake-time.js";
 
 const never = () => new Promise<never>(() => undefined);
 
@@ -53,5 +54,17 @@ describe("ProbeDeadline under a caller's signal", () => {
     });
     expect(await inner).toBe(await outer);
     deadline.dispose();
+  });
+
+  it("times out on the timers it is given (a scaled clock's), not the system's", async () => {
+    const time = new FakeTime();
+    const deadline = new ProbeDeadline(570_000, undefined, time);
+    const race = failureOf(deadline.race(never()));
+    await time.advance(569_999);
+    expect(deadline.expiry).toBeNull();
+    await time.advance(1);
+    expect(await race).toMatchObject({ detail: "timeout after 570s (resolving)" });
+    deadline.dispose();
+    expect(time.pendingTimers).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 /** Every error a prober can meet maps to one stable reason; details stay human. */
 import { describe, expect, it } from "vitest";
+import { formatDuration, formatInstant, formatSpan } from "../../src/probe/detail-text.js";
 import { classifyFailure, ProbeFailure } from "../../src/probe/failure.js";
-import { formatDuration, formatInstant, formatSpan } from "../../src/probe/format.js";
 
 function systemError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(message), { code, ...extra });

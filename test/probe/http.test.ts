@@ -8,7 +8,7 @@ import { once } from "node:events";
 import type { RequestListener } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HttpProbeSpec } from "../../src/config/types.js";
+import type { HttpProbeSpec } from "../../src/probe/http.js";
 import { probeHttp } from "../../src/probe/http.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";

@@ -3,7 +3,8 @@
  * certificate expiry, and a handshake that never comes. Certificates are made at test time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HttpProbeSpec, TlsSettings } from "../../src/config/types.js";
+import type { TlsSettings } from "../../src/config/types.js";
+import type { HttpProbeSpec } from "../../src/probe/http.js";
 import { probeHttp } from "../../src/probe/http.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";

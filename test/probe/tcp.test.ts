@@ -1,6 +1,6 @@
 /** probeTcp against real loopback servers: blackbox_exporter's tcp_connect, with optional TLS. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TcpProbeSpec } from "../../src/config/types.js";
+import type { TcpProbeSpec } from "../../src/probe/tcp.js";
 import { probeTcp } from "../../src/probe/tcp.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";

@@ -70,6 +70,19 @@ describe("Estate", () => {
     );
   });
 
+  it("tells of each request as it arrives, before answering it, hanging ones too", async () => {
+    const arrived: string[] = [];
+    const estate = await start({ plan: genericPlan(2), onRequest: (id) => arrived.push(id) });
+    await estate.setBehaviour("gen-0001", { behaviour: "down", mode: "hang" });
+    const [first, second] = estate.served();
+    expect(await get(first?.url ?? "")).toMatchObject({ status: 200 });
+    expect(await get(second?.url ?? "", 200)).toEqual({ error: "timeout" });
+    expect(arrived).toEqual(["gen-0000", "gen-0001"]);
+    await estate.setBehaviour("gen-0000", { behaviour: "down", mode: "refused" });
+    expect(await get(first?.url ?? "")).toEqual({ error: "ECONNREFUSED" });
+    expect(arrived).toEqual(["gen-0000", "gen-0001"]);
+  });
+
   it("serves the estate at the path a monitor requests", async () => {
     const estate = await start({ plan: immigrationEstatePlan() });
     const paths = estate.served().map(({ plan, url }) => [plan.id, new URL(url).pathname]);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/types.js";
 import type { ServedEndpoint } from "../../src/sim/estate.js";
-import { renderMonitorConfig } from "../../src/sim/monitor-config.js";
+import { renderMonitorConfig, SCENARIO_MONITOR } from "../../src/sim/monitor-config.js";
 import { type EndpointPlan, genericPlan, immigrationEstatePlan } from "../../src/sim/plan.js";
 
 const DEMO_BASE_PORT = 19400;
@@ -59,5 +59,35 @@ describe("renderMonitorConfig", () => {
       ["gen-0001", []],
       ["gen-0002", []],
     ]);
+  });
+
+  it("the demo's monitor in scenario time: latency judged on the services only", () => {
+    const config = parse(
+      renderMonitorConfig(servedAt(immigrationEstatePlan(), 19400), SCENARIO_MONITOR),
+      "demo.yaml",
+    );
+    expect(config.global).toMatchObject({
+      interval: 600_000,
+      timeout: 570_000,
+      failureThreshold: 2,
+      successThreshold: 2,
+      degradedThreshold: 2,
+    });
+    expect(config.storage.heartbeat).toBe(3_600_000);
+    const latency = Object.fromEntries(
+      config.targets.map((t) => [t.id, [t.degraded.latencyOver, t.degraded.json?.equals ?? null]]),
+    );
+    expect(latency).toEqual({
+      "simkim-core": [null, null],
+      "portal-imigrasi": [null, null],
+      evisa: [300_000, null],
+      "m-paspor": [300_000, null],
+      ...Object.fromEntries(
+        ["cgk", "dps", "kno", "sub", "yia", "upg", "bth", "mdc"].map((site) => [
+          `autogate-${site}`,
+          [null, "manual"],
+        ]),
+      ),
+    });
   });
 });

@@ -105,6 +105,48 @@ describe("ScenarioPlayer", () => {
     expect(events.at(-1)).toMatchObject({ index: 3, step: { note: "core back" } });
   });
 
+  it.each([
+    [1, 360_000],
+    [3600, 100],
+  ])(
+    "at speed %d applies a slow answer's 6m delay as %dms (scenario time, like offsets)",
+    async (speed, delayMs) => {
+      const time = new FakeTime(START);
+      const slow = { behaviour: "degraded", mode: "slow", delayMs: 360_000 } as const;
+      const steps: ScenarioStep[] = [
+        {
+          atMs: 0,
+          note: "slow",
+          switches: [
+            { target: "evisa", behaviour: slow },
+            { target: "m-paspor", behaviour: { behaviour: "up" } },
+          ],
+        },
+      ];
+      const applied: ScenarioStep[] = [];
+      const events: PlayerEvent[] = [];
+      const player = new ScenarioPlayer({
+        steps,
+        speed,
+        clock: time,
+        timers: time,
+        apply: async (s) => {
+          applied.push(s);
+        },
+      });
+      player.on((e) => events.push(e));
+      const outcome = player.play();
+      await time.advance(1);
+      expect(await outcome).toBe("finished");
+      expect(applied[0]?.switches).toEqual([
+        { target: "evisa", behaviour: { ...slow, delayMs } },
+        { target: "m-paspor", behaviour: { behaviour: "up" } },
+      ]);
+      // what is reported is the step as written
+      expect(events[0]).toMatchObject({ type: "step", step: steps[0] });
+    },
+  );
+
   it("rejects a speed that is not positive", () => {
     const time = new FakeTime(START);
     const options = { steps: STEPS, clock: time, timers: time, apply: async () => undefined };

@@ -52,6 +52,7 @@ describe("parseScenario", () => {
         name: "drill",
         description: "a short drill",
         speed: 60,
+        startAt: null,
         steps: [
           {
             atMs: 0,
@@ -98,6 +99,15 @@ describe("parseScenario", () => {
     expect(result).toMatchObject({ ok: true, scenario: { speed: 1, description: "" } });
   });
 
+  it.each([
+    ["2024-06-19T23:00:00+07:00", Date.UTC(2024, 5, 19, 16)],
+    ["2024-06-19T16:00Z", Date.UTC(2024, 5, 19, 16)],
+    ["2024-06-19T16:00:00.250-02:30", Date.UTC(2024, 5, 19, 18, 30, 0, 250)],
+  ])("reads start %s as the wall time of offset 0", (start, startAt) => {
+    const result = parse(`name: x\nstart: "${start}"\nsteps: [{ at: 0, note: n }]\n`);
+    expect(result).toMatchObject({ ok: true, scenario: { startAt } });
+  });
+
   const step = (body: string) => `name: x\nsteps:\n  - at: 1m\n    note: n\n${body}`;
 
   it.each([
@@ -124,6 +134,15 @@ describe("parseScenario", () => {
       "name: x\nspeed: 0\nsteps: [{ at: 0, note: n }]\n",
       ["s.yaml:2:8: speed: must be greater than 0"],
     ],
+    ...["2024-06-19", "2024-06-19T23:00:00", "2024-02-30T00:00Z", "2024-06-19T24:00Z", "noon"].map(
+      (start): [string, string, string[]] => [
+        `start ${start}`,
+        `name: x\nstart: ${start}\nsteps: [{ at: 0, note: n }]\n`,
+        [
+          `s.yaml:2:8: start: "${start}" is not a time with an offset (use e.g. 2024-06-19T23:00:00+07:00)`,
+        ],
+      ],
+    ),
     [
       "speed text",
       "name: x\nspeed: fast\nsteps: [{ at: 0, note: n }]\n",

@@ -81,6 +81,7 @@ export function makeCommitted(
     maintenance: false,
     previousProbeAt: null,
     outageStart: null,
+    waitingOn: [],
     ...overrides,
   };
 }

@@ -2,8 +2,10 @@ import type { TargetState } from "../health/types.js";
 import { humanDuration } from "../text/duration.js";
 
 /**
- * The demo's terminal status board: every target grouped by service and site, its committed
- * state, how long it has been in it, and the latest transitions. Pure: text in, text out.
+ * The demo's terminal status board: what the scenario is doing, every target grouped by service
+ * and site with its committed state and how long it has been in it, and the latest transitions.
+ * The demo's daemon runs on the scenario's clock, so every time here is scenario time.
+ * Pure: text in, text out.
  */
 
 export interface BoardRow {
@@ -23,22 +25,32 @@ export interface BoardTransition {
   from: TargetState;
   to: TargetState;
   reason: string | null;
-  /** For a transition out of down: how long it was down. */
-  outageSeconds: number | null;
+  /** For a transition out of down or degraded: how long the target was in it. */
+  lastedSeconds: number | null;
+}
+
+/** A scenario step's note, as played. */
+export interface BoardNote {
+  /** Wall time (scenario clock) the step was applied. */
+  at: number;
+  text: string;
 }
 
 export interface BoardInput {
   title: string;
   rows: readonly BoardRow[];
-  /** Newest last; the board shows the last few. */
+  /** In any order: the board shows the latest few by `at`. */
   transitions: readonly BoardTransition[];
+  /** Oldest first: the board shows the latest few. */
+  notes: readonly BoardNote[];
   now: number;
-  /** Durations on the board are multiplied by this (a replay at ×3600 shows scenario time). */
-  timeScale: number;
-  /** The origin of the `+1d 04:00` clock shown for transitions. */
+  /** The scenario's start: the origin of the `+1d 04:00` clock. */
   origin: number;
   colour: boolean;
+  /** Notes are wrapped to this many columns. */
+  width?: number;
   maxTransitions?: number;
+  maxNotes?: number;
 }
 
 const ANSI: Record<TargetState | "blocked" | "dim" | "bold", string> = {
@@ -66,7 +78,7 @@ function stateText(row: BoardRow): { text: string; style: keyof typeof ANSI } {
   return { text: `${word}${maintenance}`, style: row.state };
 }
 
-/** `+1d 04:00`: scenario time since the origin. */
+/** `+1d 04:00`: time since the scenario's start. */
 export function clockText(ms: number): string {
   const minutes = Math.max(0, Math.floor(ms / 60_000));
   const days = Math.floor(minutes / 1440);
@@ -93,38 +105,80 @@ function rowLines(input: BoardInput): string[] {
     lines.push(paint(service || "(no service)", "bold", input.colour));
     for (const row of rows) {
       const { text, style } = stateText(row);
-      const held =
-        row.since === null ? "" : humanDuration(((input.now - row.since) * input.timeScale) / 1000);
+      const held = row.since === null ? "" : humanDuration((input.now - row.since) / 1000);
       const cells = `  ${row.site.padEnd(8).slice(0, 8)} ${row.id.padEnd(22).slice(0, 22)} `;
-      lines.push(`${cells}${paint(text.padEnd(28), style, input.colour)} ${held}`);
+      const state = paint(held === "" ? text : text.padEnd(28), style, input.colour);
+      lines.push(held === "" ? `${cells}${state}` : `${cells}${state} ${held}`);
     }
   }
   return lines;
 }
 
-/** `+2d 00:00  simkim-core  down → up (down 2d)`: one transition in scenario time. */
-export function transitionLine(
-  t: BoardTransition,
-  scale: Pick<BoardInput, "origin" | "timeScale">,
-): string {
-  const when = clockText((t.at - scale.origin) * scale.timeScale);
-  const lasted =
-    t.outageSeconds === null ? "" : ` (down ${humanDuration(t.outageSeconds * scale.timeScale)})`;
+/** `+2d 00:00  simkim-core  down → up (down 2d)`: one transition. */
+export function transitionLine(t: BoardTransition, origin: number): string {
+  const when = clockText(t.at - origin);
+  const lasted = t.lastedSeconds === null ? "" : ` (${t.from} ${humanDuration(t.lastedSeconds)})`;
   const reason = t.reason && t.to !== "up" ? ` ${t.reason}` : "";
   return `${when}  ${t.targetId.padEnd(22).slice(0, 22)} ${t.from} → ${t.to}${reason}${lasted}`;
 }
 
+/** The latest transitions by `at`: they are committed when detected, which is not in `at` order. */
+export function latestTransitions(
+  transitions: readonly BoardTransition[],
+  count: number,
+): BoardTransition[] {
+  const byTime = [...transitions].sort(
+    (a, b) => a.at - b.at || a.targetId.localeCompare(b.targetId),
+  );
+  return byTime.slice(-count);
+}
+
 function transitionLines(input: BoardInput): string[] {
-  const recent = input.transitions.slice(-(input.maxTransitions ?? 8));
-  return recent.map((t) => `  ${transitionLine(t, input)}`);
+  const recent = latestTransitions(input.transitions, input.maxTransitions ?? 8);
+  return recent.map((t) => `  ${transitionLine(t, input.origin)}`);
+}
+
+function noteLines(input: BoardInput): string[] {
+  const width = Math.max(40, input.width ?? 100);
+  const recent = input.notes.slice(-(input.maxNotes ?? 3));
+  return recent.flatMap((note, index) => {
+    const when = clockText(note.at - input.origin);
+    const latest = index === recent.length - 1;
+    const lines = wrap(note.text, width - when.length - 4);
+    const indent = " ".repeat(when.length + 4);
+    return lines.map((line, i) => {
+      const text = i === 0 ? `  ${when}  ${line}` : `${indent}${line}`;
+      return latest ? text : paint(text, "dim", input.colour);
+    });
+  });
+}
+
+/** Words onto lines of at most `width` columns (a longer word gets a line of its own). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    if (line === "") line = word;
+    else if (line.length + 1 + word.length <= width) line = `${line} ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
 
 export function renderBoard(input: BoardInput): string {
   const header = paint(input.title, "bold", input.colour);
-  const clock = `scenario ${clockText((input.now - input.origin) * input.timeScale)}`;
+  const clock = `scenario ${clockText(input.now - input.origin)}`;
+  const notes = noteLines(input);
   const transitions = transitionLines(input);
   return [
     `${header}  ${paint(clock, "dim", input.colour)}`,
+    "",
+    paint("what is happening", "bold", input.colour),
+    ...(notes.length > 0 ? notes : ["  (the scenario has not started)"]),
     "",
     ...rowLines(input),
     "",
@@ -132,31 +186,4 @@ export function renderBoard(input: BoardInput): string {
     ...(transitions.length > 0 ? transitions : ["  (none yet)"]),
     "",
   ].join("\n");
-}
-
-export interface BoardOutage {
-  targetId: string;
-  start: number;
-  end: number | null;
-  reason: string | null;
-  blockedBy: string | null;
-}
-
-/** The closing summary: every outage in scenario time, ordered by start. */
-export function outageSummary(
-  outages: readonly BoardOutage[],
-  scale: Pick<BoardInput, "origin" | "timeScale" | "now">,
-): string {
-  if (outages.length === 0) return "no outages\n";
-  const at = (ms: number) => clockText((ms - scale.origin) * scale.timeScale);
-  const header = `${"target".padEnd(22)} ${"start".padEnd(10)} ${"end".padEnd(10)} ${"down for".padEnd(12)} cause`;
-  const rows = [...outages]
-    .sort((a, b) => a.start - b.start || a.targetId.localeCompare(b.targetId))
-    .map((o) => {
-      const seconds = (((o.end ?? scale.now) - o.start) * scale.timeScale) / 1000;
-      const cause = o.blockedBy ? `blocked by ${o.blockedBy}` : (o.reason ?? "");
-      const end = o.end === null ? "open" : at(o.end);
-      return `${o.targetId.padEnd(22).slice(0, 22)} ${at(o.start).padEnd(10)} ${end.padEnd(10)} ${humanDuration(seconds).padEnd(12)} ${cause}`;
-    });
-  return `${[header, ...rows].join("\n")}\n`;
 }

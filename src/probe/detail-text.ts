@@ -1,4 +1,4 @@
-/** How probe details write durations, instants and endpoints: short, exact, for humans. */
+/** How a probe's detail writes durations, instants and status ranges: short, exact, for humans. */
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

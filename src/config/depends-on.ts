@@ -12,7 +12,7 @@ interface Node {
  * `depends_on`, and every cycle once, shown from its first target in the file.
  * `lineOfId` names the line of a target's id, so a duplicate can point back at the first.
  */
-export function validateDependencies(
+export function validateIdsAndDependsOn(
   targets: unknown[],
   lineOfId: (index: number) => number,
 ): PathIssue[] {

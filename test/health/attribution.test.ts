@@ -4,25 +4,39 @@ import {
   attributeOutages,
   attributionChanges,
   type DependencyNode,
-} from "../../src/health/dependencies.js";
+  mayHaveCaused,
+  pendingUpstreams,
+  type UpstreamVerdict,
+} from "../../src/health/attribution.js";
 import type { TargetState } from "../../src/health/types.js";
 
 /** 20 June 2024 00:00 UTC, the PDNS 2 incident day. */
 const T0 = Date.UTC(2024, 5, 20);
 const at = (seconds: number): number => T0 + seconds * 1000;
 
-/** A target down since `seconds` after T0. */
-function down(id: string, seconds: number, dependsOn: string[] = []): DependencyNode {
-  return { id, dependsOn, state: "down", downSince: at(seconds) };
+/**
+ * A target down since `seconds` after T0 (its first failed probe), last seen healthy
+ * `lastOkSeconds` after T0 (default: one 10 s interval before; null: never seen healthy).
+ */
+function down(
+  id: string,
+  seconds: number,
+  dependsOn: string[] = [],
+  lastOkSeconds: number | null = seconds - 10,
+): DependencyNode {
+  const lastOkAt = lastOkSeconds === null ? null : at(lastOkSeconds);
+  return { id, dependsOn, state: "down", downSince: at(seconds), lastOkAt };
 }
 
-/** A target that is not down. */
+/** A target that is not down, last seen healthy `lastOkSeconds` after T0. */
 function notDown(
   id: string,
   state: Exclude<TargetState, "down">,
   dependsOn: string[] = [],
+  lastOkSeconds: number | null = null,
 ): DependencyNode {
-  return { id, dependsOn, state, downSince: null };
+  const lastOkAt = lastOkSeconds === null ? null : at(lastOkSeconds);
+  return { id, dependsOn, state, downSince: null, lastOkAt };
 }
 
 /** The attribution as a plain object, so a failure prints readably and key order is ignored. */
@@ -132,12 +146,14 @@ const cases: AttributionCase[] = [
   },
   {
     name: "three levels, middle failed before the top: the middle is its own root",
-    nodes: [down("top", 2), down("middle", 0, ["top"]), down("bottom", 4, ["middle"])],
+    // the top was seen healthy at 1 s, after the middle's first failed probe
+    nodes: [down("top", 2, [], 1), down("middle", 0, ["top"]), down("bottom", 4, ["middle"])],
     expected: { top: null, middle: null, bottom: "middle" },
   },
   {
     name: "three levels, top started after the bottom: only the middle qualifies",
-    nodes: [down("top", 6), down("middle", 2, ["top"]), down("bottom", 4, ["middle"])],
+    // the top was seen healthy at 5 s, after both failed
+    nodes: [down("top", 6, [], 5), down("middle", 2, ["top"]), down("bottom", 4, ["middle"])],
     expected: { top: null, middle: null, bottom: "middle" },
   },
   {
@@ -153,12 +169,39 @@ const cases: AttributionCase[] = [
   {
     name: "a down target without a start neither blocks nor is blocked",
     nodes: [
-      { id: "core", dependsOn: [], state: "down", downSince: null },
+      { id: "core", dependsOn: [], state: "down", downSince: null, lastOkAt: null },
       down("portal", 5, ["core"]),
       down("idp", 0),
-      { id: "sso", dependsOn: ["idp"], state: "down", downSince: null },
+      { id: "sso", dependsOn: ["idp"], state: "down", downSince: null, lastOkAt: null },
     ],
     expected: { core: null, portal: null, idp: null, sso: null },
+  },
+  // sampling: a failure began after the last probe that did not fail, not at the first that did
+  {
+    name: "a data centre goes dark: the dependant's first failed probe fell before the core's",
+    // core probed ok at 1, failed at 7; portal ok at -5, failed at 3: both may have failed at 2
+    nodes: [down("core", 7, [], 1), down("portal", 3, ["core"], -5)],
+    expected: { core: null, portal: "core" },
+  },
+  {
+    name: "the upstream was seen healthy after the dependant's first failed probe: not the cause",
+    nodes: [down("core", 8, [], 5), down("portal", 3, ["core"])],
+    expected: { core: null, portal: null },
+  },
+  {
+    name: "seen healthy by a probe starting in the same ms as the dependant's failed one: cleared",
+    nodes: [down("core", 8, [], 3), down("portal", 3, ["core"])],
+    expected: { core: null, portal: null },
+  },
+  {
+    name: "an upstream never seen healthy (first probe of a run failed) may be the cause",
+    nodes: [down("core", 20, [], null), down("portal", 3, ["core"])],
+    expected: { core: null, portal: "core" },
+  },
+  {
+    name: "a dependant never seen healthy is still judged by its first failed probe",
+    nodes: [down("core", 5, [], 4), down("portal", 3, ["core"], null)],
+    expected: { core: null, portal: null },
   },
   {
     name: "a cycle (forbidden by the config) ends: members in id order, back edges ignored",
@@ -285,5 +328,85 @@ describe("attributionChanges", () => {
       { targetId: "portal", blockedBy: "core" },
     ]);
     expect(attributionChanges(second, attributeOutages([portal, down("core", 4)]))).toEqual([]);
+  });
+});
+
+describe("pendingUpstreams", () => {
+  /** An upstream: `verdict` "down" is committed down; otherwise last seen healthy at `lastOk`. */
+  function upstream(
+    id: string,
+    dependsOn: string[],
+    lastOkSeconds: number | null,
+    downCommitted = false,
+  ): UpstreamVerdict {
+    return {
+      id,
+      dependsOn,
+      downCommitted,
+      lastOkAt: lastOkSeconds === null ? null : at(lastOkSeconds),
+    };
+  }
+
+  const PENDING_CASES: { name: string; nodes: UpstreamVerdict[]; expected: string[] }[] = [
+    {
+      name: "failing below its threshold since before the dependant failed: pending",
+      nodes: [upstream("core", [], 1)],
+      expected: ["core"],
+    },
+    {
+      name: "not probed since the dependant's first failed probe: pending",
+      nodes: [upstream("core", [], 9)],
+      expected: ["core"],
+    },
+    {
+      name: "seen healthy after the dependant's first failed probe: not pending",
+      nodes: [upstream("core", [], 11)],
+      expected: [],
+    },
+    {
+      name: "seen healthy by a probe starting in the same ms: not pending",
+      nodes: [upstream("core", [], 10)],
+      expected: [],
+    },
+    {
+      name: "never seen healthy (no probe yet in this run): pending",
+      nodes: [upstream("core", [], null)],
+      expected: ["core"],
+    },
+    {
+      name: "committed down: its verdict is in, attribution is settled",
+      nodes: [upstream("core", [], 1, true)],
+      expected: [],
+    },
+    {
+      name: "through a healthy middle tier to a failing top, as attribution searches",
+      nodes: [upstream("middle", ["top"], 12), upstream("top", [], 2)],
+      expected: ["top"],
+    },
+    {
+      name: "several pending, by id; unknown ids and cycles end the walk",
+      nodes: [upstream("lb", ["core", "ghost"], null), upstream("core", ["lb"], 4)],
+      expected: ["core", "lb"],
+    },
+  ];
+
+  it.each(PENDING_CASES)("$name", ({ nodes, expected }) => {
+    const byId = new Map(nodes.map((node) => [node.id, node]));
+    const first = nodes[0]?.id ?? "";
+    byId.set("portal", upstream("portal", [first], null));
+    // the portal's first failed probe started at 10 s
+    expect(pendingUpstreams("portal", at(10), byId)).toEqual(expected);
+  });
+
+  it.each([
+    [null, 10, true],
+    [9, 10, true],
+    [10, 10, false],
+    [11, 10, false],
+    [9, null, false],
+  ])("mayHaveCaused(lastOk %s, failed %s) = %s", (lastOk, failed, expected) => {
+    expect(
+      mayHaveCaused(lastOk === null ? null : at(lastOk), failed === null ? null : at(failed)),
+    ).toBe(expected);
   });
 });

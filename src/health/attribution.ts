@@ -6,14 +6,19 @@ import type { TargetState } from "./types.js";
  * every portal and every airport's autogates down; the page should name that one upstream, not
  * a dozen separate outages.
  *
- * Rules:
- * - A down target T is blocked by a down ancestor A (any depth through `depends_on`) only when
- *   `A.downSince <= T.downSince`: an upstream whose outage started after the dependant's did
- *   not cause it. Detection order does not matter, only outage starts.
+ * A probe tells when a failure was SEEN, not when it happened: a failure first seen at T.at
+ * began after the target's last non-failed probe (`lastOkAt`). When a data centre goes dark
+ * everything fails in one instant and the probes land in any order, so comparing first-failure
+ * times would blame or clear an upstream by the luck of the phases. Rules:
+ * - A down target T is blocked by a down ancestor A (any depth through `depends_on`) unless A
+ *   was seen healthy after T's first failed probe: `A.lastOkAt < T.downSince`, where a null
+ *   `lastOkAt` (never seen healthy) counts as possible. Detection order does not matter.
  * - Ancestors that are not down are not candidates, but the search goes on through them: a
  *   down target behind an up middle tier is still blocked by a down core above it.
  * - The one named is root-most: a qualifying ancestor that is itself not blocked; among several,
  *   the earliest `downSince`, ties by id.
+ * - While an ancestor that may have caused T has no verdict yet (failing below its threshold,
+ *   or not probed since T's first failed probe), T's attribution is pending (`pendingUpstreams`).
  */
 
 export interface DependencyNode {
@@ -22,6 +27,11 @@ export interface DependencyNode {
   state: TargetState;
   /** Start (`at`) of its current outage when state === "down", else null. */
   downSince: number | null;
+  /**
+   * Start of its last probe that did not fail; while down, its outage's bound (`last_ok_at`).
+   * null when none was seen.
+   */
+  lastOkAt: number | null;
 }
 
 /** A down target whose `blocked_by` is new or different; null = its own outage. */
@@ -146,23 +156,61 @@ function unionOfRoots(
   return new Set([...inherited.flatMap((roots) => [...roots]), ...ownOutages]);
 }
 
-/** The earliest root whose outage started no later than the node's; ties by id. */
+/** The earliest root that may have caused the node's outage; ties by id. */
 function earliestQualifying(
   roots: ReadonlySet<DependencyNode>,
   node: DependencyNode,
 ): string | null {
   let best: DependencyNode | null = null;
   for (const root of roots) {
-    if (!startedNoLaterThan(root, node)) continue;
+    if (root.downSince === null || !mayHaveCaused(root.lastOkAt, node.downSince)) continue;
     if (best === null || isEarlier(root, best)) best = root;
   }
   return best?.id ?? null;
 }
 
-/** A missing start (a down node without downSince) compares as neither earlier nor later. */
-function startedNoLaterThan(upstream: DependencyNode, dependant: DependencyNode): boolean {
-  if (upstream.downSince === null || dependant.downSince === null) return false;
-  return upstream.downSince <= dependant.downSince;
+/**
+ * Whether an upstream last seen healthy at `upstreamLastOkAt` may have caused a failure first
+ * seen at `failedAt`: only an upstream seen healthy at or after that probe is cleared.
+ */
+export function mayHaveCaused(upstreamLastOkAt: number | null, failedAt: number | null): boolean {
+  if (failedAt === null) return false;
+  return upstreamLastOkAt === null || upstreamLastOkAt < failedAt;
+}
+
+/** What the pending rule needs of an upstream. */
+export interface UpstreamVerdict {
+  id: string;
+  dependsOn: readonly string[];
+  /** Its verdict is in: the ledger holds it down, so attribution against it is settled. */
+  downCommitted: boolean;
+  /** `lastOkAt` of its latest decided health (see DependencyNode). */
+  lastOkAt: number | null;
+}
+
+/**
+ * The ancestors of `targetId` (any depth) that may have caused its outage first seen at
+ * `downSince` and have no committed verdict yet: failing below their threshold, down but not
+ * yet committed, or not probed since. Until none is left the target's page waits. By id.
+ */
+export function pendingUpstreams(
+  targetId: string,
+  downSince: number,
+  byId: { get(id: string): UpstreamVerdict | undefined },
+): string[] {
+  const pending: string[] = [];
+  const seen = new Set<string>([targetId]);
+  const queue = [...(byId.get(targetId)?.dependsOn ?? [])];
+  for (let index = 0; index < queue.length; index++) {
+    const id = queue[index]!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const upstream = byId.get(id);
+    if (upstream === undefined) continue;
+    if (!upstream.downCommitted && mayHaveCaused(upstream.lastOkAt, downSince)) pending.push(id);
+    queue.push(...upstream.dependsOn);
+  }
+  return pending.sort(compareIds);
 }
 
 function isEarlier(a: DependencyNode, b: DependencyNode): boolean {
