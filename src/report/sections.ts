@@ -222,9 +222,11 @@ function outagesSection(incident: IncidentReport): ReportSection {
   const { outages, outageCount } = incident;
   const columns: TableColumn[] = [
     { header: "target" },
-    // may wrap between the time and its bound, never inside either
-    { header: "start", shrink: true },
-    { header: "end", shrink: true },
+    // in time order: the failure began in (last ok, start], ended in (last failed, end]
+    { header: "last ok" },
+    { header: "start" },
+    { header: "last failed" },
+    { header: "end" },
     { header: "duration", alignRight: true },
     { header: "not observed", alignRight: true },
     { header: "cause", shrink: true },
@@ -233,8 +235,10 @@ function outagesSection(incident: IncidentReport): ReportSection {
   ];
   const rows = outages.map((o) => [
     o.targetId,
-    boundedTime(o.start, o.lastOkAt, "last ok"),
-    o.end === null ? "open" : boundedTime(o.end, o.lastFailedAt, "last failed"),
+    boundText(o.lastOkAt, o.start),
+    formatTime(o.start),
+    boundText(o.lastFailedAt, o.end ?? o.start),
+    endText(o),
     humanDuration(o.durationSeconds),
     humanDuration(o.blindSeconds),
     causeOf(o) || "-",
@@ -244,9 +248,9 @@ function outagesSection(incident: IncidentReport): ReportSection {
   const found = tableSection("outages", "Outages", { columns, rows }, "No outages in the window.");
   if (rows.length > 0) {
     found.paragraphs.push(
-      "Start is the first failed probe and end the first good one; in brackets the probe " +
-        "before each, where the ledger has it: the failure began after the last ok probe, " +
-        "and ended after the last failed one.",
+      "Start is the first failed probe and end the first good one; last ok and last failed " +
+        "are the probes just before them, where the ledger has them: the failure began after " +
+        "the last ok probe, and ended after the last failed one.",
     );
   }
   if (outages.length < outageCount) {
@@ -316,15 +320,13 @@ function blockedByText(outage: OutageFacts): string {
 }
 
 /**
- * `at`, and in brackets the probe before it (`last ok`, `last failed`): the change itself
- * happened between the two. The bound's date is left out when it is `at`'s.
+ * The probe before a change (`last ok`, `last failed`), "-" where the ledger has none; its date
+ * is left out when it is the change's own.
  */
-function boundedTime(at: number, bound: number | null, what: string): string {
-  const time = formatTime(at);
-  if (bound === null) return time;
+function boundText(bound: number | null, at: number): string {
+  if (bound === null) return "-";
   const before = formatTime(bound);
-  const sameDay = before.slice(0, 11) === time.slice(0, 11);
-  return `${time} (${what} ${sameDay ? before.slice(11, 23) : before})`;
+  return before.slice(0, 11) === formatTime(at).slice(0, 11) ? before.slice(11, 23) : before;
 }
 
 function endText(outage: OutageFacts): string {

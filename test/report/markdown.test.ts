@@ -135,17 +135,20 @@ describe("markdown report", () => {
   it("bounds each outage's start and end by the probe before it, where the ledger has one", () => {
     const [first, second] = withConfig.outages;
     const outages = [
-      // across midnight the bound keeps its date; an unknown bound is left out
+      // across midnight the bound keeps its date; an unknown bound is "-"
       { ...(first as OutageFacts), lastOkAt: m(-1) + 4_250, lastFailedAt: null },
       { ...(second as OutageFacts), lastOkAt: null },
     ];
     const markdown = renderIncidentMarkdown({ ...withConfig, outages });
     expect(markdown).toContain(
-      "| simkim-core | 2024-06-20T01:00:00.000Z (last ok 2024-06-19T23:59:04.250Z) | " +
+      "| target | last ok | start | last failed | end | duration | not observed | cause |",
+    );
+    expect(markdown).toContain(
+      "| simkim-core | 2024-06-19T23:59:04.250Z | 2024-06-20T01:00:00.000Z | - | " +
         "2024-06-20T07:00:00.000Z | 6h |",
     );
     expect(markdown).toContain(
-      "| portal | 2024-06-20T01:01:00.000Z | 2024-06-20T07:00:00.000Z (last failed 06:59:30.000) |",
+      "| portal | - | 2024-06-20T01:01:00.000Z | 06:59:30.000 | 2024-06-20T07:00:00.000Z |",
     );
   });
 
