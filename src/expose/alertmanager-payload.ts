@@ -1,6 +1,7 @@
 import type { AlertmanagerSettings } from "../config/types.js";
 import type { StoredTransition } from "../ledger/ledger.js";
-import { formatTime, humanDuration } from "../report/format.js";
+import { humanDuration } from "../text/duration.js";
+import { formatTime } from "../text/time.js";
 
 /**
  * PURE: the alerts pantau pushes to Alertmanager (API v2, `POST /api/v2/alerts`), built from

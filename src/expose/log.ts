@@ -1,7 +1,7 @@
 import pino, { type Logger } from "pino";
 import type { EngineSubscriber } from "../engine/engine.js";
 import { ledgerTroubleReason } from "../engine/ledger-trouble.js";
-import { humanDuration } from "../report/format.js";
+import { humanDuration } from "../text/duration.js";
 
 export type { Logger };
 
