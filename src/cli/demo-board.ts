@@ -38,7 +38,9 @@ export class DemoBoard {
     private readonly title: string,
     private readonly out: DemoOutput,
   ) {
-    daemon.engine.subscribe({ transitionsCommitted: (ts) => this.committed(ts) });
+    daemon.engine.subscribe((event) => {
+      if (event.kind === "committed") this.committed(event.transitions);
+    });
   }
 
   start(): void {

@@ -163,7 +163,9 @@ async function startWatching(
   const timers = clock.timers;
   const daemon = await Daemon.start({ configFile, logger, clock, timers, schedulerObserver });
   metrics = daemon.metrics.schedulerObserver;
-  daemon.engine.subscribe({ probeCompleted: (target) => probes.arrived(target.id) });
+  daemon.engine.subscribe((event) => {
+    if (event.kind === "probed") probes.arrived(event.target.id);
+  });
   return { daemon, db, logFile };
 }
 

@@ -1,6 +1,6 @@
 import { Agent, fetch as undiciFetch } from "undici";
 import type { AlertmanagerSettings } from "../config/types.js";
-import type { CommittedTransition, EngineSubscriber } from "../engine/engine.js";
+import type { CommittedTransition, EngineEvent } from "../engine/engine.js";
 import type { PageHoldChange } from "../engine/page-holds.js";
 import type { AttributionChange, StoredTransition } from "../ledger/ledger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
@@ -71,7 +71,7 @@ type PostOutcome =
  * while down, resolves on recovery or removal. Never blocks the engine: updates are queued and
  * posted in batches, one POST at a time, retried with backoff while Alertmanager fails.
  */
-export class AlertmanagerNotifier implements EngineSubscriber {
+export class AlertmanagerNotifier {
   private readonly firing = new Map<string, FiringAlert>();
   /** Outages whose page waits for an upstream's verdict: fired (or not) when released. */
   private readonly held = new Map<string, OutageAlert>();
@@ -105,6 +105,17 @@ export class AlertmanagerNotifier implements EngineSubscriber {
       this.fetch = (url, init) => undiciFetch(url, { ...init, dispatcher });
     }
   }
+
+  /** What it reads of the engine: committed facts and page holds, in their order. */
+  readonly listener = (event: EngineEvent): void => {
+    if (event.kind === "committed") {
+      this.transitionsCommitted(event.transitions);
+      this.attributionsCommitted(event.attributions);
+      this.pageHoldsChanged(event.holds);
+    } else if (event.kind === "holds") {
+      this.pageHoldsChanged(event.changes);
+    }
+  };
 
   transitionsCommitted(transitions: readonly CommittedTransition[]): void {
     if (this.stopped) return;

@@ -1,5 +1,5 @@
 import client, { type Registry } from "prom-client";
-import { DEFAULT_MAX_PENDING, type EngineSubscriber, type QueueState } from "../engine/engine.js";
+import { DEFAULT_MAX_PENDING, type EngineEvent, type QueueState } from "../engine/engine.js";
 import type { WallClockJump } from "../time/wall-clock-watch.js";
 
 /**
@@ -7,7 +7,7 @@ import type { WallClockJump } from "../time/wall-clock-watch.js";
  * yet and its bound, whether the ledger takes writes, decisions put off because the queue is
  * full, and steps of the wall clock. Kept apart from metrics.ts; registered in its registry.
  */
-export class LedgerQueueMetrics implements EngineSubscriber {
+export class LedgerQueueMetrics {
   private readonly length: client.Gauge;
   private readonly limit: client.Gauge;
   private readonly writable: client.Gauge;
@@ -49,31 +49,38 @@ export class LedgerQueueMetrics implements EngineSubscriber {
     for (const direction of ["forward", "backward"]) this.clockJumps.inc({ direction }, 0);
   }
 
-  queueLengthChanged(length: number): void {
-    this.length.set(length);
-  }
+  readonly listener = (event: EngineEvent): void => {
+    switch (event.kind) {
+      case "queue":
+        this.length.set(event.queue.length);
+        if (event.putOff) this.dropped.inc();
+        return;
+      case "unwritable":
+        return this.ledgerUnwritable(event.queue);
+      case "writable":
+        return this.ledgerWritable(event.queue);
+      case "clock-jump":
+        return this.clockJumped(event.jump);
+    }
+  };
 
   /** The daemon sets the bound at start and after each reload (storage.max_pending). */
   queueLimitChanged(max: number): void {
     this.limit.set(max);
   }
 
-  transitionDropped(): void {
-    this.dropped.inc();
-  }
-
-  ledgerUnwritable(_report: unknown, queue: QueueState): void {
+  private ledgerUnwritable(queue: QueueState): void {
     this.length.set(queue.length);
     this.limit.set(queue.max);
     this.writable.set(0);
   }
 
-  ledgerWritable(_report: unknown, queue: QueueState): void {
+  private ledgerWritable(queue: QueueState): void {
     this.length.set(queue.length);
     this.writable.set(1);
   }
 
-  clockJumped(jump: WallClockJump): void {
+  private clockJumped(jump: WallClockJump): void {
     this.clockJumps.inc({ direction: jump.jumpMs > 0 ? "forward" : "backward" });
   }
 }

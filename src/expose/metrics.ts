@@ -1,6 +1,11 @@
 import client, { Registry } from "prom-client";
 import type { Target } from "../config/types.js";
-import type { CommittedState, CommittedTransition, EngineSubscriber } from "../engine/engine.js";
+import type {
+  CommittedState,
+  CommittedTransition,
+  EngineEvent,
+  LedgerWrite,
+} from "../engine/engine.js";
 import type { PageHoldChange } from "../engine/page-holds.js";
 import type { AttributionChange } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
@@ -22,7 +27,7 @@ const REDUNDANT_DEFAULT_METRICS = [
  * metrics follow probe results. Per-target families are rendered by TargetSeries; the
  * aggregates and the daemon's own metrics live in a prom-client registry.
  */
-export class PantauMetrics implements EngineSubscriber {
+export class PantauMetrics {
   readonly registry = new Registry();
   private readonly targets = new TargetSeries();
   /** service and site of each target, for the aggregate histograms. */
@@ -96,7 +101,7 @@ export class PantauMetrics implements EngineSubscriber {
     help: "1 while every canary fails (the monitor's own network is cut)",
     registers: [this.registry],
   });
-  /** Ledger queue and clock jumps; a separate engine subscriber. */
+  /** Ledger queue and trouble, and clock jumps (read from the same events). */
   readonly ledgerQueue = new LedgerQueueMetrics(this.registry);
 
   private readonly renderSlice: RenderSlice;
@@ -131,6 +136,29 @@ export class PantauMetrics implements EngineSubscriber {
     for (const cause of ["overrun", "queued"]) this.skipped.inc({ cause }, 0);
     this.monitorBlind.set(0);
   }
+
+  /** The engine's events, read into the series (pass it to `engine.subscribe`). */
+  readonly listener = (event: EngineEvent): void => {
+    switch (event.kind) {
+      case "probed":
+        return this.probeCompleted(event.target, event.result);
+      case "committed":
+        this.transitionsCommitted(event.transitions);
+        this.attributionsCommitted(event.attributions);
+        return this.pageHoldsChanged(event.holds);
+      case "holds":
+        return this.pageHoldsChanged(event.changes);
+      case "maintenance":
+        return this.maintenanceChanged(event.target, event.inMaintenance);
+      case "blind":
+        return this.blindChanged(event.blind);
+      case "write":
+        return this.written(event);
+      default:
+        // the ledger's queue and trouble, and clock steps: ledger-queue-metrics.ts
+        return this.ledgerQueue.listener(event);
+    }
+  };
 
   /** Makes the series match the configured targets: new ones appear, removed ones vanish. */
   syncTargets(
@@ -184,9 +212,10 @@ export class PantauMetrics implements EngineSubscriber {
     this.monitorBlind.set(blind ? 1 : 0);
   }
 
-  commitFinished(result: "ok" | "error", durationMs: number): void {
-    this.ledgerWrites.inc({ result });
-    this.ledgerWriteDuration.observe(secondsOf(durationMs));
+  /** Every ledger write, of transitions or of a blind gap: a refused one counts as an error. */
+  written(write: LedgerWrite): void {
+    this.ledgerWrites.inc({ result: write.result === "ok" ? "ok" : "error" });
+    this.ledgerWriteDuration.observe(secondsOf(write.durationMs));
   }
 
   readonly schedulerObserver: SchedulerObserver = {

@@ -1,5 +1,4 @@
 import pg from "pg";
-import { formatShard, type Shard } from "../config/shard.js";
 
 /**
  * Leader election of an HA group (issue #10): a session-level PostgreSQL advisory lock, keyed by
@@ -20,14 +19,6 @@ export interface ElectionOptions {
 }
 
 export type ElectionState = "holding" | "not_holding";
-
-/**
- * A pair's name in the lock and in the ledger: the group, and its shard when sharded, so that
- * the pairs of different shards sharing one `ha_group` elect and write apart (`jkt/1/4`).
- */
-export function haGroupName(haGroup: string, shard: Shard | null): string {
-  return shard === null ? haGroup : `${haGroup}/${formatShard(shard)}`;
-}
 
 export class LeaderElection {
   private client: pg.Client | null = null;

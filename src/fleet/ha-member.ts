@@ -1,9 +1,11 @@
 import { Gauge, type Registry } from "prom-client";
-import type { Engine, EngineSubscriber } from "../engine/engine.js";
+import type { Engine, EngineEvent } from "../engine/engine.js";
 import type { Logger } from "../expose/log.js";
 import { isLedgerError } from "../ledger/errors.js";
-import type { Ledger, StoredTransition } from "../ledger/ledger.js";
+import { type CommittedView, readCommittedView } from "../ledger/committed-view.js";
+import type { Ledger } from "../ledger/ledger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
+import { adoption, takeover } from "./warm-standby.js";
 
 /**
  * One daemon of an HA pair (issue #10). Both members probe, decide and expose; only the leader
@@ -36,10 +38,7 @@ export interface HaMemberOptions {
   logger: Logger;
   registry: Registry;
   /** After a takeover was queued: start what only a leader does (alerts, removed targets). */
-  promoted(
-    latest: readonly StoredTransition[],
-    blockedBy: ReadonlyMap<string, string | null>,
-  ): Promise<void>;
+  promoted(view: CommittedView): Promise<void>;
   /** After demotion: stop what only a leader does. */
   demoted(): Promise<void>;
 }
@@ -54,7 +53,7 @@ export function haLeaderGauge(registry: Registry): Gauge<"ha_group"> {
   });
 }
 
-export class HaMember implements EngineSubscriber {
+export class HaMember {
   private current: HaRole = "standby";
   private timer: TimerHandle | null = null;
   private ticking: Promise<void> | null = null;
@@ -64,8 +63,8 @@ export class HaMember implements EngineSubscriber {
   constructor(private readonly options: HaMemberOptions) {
     this.gauge = haLeaderGauge(options.registry);
     this.gauge.set({ ha_group: options.haGroup }, 0);
-    options.engine.standby();
-    options.engine.subscribe(this);
+    options.engine.ha.standby();
+    options.engine.subscribe(this.listener);
   }
 
   get role(): HaRole {
@@ -97,9 +96,10 @@ export class HaMember implements EngineSubscriber {
   }
 
   /** A commit refused because another member holds the leadership: demote at once. */
-  commitFailed(error: unknown): void {
-    if (isLedgerError(error, "LEDGER_FENCED")) void this.demote("fenced: another member leads");
-  }
+  private readonly listener = (event: EngineEvent): void => {
+    if (event.kind !== "write" || event.result !== "error") return;
+    if (isLedgerError(event.error, "LEDGER_FENCED")) void this.demote("fenced: another member leads");
+  };
 
   /** Lock connection lost while leading (called by the election). */
   lockLost(reason: string): void {
@@ -128,37 +128,32 @@ export class HaMember implements EngineSubscriber {
     if (!(await election.tryAcquire())) return;
     const leader = await ledger.claimLeadership(runId, this.options.clock.now());
     // after the claim nothing more of the old leader's can commit: this view is final
-    const { latest, blockedBy } = await this.refresh();
-    this.options.engine.takeOver();
+    const view = await this.refresh();
+    const { engine, clock } = this.options;
+    engine.ha.takeOver(takeover(engine.ha.snapshot(), clock.now()));
     this.current = "leader";
     this.gauge.set({ ha_group: haGroup }, 1);
     this.options.logger.info(
       { event: "ha_leader", ha_group: haGroup, epoch: leader.epoch, run: runId },
       `leader of HA group ${haGroup} (epoch ${leader.epoch})`,
     );
-    await this.options.promoted(latest, blockedBy);
+    await this.options.promoted(view);
   }
 
   /** The group's committed state per target, adopted by the engine. */
-  private async refresh(): Promise<{
-    latest: StoredTransition[];
-    blockedBy: Map<string, string | null>;
-  }> {
+  private async refresh(): Promise<CommittedView> {
     const { ledger, haGroup, engine } = this.options;
-    const latest = await ledger.latestTransitions(haGroup);
-    const open = await ledger.outages({ instance: haGroup, open: true });
-    const blockedBy = new Map(
-      open.map((o) => [o.targetId, o.blockedUntil === null ? o.blockedBy : null]),
-    );
-    engine.adoptCommitted(latest, blockedBy);
-    return { latest, blockedBy };
+    const view = await readCommittedView(ledger, haGroup);
+    const { latest, blockedBy } = view;
+    engine.ha.adopt(adoption(engine.ha.snapshot(), latest, blockedBy, this.options.clock.now()));
+    return view;
   }
 
   private async demote(reason: string): Promise<void> {
     if (this.current !== "leader") return;
     this.current = "standby";
     this.gauge.set({ ha_group: this.options.haGroup }, 0);
-    this.options.engine.standby();
+    this.options.engine.ha.standby();
     this.options.logger.warn(
       { event: "ha_standby", ha_group: this.options.haGroup, reason },
       `standby of HA group ${this.options.haGroup}: ${reason}`,

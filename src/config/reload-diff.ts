@@ -1,0 +1,58 @@
+import { isDeepStrictEqual } from "node:util";
+import { configReadIssue } from "./bearer-token.js";
+import type { ConfigIssue } from "./errors.js";
+import { formatShard } from "./shard.js";
+import type { Config, Target } from "./types.js";
+
+/**
+ * PURE: what a reload changes. Targets are compared by structure (key order does not matter),
+ * so a target whose settings did not change keeps its state and its schedule.
+ */
+
+export interface TargetChanges {
+  added: Target[];
+  changed: Target[];
+  /** Ids no longer configured. */
+  removed: string[];
+}
+
+export function targetChanges(before: readonly Target[], after: readonly Target[]): TargetChanges {
+  const old = new Map(before.map((t) => [t.id, t]));
+  const added: Target[] = [];
+  const changed: Target[] = [];
+  for (const target of after) {
+    const previous = old.get(target.id);
+    old.delete(target.id);
+    if (previous === undefined) added.push(target);
+    else if (!isDeepStrictEqual(previous, target)) changed.push(target);
+  }
+  return { added, changed, removed: [...old.keys()] };
+}
+
+/**
+ * A daemon's HA pair: its name in the lock and in the ledger, the group with its shard when
+ * sharded (`jkt/1/4`), so the pairs of different shards sharing one `ha_group` elect and write
+ * apart; null when not in a group.
+ */
+export function haPairOf(config: Config): string | null {
+  const { haGroup, shard } = config.global;
+  if (haGroup === null) return null;
+  return shard === null ? haGroup : `${haGroup}/${formatShard(shard)}`;
+}
+
+/** The name a daemon's transitions, outages and gaps are kept under: its HA pair, or itself. */
+export function chainOf(config: Config): string {
+  return haPairOf(config) ?? config.global.instance;
+}
+
+/**
+ * An HA pair (group and shard) is part of the run — its chain, its election: a reload that
+ * would change it is refused (it takes a restart).
+ */
+export function haPairChange(running: Config, next: Config): ConfigIssue | null {
+  const was = haPairOf(running);
+  const will = haPairOf(next);
+  if (was === will) return null;
+  const message = `the HA pair is ${was ?? "none"}, the file says ${will ?? "none"}: changing ha_group or shard of an HA member takes a restart`;
+  return { ...configReadIssue(next, "global.ha_group", message), code: "CONFIG_INVALID" };
+}
