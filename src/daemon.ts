@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
+import { AlertmanagerChannel } from "./alert/alertmanager-channel.js";
+import { AlertNotifier } from "./alert/notifier.js";
 import type { ConfigIssue } from "./config/errors.js";
 import { formatConfigIssue } from "./config/errors.js";
 import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
@@ -9,9 +11,7 @@ import { formatShard, type Shard } from "./config/shard.js";
 import type { Config, Target } from "./config/types.js";
 import { Engine, type EngineOptions, type EngineSubscriber } from "./engine/engine.js";
 import { ledgerTroubleReason } from "./engine/ledger-trouble.js";
-import { AlertmanagerNotifier } from "./expose/alertmanager.js";
 import { apiRoutes } from "./expose/api.js";
-import { engineLogger, type Logger } from "./expose/log.js";
 import { PantauMetrics } from "./expose/metrics.js";
 import {
   type ApiResponse,
@@ -23,6 +23,8 @@ import { haGroupName, LeaderElection } from "./fleet/election.js";
 import { HaMember } from "./fleet/ha-member.js";
 import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
 import { openLedger } from "./ledger/open.js";
+import { engineLogger } from "./log/engine-log.js";
+import type { Logger } from "./log/logger.js";
 import { probeTarget } from "./probe/index.js";
 import { type SchedulePlan, Scheduler, type SchedulerObserver } from "./schedule/scheduler.js";
 import { type Clock, systemClock, systemTimers, type Timers } from "./time/clock.js";
@@ -128,7 +130,7 @@ export class Daemon {
   /** Reloads run one at a time: each diffs against the config the previous one applied. */
   private reloading: Promise<unknown> = Promise.resolve();
   private ready = false;
-  private alertmanager: AlertmanagerNotifier | null = null;
+  private alertmanager: AlertNotifier | null = null;
   private bearerToken: string | null = null;
   private server: HttpServerHandle | null = null;
   /** This daemon's part in its HA group (`global.ha_group`), else null. */
@@ -371,7 +373,7 @@ export class Daemon {
         const notifier = this.alertmanager;
         this.alertmanager = null;
         if (notifier === null) return;
-        this.engine.unsubscribe(notifier);
+        this.engine.unsubscribe(notifier.events);
         await notifier.stop();
       },
     });
@@ -382,17 +384,18 @@ export class Daemon {
   private startAlertmanager(): void {
     const settings = this.config.alertmanager;
     if (!settings) return;
-    this.alertmanager = new AlertmanagerNotifier({
-      settings,
+    this.alertmanager = new AlertNotifier({
+      channel: new AlertmanagerChannel({ settings }),
+      resendMs: settings.resend,
       // one alert identity for the group, whichever member pushes it
       instance: chainOf(this.config),
       clock: this.clock,
       timers: this.options.timers ?? systemTimers,
       targetName: (id) => this.engine.target(id)?.name,
-      onPost: (result) => this.metrics.alertmanagerPosts.inc({ result }),
+      onDelivery: (result) => this.metrics.alertmanagerPosts.inc({ result }),
       logger: this.options.logger,
     });
-    this.engine.subscribe(this.alertmanager);
+    this.engine.subscribe(this.alertmanager.events);
   }
 
   private get clock(): Clock {

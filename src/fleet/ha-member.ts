@@ -1,8 +1,8 @@
 import { Gauge, type Registry } from "prom-client";
 import type { Engine, EngineSubscriber } from "../engine/engine.js";
-import type { Logger } from "../expose/log.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
+import type { Logger } from "../log/logger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 
 /**
