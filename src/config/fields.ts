@@ -189,7 +189,25 @@ export function cronPattern() {
 // Any fixed instant will do: the question is whether the pattern ever fires, not when.
 const CRON_REFERENCE = new Date(Date.UTC(2024, 0, 1));
 
-function cronProblem(pattern: string): string | null {
+/**
+ * `compute` once per pattern (the last 1,024 kept): thousands of targets share a few patterns
+ * (`each`), and croner takes milliseconds a call in its time-zone conversion, which made a
+ * config of 2,000 scheduled targets take seconds to load.
+ */
+function perPattern<T>(compute: (pattern: string) => T): (pattern: string) => T {
+  const known = new Map<string, T>();
+  return (pattern) => {
+    if (known.has(pattern)) return known.get(pattern) as T;
+    const value = compute(pattern);
+    if (known.size >= 1024) known.clear();
+    known.set(pattern, value);
+    return value;
+  };
+}
+
+const cronProblem = perPattern(findCronProblem);
+
+function findCronProblem(pattern: string): string | null {
   try {
     const cron = new Cron(pattern, { paused: true, timezone: "UTC" });
     if (cron.nextRun(CRON_REFERENCE) === null) return `"${pattern}" never fires`;
@@ -204,7 +222,9 @@ function cronProblem(pattern: string): string | null {
 }
 
 /** The shortest gap between firings of a valid pattern, in ms, over its next few runs. */
-export function shortestCronGap(pattern: string): number | null {
+export const shortestCronGap = perPattern(findShortestCronGap);
+
+function findShortestCronGap(pattern: string): number | null {
   try {
     const runs = new Cron(pattern, { paused: true, timezone: "UTC" }).nextRuns(8, CRON_REFERENCE);
     const gaps = runs.slice(1).map((run, index) => run.getTime() - (runs[index]?.getTime() ?? 0));

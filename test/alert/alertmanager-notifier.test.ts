@@ -1,12 +1,13 @@
 import { HttpResponse, http } from "msw";
 import { setupServer } from "msw/node";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AlertmanagerSettings } from "../../src/config/types.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import type { AlertmanagerAlert } from "../../src/expose/alertmanager-payload.js";
-import { FakeTime } from "../support/fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
+import { FakeTime } from "../support/time.js";
+import { until } from "../support/until.js";
 
 const URL_BASE = "http://alertmanager.test:9093";
 const SETTINGS: AlertmanagerSettings = {
@@ -104,9 +105,13 @@ function dependant(time: FakeTime, targetId: string, agoMs: number): CommittedTr
   });
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: 3000, interval: 2 });
-}
+/** Real time (msw answers on a later turn) for `count` posts in all to have been answered. */
+const answered = (results: unknown[], count: number) =>
+  until(() => results.length === count, {
+    what: `${count} answered posts`,
+    timeoutMs: 3000,
+    intervalMs: 2,
+  });
 
 /** Real time for any request that was going to happen to arrive (and not). */
 async function quiet(): Promise<void> {
@@ -129,7 +134,7 @@ describe("AlertmanagerNotifier: firing", () => {
     const { time, notifier, results } = setup();
     const start = time.now() - 90_000;
     notifier.transitionsCommitted([down(time, 90_000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     expect(posts).toEqual([
       [
         {
@@ -154,7 +159,7 @@ describe("AlertmanagerNotifier: firing", () => {
       dependant(time, "autogate-cgk", 80_000),
       dependant(time, "autogate-dps", 70_000),
     ]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     expect(posts).toHaveLength(1);
     const [root, cgk, dps] = posts[0]!;
     expect(root?.labels.severity).toBe("page");
@@ -185,7 +190,7 @@ describe("AlertmanagerNotifier: firing", () => {
     const settings = { ...SETTINGS, labels: { team: "sre", severity: "low", alertname: "X" } };
     const { time, notifier, results } = setup({ settings });
     notifier.transitionsCommitted([down(time, 1000, { site: "" })]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     const labels = posts[0]?.[0]?.labels;
     expect(labels).toMatchObject({ team: "sre", severity: "page", alertname: "PantauTargetDown" });
     expect(labels).not.toHaveProperty("site");
@@ -208,14 +213,14 @@ describe("AlertmanagerNotifier: resending", () => {
   it("resends every `resend` with the same labels and startsAt and a renewed lease", async () => {
     const { time, notifier, results } = setup();
     notifier.transitionsCommitted([down(time, 90_000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(MIN - 1);
     await quiet();
     expect(posts).toHaveLength(1);
     await time.advance(1);
-    await until(() => results.length === 2);
+    await answered(results, 2);
     await time.advance(MIN);
-    await until(() => results.length === 3);
+    await answered(results, 3);
     const [first, second, third] = posts.map((post) => post[0]!);
     for (const resent of [second, third]) {
       expect(resent?.labels).toEqual(first?.labels);
@@ -228,10 +233,10 @@ describe("AlertmanagerNotifier: resending", () => {
   it("keeps one timer for all alerts and resends none sooner than `resend` after its last post", async () => {
     const { time, notifier, results } = setup();
     notifier.transitionsCommitted([down(time, 1000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(MIN / 2);
     notifier.transitionsCommitted([dependant(time, "autogate-cgk", 1000)]);
-    await until(() => results.length === 2);
+    await answered(results, 2);
     expect(time.pendingTimers).toBe(1);
     const sentAt = new Map<string, number[]>();
     const record = () => {
@@ -264,12 +269,12 @@ describe("AlertmanagerNotifier: resolving", () => {
     // the outage began long before; fake time must not race real I/O over thousands of resends
     const start = time.now() - outageMs + 30_000;
     notifier.transitionsCommitted([down(time, outageMs - 30_000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(30_000);
     const before = posts.length;
     const recovery = transition({ from: "down", to: "up", at: start + outageMs, reason: null });
     notifier.transitionsCommitted([recovery]);
-    await until(() => results.length === before + 1);
+    await answered(results, before + 1);
     expect(posts.at(-1)).toEqual([
       {
         labels: ROOT_LABELS,
@@ -295,14 +300,14 @@ describe("AlertmanagerNotifier: resolving", () => {
     const { time, notifier, results } = setup();
     const start = time.now() - 1000;
     notifier.transitionsCommitted([down(time, 1000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(10_000);
     const end = time.now() - 5000;
     notifier.transitionsCommitted([
       transition({ from: "down", to: "up", at: end, reason: null }),
       transition({ from: "up", to: "down", at: time.now() - 1000 }),
     ]);
-    await until(() => results.length === 2);
+    await answered(results, 2);
     expect(posts[1]?.map(({ startsAt, endsAt }) => ({ startsAt, endsAt }))).toEqual([
       { startsAt: iso(start), endsAt: iso(end) },
       { startsAt: iso(time.now() - 1000), endsAt: iso(time.now() + 4 * MIN) },
@@ -314,12 +319,12 @@ describe("AlertmanagerNotifier: resolving", () => {
   it("resolves a target removed from the configuration the same way", async () => {
     const { time, notifier, results } = setup();
     notifier.transitionsCommitted([down(time, 1000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(30_000);
     notifier.transitionsCommitted([
       transition({ from: "down", to: "unknown", at: time.now(), reason: "removed" }),
     ]);
-    await until(() => results.length === 2);
+    await answered(results, 2);
     expect(posts[1]?.[0]).toMatchObject({
       labels: ROOT_LABELS,
       endsAt: iso(time.now()),
@@ -333,10 +338,10 @@ describe("AlertmanagerNotifier: resolving", () => {
     const { time, notifier, results } = setup();
     const start = time.now() - 80_000;
     notifier.transitionsCommitted([dependant(time, "autogate-cgk", 80_000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(20_000);
     notifier.attributionChanged("autogate-cgk", null, time.now());
-    await until(() => results.length === 2);
+    await answered(results, 2);
     const [old, fresh] = posts[1]!;
     expect(old).toMatchObject({
       labels: { severity: "info", blocked_by: "simkim-core", root_target: "simkim-core" },
@@ -362,17 +367,17 @@ describe("AlertmanagerNotifier: delivery", () => {
     const { time, notifier, results, count, log } = setup();
     answers = [{ status: 503 }, { status: 503 }];
     notifier.transitionsCommitted([down(time, 1000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(999);
     await quiet();
     expect(posts).toHaveLength(1);
     await time.advance(1);
-    await until(() => results.length === 2);
+    await answered(results, 2);
     await time.advance(1999);
     await quiet();
     expect(posts).toHaveLength(2);
     await time.advance(1);
-    await until(() => results.length === 3);
+    await answered(results, 3);
     expect({ error: count("error"), ok: count("ok") }).toEqual({ error: 2, ok: 1 });
     expect(posts[2]?.[0]).toEqual({ ...posts[0]?.[0], endsAt: iso(time.now() + 4 * MIN) });
     const warnings = log.lines.filter((line) => line.event === "alertmanager_post_failed");
@@ -384,11 +389,11 @@ describe("AlertmanagerNotifier: delivery", () => {
     const { time, notifier, results, count } = setup();
     answers = ["network-error", { status: 429 }];
     notifier.transitionsCommitted([down(time, 1000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(1000);
-    await until(() => results.length === 2);
+    await answered(results, 2);
     await time.advance(2000);
-    await until(() => results.length === 3);
+    await answered(results, 3);
     expect({ error: count("error"), ok: count("ok") }).toEqual({ error: 2, ok: 1 });
     await notifier.stop();
   });
@@ -397,7 +402,7 @@ describe("AlertmanagerNotifier: delivery", () => {
     const { time, notifier, results, log } = setup();
     answers = [{ status: 400 }];
     notifier.transitionsCommitted([down(time, 1000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await time.advance(MIN - 1);
     await quiet();
     expect(posts).toHaveLength(1);
@@ -413,14 +418,14 @@ describe("AlertmanagerNotifier: delivery", () => {
     answers = [{ hold: new Promise<void>((resolve) => (release = resolve)) }];
     const returned = notifier.transitionsCommitted([down(time, 1000)]);
     expect(returned).toBeUndefined();
-    await until(() => posts.length === 1);
+    await until(() => posts.length === 1, { what: "a post", timeoutMs: 3000, intervalMs: 2 });
     notifier.transitionsCommitted([dependant(time, "autogate-cgk", 1000)]);
     notifier.transitionsCommitted([dependant(time, "autogate-dps", 1000)]);
     await quiet();
     expect(posts).toHaveLength(1);
     expect(results).toEqual([]);
     release();
-    await until(() => results.length === 2);
+    await answered(results, 2);
     expect(posts.map((post) => post.map((alert) => alert.labels.target))).toEqual([
       ["simkim-core"],
       ["autogate-cgk", "autogate-dps"],
@@ -435,7 +440,7 @@ describe("AlertmanagerNotifier: delivery", () => {
       dependant(time, "autogate-cgk", 1000),
       dependant(time, "autogate-dps", 1000),
     ]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     expect(posts[0]?.map((alert) => alert.labels.target)).toEqual(["autogate-cgk", "autogate-dps"]);
     const overflow = log.lines.filter((line) => line.event === "alertmanager_queue_overflow");
     expect(overflow.map((line) => line.dropped)).toEqual([1]);
@@ -451,7 +456,7 @@ describe("AlertmanagerNotifier: delivery", () => {
     ];
     notifier.restore(latest);
     notifier.restore(latest);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     expect(posts[0]?.map((alert) => [alert.labels.target, alert.startsAt])).toEqual([
       ["simkim-core", iso(time.now() - 30 * MIN)],
     ]);
@@ -462,7 +467,7 @@ describe("AlertmanagerNotifier: delivery", () => {
   it("stops: no timers left, nothing posted after", async () => {
     const { time, notifier, results } = setup();
     notifier.transitionsCommitted([down(time, 1000)]);
-    await until(() => results.length === 1);
+    await answered(results, 1);
     await notifier.stop();
     expect(time.pendingTimers).toBe(0);
     notifier.transitionsCommitted([dependant(time, "autogate-cgk", 1000)]);
@@ -491,7 +496,7 @@ describe("AlertmanagerNotifier: a page waiting for its upstream's verdict", () =
     const start = time.now() - 30_000;
     await time.advance(20_000);
     notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
-    await until(() => results.length === 1);
+    await until(() => results.length === 1, { what: "the released page's post" });
     expect(posts[0]?.map((a) => [a.labels.target, a.labels.severity, a.startsAt])).toEqual([
       ["autogate-cgk", "page", iso(start)],
     ]);
@@ -507,7 +512,9 @@ describe("AlertmanagerNotifier: a page waiting for its upstream's verdict", () =
       { targetId: "autogate-cgk", at: time.now(), blockedBy: "simkim-core" },
     ]);
     notifier.pageHoldsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
-    await until(() => posts.flat().length === 2);
+    await until(() => posts.flat().length === 2, {
+      what: "the core's page and the dependant's info",
+    });
     expect(posts.flat().map((a) => [a.labels.target, a.labels.severity])).toEqual([
       ["simkim-core", "page"],
       ["autogate-cgk", "info"],

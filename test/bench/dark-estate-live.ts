@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { startReceiver } from "../support/alertmanager.js";
 import { seededRandom } from "../support/attribution-sim.js";
+import { startReceiver } from "../support/servers/receiver.js";
 import { sleep } from "./env.js";
 import { type Farm, startFarm } from "./farm.js";
 import type { FarmMode } from "./farm-server.js";

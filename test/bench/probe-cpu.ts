@@ -6,7 +6,7 @@
  * With PROBE_HTTP_MODULE=/abs/dist/probe/http.js, compiled code (for --cpu-prof line numbers).
  */
 import { systemClock } from "../../src/time/clock.js";
-import { httpTarget } from "../helpers/probe-targets.js";
+import { httpTarget } from "../support/targets.js";
 import { startFarm } from "./farm.js";
 
 const total = Number(process.argv[2] ?? 20_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProbesOnTheirWay } from "../../src/cli/demo-probes.js";
-import { FakeTime } from "../support/fake-time.js";
+import { FakeTime } from "../support/time.js";
 
 describe("ProbesOnTheirWay", () => {
   it("is settled at once when no probe is on its way", async () => {

@@ -7,7 +7,7 @@ import { demoPlayer, runDemo } from "../../src/cli/demo-run.js";
 import { immigrationEstatePlan } from "../../src/sim/plan.js";
 import { parseScenario, type Scenario, type ScenarioStep } from "../../src/sim/scenario.js";
 import { ScaledClock } from "../../src/time/scaled-clock.js";
-import { FakeTime } from "../support/fake-time.js";
+import { FakeTime } from "../support/time.js";
 import { expectScenarioTime } from "./demo-scenario-time.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-demo-test-"));

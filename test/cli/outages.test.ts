@@ -2,7 +2,6 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type OutagesDeps,
@@ -14,9 +13,9 @@ import type { ConfigLoadResult } from "../../src/config/load.js";
 import type { Config } from "../../src/config/types.js";
 import { listOutages, type OutageFacts } from "../../src/report/numbers.js";
 import { buildIncidentLedger, type IncidentLedger, m } from "../report/fixture.js";
+import { pantauMain } from "../support/built-cli.js";
 import { type InProcessRun, runInProcess } from "../support/cli.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 /** now = 2024-06-20T01:00:00Z: the default range is the 24 hours before it. */
 const NOW = m(60);
 
@@ -351,7 +350,7 @@ describe("pantau outages: the ledger file", () => {
 
 describe("pantau outages: the real binary", () => {
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", MAIN, "outages", ...args], {
+    spawnSync(process.execPath, [pantauMain(), "outages", ...args], {
       encoding: "utf8",
       timeout: 30_000,
     });

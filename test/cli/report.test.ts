@@ -2,7 +2,6 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReportDeps, reportCommand } from "../../src/cli/report.js";
 import type { ConfigLoadResult } from "../../src/config/load.js";
@@ -17,9 +16,9 @@ import {
   NOW,
   WINDOW,
 } from "../report/incident-fixture.js";
+import { pantauMain } from "../support/built-cli.js";
 import { type InProcessRun, runInProcess } from "../support/cli.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const RANGE = ["--since", "2024-06-20T00:00:00Z", "--until", "2024-06-20T12:00:00Z"];
 
 type CliResult = InProcessRun;
@@ -215,7 +214,7 @@ describe("pantau report: failures exit 1", () => {
 
 describe("pantau report: the real binary", () => {
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", MAIN, "report", ...args], {
+    spawnSync(process.execPath, [pantauMain(), "report", ...args], {
       encoding: "utf8",
       timeout: 30_000,
     });

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Daemon } from "../../src/daemon.js";
+import { startOnFakeTime } from "../support/daemon-on-fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startReceiver } from "../support/servers/receiver.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-am-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,18 +20,9 @@ interface PostedAlert {
 describe("a daemon with alertmanager configured", () => {
   it("pages for the root outage, marks its blocked dependant info, and counts the posts", async () => {
     const posts: PostedAlert[][] = [];
-    const receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk: Buffer) => {
-        body += chunk.toString("utf8");
-      });
-      req.on("end", () => {
-        if (req.url === "/api/v2/alerts") posts.push(JSON.parse(body) as PostedAlert[]);
-        res.writeHead(200).end();
-      });
+    const receiver = await startReceiver((path, body) => {
+      if (path === "/api/v2/alerts") posts.push(JSON.parse(body) as PostedAlert[]);
     });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const amPort = (receiver.address() as AddressInfo).port;
     const core = await startSwitchServer();
     const portal = await startSwitchServer();
     const config = join(dir, "pantau.yaml");
@@ -41,31 +31,27 @@ describe("a daemon with alertmanager configured", () => {
       [
         "global: { interval: 200ms, timeout: 150ms, failure_threshold: 2, instance: am-test }",
         `storage: { path: ${join(dir, "ledger.db")} }`,
-        `alertmanager: { url: "http://127.0.0.1:${amPort}", resend: 1m, labels: { team: sre-imigrasi } }`,
+        `alertmanager: { url: "${receiver.url}", resend: 1m, labels: { team: sre-imigrasi } }`,
         "targets:",
         `  - { id: simkim-core, service: immigration-core, http: { url: "${core.url}" } }`,
         `  - { id: portal, depends_on: [simkim-core], http: { url: "${portal.url}" } }`,
         "",
       ].join("\n"),
     );
-    const daemon = await Daemon.start({
-      configFile: config,
-      logger: memoryLogger("warn").logger,
-      listen: "none",
-    });
+    const fake = await startOnFakeTime(
+      { configFile: config, logger: memoryLogger("warn").logger, listen: "none" },
+      { stepMs: 50 },
+    );
+    const { daemon } = fake;
     try {
       const alerts = () => posts.flat();
       const firing = (target: string) =>
         alerts().find((a) => a.labels.target === target && a.endsAt === undefined) ??
         alerts().find((a) => a.labels.target === target);
       core.setUp(false);
-      for (let i = 0; i < 100 && !firing("simkim-core"); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await fake.until(() => firing("simkim-core"), { what: "simkim-core's alert" });
       portal.setUp(false);
-      for (let i = 0; i < 100 && !firing("portal"); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await fake.until(() => firing("portal"), { what: "portal's alert" });
       expect(firing("simkim-core")?.labels).toMatchObject({
         alertname: "PantauTargetDown",
         severity: "page",
@@ -78,6 +64,14 @@ describe("a daemon with alertmanager configured", () => {
       });
       const [outage] = await daemon.ledger.outages({ targetId: "simkim-core" });
       expect(firing("simkim-core")?.startsAt).toBe(new Date(outage!.start).toISOString());
+      // the receiver has a post as soon as its body is in; the daemon counts it on the answer
+      const answered = async () =>
+        parsePromText(await daemon.metrics.render())
+          .filter((sample) => sample.name === "pantau_alertmanager_posts_total")
+          .reduce((sum, sample) => sum + sample.value, 0);
+      await fake.until(async () => (await answered()) >= posts.length, {
+        what: "an answer to every post",
+      });
       const samples = parsePromText(await daemon.metrics.render());
       expect(sampleValue(samples, "pantau_alertmanager_posts_total", { result: "ok" })).toBe(
         posts.length,
@@ -86,7 +80,7 @@ describe("a daemon with alertmanager configured", () => {
       await daemon.stop();
       await core.close();
       await portal.close();
-      await new Promise((resolve) => receiver.close(resolve));
+      await receiver.close();
     }
   });
 });

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Daemon } from "../../src/daemon.js";
+import { type DaemonOnFakeTime, startOnFakeTime } from "../support/daemon-on-fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
 import { SECRET_CANARY } from "../support/secret-canary.js";
-import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
 
 // the suite's one secret canary: secret-watch.ts fails this file if any output shows it
 const HEADER_SECRET = SECRET_CANARY;
@@ -15,7 +15,7 @@ const TOKEN = SECRET_CANARY;
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-api-"));
 let server: SwitchServer;
-let daemon: Daemon;
+let fake: DaemonOnFakeTime;
 let base: string;
 const log = memoryLogger("debug");
 
@@ -41,13 +41,13 @@ interface TargetRow {
 }
 
 async function waitForState(id: string, state: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { targets } = await getJson<{ targets: TargetRow[] }>("/api/v1/targets");
-    if (targets.find((t) => t.id === id)?.state === state) return;
-    if (Date.now() > deadline) throw new Error(`${id} never became ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await fake.until(
+    async () => {
+      const { targets } = await getJson<{ targets: TargetRow[] }>("/api/v1/targets");
+      return targets.find((t) => t.id === id)?.state === state;
+    },
+    { what: `${id} to be ${state}` },
+  );
 }
 
 beforeAll(async () => {
@@ -73,17 +73,17 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
-  daemon = await Daemon.start({
-    configFile: config,
-    logger: log.logger,
-    env: { PANTAU_TEST_TOKEN: TOKEN },
-  });
-  const address = daemon.httpAddress!;
+  // on fake time, after the fixed windows the report tests ask for (a report clamps to now)
+  fake = await startOnFakeTime(
+    { configFile: config, logger: log.logger, env: { PANTAU_TEST_TOKEN: TOKEN } },
+    { stepMs: 50, startAt: Date.UTC(2025, 0, 1) },
+  );
+  const address = fake.daemon.httpAddress!;
   base = `http://${address.host}:${address.port}`;
 });
 
 afterAll(async () => {
-  await daemon?.stop();
+  await fake?.daemon.stop();
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });

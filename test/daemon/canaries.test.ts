@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Daemon } from "../../src/daemon.js";
+import { startOnFakeTime } from "../support/daemon-on-fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
 
@@ -27,20 +27,26 @@ describe("a daemon whose own network is cut", () => {
         "",
       ].join("\n"),
     );
-    const daemon = await Daemon.start({ configFile: config, logger: memoryLogger("warn").logger });
+    const fake = await startOnFakeTime(
+      { configFile: config, logger: memoryLogger("warn").logger },
+      { stepMs: 50 },
+    );
+    const { daemon } = fake;
     const { host, port } = daemon.httpAddress!;
     try {
-      let ready = await fetch(`http://${host}:${port}/-/ready`);
-      for (let i = 0; i < 100 && ready.status === 200; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        ready = await fetch(`http://${host}:${port}/-/ready`);
-      }
+      const ready = await fake.until(
+        async () => {
+          const answer = await fetch(`http://${host}:${port}/-/ready`);
+          return answer.status === 200 ? null : answer;
+        },
+        { what: "/-/ready to stop answering 200" },
+      );
       expect(ready.status).toBe(503);
       expect(await ready.text()).toMatch(
         /^pantau is not ready: monitor blind since \S+Z: every canary fails \(canary-gateway, canary-dns\)\n$/,
       );
       // several more rounds: still no outage for anyone
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      await fake.run(800);
       const metrics = parsePromText(await (await fetch(`http://${host}:${port}/metrics`)).text());
       expect(sampleValue(metrics, "pantau_monitor_blind")).toBe(1);
       expect(await daemon.ledger.outages({ instance: "blind" })).toEqual([]);

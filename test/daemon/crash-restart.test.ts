@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { DaemonProcess, isTransition, type LogLine } from "../support/daemon-process.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +42,7 @@ describe("pantau run across a crash", () => {
   it("keeps one outage from the first failed probe to the first good one, with the gap recorded", async () => {
     const server = await startSwitchServer();
     const { config, db } = writeConfig(server.url);
-    const args = ["run", "--config", config, "--log-level", "debug"];
+    const args = ["run", "--config", config, "--listen", "127.0.0.1:0", "--log-level", "debug"];
 
     const first = new DaemonProcess(args);
     await first.waitFor(isTransition("portal", "unknown", "up"));
@@ -53,7 +53,6 @@ describe("pantau run across a crash", () => {
     const killedAt = Date.now();
     expect((await first.exited()).signal).toBe("SIGKILL");
 
-    await new Promise((resolve) => setTimeout(resolve, 500));
     const second = new DaemonProcess(args);
     await second.waitFor((l) => l.event === "start");
     server.setUp(true);

@@ -4,22 +4,14 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
+import { startOnFakeTime } from "../support/daemon-on-fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
+import { until } from "../support/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-ledger-trouble-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(25);
-  }
-}
 
 /**
  * Test seam: the SQLite ledger's own connection. `max_page_count` is per connection, and a
@@ -82,11 +74,16 @@ describe("a daemon whose ledger cannot be written", () => {
       ].join("\n"),
     );
     const log = memoryLogger("info");
-    const daemon = await Daemon.start({
-      configFile: config,
-      logger: log.logger,
-      engineTuning: { commitRetryMs: 50, commitRetryMaxMs: 200, ledgerReportEveryMs: 1000 },
-    });
+    // on fake time: probes, commit retries and the once-a-second report; the heartbeat is real
+    const fake = await startOnFakeTime(
+      {
+        configFile: config,
+        logger: log.logger,
+        engineTuning: { commitRetryMs: 50, commitRetryMaxMs: 200, ledgerReportEveryMs: 1000 },
+      },
+      { stepMs: 50 },
+    );
+    const { daemon, time } = fake;
     const { host, port } = daemon.httpAddress!;
     const base = `http://${host}:${port}`;
     const ready = async () => {
@@ -98,21 +95,23 @@ describe("a daemon whose ledger cannot be written", () => {
       daemon.ledger.transitions({ instance: "trouble", targetId: "simkim-core" });
     const events = (event: string) => log.lines.filter((l) => l.event === event);
     try {
-      await until(async () => (await stored()).length === 1);
+      await fake.until(async () => (await stored()).length === 1, { what: "the first transition" });
       const db = connectionOf(daemon);
       fillLedger(db);
-      const troubleStarted = Date.now();
+      const troubleStarted = time.now();
       server.setUp(false);
-      await until(async () => (await ready()).status === 503);
+      await fake.until(async () => (await ready()).status === 503, {
+        what: "/-/ready to answer 503",
+      });
       expect((await ready()).text).toMatch(
         /^pantau is not ready: ledger not writable since \S+Z: SQLITE_FULL: database or disk is full; [1-9]\d* transitions pending\n$/,
       );
       // a flap while unwritable: down, up, down again, all queued
-      await sleep(700);
+      await fake.run(700);
       server.setUp(true);
-      await sleep(700);
+      await fake.run(700);
       server.setUp(false);
-      await sleep(1200);
+      await fake.run(1200);
       const during = await metrics();
       const probesDuring = sampleValue(during, "pantau_probes_total", {
         target: "simkim-core",
@@ -137,7 +136,7 @@ describe("a daemon whose ledger cannot be written", () => {
       expect(targets.targets.find((t) => t.id === "simkim-core")?.state).toBe("up");
       expect((await stored()).length).toBe(1);
       // one warning per second of trouble, not one per failed commit or heartbeat
-      const troubleSeconds = (Date.now() - troubleStarted) / 1000;
+      const troubleSeconds = (time.now() - troubleStarted) / 1000;
       const warnings = events("ledger_unwritable");
       expect(warnings.length).toBeGreaterThanOrEqual(2);
       expect(warnings.length).toBeLessThanOrEqual(Math.ceil(troubleSeconds) + 1);
@@ -146,8 +145,12 @@ describe("a daemon whose ledger cannot be written", () => {
       ]);
 
       db.pragma("max_page_count = 1073741823");
-      await until(async () => (await ready()).status === 200);
-      await until(async () => (await stored()).length >= 4);
+      await fake.until(async () => (await ready()).status === 200, {
+        what: "/-/ready to answer 200",
+      });
+      await fake.until(async () => (await stored()).length >= 4, {
+        what: "four transitions stored",
+      });
       const transitions = await stored();
       expect(transitions.slice(0, 4).map((t) => `${t.from}->${t.to}`)).toEqual([
         "unknown->up",
@@ -208,12 +211,13 @@ describe("a daemon whose ledger cannot be written", () => {
     try {
       await until(
         async () => (await daemon.ledger.transitions({ instance: "readonly" })).length === 1,
+        { what: "the first transition" },
       );
       expect(sampleValue(await metrics(), "pantau_ledger_writable")).toBe(1);
       const db = connectionOf(daemon);
       // a read-only file, as far as this connection can tell
       db.pragma("query_only = ON");
-      await until(async () => (await ready()).status === 503);
+      await until(async () => (await ready()).status === 503, { what: "/-/ready to answer 503" });
       // nothing waits to commit: the queue and the commit counter cannot tell, this gauge does
       const during = await metrics();
       expect(sampleValue(during, "pantau_ledger_writable")).toBe(0);
@@ -223,11 +227,13 @@ describe("a daemon whose ledger cannot be written", () => {
       expect((await ready()).text).toMatch(
         /^pantau is not ready: ledger not writable \(heartbeat\) since \S+Z: SQLITE_READONLY: attempt to write a readonly database; 0 transitions pending\n$/,
       );
-      await sleep(600);
+      // real time: the heartbeat runs on a real interval in src/daemon.ts, not on the injected
+      // timers, so no fake clock can make it beat
+      await new Promise((resolve) => setTimeout(resolve, 600));
       // about twelve failed heartbeats, one warning
       expect(events("ledger_unwritable")).toHaveLength(1);
       db.pragma("query_only = OFF");
-      await until(async () => (await ready()).status === 200);
+      await until(async () => (await ready()).status === 200, { what: "/-/ready to answer 200" });
       expect(events("ledger_writable")).toHaveLength(1);
       expect(sampleValue(await metrics(), "pantau_ledger_writable")).toBe(1);
     } finally {

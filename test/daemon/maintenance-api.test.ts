@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Daemon } from "../../src/daemon.js";
+import { startOnFakeTime } from "../support/daemon-on-fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-maint-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +29,11 @@ describe("GET /api/v1/maintenance", () => {
         "",
       ].join("\n"),
     );
-    const daemon = await Daemon.start({ configFile: config, logger: memoryLogger("warn").logger });
+    const fake = await startOnFakeTime(
+      { configFile: config, logger: memoryLogger("warn").logger },
+      { stepMs: 50 },
+    );
+    const { daemon } = fake;
     const { host, port } = daemon.httpAddress!;
     const get = async (path: string) => (await fetch(`http://${host}:${port}${path}`)).json();
     try {
@@ -50,20 +54,19 @@ describe("GET /api/v1/maintenance", () => {
         expect(occurrence.start.slice(11)).toBe("19:00:00.000Z");
         expect(Date.parse(occurrence.end) - Date.parse(occurrence.start)).toBe(7_200_000);
       }
-      for (let i = 0; i < 50; i++) {
-        const { targets } = (await get("/api/v1/targets")) as {
-          targets: { id: string; maintenance: boolean; state: string }[];
-        };
-        if (targets.every((t) => t.state !== "unknown")) {
-          expect(targets.map((t) => [t.id, t.maintenance])).toEqual([
-            ["autogate-cgk", true],
-            ["simkim-core", false],
-          ]);
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error("targets never left unknown");
+      const { targets } = await fake.until(
+        async () => {
+          const answer = (await get("/api/v1/targets")) as {
+            targets: { id: string; maintenance: boolean; state: string }[];
+          };
+          return answer.targets.every((t) => t.state !== "unknown") && answer;
+        },
+        { what: "every target out of unknown" },
+      );
+      expect(targets.map((t) => [t.id, t.maintenance])).toEqual([
+        ["autogate-cgk", true],
+        ["simkim-core", false],
+      ]);
     } finally {
       await daemon.stop();
       await server.close();

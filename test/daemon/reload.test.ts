@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { DaemonProcess, isTransition } from "../support/daemon-process.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { startSwitchServer } from "../support/servers/switch.js";
+import { until } from "../support/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-reload-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +31,15 @@ describe("pantau run reloads on SIGHUP", () => {
     const a = await startSwitchServer();
     const b = await startSwitchServer();
     writeTargets([{ id: "alpha", url: a.url }]);
-    const daemon = new DaemonProcess(["run", "--config", config, "--log-level", "debug"]);
+    const daemon = new DaemonProcess([
+      "run",
+      "--config",
+      config,
+      "--listen",
+      "127.0.0.1:0",
+      "--log-level",
+      "debug",
+    ]);
     try {
       await daemon.waitFor(isTransition("alpha", "unknown", "up"));
 
@@ -41,8 +50,9 @@ describe("pantau run reloads on SIGHUP", () => {
       const error = await daemon.waitFor((l) => l.event === "reload_error");
       expect(error.msg).toContain(`${config}:2:13: global.interval:`);
       const before = probesOf(daemon, "alpha");
-      await new Promise((resolve) => setTimeout(resolve, 800));
-      expect(probesOf(daemon, "alpha")).toBeGreaterThanOrEqual(before + 3);
+      await until(() => probesOf(daemon, "alpha") >= before + 3, {
+        what: "three more probes of alpha after the rejected reload",
+      });
 
       // alpha goes down, then leaves the config: its outage must end as `removed`.
       a.setUp(false);

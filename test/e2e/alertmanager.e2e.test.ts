@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommittedTransition } from "../../src/engine/engine.js";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import { systemClock, systemTimers } from "../../src/time/clock.js";
@@ -13,7 +13,8 @@ import {
   startAlertmanager,
   startWebhook,
   type Webhook,
-} from "../support/alertmanager.js";
+} from "../support/external/alertmanager.js";
+import { until } from "../support/until.js";
 
 /**
  * The shipped config/alertmanager/alertmanager.yml, run by Debian's real Alertmanager with only
@@ -72,14 +73,14 @@ describe("config/alertmanager/alertmanager.yml with Alertmanager", () => {
       // blocked by a root that pages no one (in maintenance): `equal` keeps it un-inhibited
       down("autogate-kno", start + 3000, "network-kno"),
     ]);
-    await vi.waitFor(() => expect(notifications).toHaveLength(1), { timeout: 20_000 });
-    const alerts = await vi.waitFor(
+    await until(() => notifications.length === 1, { what: "the page", timeoutMs: 20_000 });
+    const alerts = await until(
       async () => {
         const listed = await apiAlerts();
-        expect(listed.filter((alert) => alert.status.state !== "unprocessed")).toHaveLength(4);
-        return listed;
+        const processed = listed.filter((alert) => alert.status.state !== "unprocessed");
+        return processed.length === 4 && listed;
       },
-      { timeout: 10_000, interval: 200 },
+      { what: "four processed alerts", timeoutMs: 10_000, intervalMs: 200 },
     );
     const root = alerts.find((alert) => alert.labels.target === "simkim-core")!;
     const state = (target: string) =>
@@ -114,7 +115,7 @@ describe("config/alertmanager/alertmanager.yml with Alertmanager", () => {
   it("sends the pager the resolution when the root recovers", async () => {
     const end = Date.now() - 1000;
     notifier.transitionsCommitted([transition("simkim-core", { from: "down", to: "up", at: end })]);
-    await vi.waitFor(() => expect(notifications).toHaveLength(2), { timeout: 20_000 });
+    await until(() => notifications.length === 2, { what: "the resolution", timeoutMs: 20_000 });
     expect(notifications[1]).toMatchObject({ path: "/pager", status: "resolved" });
     expect(Date.parse(notifications[1]?.alerts[0]?.endsAt ?? "")).toBe(end);
     expect(posts.every((result) => result === "ok")).toBe(true);

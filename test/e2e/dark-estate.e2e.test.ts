@@ -8,7 +8,7 @@ import {
   type PromResponse,
   type RunningPrometheus,
   startPrometheus,
-} from "../support/prometheus.js";
+} from "../support/external/prometheus.js";
 
 /**
  * A data centre going dark, end to end: 10 estates of a core and 30 dependants in one real

@@ -13,7 +13,7 @@ import {
 } from "../dashboards/grafana-model.js";
 import { metricNames } from "../dashboards/promql-names.js";
 import { type LiveStack, type PromResponse, startLiveStack, TARGETS } from "../ops/live-stack.js";
-import { hasValue, substitute } from "../support/dashboard-queries.js";
+import { hasValue, substitute } from "../support/external/dashboard-queries.js";
 
 /**
  * Every PromQL expression of the shipped dashboards — panel queries and the selectors of

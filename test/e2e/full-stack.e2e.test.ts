@@ -23,15 +23,15 @@ import {
   startWebhook,
   type Webhook,
   type WebhookAlert,
-} from "../support/alertmanager.js";
-import { hasValue, substitute } from "../support/dashboard-queries.js";
-import { memoryLogger } from "../support/memory-log.js";
+} from "../support/external/alertmanager.js";
+import { hasValue, substitute } from "../support/external/dashboard-queries.js";
 import {
   type PromResponse,
   type RunningPrometheus,
   startPrometheus,
-  waitUntil,
-} from "../support/prometheus.js";
+} from "../support/external/prometheus.js";
+import { memoryLogger } from "../support/memory-log.js";
+import { until } from "../support/until.js";
 
 /**
  * Issue 7 end to end, on loopback: the simulated immigration estate plays a short outage, an
@@ -200,7 +200,7 @@ describe("a short outage of simkim-core, end to end", () => {
     }
     await estate.setBehaviour("autogate-*", { behaviour: "degraded", mode: "manual" });
 
-    await waitUntil(
+    await until(
       async () =>
         (await prometheus.waitFor(`pantau_target_blocked_by{dependency="${CORE_ID}"} == 1`))
           .length === DEPENDANTS.length,
@@ -244,7 +244,7 @@ describe("a short outage of simkim-core, end to end", () => {
     expect(page.alerts[0]?.annotations?.runbook_url).toMatch(/runbook\.md#pantautargetoutage$/);
 
     // the airports in manual mode are a ticket, not a page: all eight, possibly in batches
-    await waitUntil(() => ticketedTargets().length === AUTOGATES.length, {
+    await until(() => ticketedTargets().length === AUTOGATES.length, {
       what: "a PantauTargetDegraded ticket for every airport",
       timeoutMs: 15_000,
     });
@@ -438,7 +438,7 @@ async function waitForNotification(
   what: string,
 ): Promise<Notification> {
   let found: Notification | undefined;
-  await waitUntil(
+  await until(
     () => {
       found = webhook.notifications.find(matches);
       return found !== undefined;
@@ -452,7 +452,7 @@ async function waitForNotification(
 /** Waits until Prometheus has evaluated the estate rules `n` more times (1 s apart). */
 async function waitEvaluations(n: number): Promise<void> {
   const since = Date.now();
-  await waitUntil(
+  await until(
     async () => {
       const { data } = await prometheus.api<RulesResponse>("/api/v1/rules");
       const group = data.groups.find((g) => g.name === "pantau-estate");
@@ -461,7 +461,7 @@ async function waitEvaluations(n: number): Promise<void> {
     { what: `${n} rule evaluations`, timeoutMs: (n + 5) * 1000, intervalMs: 200 },
   );
   // and an Alertmanager group_interval (1 s in the test config) for anything they sent
-  await waitUntil(() => Date.now() > since + (n + 1) * 1000, { what: "group interval" });
+  await until(() => Date.now() > since + (n + 1) * 1000, { what: "group interval" });
 }
 
 /**

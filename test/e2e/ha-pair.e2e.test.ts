@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { DaemonProcess, isTransition, type LogLine } from "../support/daemon-process.js";
-import { type RunningPostgres, startPostgres } from "../support/postgres.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 /**
  * Issue #10's HA pair, end to end: two real `pantau run` daemons (distinct instances) in one

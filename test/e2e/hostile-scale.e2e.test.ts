@@ -9,13 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { ProcSampler, readProc } from "../bench/proc.js";
 import { DaemonProcess } from "../support/daemon-process.js";
-import { type HostileFarm, startHostileFarm } from "../support/hostile-farm.js";
 import { parsePromText, type Sample, sampleValue } from "../support/prom-text.js";
-import { sleep, waitUntil } from "../support/prometheus.js";
+import { type HostileFarm, startHostileFarm } from "../support/servers/hostile-farm.js";
+import { until } from "../support/until.js";
 
 const HEALTHY = 200;
 const SLOW = 1000;
@@ -270,7 +271,7 @@ describe("1,000 slow-header, 1,000 endless-body and 200 redirect endpoints at on
   it("get the SPEC's verdicts with memory and sockets bounded, and healthy targets unaffected", {
     timeout: 120_000,
   }, async () => {
-    await waitUntil(async () => (await targets()).every((t) => t.state === "up"), {
+    await until(async () => (await targets()).every((t) => t.state === "up"), {
       what: "every healthy target up",
       timeoutMs: 20_000,
       failed: () => (daemon.lines.some((l) => l.level === 50) ? daemon.stderr.join("\n") : null),
@@ -285,7 +286,7 @@ describe("1,000 slow-header, 1,000 endless-body and 200 redirect endpoints at on
     const sampler = new ProcSampler(daemon.pid, 200);
     // every target meets its behaviour twice: the failing ones go down (committed, logged)
     let unjudged: TargetRow[] = [];
-    await waitUntil(
+    await until(
       async () => {
         unjudged = (await targets()).filter((t) => t.state !== expectedState(t.id));
         return unjudged.length === 0;
@@ -359,7 +360,7 @@ describe("1,000 slow-header, 1,000 endless-body and 200 redirect endpoints at on
     // the hostile targets leave: their sockets go with them, on both sides
     writeConfig(false);
     expect((await call("POST", "/-/reload")).status).toBe(200);
-    await waitUntil(async () => (await quietSockets()) <= baselineSockets, {
+    await until(async () => (await quietSockets()) <= baselineSockets, {
       what: `daemon sockets back to the baseline of ${baselineSockets}`,
       timeoutMs: (SLOW_TIMEOUT_S + 5) * 1000,
     });

@@ -8,8 +8,8 @@ import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import { transition } from "../ledger/contract.js";
 import { runCli } from "../support/cli.js";
 import { DaemonProcess, isTransition } from "../support/daemon-process.js";
-import { type RunningPostgres, startPostgres } from "../support/postgres.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
+import { startSwitchServer } from "../support/servers/switch.js";
 
 /**
  * A fleet on one PostgreSQL ledger, end to end: real `pantau run` daemons (distinct instances)

@@ -5,7 +5,7 @@ import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { MIGRATIONS } from "../../src/ledger/sql/migrations.js";
 import { expectLedgerError, ledgerContract, transition } from "../ledger/contract.js";
 import { haLedgerContract } from "../ledger/contract-ha.js";
-import { type RunningPostgres, startPostgres } from "../support/postgres.js";
+import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
 
 /**
  * The PostgreSQL ledger against Debian's real server: the shared contract suite (as SQLite runs

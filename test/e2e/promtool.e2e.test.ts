@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Daemon } from "../../src/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
-import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
+import { until } from "../support/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-promtool-"));
 let server: SwitchServer;
@@ -41,10 +42,13 @@ describe("promtool check metrics", () => {
     let text = "";
     // Wait until both a failure reason and a down transition are exposed.
     const wentDown = 'from="unknown",to="down"} 1';
-    for (let i = 0; i < 100 && !text.includes(wentDown); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      text = await (await fetch(`http://${host}:${port}/metrics`)).text();
-    }
+    await until(
+      async () => {
+        text = await (await fetch(`http://${host}:${port}/metrics`)).text();
+        return text.includes(wentDown);
+      },
+      { what: "a down transition in /metrics", timeoutMs: 5000, intervalMs: 50 },
+    ).catch(() => undefined); // the assertions below say what is missing
     expect(text).toContain('pantau_probe_failures_total{target="core"');
     expect(text).toContain(wentDown);
     const version = execFileSync("promtool", ["--version"], { encoding: "utf8" });

@@ -6,9 +6,10 @@ import { shardOf } from "../../src/config/shard.js";
 import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { runCli } from "../support/cli.js";
 import { DaemonProcess, type LogLine } from "../support/daemon-process.js";
-import { type RunningPostgres, startPostgres } from "../support/postgres.js";
-import { startPrometheus } from "../support/prometheus.js";
-import { startSwitchServer } from "../support/switch-server.js";
+import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
+import { startPrometheus } from "../support/external/prometheus.js";
+import { startSwitchServer } from "../support/servers/switch.js";
+import { until } from "../support/until.js";
 
 /**
  * Issue #10's sharding, end to end: four real daemons (`--shard I/4`) on one PostgreSQL ledger
@@ -144,14 +145,16 @@ ${groups.join("\n")}
     const prometheus = await startPrometheus({ configFile: promConfig, dir });
     let active: { labels: Record<string, string> }[] = [];
     try {
-      const deadline = Date.now() + 30_000;
-      while (active.length < many.length && Date.now() < deadline) {
-        const body = await prometheus.api<{
-          data: { activeTargets: { labels: Record<string, string> }[] };
-        }>("/api/v1/targets");
-        active = body.data.activeTargets;
-        if (active.length < many.length) await new Promise((r) => setTimeout(r, 250));
-      }
+      await until(
+        async () => {
+          const body = await prometheus.api<{
+            data: { activeTargets: { labels: Record<string, string> }[] };
+          }>("/api/v1/targets");
+          active = body.data.activeTargets;
+          return active.length >= many.length;
+        },
+        { what: `${many.length} active targets in Prometheus`, timeoutMs: 30_000, intervalMs: 250 },
+      ).catch(() => undefined); // the assertion below names what is missing
     } finally {
       await prometheus.stop();
     }

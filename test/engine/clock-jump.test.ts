@@ -6,8 +6,8 @@ import { Engine } from "../../src/engine/engine.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import type { WallClockJump } from "../../src/time/wall-clock-watch.js";
-import { FakeTime } from "../support/fake-time.js";
 import { makeResult, makeTarget } from "../support/targets.js";
+import { FakeTime } from "../support/time.js";
 
 const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
 const HOUR = 3_600_000;

@@ -6,8 +6,8 @@ import { Engine } from "../../src/engine/engine.js";
 import { LedgerError } from "../../src/ledger/errors.js";
 import type { Ledger, NewTransition, StoredTransition } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
-import { FakeTime, settle } from "../support/fake-time.js";
 import { makeResult, makeTarget } from "../support/targets.js";
+import { FakeTime, settle } from "../support/time.js";
 
 let dir: string;
 let ledger: Ledger;

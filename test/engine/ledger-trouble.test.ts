@@ -5,8 +5,8 @@ import type { Transition } from "../../src/health/types.js";
 import { LedgerError } from "../../src/ledger/errors.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { FakeLedger, sqliteFull } from "../support/fake-ledger.js";
-import { FakeTime } from "../support/fake-time.js";
 import { makeResult, makeTarget } from "../support/targets.js";
+import { FakeTime } from "../support/time.js";
 
 /** An engine over a fake ledger, with everything it tells its subscribers recorded. */
 function harness(options: Partial<EngineOptions> = {}) {

@@ -6,8 +6,8 @@ import type { MaintenanceWindow } from "../../src/config/types.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import type { AttributionChange, Ledger } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
-import { FakeTime } from "../support/fake-time.js";
 import { makeResult, makeTarget } from "../support/targets.js";
+import { FakeTime } from "../support/time.js";
 
 let dir: string;
 let ledger: Ledger;

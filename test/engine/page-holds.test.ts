@@ -3,8 +3,8 @@ import { Engine } from "../../src/engine/engine.js";
 import { type PageHoldChange, PageHolds, verdictDeadline } from "../../src/engine/page-holds.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
-import { FakeTime } from "../support/fake-time.js";
 import { makeResult, makeTarget } from "../support/targets.js";
+import { FakeTime } from "../support/time.js";
 
 const T0 = Date.UTC(2024, 5, 20, 1, 0, 0);
 const s = (seconds: number) => T0 + seconds * 1000;

@@ -2,6 +2,7 @@ import { get, type IncomingMessage } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type HttpServerHandle, startHttpServer } from "../../src/expose/server.js";
 import { memoryLogger } from "../support/memory-log.js";
+import { until } from "../support/until.js";
 
 const CHUNK = `${"x".repeat(64 * 1024 - 1)}\n`;
 
@@ -79,10 +80,7 @@ describe("GET /metrics streams the render", () => {
       request.on("error", () => undefined);
       setTimeout(() => reject(new Error("no data within 5 s")), 5_000).unref();
     });
-    for (let waited = 0; !stopped && waited < 5_000; waited += 10) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(stopped).toBe(true);
+    await until(() => stopped, { what: "the render to stop", timeoutMs: 5_000, intervalMs: 10 });
     expect(produced).toBeLessThan(1024);
     const next = await fetchText(url);
     expect(next.status).toBe(200);

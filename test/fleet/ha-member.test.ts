@@ -7,9 +7,9 @@ import { Engine } from "../../src/engine/engine.js";
 import { type Election, HaMember } from "../../src/fleet/ha-member.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { openSqliteLedger, type SqliteLedger } from "../../src/ledger/sqlite.js";
-import { FakeTime } from "../support/fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { makeResult, makeTarget } from "../support/targets.js";
+import { FakeTime } from "../support/time.js";
 
 /**
  * An HA pair in one process: two engines on one ledger, each with its HaMember, and an

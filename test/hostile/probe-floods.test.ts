@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeHttp } from "../../src/probe/http.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";
-import { httpTarget } from "../helpers/probe-targets.js";
-import { afterRequest, startRawServer, type TestServer } from "../helpers/servers.js";
+import { afterRequest, startRawServer, type TestServer } from "../support/servers/loopback.js";
+import { httpTarget } from "../support/targets.js";
 
 /** Writes `first`, then `next()` for ever as fast as the client takes it; counts the bytes. */
 function flood(first: string, next: () => string, written: { bytes: number }) {

@@ -15,11 +15,12 @@ import { outagesCommand } from "../../src/cli/outages.js";
 import { reportCommand } from "../../src/cli/report.js";
 import { formatConfigIssue } from "../../src/config/errors.js";
 import { loadConfig } from "../../src/config/load.js";
-import { startReceiver } from "../support/alertmanager.js";
 import { runCli, runInProcess } from "../support/cli.js";
 import { DaemonProcess, isTransition } from "../support/daemon-process.js";
 import { findCanary, SECRET_CANARY } from "../support/secret-canary.js";
-import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+import { startReceiver } from "../support/servers/receiver.js";
+import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
+import { until } from "../support/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-secrets-"));
 const tokenFile = join(dir, "token");
@@ -158,10 +159,9 @@ describe("a config full of secrets", () => {
     await daemon.waitFor(isTransition("portal-userinfo", "down", "up"));
     await daemon.waitFor(isTransition("portal-header", "down", "up"));
     // the resolved alerts have been pushed
-    const deadline = Date.now() + 10_000;
-    while (!alertmanager.bodies.some((b) => b.includes('"duration"')) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(() => alertmanager.bodies.some((b) => b.includes('"duration"')), {
+      what: "the resolved alerts",
+    });
     expect(alertmanager.bodies.join("\n")).toContain("PantauTargetDown");
 
     const metrics = await get("/metrics");

@@ -13,6 +13,7 @@ import {
 } from "../../src/ledger/sql/migrations.js";
 import { targetHistoryQuery } from "../../src/ledger/sql/queries.js";
 import { openSqliteLedger, type SqliteLedger } from "../../src/ledger/sqlite.js";
+import { builtModuleUrl } from "../support/built-cli.js";
 import { expectLedgerError, ledgerContract, transition } from "./contract.js";
 import { haLedgerContract } from "./contract-ha.js";
 
@@ -113,19 +114,15 @@ describe("SqliteLedger", () => {
       )
       .run(run.id);
     const script = `
-      import { openSqliteLedger } from ${JSON.stringify(new URL("../../src/ledger/sqlite.ts", import.meta.url).href)};
+      import { openSqliteLedger } from ${JSON.stringify(builtModuleUrl("ledger/sqlite.js"))};
       const ledger = openSqliteLedger(process.argv[1], { readonly: true });
       const transitions = await ledger.transitions({});
       console.log(JSON.stringify(transitions.map((t) => t.to)));
       await ledger.close();`;
-    const child = spawnSync(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", script, path],
-      {
-        encoding: "utf8",
-        timeout: 15_000,
-      },
-    );
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script, path], {
+      encoding: "utf8",
+      timeout: 15_000,
+    });
     busy.exec("ROLLBACK");
     expect(child.stderr).toBe("");
     // committed rows only: the uncommitted down→up is invisible, and the reader did not wait

@@ -8,17 +8,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Daemon } from "../../src/daemon.js";
-import { testPki } from "../helpers/certs.js";
-import { respond, startHttpServer, type TestServer, unusedPort } from "../helpers/servers.js";
-import { memoryLogger } from "../support/memory-log.js";
 import {
   type PromResponse,
   type PromResult,
-  sleep,
   startPrometheus,
-} from "../support/prometheus.js";
-import { type SwitchServer, startSwitchServer } from "../support/switch-server.js";
+} from "../support/external/prometheus.js";
+import { memoryLogger } from "../support/memory-log.js";
+import {
+  respond,
+  startHttpServer,
+  type TestServer,
+  unusedPort,
+} from "../support/servers/loopback.js";
+import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
+import { testPki } from "../support/tls-certs.js";
 
 export const INSTANCE = "e2e";
 
@@ -106,6 +111,7 @@ export async function startLiveStack(options: { ruleFiles: string[] }): Promise<
     dependant.setUp(false);
     await waitFor(`pantau_target_blocked_by{target="${TARGETS.blocked}"}`);
     // an outage that ends, twice, while Prometheus watches: outage histograms and transitions
+    // (real time: a real Prometheus must scrape each state at its 1 s interval)
     for (let i = 0; i < 2; i++) {
       await sleep(1500);
       flapping.setUp(false);

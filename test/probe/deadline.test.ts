@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProbeDeadline } from "../../src/probe/deadline.js";
-import { FakeTime } from "../support/fake-time.js";
+import { FakeTime } from "../support/time.js";
 
 const never = () => new Promise<never>(() => undefined);
 

@@ -6,7 +6,7 @@ import {
   evaluateResponse,
   type SeenResponse,
 } from "../../src/probe/evaluate.js";
-import { DEFAULT_EXPECT, NO_DEGRADED_RULES } from "../helpers/probe-targets.js";
+import { DEFAULT_EXPECT, NO_DEGRADED_RULES } from "../support/targets.js";
 
 const NOW = Date.parse("2026-11-23T00:00:00Z");
 const DAY = 86_400_000;

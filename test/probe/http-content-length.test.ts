@@ -7,9 +7,9 @@ import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeHttp } from "../../src/probe/http.js";
 import { systemClock } from "../../src/time/clock.js";
-import { afterRequest } from "../helpers/behaviours.js";
-import { httpTarget } from "../helpers/probe-targets.js";
-import { startRawServer, type TestServer } from "../helpers/servers.js";
+import { afterRequest } from "../support/servers/behaviours.js";
+import { startRawServer, type TestServer } from "../support/servers/loopback.js";
+import { httpTarget } from "../support/targets.js";
 
 const options = { clock: systemClock };
 const servers: Record<string, TestServer> = {};

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeHttp } from "../../src/probe/http.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";
-import { httpTarget } from "../helpers/probe-targets.js";
 import {
   delayHeaders,
   hang,
@@ -19,8 +18,9 @@ import {
   streamBody,
   type TestServer,
   trickleBody,
-} from "../helpers/servers.js";
-import { openTcpSockets, settleOpenTcpSockets } from "../helpers/sockets.js";
+} from "../support/servers/loopback.js";
+import { openTcpSockets, settleOpenTcpSockets } from "../support/socket-leaks.js";
+import { httpTarget } from "../support/targets.js";
 
 const MiB = 1024 * 1024;
 const options = { clock: systemClock };
@@ -169,6 +169,7 @@ describe("sockets", () => {
   });
 });
 
+// real time: what these tests measure is a real socket's timeout and close, not a clock's
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -12,7 +12,6 @@ import type { HttpProbeSpec } from "../../src/probe/http.js";
 import { probeHttp } from "../../src/probe/http.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";
-import { httpTarget, type TargetOverrides } from "../helpers/probe-targets.js";
 import {
   closeDelimitedBody,
   closeWithoutResponse,
@@ -31,8 +30,9 @@ import {
   type TestServer,
   truncatedChunkedBody,
   unusedPort,
-} from "../helpers/servers.js";
-import { openTcpSockets, settleOpenTcpSockets } from "../helpers/sockets.js";
+} from "../support/servers/loopback.js";
+import { openTcpSockets, settleOpenTcpSockets } from "../support/socket-leaks.js";
+import { httpTarget, type TargetOverrides } from "../support/targets.js";
 
 const options = { clock: systemClock };
 

@@ -9,20 +9,20 @@ import { probeHttp } from "../../src/probe/http.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";
 import {
-  EXPIRED_NOT_AFTER,
-  type TestCertificate,
-  type TestPki,
-  testPki,
-} from "../helpers/certs.js";
-import { httpTarget, type TargetOverrides } from "../helpers/probe-targets.js";
-import {
   acceptAndHold,
   respond,
   startHttpServer,
   startRawServer,
   type TestServer,
-} from "../helpers/servers.js";
-import { settleOpenTcpSockets } from "../helpers/sockets.js";
+} from "../support/servers/loopback.js";
+import { settleOpenTcpSockets } from "../support/socket-leaks.js";
+import { httpTarget, type TargetOverrides } from "../support/targets.js";
+import {
+  EXPIRED_NOT_AFTER,
+  type TestCertificate,
+  type TestPki,
+  testPki,
+} from "../support/tls-certs.js";
 
 const DAY = 86_400_000;
 const options = { clock: systemClock };

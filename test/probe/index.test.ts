@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProbeSpec } from "../../src/config/types.js";
 import { describeEndpoint, probeTarget } from "../../src/probe/index.js";
 import { systemClock } from "../../src/time/clock.js";
-import { httpTarget, tcpTarget } from "../helpers/probe-targets.js";
 import {
   acceptAndHold,
   respond,
   startHttpServer,
   startRawServer,
   type TestServer,
-} from "../helpers/servers.js";
-import { settleOpenTcpSockets } from "../helpers/sockets.js";
+} from "../support/servers/loopback.js";
+import { settleOpenTcpSockets } from "../support/socket-leaks.js";
+import { httpTarget, tcpTarget } from "../support/targets.js";
 
 const http = (url: string): ProbeSpec => httpTarget(url).probe;
 const tcp = (host: string, port: number): ProbeSpec => tcpTarget(host, port).probe;

@@ -4,16 +4,16 @@ import type { TcpProbeSpec } from "../../src/probe/tcp.js";
 import { probeTcp } from "../../src/probe/tcp.js";
 import type { ProbeResult } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";
-import { EXPIRED_NOT_AFTER, type TestPki, testPki } from "../helpers/certs.js";
-import { type TargetOverrides, tcpTarget } from "../helpers/probe-targets.js";
 import {
   acceptAndHold,
   ipv6LoopbackAvailable,
   startRawServer,
   type TestServer,
   unusedPort,
-} from "../helpers/servers.js";
-import { settleOpenTcpSockets } from "../helpers/sockets.js";
+} from "../support/servers/loopback.js";
+import { settleOpenTcpSockets } from "../support/socket-leaks.js";
+import { type TargetOverrides, tcpTarget } from "../support/targets.js";
+import { EXPIRED_NOT_AFTER, type TestPki, testPki } from "../support/tls-certs.js";
 
 const DAY = 86_400_000;
 const options = { clock: systemClock };

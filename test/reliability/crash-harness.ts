@@ -7,6 +7,7 @@ import { type Farm, startFarm } from "../bench/farm.js";
 import { type FlapSchedule, seededRandom } from "../bench/farm-flap.js";
 import { buildPantau, CLI, targetId } from "../bench/pantau.js";
 import { DaemonProcess, type LogLine } from "../support/daemon-process.js";
+import { until } from "../support/until.js";
 import {
   type Audit,
   auditLedger,
@@ -97,6 +98,7 @@ function loggedTransitions(lines: readonly LogLine[]): LoggedTransition[] {
     }));
 }
 
+// real time: a crash test kills the daemon after a real life span
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Started {
@@ -117,12 +119,14 @@ async function startLife(args: string[]): Promise<Started> {
 async function waitAllRecovered(db: string, limitMs: number): Promise<void> {
   const ledger = openSqliteLedger(db, { readonly: true });
   try {
-    const began = Date.now();
-    while (Date.now() - began < limitMs) {
-      if ((await ledger.outages({ instance: INSTANCE, open: true })).length === 0) return;
-      await sleep(250);
-    }
-    throw new Error(`outages still open ${limitMs} ms after every target answered ok`);
+    await until(
+      async () => (await ledger.outages({ instance: INSTANCE, open: true })).length === 0,
+      {
+        what: "every outage to close after every target answered ok",
+        timeoutMs: limitMs,
+        intervalMs: 250,
+      },
+    );
   } finally {
     await ledger.close();
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { phaseOffset } from "../../src/schedule/hash.js";
 import { type SchedulePlan, Scheduler, type SkipCause } from "../../src/schedule/scheduler.js";
-import { FakeTime } from "../support/fake-time.js";
+import { FakeTime } from "../support/time.js";
 
 const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
 

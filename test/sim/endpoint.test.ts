@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Behaviour } from "../../src/sim/behaviour.js";
 import { SimEndpoint } from "../../src/sim/endpoint.js";
 import type { EndpointKind } from "../../src/sim/plan.js";
-import { settleOpenTcpSockets } from "../helpers/sockets.js";
-import { FakeTime } from "../support/fake-time.js";
+import { settleOpenTcpSockets } from "../support/socket-leaks.js";
+import { FakeTime } from "../support/time.js";
+import { until } from "../support/until.js";
 import { type Got, get } from "./http-get.js";
 
 const opened: SimEndpoint[] = [];
@@ -140,7 +141,7 @@ describe("SimEndpoint slow", () => {
     const pending = get(endpoint.url("/health")).then((result) => {
       got = result;
     });
-    await until(() => time.pendingTimers === 1);
+    await until(() => time.pendingTimers === 1, { what: "the slow answer's timer" });
     await time.advance(149);
     await sleep(50);
     expect(got).toBeNull();
@@ -154,7 +155,7 @@ describe("SimEndpoint slow", () => {
     const slow: Behaviour = { behaviour: "degraded", mode: "slow", delayMs: 10_000 };
     const endpoint = await start("service", slow, time);
     expect(await get(endpoint.url("/health"), 200)).toEqual({ error: "timeout" });
-    await until(() => time.pendingTimers === 0);
+    await until(() => time.pendingTimers === 0, { what: "the slow answer's timer to go" });
     expect(time.pendingTimers).toBe(0);
   });
 });
@@ -215,8 +216,3 @@ describe("SimEndpoint switching", () => {
     expect(endpoint.listening).toBe(false);
   });
 });
-
-async function until(condition: () => boolean, withinMs = 2000): Promise<void> {
-  const end = performance.now() + withinMs;
-  while (!condition() && performance.now() < end) await sleep(5);
-}

@@ -5,8 +5,8 @@ import { parseConfig } from "../../src/config/load.js";
 import { SimListenError } from "../../src/sim/endpoint.js";
 import { Estate } from "../../src/sim/estate.js";
 import { genericPlan, immigrationEstatePlan } from "../../src/sim/plan.js";
-import { unusedPort } from "../helpers/servers.js";
-import { settleOpenTcpSockets } from "../helpers/sockets.js";
+import { unusedPort } from "../support/servers/loopback.js";
+import { settleOpenTcpSockets } from "../support/socket-leaks.js";
 import { get } from "./http-get.js";
 
 const estates: Estate[] = [];

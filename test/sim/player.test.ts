@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type PlayerEvent, ScenarioPlayer } from "../../src/sim/player.js";
 import type { ScenarioStep } from "../../src/sim/scenario.js";
-import { FakeTime } from "../support/fake-time.js";
+import { FakeTime } from "../support/time.js";
 
 const START = Date.UTC(2024, 5, 20, 0, 0, 0);
 const HOUR = 3_600_000;

@@ -3,13 +3,13 @@ import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
+import { pantauMain } from "../support/built-cli.js";
 import { runCli } from "../support/cli.js";
+import { until } from "../support/until.js";
 import { get } from "./http-get.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pantau-simulate-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -112,7 +112,7 @@ describe("pantau simulate: serving until stopped", () => {
     const configOut = join(dir, "monitor.yaml");
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", MAIN, "simulate", "--targets", "4", "--config-out", configOut],
+      [pantauMain(), "simulate", "--targets", "4", "--config-out", configOut],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const lines = await readLines(child.stdout, 4);
@@ -145,15 +145,15 @@ async function readLines(stream: NodeJS.ReadableStream, count: number): Promise<
   throw new Error(`the simulator ended before printing ${count} lines: ${text}`);
 }
 
-async function waitForFile(path: string, withinMs = 5000): Promise<void> {
-  const end = performance.now() + withinMs;
-  for (;;) {
-    try {
-      if (readFileSync(path, "utf8").includes("targets:")) return;
-    } catch {
-      // not written yet
-    }
-    if (performance.now() > end) throw new Error(`${path} was not written`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function waitForFile(path: string): Promise<unknown> {
+  return until(
+    () => {
+      try {
+        return readFileSync(path, "utf8").includes("targets:");
+      } catch {
+        return false; // not written yet
+      }
+    },
+    { what: `${path} to be written`, timeoutMs: 5000 },
+  );
 }

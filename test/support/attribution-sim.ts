@@ -2,8 +2,8 @@ import { Engine } from "../../src/engine/engine.js";
 import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import type { AlertmanagerAlert } from "../../src/expose/alertmanager-payload.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
-import { FakeTime } from "./fake-time.js";
 import { makeResult, makeTarget } from "./targets.js";
+import { FakeTime } from "./time.js";
 
 /**
  * An estate of upstreams and dependants probed on their own phases, driven through the real

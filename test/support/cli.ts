@@ -1,9 +1,7 @@
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import type { CommandIo } from "../../src/cli/ledger-command.js";
-
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+import { pantauMain } from "./built-cli.js";
 
 export interface CliRun {
   code: number | null;
@@ -11,12 +9,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real `pantau` CLI from the sources to completion (async: servers in this process keep answering). */
+/** Runs the built `pantau` CLI to completion (async: servers in this process keep answering). */
 export function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+  const child = spawn(process.execPath, [pantauMain(), ...args], {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,39 +1,48 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
-
-const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-// Absolute, so that a child started in another cwd still finds the loader (tsx's "." export).
-const TSX = pathToFileURL(
-  join(dirname(createRequire(import.meta.url).resolve("tsx/package.json")), "dist/loader.mjs"),
-).href;
+import { pantauMain } from "./built-cli.js";
 
 /** One JSON log line of the daemon. */
 export type LogLine = Record<string, unknown> & { event?: string; msg?: string };
 
-/** The real `pantau` CLI as a child process, run from the TypeScript sources. */
+/** A test of log lines; `description` names it in a failure message (else its source does). */
+export type LineTest = ((line: LogLine) => boolean) & { description?: string };
+
+interface Waiter {
+  test: LineTest;
+  resolve: (line: LogLine) => void;
+  reject: (error: Error) => void;
+}
+
+/** The real `pantau` CLI as a child process: the build in dist/ (built-cli.ts). */
 export class DaemonProcess {
   readonly lines: LogLine[] = [];
   readonly stderr: string[] = [];
   private readonly child: ChildProcess;
-  private waiters: { test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  private waiters: Waiter[] = [];
+  /** How the process ended, once its output is all read; null while it runs. */
+  private ended: string | null = null;
 
-  /** `main`: a compiled CLI entry (e.g. the benchmarks' build) to run instead of the sources. */
+  /** `main`: another compiled CLI entry (e.g. the benchmarks' build) to run instead. */
   constructor(
     args: string[],
     options: { env?: Record<string, string>; cwd?: string; main?: string } = {},
   ) {
-    const entry = options.main ? [options.main] : ["--import", TSX, MAIN];
-    this.child = spawn(process.execPath, [...entry, ...args], {
+    this.child = spawn(process.execPath, [options.main ?? pantauMain(), ...args], {
       env: { ...process.env, ...options.env },
       ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: ["ignore", "pipe", "pipe"],
     });
     createInterface({ input: this.child.stdout! }).on("line", (text) => this.onLine(text));
     createInterface({ input: this.child.stderr! }).on("line", (text) => this.stderr.push(text));
+    // a line that has not come when the process ends never will: say so now, not at the timeout
+    this.child.once("close", (code, signal) => {
+      this.ended = `pantau exited (${signal ?? `code ${code}`})`;
+      for (const waiter of this.waiters.splice(0)) {
+        waiter.reject(this.waitError(waiter.test, this.ended));
+      }
+    });
   }
 
   get pid(): number {
@@ -56,23 +65,33 @@ export class DaemonProcess {
   }
 
   /** Resolves with the first line (already seen or to come) that passes `test`. */
-  waitFor(test: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+  waitFor(test: LineTest, timeoutMs = 15_000): Promise<LogLine> {
     const seen = this.lines.find(test);
     if (seen) return Promise.resolve(seen);
+    if (this.ended !== null) return Promise.reject(this.waitError(test, this.ended));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new Error(`no matching log line in ${timeoutMs} ms; stderr: ${this.stderr.join("\n")}`),
-        );
-      }, timeoutMs);
-      this.waiters.push({
+      const waiter: Waiter = {
         test,
         resolve: (line) => {
           clearTimeout(timer);
           resolve(line);
         },
-      });
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(this.waitError(test, `not within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
+  }
+
+  private waitError(test: LineTest, why: string): Error {
+    const awaited = test.description ?? test.toString();
+    return new Error(`no log line ${awaited}: ${why}; stderr: ${this.stderr.join("\n")}`);
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -92,5 +111,9 @@ export class DaemonProcess {
   }
 }
 
-export const isTransition = (target: string, from: string, to: string) => (line: LogLine) =>
-  line.event === "transition" && line.target === target && line.from === from && line.to === to;
+export const isTransition = (target: string, from: string, to: string): LineTest =>
+  Object.assign(
+    (line: LogLine) =>
+      line.event === "transition" && line.target === target && line.from === from && line.to === to,
+    { description: `of ${target}'s transition ${from} → ${to}` },
+  );

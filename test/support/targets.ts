@@ -1,7 +1,82 @@
-import type { Target } from "../../src/config/types.js";
+/**
+ * Targets and results as the parts take them, with SPEC defaults, overridden per test: a whole
+ * `Target` (engine, metrics), a prober's `ProbeTarget` (probe tests, minus YAML), a probe result
+ * and a committed transition.
+ */
+import type { DegradedRules, Expectations, Target } from "../../src/config/types.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
 import type { TargetState } from "../../src/health/types.js";
-import type { ProbeResult } from "../../src/probe/types.js";
+import type { HttpProbeSpec } from "../../src/probe/http.js";
+import type { TcpProbeSpec } from "../../src/probe/tcp.js";
+import type { ProbeResult, ProbeTarget } from "../../src/probe/types.js";
+
+export interface TargetOverrides<Spec> {
+  timeout?: number;
+  probe?: Partial<Spec>;
+  expect?: Partial<Expectations>;
+  degraded?: Partial<DegradedRules>;
+}
+
+export const DEFAULT_EXPECT: Expectations = {
+  status: [{ min: 200, max: 299 }],
+  bodyContains: null,
+  bodyRegex: null,
+  json: null,
+};
+
+export const NO_DEGRADED_RULES: DegradedRules = {
+  latencyOver: null,
+  bodyContains: null,
+  json: null,
+  certExpiresWithin: null,
+};
+
+/** An HTTP prober's target: GET `url`, 2 s timeout, 2xx expected. */
+export function httpTarget(
+  url: string,
+  overrides: TargetOverrides<HttpProbeSpec> = {},
+): ProbeTarget<HttpProbeSpec> {
+  return {
+    timeout: overrides.timeout ?? 2000,
+    probe: {
+      kind: "http",
+      url,
+      method: "GET",
+      headers: {},
+      body: null,
+      followRedirects: true,
+      maxRedirects: 10,
+      maxBody: 1024 * 1024,
+      tls: { caFile: null, serverName: null, insecureSkipVerify: false },
+      ipFamily: "any",
+      ...overrides.probe,
+    },
+    expect: { ...DEFAULT_EXPECT, ...overrides.expect },
+    degraded: { ...NO_DEGRADED_RULES, ...overrides.degraded },
+  };
+}
+
+/** A TCP prober's target: connect to `host:port`, 2 s timeout, no TLS. */
+export function tcpTarget(
+  host: string,
+  port: number,
+  overrides: TargetOverrides<TcpProbeSpec> = {},
+): ProbeTarget<TcpProbeSpec> {
+  return {
+    timeout: overrides.timeout ?? 2000,
+    probe: {
+      kind: "tcp",
+      host,
+      port,
+      tls: false,
+      tlsSettings: { caFile: null, serverName: null, insecureSkipVerify: false },
+      ipFamily: "any",
+      ...overrides.probe,
+    },
+    expect: { ...DEFAULT_EXPECT, ...overrides.expect },
+    degraded: { ...NO_DEGRADED_RULES, ...overrides.degraded },
+  };
+}
 
 /** A resolved HTTP target with SPEC defaults, for tests that do not go through YAML. */
 export function makeTarget(id: string, overrides: Partial<Target> = {}): Target {
@@ -12,25 +87,11 @@ export function makeTarget(id: string, overrides: Partial<Target> = {}): Target 
     site: "site",
     interval: 10_000,
     schedule: null,
-    timeout: 5_000,
     failureThreshold: 3,
     successThreshold: 2,
     degradedThreshold: 3,
     dependsOn: [],
-    probe: {
-      kind: "http",
-      url: `http://127.0.0.1:1/${id}`,
-      method: "GET",
-      headers: {},
-      body: null,
-      followRedirects: true,
-      maxRedirects: 10,
-      maxBody: 1024 * 1024,
-      tls: { caFile: null, serverName: null, insecureSkipVerify: false },
-      ipFamily: "any",
-    },
-    expect: { status: [{ min: 200, max: 299 }], bodyContains: null, bodyRegex: null, json: null },
-    degraded: { latencyOver: null, bodyContains: null, json: null, certExpiresWithin: null },
+    ...httpTarget(`http://127.0.0.1:1/${id}`, { timeout: 5_000 }),
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TimerHandle, Timers } from "../../src/time/clock.js";
 import { ScaledClock } from "../../src/time/scaled-clock.js";
-import { FakeTime } from "../support/fake-time.js";
+import { FakeTime } from "../support/time.js";
 
 const START = Date.UTC(2024, 5, 19, 16, 0, 0);
 const HOUR = 3_600_000;

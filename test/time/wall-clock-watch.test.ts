@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { WallClockWatch } from "../../src/time/wall-clock-watch.js";
-import { FakeTime } from "../support/fake-time.js";
+import { FakeTime } from "../support/time.js";
 
 describe("WallClockWatch", () => {
   it.each([

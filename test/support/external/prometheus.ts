@@ -4,7 +4,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { unusedPort } from "../helpers/servers.js";
+import { unusedPort } from "../servers/loopback.js";
+import { until } from "../until.js";
 
 export const PROMETHEUS = "/usr/bin/prometheus";
 
@@ -57,21 +58,16 @@ export async function startPrometheus(options: {
     const response = await fetch(`${url}${path}?${new URLSearchParams(params)}`);
     return (await response.json()) as T;
   };
-  const waitFor = async (expr: string, timeoutMs = 30_000): Promise<PromResult[]> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-      try {
+  const exited = () => (child.exitCode === null ? null : `prometheus exited: ${stderr}`);
+  const waitFor = (expr: string, timeoutMs = 30_000): Promise<PromResult[]> =>
+    until(
+      async () => {
         const body = await api<PromResponse>("/api/v1/query", { query: expr });
         const result = body.data?.result ?? [];
-        if (result.length > 0) return result;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${expr}: ${stderr}`);
-      await sleep(200);
-    }
-  };
+        return result.length > 0 ? result : null;
+      },
+      { what: `${expr} to return series`, timeoutMs, intervalMs: 200, failed: exited },
+    );
   const running: RunningPrometheus = {
     url,
     api,
@@ -80,9 +76,11 @@ export async function startPrometheus(options: {
     stop: () => terminate(child),
   };
   try {
-    await waitUntil(async () => (await fetch(`${url}/-/ready`)).status === 200, {
-      what: "prometheus ready",
-      failed: () => (child.exitCode === null ? null : `prometheus exited: ${stderr}`),
+    await until(async () => (await fetch(`${url}/-/ready`)).status === 200, {
+      what: "prometheus to be ready",
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      failed: exited,
     });
   } catch (error) {
     await running.stop();
@@ -97,32 +95,4 @@ export async function terminate(child: ChildProcess): Promise<void> {
   const exited = new Promise((done) => child.once("exit", done));
   child.kill("SIGTERM");
   await exited;
-}
-
-/** Polls `check` every `intervalMs` until it is true; throws after `timeoutMs` or on `failed`. */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  options: {
-    what: string;
-    timeoutMs?: number;
-    intervalMs?: number;
-    failed?: () => string | null;
-  },
-): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    const failure = options.failed?.() ?? null;
-    if (failure !== null) throw new Error(failure);
-    try {
-      if (await check()) return;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what}`);
-    await sleep(options.intervalMs ?? 100);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }

@@ -1,10 +1,10 @@
-/** The shapes shared by the loopback test servers (servers.ts) and their behaviours. */
+/** The shapes shared by the loopback test servers (loopback.ts) and their behaviours. */
 import type { Socket } from "node:net";
 
 export interface HttpTestServerOptions {
   /** Listen address; 127.0.0.1 unless given (`::1` for IPv6 tests). */
   host?: string;
-  /** Serve TLS with this key and certificate (PEM), e.g. from certs.ts. */
+  /** Serve TLS with this key and certificate (PEM), e.g. from tls-certs.ts. */
   tls?: { key: string; cert: string };
 }
 

@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { chown } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { unusedPort } from "../helpers/servers.js";
-import { SECRET_CANARY } from "./secret-canary.js";
+import { SECRET_CANARY } from "../secret-canary.js";
+import { unusedPort } from "../servers/loopback.js";
+import { until } from "../until.js";
 
 export const SUPERUSER = "postgres";
 
@@ -138,11 +138,15 @@ export async function startPostgres(): Promise<RunningPostgres> {
 async function stopByPid(pid: number, pidFile: string): Promise<void> {
   if (!alive(pid, pidFile)) return;
   process.kill(pid, "SIGINT");
-  for (let waited = 0; waited < 30_000; waited += 100) {
-    if (!alive(pid, pidFile)) return;
-    await sleep(100);
+  try {
+    await until(() => !alive(pid, pidFile), {
+      what: `postgres ${pid} to stop`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+  } catch {
+    process.kill(pid, "SIGKILL");
   }
-  process.kill(pid, "SIGKILL");
 }
 
 function alive(pid: number, pidFile: string): boolean {

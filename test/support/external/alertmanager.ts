@@ -5,12 +5,12 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { unusedPort } from "../helpers/servers.js";
-import { terminate, waitUntil } from "./prometheus.js";
+import { unusedPort } from "../servers/loopback.js";
+import { startReceiver } from "../servers/receiver.js";
+import { until } from "../until.js";
+import { terminate } from "./prometheus.js";
 
 export const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
 export const SHIPPED_ALERTMANAGER_CONFIG = "config/alertmanager/alertmanager.yml";
@@ -35,32 +35,6 @@ export interface Webhook {
   /** Every notification received, in order. */
   notifications: Notification[];
   close(): Promise<void>;
-}
-
-/** An HTTP receiver on loopback that hands every request's path and whole body to `record`. */
-export async function startReceiver(
-  record: (path: string, body: string) => void,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    request.on("end", () => {
-      record(request.url ?? "", body);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** An HTTP receiver on loopback that records every webhook notification. */
@@ -129,8 +103,10 @@ export async function startAlertmanager(options: {
     stop: () => terminate(child),
   };
   try {
-    await waitUntil(async () => (await fetch(`${running.url}/-/ready`)).status === 200, {
-      what: "alertmanager ready",
+    await until(async () => (await fetch(`${running.url}/-/ready`)).status === 200, {
+      what: "alertmanager to be ready",
+      timeoutMs: 30_000,
+      intervalMs: 100,
       failed: () => (child.exitCode === null ? null : `alertmanager exited: ${stderr}`),
     });
   } catch (error) {

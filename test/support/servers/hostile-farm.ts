@@ -1,7 +1,7 @@
 /** Starts and stops the hostile farm (hostile-farm-server.ts) as a child process. */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { reply, stop } from "../bench/farm.js";
+import { reply, stop } from "../../bench/farm.js";
 import type { FarmStats } from "./hostile-farm-server.js";
 
 export type { Behaviour, FarmStats } from "./hostile-farm-server.js";

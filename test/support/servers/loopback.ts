@@ -11,10 +11,10 @@ import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { createServer as createTlsServer } from "node:tls";
-import type { HttpTestServerOptions, ServerConnection, TestServer } from "./server-types.js";
+import type { HttpTestServerOptions, ServerConnection, TestServer } from "./types.js";
 
 export * from "./behaviours.js";
-export type { HttpTestServerOptions, ServerConnection, TestServer } from "./server-types.js";
+export type { HttpTestServerOptions, ServerConnection, TestServer } from "./types.js";
 
 /** An HTTP (or, with `options.tls`, HTTPS) server answering every request with `handler`. */
 export function startHttpServer(

@@ -3,7 +3,7 @@
  * server side, plain or under TLS — as a `TCPSocketWrap` resource; listening servers are
  * `TCPServerWrap` and do not count.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { until } from "./until.js";
 
 export function openTcpSockets(): number {
   return process.getActiveResourcesInfo().filter((name) => name === "TCPSocketWrap").length;
@@ -11,7 +11,14 @@ export function openTcpSockets(): number {
 
 /** Poll until no TCP socket is left or `withinMs` passed; returns how many remain. */
 export async function settleOpenTcpSockets(withinMs = 1000): Promise<number> {
-  const until = performance.now() + withinMs;
-  while (openTcpSockets() > 0 && performance.now() < until) await sleep(10);
+  try {
+    await until(() => openTcpSockets() === 0, {
+      what: "every TCP socket to close",
+      timeoutMs: withinMs,
+      intervalMs: 10,
+    });
+  } catch {
+    // the caller asserts how many are left
+  }
   return openTcpSockets();
 }
