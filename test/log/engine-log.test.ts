@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { engineLogger } from "../../src/expose/log.js";
+import { engineLogger } from "../../src/log/engine-log.js";
 import { memoryLogger } from "../support/memory-log.js";
 
 const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
