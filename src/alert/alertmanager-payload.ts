@@ -1,5 +1,6 @@
 import type { AlertmanagerSettings } from "../config/types.js";
-import { formatTime, humanDuration } from "../report/format.js";
+import { humanDuration } from "../text/duration.js";
+import { formatTime } from "../text/time.js";
 import type { AlertNotice } from "./channel.js";
 import type { AlertEnd, OutageAlert } from "./outage-alert.js";
 

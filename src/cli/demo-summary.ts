@@ -1,5 +1,5 @@
 import type { TargetState } from "../health/types.js";
-import { humanDuration } from "../report/format.js";
+import { humanDuration } from "../text/duration.js";
 import { clockText } from "./status-board.js";
 
 /**

@@ -1,18 +1,12 @@
 import { Command } from "commander";
 import type { TimeRange } from "../expose/query.js";
+import { listOutages, type OutageFacts, outagePages } from "../ledger/figures/outage-facts.js";
+import { outageJson } from "../ledger/figures/outage-json.js";
 import type { OutageQuery } from "../ledger/ledger.js";
-import {
-  csvField,
-  formatTime,
-  humanDuration,
-  outageJson,
-  renderCsv,
-  renderMarkdownTable,
-  renderTable,
-  secondsText,
-  type TableColumn,
-} from "../report/format.js";
-import { listOutages, type OutageFacts, outagePages } from "../report/numbers.js";
+import { csvField, renderCsv, secondsText } from "../text/csv.js";
+import { humanDuration } from "../text/duration.js";
+import { renderMarkdownTable, renderTable, type TableColumn } from "../text/table.js";
+import { formatTime } from "../text/time.js";
 import {
   type CommandIo,
   DEFAULT_DB,

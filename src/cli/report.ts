@@ -1,10 +1,11 @@
 import { writeFile } from "node:fs/promises";
 import { Command } from "commander";
 import type { MaintenanceWindow } from "../config/types.js";
+import type { ReportQuery } from "../ledger/figures/availability.js";
+import { readIncident } from "../ledger/figures/incident.js";
+import { notBeforeFirstRun } from "../ledger/figures/unwatched.js";
 import { renderIncidentHtml } from "../report/html.js";
-import { readIncident } from "../report/incident.js";
 import { renderIncidentMarkdown } from "../report/markdown.js";
-import type { ReportQuery } from "../report/numbers.js";
 import {
   DEFAULT_DB,
   defaultLedgerCommandDeps,
@@ -44,6 +45,8 @@ interface ReportOptions extends ScopeOptions {
 /** What to report, once every flag has been checked. */
 interface ReportRequest {
   query: ReportQuery;
+  /** Without --since the window starts no earlier than the ledger's first observation. */
+  sinceGiven: boolean;
   format: ReportFormat;
   /** null: stdout. */
   out: string | null;
@@ -62,7 +65,11 @@ export function reportCommand(deps: Partial<ReportDeps> = {}): Command {
       "post-incident report from the ledger: summary, figures per service, site and target, " +
         "outages, monitor gaps, transitions; html adds a timeline picture (read-only)",
     )
-    .option("--since <time>", "RFC 3339 or relative (-24h, -7d); default: 24h before --until")
+    .option(
+      "--since <time>",
+      "RFC 3339 or relative (-24h, -7d); default: 24h before --until, but not before the " +
+        "ledger's first observation (pantau's first run)",
+    )
     .option("--until <time>", "RFC 3339, relative (-1h) or now; default: now")
     .option("--target <id>", "only this target")
     .option("--service <name>", "only this service")
@@ -89,9 +96,12 @@ async function runReport(options: ReportOptions, deps: ReportDeps): Promise<numb
   if (isStop(request)) return stop(request, deps);
   const source = await reportSource(options, deps);
   if (isStop(source)) return stop(source, deps);
-  const incident = await readLedger(source.location, (ledger) =>
-    readIncident(ledger, request.query, now, source.windows),
-  );
+  const incident = await readLedger(source.location, async (ledger) => {
+    const query = request.sinceGiven
+      ? request.query
+      : await notBeforeFirstRun(ledger, request.query);
+    return readIncident(ledger, query, now, source.windows);
+  });
   if (isStop(incident)) return stop(incident, deps);
   const text =
     request.format === "html" ? renderIncidentHtml(incident) : renderIncidentMarkdown(incident);
@@ -118,7 +128,12 @@ function parseRequest(options: ReportOptions, now: number): ReportRequest | Stop
   if (isStop(flag)) return flag;
   const scope = parseScope(options, now);
   if (isStop(scope)) return scope;
-  return { query: scope, format: format as ReportFormat, out: options.out ?? null };
+  return {
+    query: scope,
+    sinceGiven: options.since !== undefined,
+    format: format as ReportFormat,
+    out: options.out ?? null,
+  };
 }
 
 /** --db or --url, else --config's storage, else the default file; windows from --config. */

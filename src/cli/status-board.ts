@@ -1,5 +1,5 @@
 import type { TargetState } from "../health/types.js";
-import { humanDuration } from "../report/format.js";
+import { humanDuration } from "../text/duration.js";
 
 /**
  * The demo's terminal status board: what the scenario is doing, every target grouped by service

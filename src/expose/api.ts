@@ -6,10 +6,11 @@ import {
   nextMaintenance,
   windowApplies,
 } from "../health/maintenance.js";
+import { computeReport } from "../ledger/figures/availability.js";
+import { listOutages } from "../ledger/figures/outage-facts.js";
+import { outageJson } from "../ledger/figures/outage-json.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
-import { outageJson } from "../report/format.js";
-import { computeReport, listOutages } from "../report/numbers.js";
 import type { Clock } from "../time/clock.js";
 import {
   formatTime,

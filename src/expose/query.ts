@@ -1,5 +1,5 @@
 import { parseDuration } from "../config/units.js";
-import { formatTime } from "../report/format.js";
+import { formatTime } from "../text/time.js";
 
 /**
  * Query parameters shared by the HTTP API (SPEC §7) and the CLI (SPEC §8), pure: strings in,

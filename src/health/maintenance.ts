@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import type { MaintenanceWindow, Target } from "../config/types.js";
+import { globsPattern } from "../text/glob.js";
 
 /**
  * Maintenance windows (SPEC §2 `maintenance`, §4 overlay `maintenance`), pure apart from croner:
@@ -43,7 +44,7 @@ function compile(window: MaintenanceWindow): CompiledWindow {
   const cached = compiled.get(window);
   if (cached !== undefined) return cached;
   const entry: CompiledWindow = {
-    idPattern: window.targets.length > 0 ? globsToRegExp(window.targets) : null,
+    idPattern: window.targets.length > 0 ? globsPattern(window.targets) : null,
     services: new Set(window.services),
     sites: new Set(window.sites),
     // paused and without a callback: used only to compute fire times, never schedules a timer
@@ -52,20 +53,6 @@ function compile(window: MaintenanceWindow): CompiledWindow {
   };
   compiled.set(window, entry);
   return entry;
-}
-
-/** `*` any run of characters (also none), `?` exactly one; everything else literal. */
-function globsToRegExp(globs: readonly string[]): RegExp {
-  const alternatives = globs.map((glob) =>
-    [...glob]
-      .map((char) => (char === "*" ? ".*" : char === "?" ? "." : escapeLiteral(char)))
-      .join(""),
-  );
-  return new RegExp(`^(?:${alternatives.join("|")})$`, "s");
-}
-
-function escapeLiteral(char: string): string {
-  return /[\\^$.*+?()[\]{}|/]/.test(char) ? `\\${char}` : char;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { EngineSubscriber } from "../engine/engine.js";
 import { ledgerTroubleReason } from "../engine/ledger-trouble.js";
-import { humanDuration } from "../report/format.js";
+import { humanDuration } from "../text/duration.js";
 import type { Logger } from "./logger.js";
 
 /**

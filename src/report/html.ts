@@ -1,5 +1,7 @@
-import type { IncidentReport } from "./incident.js";
-import { count, type ReportSection, type ReportTable, reportDocument } from "./sections.js";
+import type { IncidentReport } from "../ledger/figures/incident.js";
+import { count } from "../text/numbers.js";
+import type { ReportSection, ReportTable } from "./document.js";
+import { reportDocument } from "./sections.js";
 import { escapeXml as escapeHtml, renderTimelineSvg } from "./timeline-svg.js";
 
 /**
@@ -28,8 +30,8 @@ export function renderIncidentHtml(incident: IncidentReport): string {
     "</head>",
     "<body>",
     "<main>",
-    `<h1>${escapeHtml(document.title)}</h1>`,
-    ...document.paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),
+    `<h1>${textHtml(document.title)}</h1>`,
+    ...document.paragraphs.map((paragraph) => `<p>${textHtml(paragraph)}</p>`),
     ...sections,
     "</main>",
     "</body>",
@@ -43,10 +45,11 @@ const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 const STYLE = `:root { color-scheme: light; }
 body { margin: 0; background: #ffffff; color: #222222;
   font: 15px/1.45 "DejaVu Sans", Verdana, Helvetica, Arial, sans-serif; }
-main { max-width: 1000px; margin: 0 auto; padding: 24px 20px 48px; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 22px; margin: 0 0 12px; }
 h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #dddddd; padding-bottom: 4px; }
-p, li { max-width: 75ch; }
+p, li { max-width: 75ch; overflow-wrap: break-word; }
+time { white-space: nowrap; }
 ul { padding-left: 22px; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; font-size: 13px; }
@@ -54,10 +57,11 @@ th, td { padding: 4px 8px; border-bottom: 1px solid #e4e4e4; text-align: left; v
   white-space: nowrap; }
 th { background: #f4f4f4; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.text { white-space: normal; overflow-wrap: anywhere; min-width: 12ch; }
+td.text { white-space: normal; overflow-wrap: break-word; min-width: 16ch; }
 tbody tr:nth-child(even) { background: #fafafa; }
 figure { margin: 0; }
-figure svg { display: block; max-width: 100%; height: auto; }
+.timeline-scroll { overflow-x: auto; }
+.timeline-scroll svg { display: block; max-width: none; }
 figcaption { font-size: 13px; color: #555555; margin-top: 6px; }
 `;
 
@@ -66,9 +70,9 @@ function sectionHtml(section: ReportSection): string {
     `<section id="${escapeHtml(section.id)}">`,
     `<h2>${escapeHtml(section.heading)}</h2>`,
   ];
-  parts.push(...section.paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`));
+  parts.push(...section.paragraphs.map((paragraph) => `<p>${textHtml(paragraph)}</p>`));
   if (section.items.length > 0) {
-    parts.push("<ul>", ...section.items.map((item) => `<li>${escapeHtml(item)}</li>`), "</ul>");
+    parts.push("<ul>", ...section.items.map((item) => `<li>${textHtml(item)}</li>`), "</ul>");
   }
   if (section.table !== null) parts.push(tableHtml(section.table));
   parts.push("</section>");
@@ -82,7 +86,7 @@ function tableHtml(table: ReportTable): string {
   const cell = (tag: "th" | "td", value: string, index: number) => {
     // th never wraps: only a wrapping cell's text gets the class
     const attribute = tag === "th" && classes[index] === ' class="text"' ? "" : classes[index];
-    return `<${tag}${attribute ?? ""}>${escapeHtml(value)}</${tag}>`;
+    return `<${tag}${attribute ?? ""}>${textHtml(value)}</${tag}>`;
   };
   const header = table.columns.map((column, index) => cell("th", column.header, index)).join("");
   const rows = table.rows.map((row) => `<tr>${row.map((v, i) => cell("td", v, i)).join("")}</tr>`);
@@ -98,11 +102,23 @@ function tableHtml(table: ReportTable): string {
   ].join("\n");
 }
 
+/**
+ * Escaped text with each RFC 3339 time in a `<time>` that never wraps: a narrow screen breaks
+ * a line between times, not inside a date.
+ */
+function textHtml(value: string): string {
+  return escapeHtml(value).replace(RFC3339, (time) => `<time datetime="${time}">${time}</time>`);
+}
+
+const RFC3339 = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
+
 function timelineSection(incident: IncidentReport): string {
   const caption =
-    "One row per target, grouped by service and site. Hover a span for its target, state, " +
-    "times and duration. Hatched vermillion: down because a dependency was down; hatched " +
-    "grey: the monitor itself was not watching." +
+    "The monitor's own row, then one row per target, grouped by service; within a service, " +
+    "targets in the order they came back up. Hover a span for its target, state, times and " +
+    "duration. Thin green: up; orange: degraded; vermillion: down, hatched where a " +
+    "dependency was down; hatched grey: not observed (pantau not running yet or stopped, " +
+    "blind, or the state unknown), never drawn as up." +
     (incident.timeline.length < incident.timelineTargetCount
       ? ` Shown: the ${count(incident.timeline.length)} targets with the most outage time of ` +
         `${count(incident.timelineTargetCount)}.`
@@ -111,7 +127,9 @@ function timelineSection(incident: IncidentReport): string {
     '<section id="timeline">',
     "<h2>Timeline</h2>",
     "<figure>",
-    renderTimelineSvg(incident.timeline, incident.window).trimEnd(),
+    '<div class="timeline-scroll">',
+    renderTimelineSvg(incident.timeline, incident.window, incident.monitorTimeline).trimEnd(),
+    "</div>",
     `<figcaption>${escapeHtml(caption)}</figcaption>`,
     "</figure>",
     "</section>",

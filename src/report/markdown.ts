@@ -1,6 +1,7 @@
-import { renderMarkdownTable } from "./format.js";
-import type { IncidentReport } from "./incident.js";
-import { type ReportSection, reportDocument } from "./sections.js";
+import type { IncidentReport } from "../ledger/figures/incident.js";
+import { renderMarkdownTable } from "../text/table.js";
+import type { ReportSection } from "./document.js";
+import { reportDocument } from "./sections.js";
 
 /** `pantau report --format markdown`: the report's sections as GitHub-flavoured markdown. */
 export function renderIncidentMarkdown(incident: IncidentReport): string {

@@ -1,34 +1,28 @@
+import type { IncidentReport } from "../ledger/figures/incident.js";
+import type { IncidentSummary } from "../ledger/figures/incident-outages.js";
+import type { OutageFacts } from "../ledger/figures/outage-facts.js";
+import type { MonitorGap, MonitorGapKind } from "../ledger/figures/unwatched.js";
 import type { AvailabilitySummary } from "../ledger/outages.js";
-import { formatTime, humanDuration, type TableColumn } from "./format.js";
-import type { IncidentReport, IncidentSummary, MonitorGap } from "./incident.js";
-import type { OutageFacts } from "./numbers.js";
+import { causeText } from "../text/cause.js";
+import { humanDuration } from "../text/duration.js";
+import { count, percent } from "../text/numbers.js";
+import type { TableColumn } from "../text/table.js";
+import { formatTime } from "../text/time.js";
+import {
+  nameText,
+  optionalDuration,
+  plural,
+  type ReportDocument,
+  type ReportSection,
+  section,
+  tableSection,
+} from "./document.js";
+import { restorationSections } from "./restoration-sections.js";
 
 /**
  * The words and tables of a post-incident report, once: markdown.ts and html.ts only lay them
  * out, so both formats say exactly the same. Pure; every time is RFC 3339 UTC.
  */
-
-export interface ReportTable {
-  /** `shrink`: html may wrap the column's cells (free text); others stay on one line. */
-  columns: readonly TableColumn[];
-  rows: string[][];
-}
-
-export interface ReportSection {
-  /** A stable id (html anchors; where html puts the timeline). */
-  id: string;
-  heading: string;
-  paragraphs: string[];
-  /** A bulleted list. */
-  items: string[];
-  table: ReportTable | null;
-}
-
-export interface ReportDocument {
-  title: string;
-  paragraphs: string[];
-  sections: ReportSection[];
-}
 
 export function reportDocument(incident: IncidentReport): ReportDocument {
   const { since, until } = incident.window;
@@ -38,6 +32,7 @@ export function reportDocument(incident: IncidentReport): ReportDocument {
     paragraphs: introParagraphs(incident),
     sections: [
       section("summary", "Summary", [], summaryItems(incident)),
+      ...restorationSections(incident.restoration),
       figuresSection("services", "By service", "service", numbers.services, (g) => g.service),
       figuresSection("sites", "By site", "site", numbers.sites, (g) => g.site),
       targetsSection(incident),
@@ -46,23 +41,6 @@ export function reportDocument(incident: IncidentReport): ReportDocument {
       transitionsSection(incident),
     ],
   };
-}
-
-function section(
-  id: string,
-  heading: string,
-  paragraphs: string[],
-  items: string[] = [],
-  table: ReportTable | null = null,
-): ReportSection {
-  return { id, heading, paragraphs, items, table };
-}
-
-/** A section with a table, or a sentence saying there is nothing to tabulate. */
-function tableSection(id: string, heading: string, table: ReportTable, none: string) {
-  return table.rows.length === 0
-    ? section(id, heading, [none])
-    : section(id, heading, [], [], table);
 }
 
 function introParagraphs(incident: IncidentReport): string[] {
@@ -83,8 +61,32 @@ function introParagraphs(incident: IncidentReport): string[] {
   return [
     `Times are UTC. Generated ${formatTime(incident.generatedAt)} from the pantau ledger ` +
       `for ${scope}: ${plural(count, "target")} with a known state in the window.`,
+    observationParagraph(incident),
     maintenance,
+    "Down and degraded: the time a target was seen in that state (a group's: summed over its " +
+      "targets). Not observed: before pantau first ran, no daemon running, the monitor blind, " +
+      "or the target's state unknown. Availability is (up + degraded) / (up + degraded + " +
+      "down): neither what was not observed nor maintenance counts.",
   ];
+}
+
+/** Where the ledger's observation starts, against the window's start. */
+function observationParagraph(incident: IncidentReport): string {
+  const { firstObservation, window } = incident;
+  if (firstObservation === null) {
+    return "The ledger holds no run of pantau: nothing in the window was observed.";
+  }
+  const first = formatTime(firstObservation);
+  if (firstObservation <= window.since) {
+    return firstObservation === window.since
+      ? `The window starts at the ledger's first observation, pantau's first run at ${first}.`
+      : `The ledger's first observation is pantau's first run at ${first}, before the window.`;
+  }
+  const before = Math.min(firstObservation, window.until) - window.since;
+  return (
+    `The ledger's first observation is pantau's first run at ${first}: the ` +
+    `${humanDuration(before / 1000)} of the window before it are not observed, and drawn so.`
+  );
 }
 
 function summaryItems(incident: IncidentReport): string[] {
@@ -94,9 +96,10 @@ function summaryItems(incident: IncidentReport): string[] {
   return [
     ...outageItems(summary, total.targetCount, windowSeconds),
     `Degraded: ${plural(summary.degradedTargetCount, "target")} at some time in the window.`,
-    `Availability of all targets: ${percent(total.availability)}, ` +
-      `${plural(total.outageCount, "outage")}, outage time ${humanDuration(total.totalOutageSeconds)}, ` +
-      `MTTR ${optionalDuration(total.mttrSeconds)}.`,
+    `Availability of all targets: ${percent(total.availability)}; summed over targets, ` +
+      `down ${humanDuration(total.downSeconds)}, degraded ${humanDuration(total.degradedSeconds)}, ` +
+      `not observed ${humanDuration(notObservedSeconds(total))}; ` +
+      `${plural(total.outageCount, "outage")}, MTTR ${optionalDuration(total.mttrSeconds)}.`,
     gapsItem(incident.gaps, incident.window.until),
   ];
 }
@@ -121,7 +124,7 @@ function outageItems(summary: IncidentSummary, targets: number, windowSeconds: n
 
 function describe(outage: OutageFacts): string {
   const where = [outage.service, outage.site].filter((name) => name !== "").join(", ");
-  const cause = causeText(outage);
+  const cause = causeOf(outage);
   return `${outage.targetId}${where === "" ? "" : ` (${where})`}${cause === "" ? "" : `: ${cause}`}`;
 }
 
@@ -137,30 +140,46 @@ function gapsItem(gaps: readonly MonitorGap[], until: number): string {
     (sum, gap) => sum + (Math.min(gap.end ?? until, until) - gap.start),
     0,
   );
-  const kinds = [...new Set(gaps.map((gap) => gap.kind))].join(", ");
+  const kinds = [...new Set(gaps.map((gap) => GAP_KINDS[gap.kind]))].join(", ");
   return `Monitor not watching: ${plural(gaps.length, "gap")} (${kinds}), ${humanDuration(seconds / 1000)} in all.`;
 }
 
+/** How a monitor gap's kind reads. */
+const GAP_KINDS: Record<MonitorGapKind, string> = {
+  restart: "restart",
+  blind: "blind",
+  stopped: "stopped",
+  "not-started": "before the first run",
+};
+
+/** What an SRE compares across services, sites and targets after an incident. */
 const FIGURE_COLUMNS: readonly TableColumn[] = [
   { header: "availability", alignRight: true },
+  { header: "down", alignRight: true },
+  { header: "degraded", alignRight: true },
+  { header: "not observed", alignRight: true },
+  { header: "maintenance", alignRight: true },
   { header: "outages", alignRight: true },
-  { header: "outage time", alignRight: true },
   { header: "longest", alignRight: true },
   { header: "MTTR", alignRight: true },
-  { header: "blind", alignRight: true },
-  { header: "maintenance", alignRight: true },
 ];
 
 function figureCells(figures: AvailabilitySummary): string[] {
   return [
     percent(figures.availability),
+    humanDuration(figures.downSeconds),
+    humanDuration(figures.degradedSeconds),
+    humanDuration(notObservedSeconds(figures)),
+    humanDuration(figures.maintenanceSeconds),
     String(figures.outageCount),
-    humanDuration(figures.totalOutageSeconds),
     humanDuration(figures.longestOutageSeconds),
     optionalDuration(figures.mttrSeconds),
-    humanDuration(figures.blindSeconds),
-    humanDuration(figures.maintenanceSeconds),
   ];
+}
+
+/** Blind (no daemon watching, or every canary failing) and unknown (no verdict) time. */
+function notObservedSeconds(figures: AvailabilitySummary): number {
+  return figures.blindSeconds + figures.unknownSeconds;
 }
 
 function figuresSection<Group extends AvailabilitySummary & { targetCount: number }>(
@@ -203,23 +222,37 @@ function outagesSection(incident: IncidentReport): ReportSection {
   const { outages, outageCount } = incident;
   const columns: TableColumn[] = [
     { header: "target" },
+    // in time order: the failure began in (last ok, start], ended in (last failed, end]
+    { header: "last ok" },
     { header: "start" },
+    { header: "last failed" },
     { header: "end" },
     { header: "duration", alignRight: true },
+    { header: "not observed", alignRight: true },
     { header: "cause", shrink: true },
     { header: "blocked by", shrink: true },
     { header: "maintenance" },
   ];
   const rows = outages.map((o) => [
     o.targetId,
+    boundText(o.lastOkAt, o.start),
     formatTime(o.start),
+    boundText(o.lastFailedAt, o.end ?? o.start),
     endText(o),
     humanDuration(o.durationSeconds),
-    causeText(o) || "-",
+    humanDuration(o.blindSeconds),
+    causeOf(o) || "-",
     blockedByText(o),
     o.maintenance ? "yes" : "no",
   ]);
   const found = tableSection("outages", "Outages", { columns, rows }, "No outages in the window.");
+  if (rows.length > 0) {
+    found.paragraphs.push(
+      "Start is the first failed probe and end the first good one; last ok and last failed " +
+        "are the probes just before them, where the ledger has them: the failure began after " +
+        "the last ok probe, and ended after the last failed one.",
+    );
+  }
   if (outages.length < outageCount) {
     found.paragraphs.push(
       `The ${count(outages.length)} longest of ${count(outageCount)} outages in the window, by ` +
@@ -238,8 +271,8 @@ function gapsSection(gaps: readonly MonitorGap[]): ReportSection {
     { header: "duration", alignRight: true },
   ];
   const rows = gaps.map((gap) => [
-    gap.instance,
-    gap.kind,
+    nameText(gap.instance),
+    GAP_KINDS[gap.kind],
     formatTime(gap.start),
     gap.end === null ? "open" : formatTime(gap.end),
     gap.end === null ? "-" : humanDuration((gap.end - gap.start) / 1000),
@@ -254,16 +287,14 @@ function transitionsSection(incident: IncidentReport): ReportSection {
     { header: "time" },
     { header: "target" },
     { header: "from → to" },
-    { header: "reason" },
-    { header: "detail", shrink: true },
+    { header: "cause", shrink: true },
     { header: "blocked by" },
   ];
   const rows = transitions.map((t) => [
     formatTime(t.at),
     t.targetId,
     `${t.from} → ${t.to}`,
-    t.reason ?? "-",
-    t.detail ?? "-",
+    causeOf(t) || "-",
     t.blockedBy ?? "-",
   ]);
   const none = "No transitions in the window.";
@@ -277,8 +308,8 @@ function transitionsSection(incident: IncidentReport): ReportSection {
   return found;
 }
 
-function causeText(fact: { reason: string | null; detail: string | null }): string {
-  return [fact.reason, fact.detail].filter((part) => part !== null && part !== "").join(": ");
+function causeOf(fact: { reason: string | null; detail: string | null }): string {
+  return causeText(fact.reason, fact.detail);
 }
 
 /** The dependency, and when it recovered if the target stayed down after it. */
@@ -288,38 +319,16 @@ function blockedByText(outage: OutageFacts): string {
   return `${outage.blockedBy} until ${formatTime(outage.blockedUntil)}`;
 }
 
+/**
+ * The probe before a change (`last ok`, `last failed`), "-" where the ledger has none; its date
+ * is left out when it is the change's own.
+ */
+function boundText(bound: number | null, at: number): string {
+  if (bound === null) return "-";
+  const before = formatTime(bound);
+  return before.slice(0, 11) === formatTime(at).slice(0, 11) ? before.slice(11, 23) : before;
+}
+
 function endText(outage: OutageFacts): string {
   return outage.end === null ? "open" : formatTime(outage.end);
-}
-
-function nameText(name: string): string {
-  return name === "" ? "-" : name;
-}
-
-function optionalDuration(seconds: number | null): string {
-  return seconds === null ? "-" : humanDuration(seconds);
-}
-
-/**
- * Three decimals, never rounded up: 99.9996 % is not 100 %. The epsilon keeps float noise
- * (0.29 * 1e5 = 28999.999…) from cutting a digit off.
- */
-export function percent(availability: number | null): string {
-  if (availability === null) return "n/a";
-  return `${(Math.floor(availability * 100_000 + 1e-6) / 1000).toFixed(3)}%`;
-}
-
-/** 1,000,000: counts large enough to need reading aids. */
-export function count(value: number): string {
-  // whole numbers by hand, as en-US groups them: toLocaleString's first call loads ICU's
-  // locale data, ≈ 10 ms of a report
-  if (!Number.isSafeInteger(value)) return value.toLocaleString("en-US");
-  const digits = String(Math.abs(value));
-  let grouped = digits.slice(0, digits.length % 3 || 3);
-  for (let i = grouped.length; i < digits.length; i += 3) grouped += `,${digits.slice(i, i + 3)}`;
-  return value < 0 ? `-${grouped}` : grouped;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

@@ -1,11 +1,13 @@
 import type { Window } from "../ledger/outages.js";
-import { formatTime } from "./format.js";
+import { formatTime } from "../text/time.js";
 
 /**
- * Ticks for the timeline's UTC time axis, pure: a round step (minutes, hours or days) that gives
- * at most `maxTicks` ticks over the window, ticks on multiples of it, labelled with the time of
- * day (the date below it where the day changes) or, for steps of a day and more, the date (the
- * year below it where the year changes).
+ * Ticks for the timeline's UTC time axis, pure: the largest round step (seconds, minutes, hours
+ * or days) that still gives at least MIN_TICKS ticks across the window, ticks on multiples of
+ * it, labelled with the time of day (the date below it where the day changes) or, for steps of
+ * a day and more, the date (the year below it where the year changes). Each step is at most
+ * twice the one before, so a window gets fewer than 2 × MIN_TICKS + 1 ticks: room enough for
+ * their labels in the picture's plot.
  */
 
 export interface AxisTick {
@@ -15,28 +17,37 @@ export interface AxisTick {
   sublabel: string | null;
 }
 
-const MINUTE = 60_000;
+export const MIN_TICKS = 5;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const STEPS = [1, 2, 5, 10, 15, 30]
-  .map((minutes) => minutes * MINUTE)
-  .concat([1, 2, 3, 6, 12].map((hours) => hours * HOUR))
-  .concat([1, 2, 7, 14, 28].map((days) => days * DAY));
+const STEPS = [1, 2, 3, 5, 10, 15, 20, 30]
+  .map((seconds) => seconds * SECOND)
+  .concat([1, 2, 3, 5, 10, 15, 20, 30].map((minutes) => minutes * MINUTE))
+  .concat([1, 2, 3, 4, 6, 12].map((hours) => hours * HOUR))
+  .concat([1, 2, 3, 4, 7, 14, 28].map((days) => days * DAY));
 
-export function axisStep(window: Window, maxTicks: number): number {
+/** The largest step giving at least `minTicks` ticks (a window shorter than that: 1 s). */
+export function axisStep(window: Window, minTicks = MIN_TICKS): number {
   const span = window.until - window.since;
-  const most = Math.max(2, Math.floor(maxTicks));
-  const step = STEPS.find((candidate) => span / candidate <= most);
-  return step ?? Math.ceil(span / most / (28 * DAY)) * 28 * DAY;
+  // whole multiples of a step fit at least floor(span / step) times
+  const fits = (step: number) => Math.floor(span / step) >= minTicks;
+  let step = STEPS[0] as number;
+  for (const candidate of STEPS) if (fits(candidate)) step = candidate;
+  // beyond four weeks: doubling multiples of 28 days
+  for (let longer = 56 * DAY; fits(longer); longer *= 2) step = longer;
+  return step;
 }
 
-export function axisTicks(window: Window, maxTicks: number): AxisTick[] {
-  const step = axisStep(window, maxTicks);
+export function axisTicks(window: Window, minTicks = MIN_TICKS): AxisTick[] {
+  const step = axisStep(window, minTicks);
   const ticks: AxisTick[] = [];
   let previous: string | null = null;
   for (let at = Math.ceil(window.since / step) * step; at <= window.until; at += step) {
     const iso = formatTime(at);
-    const [date, time] = [iso.slice(0, 10), iso.slice(11, 16)];
+    const [date, time] = [iso.slice(0, 10), iso.slice(11, step < MINUTE ? 19 : 16)];
     if (step < DAY) {
       ticks.push({ at, label: time, sublabel: date === previous ? null : date });
       previous = date;

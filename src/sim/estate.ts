@@ -1,7 +1,7 @@
+import { globMatcher } from "../text/glob.js";
 import type { Timers } from "../time/clock.js";
 import type { Behaviour } from "./behaviour.js";
 import { SimEndpoint } from "./endpoint.js";
-import { globMatcher } from "./glob.js";
 import type { EndpointPlan } from "./plan.js";
 import type { ScenarioStep } from "./scenario-checks.js";
 

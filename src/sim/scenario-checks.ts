@@ -1,7 +1,7 @@
 import { describeValue } from "../config/path-issue.js";
 import { formatDuration, parseDuration } from "../config/units.js";
+import { globMatcher } from "../text/glob.js";
 import { type Behaviour, DEGRADED_MODES, DOWN_MODES, type DownMode } from "./behaviour.js";
-import { globMatcher } from "./glob.js";
 import type { WrittenScenario, WrittenStep, WrittenSwitch } from "./scenario-schema.js";
 
 export type ScenarioErrorCode =

@@ -1,5 +1,5 @@
+import { globMatcher } from "../text/glob.js";
 import { type Behaviour, UP } from "./behaviour.js";
-import { globMatcher } from "./glob.js";
 import type { ScenarioStep } from "./scenario-checks.js";
 
 /** One endpoint's behaviour from `atMs` (scenario time) until its next change. */

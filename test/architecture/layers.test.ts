@@ -78,6 +78,17 @@ const RULES: LayerRule[] = [
     forbid: ["src/expose/"],
   },
   {
+    name: "text/ is shared formatting: it imports no other room",
+    from: ["src/text/"],
+    forbid: ["src/"],
+    allow: ["src/text/"],
+  },
+  {
+    name: "ledger/ (and its figures) read and write the record: they never reach up to report/ or expose/",
+    from: ["src/ledger/"],
+    forbid: ["src/report/", "src/expose/", "src/engine/", "src/cli/"],
+  },
+  {
     // a prober kind is one file, config and prober together: config reads kinds from the registry only
     name: "config/ reads prober kinds through probe/registry.ts only",
     from: ["src/config/"],

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
-import { humanDuration } from "../../src/report/format.js";
 import { immigrationEstatePlan } from "../../src/sim/plan.js";
 import type { Scenario } from "../../src/sim/scenario.js";
 import { behaviourTimeline } from "../../src/sim/timeline.js";
+import { humanDuration } from "../../src/text/duration.js";
 
 /**
  * What a demo run must show in scenario time, checked against its own scenario: shared by the

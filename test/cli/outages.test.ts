@@ -11,7 +11,7 @@ import {
 } from "../../src/cli/outages.js";
 import type { ConfigLoadResult } from "../../src/config/load.js";
 import type { Config } from "../../src/config/types.js";
-import { listOutages, type OutageFacts } from "../../src/report/numbers.js";
+import { listOutages, type OutageFacts } from "../../src/ledger/figures/outage-facts.js";
 import { buildIncidentLedger, type IncidentLedger, m } from "../report/fixture.js";
 import { pantauMain } from "../support/built-cli.js";
 import { type InProcessRun, runInProcess } from "../support/cli.js";

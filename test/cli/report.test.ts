@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReportDeps, reportCommand } from "../../src/cli/report.js";
 import type { ConfigLoadResult } from "../../src/config/load.js";
 import type { Config } from "../../src/config/types.js";
+import { readIncident } from "../../src/ledger/figures/incident.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
-import { readIncident } from "../../src/report/incident.js";
 import { renderIncidentMarkdown } from "../../src/report/markdown.js";
 import {
   buildIncidentLedger,
@@ -81,12 +81,47 @@ describe("pantau report: output", () => {
     });
   });
 
-  it("covers the 24 hours before now without --since and --until", async () => {
+  it("starts at the ledger's first observation without --since, not 24 hours before it", async () => {
     const { code, out } = await run(db);
     expect(code).toBe(0);
+    // the first run started at 22:00, 14 hours before now
     expect(out.split("\n")[0]).toBe(
-      "# Incident report: 2024-06-19T12:00:00.000Z to 2024-06-20T12:00:00.000Z",
+      "# Incident report: 2024-06-19T22:00:00.000Z to 2024-06-20T12:00:00.000Z",
     );
+    expect(out).toContain(
+      "The window starts at the ledger's first observation, pantau's first run at 2024-06-19T22:00:00.000Z.",
+    );
+    const before = await run([...db, "--until", "2024-06-20T06:00:00Z"]);
+    expect(before.out.split("\n")[0]).toBe(
+      "# Incident report: 2024-06-19T22:00:00.000Z to 2024-06-20T06:00:00.000Z",
+    );
+  });
+
+  it("covers the 24 hours before now without --since once the ledger is older", async () => {
+    const { out } = await run(db, { now: () => NOW + 24 * 3_600_000 });
+    expect(out.split("\n")[0]).toBe(
+      "# Incident report: 2024-06-20T12:00:00.000Z to 2024-06-21T12:00:00.000Z",
+    );
+  });
+
+  it("honours a --since before the first observation, and says the time before it was not observed", async () => {
+    const { code, out } = await run([...db, "--since", "2024-06-19T20:00:00Z", "--format", "html"]);
+    expect(code).toBe(0);
+    expect(out).toContain(
+      '<h1>Incident report: <time datetime="2024-06-19T20:00:00.000Z">2024-06-19T20:00:00.000Z</time>',
+    );
+    expect(out).toContain("the 2h of the window before it are not observed, and drawn so.");
+    // each row starts not observed: pantau was not running, then no verdict until 22:20
+    expect(out).toContain(
+      "<title>simkim-core: not observed (pantau was not running yet), " +
+        "2024-06-19T20:00:00.000Z to 2024-06-19T22:00:00.000Z, 2h</title>",
+    );
+    expect(out).toContain(
+      "<title>simkim-core: not observed (unknown: no verdict yet), " +
+        "2024-06-19T22:00:00.000Z to 2024-06-19T22:20:00.000Z, 20m</title>",
+    );
+    expect(out).toContain("<td>-</td><td>before the first run</td>");
+    expect(out).not.toMatch(/simkim-core: up[^<]*2024-06-19T2[01]:/);
   });
 
   it("selects with --service, --site and --target", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type IncidentReport, readIncident } from "../../src/ledger/figures/incident.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
-import { type IncidentReport, readIncident } from "../../src/report/incident.js";
 import { reportDocument } from "../../src/report/sections.js";
 import { renderTimelineSvg } from "../../src/report/timeline-svg.js";
 import { expectGolden } from "./golden.js";
@@ -27,8 +27,10 @@ afterAll(async () => {
   await fixture.cleanup();
 });
 
+/** The page's text as the sections say it: entities decoded, the `<time>` wrappers gone. */
 const unescapeHtml = (text: string) =>
   text
+    .replace(/<time datetime="[^"]*">([^<]*)<\/time>/g, "$1")
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")
     .replace(/&quot;/g, '"')
@@ -52,13 +54,27 @@ describe("html report", () => {
   });
 
   it("embeds the timeline once, after the summary, with one row per target", () => {
-    expect(html).toContain(renderTimelineSvg(incident.timeline, incident.window).trimEnd());
+    const svg = renderTimelineSvg(incident.timeline, incident.window, incident.monitorTimeline);
+    expect(html).toContain(`<div class="timeline-scroll">\n${svg.trimEnd()}\n</div>`);
     expect(html.match(/<svg /g)).toHaveLength(1);
     expect(html.match(/data-target="/g)).toHaveLength(TARGET_COUNT);
     const order = ["summary", "timeline", "services", "sites", "targets", "outages", "gaps"];
     const positions = order.map((id) => html.indexOf(`<section id="${id}">`));
     expect(positions.every((at) => at > 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it("keeps every time whole: each in a <time> that does not wrap", () => {
+    const times = [...html.matchAll(/<time datetime="([^"]+)">([^<]+)<\/time>/g)];
+    expect(times.length).toBeGreaterThan(40);
+    expect(times.every(([, datetime, shown]) => datetime === shown)).toBe(true);
+    expect(html).toContain("time { white-space: nowrap; }");
+    // outside the picture (whose text never wraps), no time is left bare
+    const body = html.slice(html.indexOf("<body>"));
+    const text = (
+      body.slice(0, body.indexOf("<svg ")) + body.slice(body.indexOf("</svg>"))
+    ).replace(/<time[^>]*>[^<]*<\/time>/g, "");
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
   });
 
   it("says what the markdown says: every paragraph, item and table cell", () => {

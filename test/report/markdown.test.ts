@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type IncidentReport, readIncident } from "../../src/ledger/figures/incident.js";
+import type { OutageFacts } from "../../src/ledger/figures/outage-facts.js";
 import { renderIncidentHtml } from "../../src/report/html.js";
-import { type IncidentReport, readIncident } from "../../src/report/incident.js";
 import { escapeMarkdown, renderIncidentMarkdown } from "../../src/report/markdown.js";
-import { percent } from "../../src/report/sections.js";
+import { percent } from "../../src/text/numbers.js";
 import { expectGolden, lineDiff } from "./golden.js";
 import {
   buildIncidentLedger,
@@ -116,7 +117,9 @@ describe("markdown report", () => {
   it("says where maintenance comes from without a config", () => {
     const markdown = renderIncidentMarkdown(withoutConfig);
     expect(markdown).toContain("Maintenance windows are not in the ledger");
-    expect(markdown).toContain("| back-office | 1 | 95.652% | 1 | 30m | 30m | 30m | 30m | 0s |");
+    expect(markdown).toContain(
+      "| back-office | 1 | 95.652% | 30m | 0s | 30m | 0s | 1 | 30m | 30m |",
+    );
   });
 
   it("reports a selection, and a quiet window", async () => {
@@ -125,8 +128,28 @@ describe("markdown report", () => {
     expect(markdown).toContain("for service autogate: 2 targets with a known state");
     expect(markdown).toContain("- No outages in the window.\n");
     expect(markdown).toContain("## Outages\n\nNo outages in the window.\n");
-    expect(markdown).toContain("| autogate | 2 | 100.000% | 0 |");
+    expect(markdown).toContain("| autogate | 2 | 100.000% | 0s | 0s | 0s | 0s | 0 | 0s | - |");
     expect(markdown).not.toContain("simkim-core |");
+  });
+
+  it("bounds each outage's start and end by the probe before it, where the ledger has one", () => {
+    const [first, second] = withConfig.outages;
+    const outages = [
+      // across midnight the bound keeps its date; an unknown bound is "-"
+      { ...(first as OutageFacts), lastOkAt: m(-1) + 4_250, lastFailedAt: null },
+      { ...(second as OutageFacts), lastOkAt: null },
+    ];
+    const markdown = renderIncidentMarkdown({ ...withConfig, outages });
+    expect(markdown).toContain(
+      "| target | last ok | start | last failed | end | duration | not observed | cause |",
+    );
+    expect(markdown).toContain(
+      "| simkim-core | 2024-06-19T23:59:04.250Z | 2024-06-20T01:00:00.000Z | - | " +
+        "2024-06-20T07:00:00.000Z | 6h |",
+    );
+    expect(markdown).toContain(
+      "| portal | - | 2024-06-20T01:01:00.000Z | 06:59:30.000 | 2024-06-20T07:00:00.000Z |",
+    );
   });
 
   it("escapes what markdown would read as markup", () => {

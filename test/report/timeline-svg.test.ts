@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IncidentReport, readIncident } from "../../src/report/incident.js";
-import type { TimelineRow } from "../../src/report/timeline.js";
-import { axisStep, axisTicks } from "../../src/report/timeline-axis.js";
+import { type IncidentReport, readIncident } from "../../src/ledger/figures/incident.js";
+import type { TimelineRow } from "../../src/ledger/figures/timeline-rows.js";
+import { axisStep, axisTicks, MIN_TICKS } from "../../src/report/timeline-axis.js";
 import { COLOURS, renderTimelineSvg } from "../../src/report/timeline-svg.js";
 import { expectGolden } from "./golden.js";
 import {
@@ -25,7 +25,7 @@ let svg: string;
 beforeAll(async () => {
   fixture = await buildIncidentLedger();
   incident = await readIncident(fixture.ledger, WINDOW, NOW, MAINTENANCE_WINDOWS);
-  svg = renderTimelineSvg(incident.timeline, incident.window);
+  svg = renderTimelineSvg(incident.timeline, incident.window, incident.monitorTimeline);
 });
 
 afterAll(async () => {
@@ -39,7 +39,7 @@ describe("timeline svg", () => {
     expectGolden("timeline.svg", svg);
   });
 
-  it("draws one row per target, grouped by service then site", () => {
+  it("draws the monitor's row, then one row per target grouped by service", () => {
     expect(count(svg, /<g class="target-row" data-target="/g)).toBe(TARGET_COUNT);
     const rows = [...svg.matchAll(/data-target="([^"]+)"/g)].map((match) => match[1]);
     expect(rows).toEqual([
@@ -53,7 +53,11 @@ describe("timeline svg", () => {
       "passport-dps",
     ]);
     expect(count(svg, /class="group-service"/g)).toBe(5);
-    expect(count(svg, /class="group-site"/g)).toBe(7);
+    expect(count(svg, /class="group-monitor"/g)).toBe(1);
+    expect(count(svg, /<g class="monitor-row" data-instance="jakarta-1">/g)).toBe(1);
+    expect(svg.indexOf('class="monitor-row"')).toBeLessThan(svg.indexOf('class="target-row"'));
+    // each target is labelled with its site
+    expect(svg).toContain('>autogate-dps<tspan fill="#555555"> · dps</tspan></text>');
   });
 
   it("is an accessible image with a legend and no scripts or links", () => {
@@ -61,11 +65,12 @@ describe("timeline svg", () => {
       /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" role="img" aria-label="Timeline of 8 targets, /,
     );
     for (const label of [
+      "up",
+      "degraded",
       "down",
       "down, blocked by a dependency",
-      "degraded",
       "maintenance",
-      "monitor not watching",
+      "not observed",
     ]) {
       expect(svg).toContain(`>${label}</text>`);
     }
@@ -73,16 +78,18 @@ describe("timeline svg", () => {
     expect(svg).not.toMatch(/url\((?!#pantau-)/);
   });
 
-  it("uses the Okabe–Ito colours, hatching blocked and blind", () => {
+  it("uses the Okabe–Ito colours, hatching blocked and not observed", () => {
     expect(COLOURS).toMatchObject({
+      up: "#009E73",
       down: "#D55E00",
       degraded: "#E69F00",
       maintenance: "#56B4E9",
-      blind: "#999999",
     });
     expect(svg).toContain('data-kind="blocked" x=');
     expect(svg).toMatch(/data-kind="blocked"[^>]*fill="url\(#pantau-blocked\)"/);
-    expect(svg).toMatch(/data-kind="blind"[^>]*fill="url\(#pantau-blind\)"/);
+    expect(svg).toMatch(/data-kind="unobserved"[^>]*fill="url\(#pantau-unobserved\)"/);
+    // up: one thin line per row, drawn where the ledger says up
+    expect(svg).toMatch(/<path class="span" data-kind="up" d="M[^"]+" stroke="#009E73"/);
   });
 
   it("gives every span a tooltip with target, state, start, end and duration", () => {
@@ -91,7 +98,13 @@ describe("timeline svg", () => {
         "2024-06-20T07:00:00.000Z to 2024-06-20T08:00:00.000Z, 1h</title>",
     );
     const spans = count(svg, /<rect class="span"/g);
-    expect(spans).toBe(incident.timeline.reduce((sum, row) => sum + row.spans.length, 0));
+    const rows = [...incident.monitorTimeline, ...incident.timeline];
+    const notUp = rows.flatMap((row) => row.spans.filter((span) => span.kind !== "up"));
+    expect(spans).toBe(notUp.length);
+    // up spans: one path per row, a segment each
+    const up = rows.flatMap((row) => row.spans.filter((span) => span.kind === "up"));
+    expect(count(svg, /<path class="span" data-kind="up"/g)).toBe(rows.length);
+    expect(count(svg, /M[\d.]+ [\d.]+h[\d.]+/g)).toBe(up.length);
     expect(count(svg, /<rect class="span"[^>]*><title>[^<]+<\/title><\/rect>/g)).toBe(spans);
   });
 
@@ -126,39 +139,87 @@ describe("timeline svg", () => {
       spans: [],
     });
     const text = renderTimelineSvg([row("jakarta-1"), row("surabaya-1")], WINDOW);
-    expect(text).toContain(">portal @ surabaya-1<title>");
+    expect(text).toContain(">portal @ surabaya-1<tspan");
   });
 });
 
 describe("time axis", () => {
+  const SECOND = 1000;
+  const MINUTE = 60_000;
+
   it.each([
-    ["1 hour", HOUR, 10 * 60_000],
+    ["10 seconds", 10 * SECOND, 2 * SECOND],
+    ["1 minute", MINUTE, 10 * SECOND],
+    ["1 hour", HOUR, 10 * MINUTE],
     ["12 hours", 12 * HOUR, 2 * HOUR],
-    ["24 hours", DAY, 3 * HOUR],
+    ["14 hours", 14 * HOUR, 2 * HOUR],
+    ["24 hours", DAY, 4 * HOUR],
     ["7 days", 7 * DAY, DAY],
-    ["30 days", 30 * DAY, 7 * DAY],
+    ["30 days", 30 * DAY, 4 * DAY],
     ["a year", 365 * DAY, 56 * DAY],
-  ])("steps %s by a round amount", (_, length, step) => {
-    expect(axisStep({ since: T0, until: T0 + length }, 10)).toBe(step);
+  ])("steps %s by the largest round amount giving five ticks", (_, length, step) => {
+    expect(axisStep({ since: T0, until: T0 + length })).toBe(step);
+  });
+
+  it.each([
+    5 * SECOND,
+    7 * SECOND,
+    47 * SECOND,
+    5 * MINUTE,
+    59 * MINUTE,
+    3 * HOUR + 7 * MINUTE,
+    25 * HOUR,
+    2 * DAY + 1,
+    19 * DAY,
+    90 * DAY,
+    3 * 365 * DAY,
+  ])("puts 5 to 10 ticks across a window of %d ms, wherever it starts", (length) => {
+    for (const offset of [0, 1, 13 * SECOND + 7, 5 * HOUR + 3 * MINUTE, 3 * DAY + 1]) {
+      const since = T0 + offset;
+      const ticks = axisTicks({ since, until: since + length });
+      expect(ticks.length, `from +${offset}`).toBeGreaterThanOrEqual(MIN_TICKS);
+      expect(ticks.length, `from +${offset}`).toBeLessThanOrEqual(2 * MIN_TICKS);
+    }
+  });
+
+  it("labels seconds when the step is under a minute", () => {
+    const ticks = axisTicks({ since: T0, until: T0 + MINUTE });
+    expect(ticks.map((tick) => tick.label)).toEqual([
+      "00:00:00",
+      "00:00:10",
+      "00:00:20",
+      "00:00:30",
+      "00:00:40",
+      "00:00:50",
+      "00:01:00",
+    ]);
   });
 
   it("labels hours, with the date where the day changes", () => {
-    const ticks = axisTicks({ since: T0 - 5 * HOUR + 60_000, until: T0 + 4 * HOUR }, 3);
+    const ticks = axisTicks({ since: T0 - 5 * HOUR + 60_000, until: T0 + 4 * HOUR });
     expect(ticks.map((tick) => [tick.label, tick.sublabel])).toEqual([
-      ["21:00", "2024-06-19"],
+      ["20:00", "2024-06-19"],
+      ["21:00", null],
+      ["22:00", null],
+      ["23:00", null],
       ["00:00", "2024-06-20"],
+      ["01:00", null],
+      ["02:00", null],
       ["03:00", null],
+      ["04:00", null],
     ]);
   });
 
   it("labels days, with the year where it changes", () => {
-    const since = Date.UTC(2024, 11, 30, 12);
-    const ticks = axisTicks({ since, until: since + 4 * DAY }, 4);
+    const since = Date.UTC(2024, 11, 29, 12);
+    const ticks = axisTicks({ since, until: since + 6 * DAY });
     expect(ticks.map((tick) => [tick.label, tick.sublabel])).toEqual([
-      ["12-31", "2024"],
+      ["12-30", "2024"],
+      ["12-31", null],
       ["01-01", "2025"],
       ["01-02", null],
       ["01-03", null],
+      ["01-04", null],
     ]);
   });
 });

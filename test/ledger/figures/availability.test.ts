@@ -1,19 +1,29 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Ledger, Run } from "../../src/ledger/ledger.js";
-import type { AvailabilitySummary } from "../../src/ledger/outages.js";
-import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import {
   computeReport,
-  HEARTBEAT_STALE_MS,
-  latestRunOfEachInstance,
+  type Report,
+  type TargetReport,
+} from "../../../src/ledger/figures/availability.js";
+import {
   listOutages,
   type OutageFacts,
   outagePages,
-  type Report,
-  type TargetReport,
-} from "../../src/report/numbers.js";
-import { ZERO } from "../support/summaries.js";
-import { buildIncidentLedger, INSTANCE, type IncidentLedger, m, transition } from "./fixture.js";
+} from "../../../src/ledger/figures/outage-facts.js";
+import {
+  HEARTBEAT_STALE_MS,
+  latestRunOfEachInstance,
+} from "../../../src/ledger/figures/unwatched.js";
+import type { Ledger, Run } from "../../../src/ledger/ledger.js";
+import type { AvailabilitySummary } from "../../../src/ledger/outages.js";
+import { openSqliteLedger } from "../../../src/ledger/sqlite.js";
+import {
+  buildIncidentLedger,
+  INSTANCE,
+  type IncidentLedger,
+  m,
+  transition,
+} from "../../report/fixture.js";
+import { ZERO } from "../../support/summaries.js";
 
 const summary = (figures: Partial<AvailabilitySummary>): AvailabilitySummary => ({
   ...ZERO,

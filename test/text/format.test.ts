@@ -1,23 +1,51 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { causeText } from "../../src/text/cause.js";
+import { csvField, renderCsv, secondsText } from "../../src/text/csv.js";
+import { humanDuration } from "../../src/text/duration.js";
+import { count } from "../../src/text/numbers.js";
 import {
-  csvField,
-  formatTime,
-  humanDuration,
-  outageJson,
-  renderCsv,
   renderMarkdownTable,
   renderTable,
-  secondsText,
   type TableColumn,
   truncate,
-} from "../../src/report/format.js";
-import type { OutageFacts } from "../../src/report/numbers.js";
-import { count } from "../../src/report/sections.js";
+} from "../../src/text/table.js";
+import { formatTime } from "../../src/text/time.js";
 
 const M = 60;
 const H = 3600;
 const D = 86_400;
+
+describe("causeText", () => {
+  it.each([
+    ["status", "status 503 not in 200-299", "status 503 not in 200-299"],
+    ["status", "Status 503", "Status 503"],
+    [
+      "timeout",
+      "timeout after 10s (waiting for headers)",
+      "timeout after 10s (waiting for headers)",
+    ],
+    ["json", 'json path "mode" is "manual"', 'json path "mode" is "manual"'],
+    ["cert_expired", "cert expired 3 days ago", "cert expired 3 days ago"],
+    ["cert_expired", "cert_expired", "cert_expired"],
+    ["timeout", "no answer in 10s", "timeout: no answer in 10s"],
+    [
+      "refused",
+      "connect ECONNREFUSED 127.0.0.1:8443",
+      "refused: connect ECONNREFUSED 127.0.0.1:8443",
+    ],
+    // a longer word that begins with the reason is not the reason
+    ["status", "statuspage says 503", "status: statuspage says 503"],
+    ["tls", "tls_handshake failed", "tls: tls_handshake failed"],
+    ["status", null, "status"],
+    ["status", "", "status"],
+    [null, "HTTP 503", "HTTP 503"],
+    ["", "HTTP 503", "HTTP 503"],
+    [null, null, ""],
+  ])("says %j with %j once: %j", (reason, detail, text) => {
+    expect(causeText(reason, detail)).toBe(text);
+  });
+});
 
 describe("humanDuration", () => {
   it.each([
@@ -140,51 +168,6 @@ describe("CSV", () => {
     [0.001, "0.001"],
   ])("seconds %d → %s", (seconds, text) => {
     expect(secondsText(seconds)).toBe(text);
-  });
-});
-
-describe("outageJson", () => {
-  it("gives snake_case keys and RFC 3339 ms times", () => {
-    const outage: OutageFacts = {
-      id: 7,
-      instance: "jakarta-1",
-      targetId: "simkim-core",
-      service: "immigration-core",
-      site: "pdns2",
-      start: 1_718_845_200_000,
-      end: null,
-      detectedAt: 1_718_845_260_123,
-      reason: "timeout",
-      detail: "no answer in 10s",
-      blockedBy: "simkim-core",
-      blockedUntil: 1_718_848_800_000,
-      maintenance: false,
-      endReason: null,
-      lastOkAt: 1_718_845_170_500,
-      lastFailedAt: null,
-      durationSeconds: 3600.5,
-      blindSeconds: 12.25,
-    };
-    expect(outageJson(outage)).toEqual({
-      instance: "jakarta-1",
-      target: "simkim-core",
-      service: "immigration-core",
-      site: "pdns2",
-      start: "2024-06-20T01:00:00.000Z",
-      end: null,
-      detected_at: "2024-06-20T01:01:00.123Z",
-      duration_seconds: 3600.5,
-      blind_seconds: 12.25,
-      reason: "timeout",
-      detail: "no answer in 10s",
-      blocked_by: "simkim-core",
-      blocked_until: "2024-06-20T02:00:00.000Z",
-      maintenance: false,
-      end_reason: null,
-      last_ok_at: "2024-06-20T00:59:30.500Z",
-      last_failed_at: null,
-    });
-    expect(formatTime(outage.start)).toBe("2024-06-20T01:00:00.000Z");
   });
 });
 

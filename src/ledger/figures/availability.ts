@@ -1,23 +1,16 @@
-import type {
-  Ledger,
-  OutageRecord,
-  Run,
-  StateHistory,
-  StoredTransition,
-  TargetFilter,
-} from "../ledger/ledger.js";
+import { compareText } from "../../text/compare.js";
+import type { Ledger, StateHistory, StoredTransition, TargetFilter } from "../ledger.js";
 import {
   type AvailabilitySummary,
   blindIn,
-  blindSecondsIn,
   type ClosedInterval,
   type Interval,
-  mergeIntervals,
   rollUp,
   summarizeColumns,
   type TransitionColumns,
   type Window,
-} from "../ledger/outages.js";
+} from "../outages.js";
+import { unwatchedByInstance } from "./unwatched.js";
 
 /**
  * The figures of SPEC §4 and §7 `/api/v1/report`, read from a ledger: per target, rolled up
@@ -53,22 +46,6 @@ export interface Report {
   sites: SiteReport[];
   total: TotalReport;
 }
-
-/** An outage record with its figures as of `now` (SPEC §4). */
-export interface OutageFacts extends OutageRecord {
-  /** Whole duration in seconds (ms precision); an open outage's runs to now. */
-  durationSeconds: number;
-  /** How much of it no daemon was watching. */
-  blindSeconds: number;
-}
-
-/**
- * A run that has not heartbeated for this long is taken as dead (crashed, or its host gone):
- * its time since the last heartbeat is unwatched although no restart gap records it yet.
- */
-export const HEARTBEAT_STALE_MS = 60_000;
-
-const MS_PER_SECOND = 1000;
 
 /**
  * Availability and outage figures over [since, until) for every target the ledger knows a state
@@ -192,147 +169,7 @@ function targetReport(identity: TargetIdentity, summary: AvailabilitySummary): T
 
 function compareTargets(a: TargetReport | undefined, b: TargetReport | undefined): number {
   if (a === undefined || b === undefined) return 0;
-  return compare(a.targetId, b.targetId) || compare(a.instance, b.instance);
-}
-
-/**
- * Outages overlapping [since, until) (open ones only with `open: true`, ended ones only with
- * `open: false`), in the ledger's order (start, then id), with duration and blind seconds.
- */
-export async function listOutages(
-  ledger: Ledger,
-  query: ReportQuery & { open?: boolean },
-  now: number,
-): Promise<OutageFacts[]> {
-  const outages: OutageFacts[] = [];
-  for await (const page of outagePages(ledger, query, now)) outages.push(...page);
-  return outages;
-}
-
-/** Outages per page of a listing: half a million need not be held at once. */
-export const OUTAGE_PAGE_SIZE = 10_000;
-
-/** As listOutages, a page at a time, each read after the previous one was consumed. */
-export async function* outagePages(
-  ledger: Ledger,
-  query: ReportQuery & { open?: boolean },
-  now: number,
-  pageSize = OUTAGE_PAGE_SIZE,
-): AsyncGenerator<OutageFacts[]> {
-  const { since, until, open } = query;
-  const filter = targetFilterOf(query);
-  let gaps: Map<string, ClosedInterval[]> | null = null;
-  let after: { start: number; id: number } | undefined;
-  for (;;) {
-    const page = await ledger.outages({ ...filter, open, since, until, after, limit: pageSize });
-    const last = page[page.length - 1];
-    if (last === undefined) return;
-    // the first page starts with the earliest outage: the gaps from there on serve every page
-    gaps ??= await mergedGaps(ledger, query.instance, Math.min(page[0]?.start ?? now, now), now);
-    const merged = gaps;
-    const none: ClosedInterval[] = [];
-    yield page.map((outage) => factsOf(outage, merged.get(outage.instance) ?? none, now));
-    if (page.length < pageSize) return;
-    after = { start: last.start, id: last.id };
-  }
-}
-
-/** `outages` with their duration and blind seconds as of `now`, in the same order. */
-export async function outageFacts(
-  ledger: Ledger,
-  outages: readonly OutageRecord[],
-  instance: string | undefined,
-  now: number,
-): Promise<OutageFacts[]> {
-  if (outages.length === 0) return [];
-  const earliest = outages.reduce((min, outage) => Math.min(min, outage.start), now);
-  const merged = await mergedGaps(ledger, instance, earliest, now);
-  const none: ClosedInterval[] = [];
-  return outages.map((outage) => factsOf(outage, merged.get(outage.instance) ?? none, now));
-}
-
-/** Per instance, its unwatched time from `earliest` to now, merged (open ends read as now). */
-async function mergedGaps(
-  ledger: Ledger,
-  instance: string | undefined,
-  earliest: number,
-  now: number,
-): Promise<Map<string, ClosedInterval[]>> {
-  const runs = await ledger.runs({ instance });
-  const range = { instance, since: earliest, until: Math.max(earliest, now) };
-  const merged = new Map<string, ClosedInterval[]>();
-  for (const [name, intervals] of await unwatchedByInstance(ledger, runs, range, now)) {
-    merged.set(name, mergeIntervals(intervals, now));
-  }
-  return merged;
-}
-
-/** Field by field, not by spread: listings build hundreds of thousands of these. */
-function factsOf(
-  outage: OutageRecord,
-  mergedGaps: readonly ClosedInterval[],
-  now: number,
-): OutageFacts {
-  return {
-    id: outage.id,
-    instance: outage.instance,
-    targetId: outage.targetId,
-    service: outage.service,
-    site: outage.site,
-    start: outage.start,
-    end: outage.end,
-    detectedAt: outage.detectedAt,
-    reason: outage.reason,
-    detail: outage.detail,
-    blockedBy: outage.blockedBy,
-    blockedUntil: outage.blockedUntil,
-    maintenance: outage.maintenance,
-    endReason: outage.endReason,
-    lastOkAt: outage.lastOkAt,
-    lastFailedAt: outage.lastFailedAt,
-    durationSeconds: Math.max(0, (outage.end ?? now) - outage.start) / MS_PER_SECOND,
-    blindSeconds: blindSecondsIn(outage, mergedGaps, now),
-  };
-}
-
-/**
- * Per instance, the time no daemon of it was watching: its recorded gaps (restart and blind)
- * plus, after its latest run, the time since that run stopped or went stale (open-ended).
- */
-export async function unwatchedByInstance(
-  ledger: Ledger,
-  runs: readonly Run[],
-  range: { instance?: string; since: number; until: number },
-  now: number,
-): Promise<Map<string, Interval[]>> {
-  const unwatched = new Map<string, Interval[]>();
-  const add = (instance: string, interval: Interval) => {
-    const list = unwatched.get(instance);
-    if (list === undefined) unwatched.set(instance, [interval]);
-    else list.push(interval);
-  };
-  for (const gap of await ledger.gaps(range)) add(gap.instance, { start: gap.start, end: gap.end });
-  for (const run of latestRunOfEachInstance(runs)) {
-    const stopped = run.stoppedAt !== null || now - run.lastHeartbeat > HEARTBEAT_STALE_MS;
-    if (stopped && run.lastHeartbeat < now)
-      add(run.instance, { start: run.lastHeartbeat, end: null });
-  }
-  return unwatched;
-}
-
-export function latestRunOfEachInstance(runs: readonly Run[]): Run[] {
-  const latest = new Map<string, Run>();
-  for (const run of runs) {
-    const known = latest.get(run.instance);
-    if (
-      known === undefined ||
-      run.startedAt > known.startedAt ||
-      (run.startedAt === known.startedAt && run.id > known.id)
-    ) {
-      latest.set(run.instance, run);
-    }
-  }
-  return [...latest.values()];
+  return compareText(a.targetId, b.targetId) || compareText(a.instance, b.instance);
 }
 
 export interface TargetHistory {
@@ -383,7 +220,8 @@ function historyOf(
   return { at: [first.at, ...at], to: [first.to, ...to] };
 }
 
-function targetKey(t: { instance: string; targetId: string }): string {
+/** A target of one daemon instance, as a map key. */
+export function targetKey(t: { instance: string; targetId: string }): string {
   return `${t.instance}\u0000${t.targetId}`;
 }
 
@@ -391,7 +229,7 @@ function identityOf(t: StoredTransition): TargetIdentity {
   return { instance: t.instance, targetId: t.targetId, service: t.service, site: t.site };
 }
 
-function targetFilterOf({ instance, targetId, service, site }: TargetFilter): TargetFilter {
+export function targetFilterOf({ instance, targetId, service, site }: TargetFilter): TargetFilter {
   return { instance, targetId, service, site };
 }
 
@@ -407,9 +245,5 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): [string, T
     if (group === undefined) groups.set(key, [item]);
     else group.push(item);
   }
-  return [...groups.entries()].sort(([a], [b]) => compare(a, b));
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return [...groups.entries()].sort(([a], [b]) => compareText(a, b));
 }

@@ -1,7 +1,6 @@
-import type { OutageRecord } from "../ledger/ledger.js";
-import { eachDownInterval, type Window } from "../ledger/outages.js";
-import type { TargetHistory, TargetIdentity } from "./numbers.js";
-import { sortFloat64, sortUint32 } from "./sort-floats.js";
+import type { OutageRecord } from "../ledger.js";
+import { eachDownInterval, type Window } from "../outages.js";
+import type { TargetHistory, TargetIdentity } from "./availability.js";
 
 /**
  * The window's outages as the targets' histories show them (start, and end when it fell inside
@@ -100,7 +99,9 @@ export function impactSeconds(outages: WindowOutages, window: Window): number {
     ends[n] = end;
     n += 1;
   }
-  const [sortedStarts, sortedEnds] = sortTimes(starts.subarray(0, n), ends.subarray(0, n), window);
+  // starts and ends sorted apart: the sweep needs only their order, not which ends which
+  const sortedStarts = starts.subarray(0, n).sort();
+  const sortedEnds = ends.subarray(0, n).sort();
   let open = 0;
   let coveredSince = 0;
   let total = 0;
@@ -119,31 +120,6 @@ export function impactSeconds(outages: WindowOutages, window: Window): number {
     }
   }
   return total / 1000;
-}
-
-/**
- * Both arrays sorted, as offsets from the window's start when they are whole ms within 2^32 of
- * it (a window up to 49 days: a radix sort of 32-bit integers, two passes), else as they are. The sweep only compares and subtracts: offsets serve as well.
- */
-function sortTimes(
-  starts: Float64Array,
-  ends: Float64Array,
-  window: Window,
-): [ArrayLike<number>, ArrayLike<number>] {
-  if (!(window.until - window.since < 2 ** 32)) return [sortFloat64(starts), sortFloat64(ends)];
-  const offsets = (times: Float64Array): Uint32Array | null => {
-    const out = new Uint32Array(times.length);
-    for (let i = 0; i < times.length; i++) {
-      const offset = (times[i] as number) - window.since;
-      if (!Number.isInteger(offset)) return null;
-      out[i] = offset;
-    }
-    return sortUint32(out);
-  };
-  const startOffsets = offsets(starts);
-  const endOffsets = startOffsets === null ? null : offsets(ends);
-  if (startOffsets === null || endOffsets === null) return [sortFloat64(starts), sortFloat64(ends)];
-  return [startOffsets, endOffsets];
 }
 
 /** Whole duration in ms as of `now` (an open outage runs to now). */

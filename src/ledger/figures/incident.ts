@@ -1,62 +1,50 @@
-import type { MaintenanceWindow } from "../config/types.js";
-import { type MaintenanceInterval, maintenanceIntervals } from "../health/maintenance.js";
-import type { TargetState } from "../health/types.js";
-import type { Ledger, OutageRecord, StoredTransition, TargetFilter } from "../ledger/ledger.js";
-import { clip, type TransitionColumns, type Window } from "../ledger/outages.js";
+import type { MaintenanceWindow } from "../../config/types.js";
+import { type MaintenanceInterval, maintenanceIntervals } from "../../health/maintenance.js";
+import type { TargetState } from "../../health/types.js";
+import type { Ledger, OutageRecord, StoredTransition, TargetFilter } from "../ledger.js";
 import {
-  listOutages,
-  type OutageFacts,
-  outageFacts,
+  blindIn,
+  type ClosedInterval,
+  type Interval,
+  type TransitionColumns,
+  type Window,
+} from "../outages.js";
+import {
   type Report,
   type ReportQuery,
   readReport,
   type TargetHistory,
   type TargetIdentity,
   type TargetReport,
-  unwatchedByInstance,
-} from "./numbers.js";
+  targetKey,
+} from "./availability.js";
 import {
-  compareText,
+  type IncidentSummary,
+  outagesAtEnd,
+  outagesOfTargets,
+  recordsOf,
+  summarize,
+} from "./incident-outages.js";
+import { listOutages, type OutageFacts, outageFacts } from "./outage-facts.js";
+import { type RestorationOrder, restorationOrder } from "./restoration.js";
+import {
   type HistoryTransition,
   hasDegradedSpan,
-  type MonitorGap,
+  type MonitorRow,
+  monitorRows,
   type TimelineRow,
   timelineRows,
-} from "./timeline.js";
-import {
-  extremes,
-  impactSeconds,
-  longestOutages,
-  type WindowOutage,
-  type WindowOutages,
-  windowOutage,
-  windowOutages,
-} from "./window-outages.js";
+} from "./timeline-rows.js";
+import { firstRunStart, type MonitorGap, monitorGaps } from "./unwatched.js";
+import { longestOutages, windowOutages } from "./window-outages.js";
 
 /**
- * A post-incident report's data (SPEC §8 `pantau report`): the figures of `numbers.ts`, a
- * summary of the incident, its outages, the monitor's own gaps, the transition log and one
- * timeline row per target. Sections that could run to hundreds of thousands of rows (outages,
- * transitions, timeline rows) are bounded: their largest part is listed, and their count.
+ * A post-incident report's data (SPEC §8 `pantau report`): the figures of `availability.ts`, a
+ * summary of the incident, its restoration order, its outages, the monitor's own gaps, the
+ * transition log and one timeline row per target. Sections that could run to hundreds of
+ * thousands of rows (outages, transitions, timeline rows) are bounded: their largest part is
+ * listed, and their count.
  */
-
-export type { MonitorGap, SpanKind, TimelineRow, TimelineSpan } from "./timeline.js";
-
-export interface IncidentSummary {
-  /** The outage that started first (possibly before the window). */
-  firstFailure: OutageFacts | null;
-  /** The outage that ended last within the window. */
-  lastRecovery: OutageFacts | null;
-  /** Outages still open at the window's end. */
-  openAtEnd: OutageFacts[];
-  /** Time in the window when at least one target was down (the union over targets). */
-  impactSeconds: number;
-  affectedTargetCount: number;
-  /** Targets that spent some of the window degraded. */
-  degradedTargetCount: number;
-  /** The longest outage by its whole duration (an open one runs to now). */
-  longest: OutageFacts | null;
-}
 
 /** Where the maintenance shown comes from: the config's windows, or the outages' flags. */
 export type MaintenanceSource = "config" | "outage-flags";
@@ -66,9 +54,13 @@ export interface IncidentReport {
   generatedAt: number;
   filter: TargetFilter;
   maintenanceSource: MaintenanceSource;
+  /** Start of the ledger's first run: before it nothing was observed. null: no run recorded. */
+  firstObservation: number | null;
   /** Availability and outage figures; maintenance is left out only with the config's windows. */
   numbers: Report;
   summary: IncidentSummary;
+  /** When each affected target and site came back up, in that order. */
+  restoration: RestorationOrder;
   /** Outages overlapping the window, by start: all of them, or the longest (see limits). */
   outages: OutageFacts[];
   /** How many outages overlap the window. */
@@ -81,6 +73,8 @@ export interface IncidentReport {
   transitionCount: number;
   /** Grouped by service, then site, then target id and instance; possibly a chosen part. */
   timeline: TimelineRow[];
+  /** One row per monitor instance of the timeline's rows: when it was watching. */
+  monitorTimeline: MonitorRow[];
   /** How many targets the timeline chose from. */
   timelineTargetCount: number;
 }
@@ -100,10 +94,6 @@ export const DEFAULT_INCIDENT_LIMITS: IncidentLimits = {
   transitions: 1000,
   timelineRows: 200,
 };
-
-export function targetKey(target: { instance: string; targetId: string }): string {
-  return `${target.instance}\u0000${target.targetId}`;
-}
 
 /**
  * Reads what the report needs over [since, until) (until clamped to now). `windows` are the
@@ -147,7 +137,14 @@ export async function readIncident(
     ...window,
     limit: limits.transitions,
   });
-  const gaps = await monitorGaps(ledger, instance, window, now);
+  const runs = await ledger.runs({});
+  const firstObservation = firstRunStart(runs);
+  const gaps = await monitorGaps(ledger, runs, instance, window, now);
+  const restoration = restorationOrder(
+    histories,
+    window,
+    excludedOf(reading.unwatched, occurrences, window),
+  );
   const shown = timelineTargets(numbers.targets, limits.timelineRows);
   const timelineOutages =
     inWindow.count <= limits.outages ? listed : await outagesOfTargets(ledger, shown, window, now);
@@ -158,6 +155,8 @@ export async function readIncident(
     outages: timelineOutages,
     gaps,
     maintenance: windows === null ? null : occurrences,
+    firstObservation,
+    restoration: new Map(restoration.targets.map((target) => [targetKey(target), target])),
     keyOf: targetKey,
   });
   return {
@@ -165,15 +164,43 @@ export async function readIncident(
     generatedAt: now,
     filter,
     maintenanceSource: windows === null ? "outage-flags" : "config",
+    firstObservation,
     numbers,
     summary,
+    restoration,
     outages: listed,
     outageCount: inWindow.count,
     gaps,
     transitions,
     transitionCount: reading.transitionCount,
     timeline,
+    monitorTimeline: monitorRows(timeline, gaps, window),
     timelineTargetCount: numbers.targets.length,
+  };
+}
+
+/**
+ * Availability's own exclusions (gaps, then maintenance), so that a target's restoration counts
+ * the time its figures count; an instance's gaps are merged once for its targets without
+ * maintenance.
+ */
+function excludedOf(
+  unwatched: ReadonlyMap<string, Interval[]>,
+  occurrences: ReadonlyMap<string, MaintenanceInterval[]>,
+  window: Window,
+): (target: TargetIdentity) => ClosedInterval[] {
+  const none: Interval[] = [];
+  const blindByInstance = new Map<string, ClosedInterval[]>();
+  return (target) => {
+    const gaps = unwatched.get(target.instance) ?? none;
+    const maintenance = occurrences.get(targetKey(target)) ?? none;
+    if (maintenance.length > 0) return blindIn([...gaps, ...maintenance], window);
+    let blind = blindByInstance.get(target.instance);
+    if (blind === undefined) {
+      blind = blindIn(gaps, window);
+      blindByInstance.set(target.instance, blind);
+    }
+    return blind;
   };
 }
 
@@ -225,80 +252,6 @@ function leanHistories(
   return new Map(histories.map(({ identity, history }) => [targetKey(identity), history]));
 }
 
-/**
- * The records of outages that start before `until` and do not end before it, by start then id:
- * the open ones (an index on the open ones), then one seek for each target whose history ends
- * down without an open record (closed at or after `until`). One range over the start index
- * would read every earlier outage: half a million for a month.
- */
-async function outagesAtEnd(
-  ledger: Ledger,
-  filter: TargetFilter,
-  histories: readonly TargetHistory[],
-  until: number,
-): Promise<OutageRecord[]> {
-  const open = await ledger.outages({ ...filter, open: true, until });
-  const openTargets = new Set(open.map(targetKey));
-  const closedLater = histories.filter(
-    ({ identity, history: { to } }) =>
-      to[to.length - 1] === "down" && !openTargets.has(targetKey(identity)),
-  );
-  const found = await Promise.all(
-    closedLater.map(async ({ identity: { instance, targetId }, history: { at } }) => {
-      const records = await ledger.outages({ instance, targetId, since: until - 1, until });
-      // the one its last →down opened (and so of the service and site the filter matched)
-      return records.filter((record) => record.start === at[at.length - 1]);
-    }),
-  );
-  return [...open, ...found.flat()].sort((a, b) => a.start - b.start || a.id - b.id);
-}
-
-/** The records of `outages` (one seek each), by start then id. */
-async function recordsOf(
-  ledger: Ledger,
-  outages: readonly WindowOutage[],
-): Promise<OutageRecord[]> {
-  const found = await Promise.all(
-    outages.map(async ({ target, start }) => {
-      const { instance, targetId } = target;
-      const records = await ledger.outages({ instance, targetId, since: start, until: start + 1 });
-      return records.filter((record) => record.start === start);
-    }),
-  );
-  return found.flat().sort((a, b) => a.start - b.start || a.id - b.id);
-}
-
-/** The summary's extremes are read as records: the first of the ledger's order wins a tie. */
-async function summarize(
-  ledger: Ledger,
-  inWindow: WindowOutages,
-  window: Window,
-  now: number,
-  facts: (records: readonly OutageRecord[]) => Promise<OutageFacts[]>,
-  atEnd: readonly OutageFacts[],
-): Promise<IncidentSummary> {
-  const { start } = inWindow;
-  const extreme = extremes(inWindow, window.until, now);
-  // of tied outages the ledger lists the earliest start first (then the lowest id): read those
-  const startOf = (i: number) => start[i] as number;
-  const firstOf = async (tied: readonly number[]) => {
-    const earliest = tied.reduce((min, i) => Math.min(min, startOf(i)), Number.POSITIVE_INFINITY);
-    const chosen = tied
-      .filter((i) => startOf(i) === earliest)
-      .map((i) => windowOutage(inWindow, i));
-    return (await facts(await recordsOf(ledger, chosen)))[0] ?? null;
-  };
-  return {
-    firstFailure: await firstOf(extreme.firstStarted),
-    lastRecovery: await firstOf(extreme.lastEnded),
-    openAtEnd: atEnd.filter((o) => o.end === null || o.end > window.until),
-    impactSeconds: impactSeconds(inWindow, window),
-    affectedTargetCount: inWindow.affectedTargetCount,
-    degradedTargetCount: 0, // from the histories, by the caller
-    longest: await firstOf(extreme.longest),
-  };
-}
-
 /** All targets up to `limit`, else the `limit` with the most outage time (ties: report order). */
 function timelineTargets(targets: readonly TargetReport[], limit: number): TargetReport[] {
   if (targets.length <= limit) return [...targets];
@@ -312,45 +265,4 @@ function timelineTargets(targets: readonly TargetReport[], limit: number): Targe
       .map(({ target }) => target),
   );
   return targets.filter((target) => chosen.has(target));
-}
-
-async function outagesOfTargets(
-  ledger: Ledger,
-  targets: readonly TargetIdentity[],
-  window: Window,
-  now: number,
-): Promise<OutageFacts[]> {
-  const lists = await Promise.all(
-    targets.map(({ instance, targetId }) => ledger.outages({ instance, targetId, ...window })),
-  );
-  // the records of every target first, then their figures with the gaps read once
-  const instance =
-    new Set(targets.map((t) => t.instance)).size === 1 ? targets[0]?.instance : undefined;
-  return outageFacts(ledger, lists.flat(), instance, now);
-}
-
-/**
- * The unwatched time `numbers.ts` leaves out of availability, each interval named: a recorded
- * restart or blind gap, or `stopped` (no daemon of the instance running since its last run).
- */
-async function monitorGaps(
-  ledger: Ledger,
-  instance: string | undefined,
-  window: Window,
-  now: number,
-): Promise<MonitorGap[]> {
-  const range = { instance, ...window };
-  const recorded = await ledger.gaps(range);
-  const unwatched = await unwatchedByInstance(ledger, await ledger.runs({}), range, now);
-  const gaps: MonitorGap[] = [];
-  for (const [name, intervals] of unwatched) {
-    for (const interval of intervals) {
-      if (clip(interval, window) === null) continue;
-      const gap = recorded.find(
-        (g) => g.instance === name && g.start === interval.start && g.end === interval.end,
-      );
-      gaps.push({ instance: name, kind: gap?.kind ?? "stopped", ...interval });
-    }
-  }
-  return gaps.sort((a, b) => a.start - b.start || compareText(a.instance, b.instance));
 }
