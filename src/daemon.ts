@@ -9,17 +9,17 @@ import { formatShard, type Shard } from "./config/shard.js";
 import type { Config } from "./config/types.js";
 import { Engine, type EngineListener, type EngineOptions } from "./engine/engine.js";
 import { RunHeartbeat } from "./engine/heartbeat.js";
-import { AlertmanagerNotifier } from "./expose/alertmanager.js";
 import { apiRoutes } from "./expose/api.js";
-import { engineLogger, type Logger } from "./expose/log.js";
 import { PantauMetrics } from "./expose/metrics.js";
 import { readiness } from "./expose/readiness.js";
 import { type ApiResponse, type HttpServerHandle, startHttpServer } from "./expose/server.js";
-import { LeaderElection } from "./fleet/election.js";
-import { HaMember } from "./fleet/ha-member.js";
-import { type CommittedView, readCommittedView } from "./ledger/committed-view.js";
+import type { HaMember } from "./fleet/ha-member.js";
+import { Leadership } from "./fleet/leadership.js";
+import { readCommittedView } from "./ledger/committed-view.js";
 import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
 import { openLedger } from "./ledger/open.js";
+import { engineLogger } from "./log/engine-log.js";
+import type { Logger } from "./log/logger.js";
 import { probeTarget } from "./probe/registry.js";
 import { planOf, Scheduler, type SchedulerObserver } from "./schedule/scheduler.js";
 import { type Clock, systemClock, systemTimers, type Timers } from "./time/clock.js";
@@ -88,11 +88,9 @@ export class Daemon {
   /** Reloads run one at a time: each diffs against the config the previous one applied. */
   private reloading: Promise<unknown> = Promise.resolve();
   private started = false;
-  private alertmanager: AlertmanagerNotifier | null = null;
   private server: HttpServerHandle | null = null;
   private readonly heartbeat: RunHeartbeat;
-  /** This daemon's part in its HA group (`global.ha_group`), else null. */
-  ha: HaMember | null = null;
+  private readonly leadership: Leadership;
 
   private constructor(
     private config: Config,
@@ -106,7 +104,28 @@ export class Daemon {
   ) {
     const { clock, timers } = this;
     const everyMs = config.storage.heartbeat;
-    this.heartbeat = new RunHeartbeat({ ledger, runId: run.run.id, engine, clock, timers, everyMs });
+    const runId = run.run.id;
+    this.heartbeat = new RunHeartbeat({ ledger, runId, engine, clock, timers, everyMs });
+    this.leadership = new Leadership({
+      haPair: haPairOf(config),
+      chain: chainOf(config),
+      url: config.storage.url,
+      everyMs,
+      runId,
+      ledger,
+      engine,
+      clock,
+      timers,
+      logger: options.logger,
+      registry: metrics.registry,
+      alertmanager: () => this.config.alertmanager,
+      onDelivery: (result) => metrics.alertmanagerPosts.inc({ result }),
+    });
+  }
+
+  /** This daemon's part in its HA group (`global.ha_group`), else null. */
+  get ha(): HaMember | null {
+    return this.leadership.ha;
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -126,9 +145,8 @@ export class Daemon {
     }
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = await openLedger(config.storage);
-    const haPair = haPairOf(config);
     // a member of an HA group is alive while it beats: two heartbeats of slack
-    const runOptions = { haGroup: haPair, liveWithinMs: 2 * config.storage.heartbeat };
+    const runOptions = { haGroup: haPairOf(config), liveWithinMs: 2 * config.storage.heartbeat };
     const run = await ledger.startRun(config.global.instance, clock.now(), runOptions);
     const engine = new Engine({
       clock,
@@ -157,11 +175,7 @@ export class Daemon {
     const args = [config, ledger, engine, scheduler, metrics, run, options, bearerToken] as const;
     const daemon = new Daemon(...args);
     metrics.configReloaded(true, clock.now());
-    if (haPair === null) daemon.startAlertmanager();
-    else daemon.joinHaGroup(haPair);
     await daemon.restore();
-    // the first election before the first probe: a lone member leads from the start
-    await daemon.ha?.start();
     metrics.syncTargets(config.targets, (id) => engine.committedState(id));
     if (listen) await daemon.listen(listen);
     scheduler.start();
@@ -199,7 +213,10 @@ export class Daemon {
       maintenance: () => this.config.maintenance,
     });
     const context = {
-      renderMetrics: () => ({ contentType: this.metrics.contentType, chunks: this.metrics.renderChunks() }),
+      renderMetrics: () => ({
+        contentType: this.metrics.contentType,
+        chunks: this.metrics.renderChunks(),
+      }),
       readiness: () =>
         readiness({
           started: this.started,
@@ -217,7 +234,7 @@ export class Daemon {
       this.server = await startHttpServer(address, context);
     } catch (error) {
       // an HA member releases its lock (and stops its election loop) before giving up
-      await this.ha?.stop();
+      await this.leadership.stop();
       await this.ledger.stopRun(this.run.run.id, this.clock.now());
       await this.ledger.close();
       const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
@@ -234,76 +251,7 @@ export class Daemon {
       this.engine.restore(target, latest, view.blockedBy.get(target.id) ?? null);
       this.scheduler.upsert(target.id, planOf(target));
     }
-    // an HA member does this when it becomes the leader
-    if (this.engine.writes) await this.leaderDuties(view);
-  }
-
-  /**
-   * What only the writer does with the committed state it starts from: outages still open keep
-   * paging (their alerts sent again with their true start), and outages of targets gone from
-   * the configuration end.
-   */
-  private async leaderDuties({ latest, blockedBy }: CommittedView): Promise<void> {
-    this.alertmanager?.restore(
-      latest.map((t) => (t.to === "down" ? { ...t, blockedBy: blockedBy.get(t.targetId) ?? null } : t)),
-    );
-    this.engine.endOrphanOutages(latest);
-    await this.engine.flush();
-  }
-
-  /** HA group member: starts as a standby; elected by a PostgreSQL advisory lock (src/fleet). */
-  private joinHaGroup(haGroup: string): void {
-    const url = this.config.storage.url;
-    if (url === null) throw new Error("bug: ha_group without storage.url passed validation");
-    const everyMs = this.config.storage.heartbeat;
-    let member: HaMember | null = null;
-    const election = new LeaderElection(
-      { url, haGroup, keepaliveSeconds: everyMs / 1000 },
-      (reason) => member?.lockLost(reason),
-    );
-    member = new HaMember({
-      haGroup,
-      runId: this.run.run.id,
-      ledger: this.ledger,
-      engine: this.engine,
-      election,
-      clock: this.clock,
-      timers: this.timers,
-      everyMs,
-      logger: this.options.logger,
-      registry: this.metrics.registry,
-      promoted: async (view) => {
-        this.startAlertmanager();
-        await this.leaderDuties(view);
-      },
-      demoted: () => this.stopAlertmanager(),
-    });
-    this.ha = member;
-  }
-
-  /** Direct pushes to Alertmanager, when configured; never in the way of probing or the ledger. */
-  private startAlertmanager(): void {
-    const settings = this.config.alertmanager;
-    if (!settings) return;
-    this.alertmanager = new AlertmanagerNotifier({
-      settings,
-      // one alert identity for the group, whichever member pushes it
-      instance: chainOf(this.config),
-      clock: this.clock,
-      timers: this.timers,
-      targetName: (id) => this.engine.target(id)?.name,
-      onPost: (result) => this.metrics.alertmanagerPosts.inc({ result }),
-      logger: this.options.logger,
-    });
-    this.engine.subscribe(this.alertmanager.listener);
-  }
-
-  private async stopAlertmanager(): Promise<void> {
-    const notifier = this.alertmanager;
-    this.alertmanager = null;
-    if (notifier === null) return;
-    this.engine.unsubscribe(notifier.listener);
-    await notifier.stop();
+    await this.leadership.start(view);
   }
 
   private logStart(): void {
@@ -375,7 +323,11 @@ export class Daemon {
     const maxPendingBefore = this.engine.queueState.max;
     // a test's tuning stays what it was at start; otherwise the file's bound applies
     const maxPending = this.options.engineTuning?.maxPending ?? next.storage.maxPending;
-    this.engine.setPolicy({ canaries: next.global.canaries, maintenance: next.maintenance, maxPending });
+    this.engine.setPolicy({
+      canaries: next.global.canaries,
+      maintenance: next.maintenance,
+      maxPending,
+    });
     this.metrics.ledgerQueue.queueLimitChanged(maxPending);
     this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
     this.metrics.configReloaded(true, this.clock.now());
@@ -391,7 +343,10 @@ export class Daemon {
   /** A reload that cannot be applied: each issue logged, the metric says so, the old config stays. */
   private rejectReload(issues: ConfigIssue[]): ReloadOutcome {
     for (const issue of issues) {
-      this.options.logger.error({ event: "reload_error", code: issue.code }, formatConfigIssue(issue));
+      this.options.logger.error(
+        { event: "reload_error", code: issue.code },
+        formatConfigIssue(issue),
+      );
     }
     this.metrics.configReloaded(false, this.clock.now());
     return { ok: false, issues };
@@ -435,9 +390,7 @@ export class Daemon {
         "stopping with transitions the ledger did not accept",
       );
     }
-    await this.alertmanager?.stop();
-    // releasing the lock hands over at once: the standby wins at its next heartbeat
-    await this.ha?.stop();
+    await this.leadership.stop();
     await this.ledger.stopRun(this.run.run.id, this.clock.now());
     await this.server?.close();
     await this.ledger.close();

@@ -1,4 +1,4 @@
-import type { Daemon } from "../daemon.js";
+import type { Daemon } from "../daemon/daemon.js";
 import type { CommittedTransition } from "../engine/engine.js";
 import type { Clock } from "../time/clock.js";
 import {

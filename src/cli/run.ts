@@ -1,8 +1,8 @@
 import { Command } from "commander";
 import { formatConfigIssue } from "../config/errors.js";
 import { parseShard } from "../config/shard.js";
-import { Daemon, DaemonStartError, StartError } from "../daemon.js";
-import { createLogger } from "../expose/log.js";
+import { Daemon, DaemonStartError, StartError } from "../daemon/daemon.js";
+import { createLogger } from "../log/logger.js";
 import { DEFAULT_CONFIG } from "./check.js";
 
 interface RunOptions {

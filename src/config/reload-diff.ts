@@ -10,23 +10,29 @@ import type { Config, Target } from "./types.js";
  */
 
 export interface TargetChanges {
-  added: Target[];
-  changed: Target[];
+  /** Ids new to the configuration, in its order. */
+  added: string[];
+  /** Ids whose settings changed, in its order. */
+  changed: string[];
   /** Ids no longer configured. */
   removed: string[];
+  /** The added and changed targets, in the configuration's order: what to apply. */
+  apply: Target[];
 }
 
 export function targetChanges(before: readonly Target[], after: readonly Target[]): TargetChanges {
   const old = new Map(before.map((t) => [t.id, t]));
-  const added: Target[] = [];
-  const changed: Target[] = [];
+  const changes: TargetChanges = { added: [], changed: [], removed: [], apply: [] };
   for (const target of after) {
     const previous = old.get(target.id);
     old.delete(target.id);
-    if (previous === undefined) added.push(target);
-    else if (!isDeepStrictEqual(previous, target)) changed.push(target);
+    if (previous === undefined) changes.added.push(target.id);
+    else if (!isDeepStrictEqual(previous, target)) changes.changed.push(target.id);
+    else continue;
+    changes.apply.push(target);
   }
-  return { added, changed, removed: [...old.keys()] };
+  changes.removed = [...old.keys()];
+  return changes;
 }
 
 /**

@@ -266,7 +266,12 @@ export class CommitQueue {
     this.options.emit({ kind: "write", result: "ok", what, durationMs, count });
   }
 
-  private failed(what: "transitions" | "gap", error: unknown, durationMs: number, count: number): void {
+  private failed(
+    what: "transitions" | "gap",
+    error: unknown,
+    durationMs: number,
+    count: number,
+  ): void {
     const pending = this.pending.length + this.gaps.length;
     this.options.emit({ kind: "write", result: "error", what, durationMs, count, error, pending });
     this.writeFailed("commit", error);

@@ -71,7 +71,11 @@ export class Engine {
       committed: (stored, batch, attributed) => this.publish(stored, batch, attributed),
       refused: (ids) => this.rewind(ids),
       gapWritten: (write) =>
-        this.emit({ kind: "blind", blind: "open" in write, at: "open" in write ? write.open.start : write.close }),
+        this.emit({
+          kind: "blind",
+          blind: "open" in write,
+          at: "open" in write ? write.open.start : write.close,
+        }),
       emit: (event) => this.emit(event),
     });
     this.holds = new PageHoldKeeper({
@@ -83,7 +87,12 @@ export class Engine {
           const rt = this.targets.get(id);
           if (rt === undefined) return undefined;
           const { dependsOn } = rt.target;
-          return { id, dependsOn, downCommitted: rt.committed.state === "down", lastOkAt: lastOkAt(rt.health) };
+          return {
+            id,
+            dependsOn,
+            downCommitted: rt.committed.state === "down",
+            lastOkAt: lastOkAt(rt.health),
+          };
         },
         target: (id) => this.targets.get(id)?.target,
         decidedDown: (id) => this.targets.get(id)?.health.state === "down",
@@ -262,7 +271,11 @@ export class Engine {
     if (settled.length > 0) this.emit({ kind: "holds", changes: settled });
     if (judged.kind === "decided") {
       this.enqueue(rt, judged.transition, judged.outageStart);
-    } else if (judged.failed && this.writes && this.attribution.releaseDue(rt.target.id, judged.startedAt)) {
+    } else if (
+      judged.failed &&
+      this.writes &&
+      this.attribution.releaseDue(rt.target.id, judged.startedAt)
+    ) {
       // still failing after its upstream came back: its outage is its own from then
       this.queue.attributeSoon();
     }
@@ -288,7 +301,12 @@ export class Engine {
       this.emit({ kind: "blind", blind: entered, at: change.at });
       return;
     }
-    const gap = { instance: this.options.instance, kind: "blind" as const, start: change.at, end: null };
+    const gap = {
+      instance: this.options.instance,
+      kind: "blind" as const,
+      start: change.at,
+      end: null,
+    };
     this.queue.addGap(entered ? { open: gap } : { close: change.at });
   }
 
@@ -359,7 +377,8 @@ export class Engine {
       blockedBy: null,
       maintenance: this.maintenanceOf(target, transition.from === "down" ? outageStart : null, at),
     };
-    if (transition.from === "down" && outageStart !== null) this.outageStarts.set(entry, outageStart);
+    if (transition.from === "down" && outageStart !== null)
+      this.outageStarts.set(entry, outageStart);
     this.queue.add(entry);
   }
 

@@ -110,7 +110,10 @@ export class PageHoldKeeper {
         committed?.state !== "down" || committed.blockedBy !== null || committed.since === null;
       const change = settled
         ? this.holds.release(targetId)
-        : this.holds.update(targetId, pendingUpstreams(targetId, committed.since ?? 0, this.upstreams));
+        : this.holds.update(
+            targetId,
+            pendingUpstreams(targetId, committed.since ?? 0, this.upstreams),
+          );
       if (change) changes.push(change);
     }
     return changes;

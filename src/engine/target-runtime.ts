@@ -1,10 +1,5 @@
 import type { Target } from "../config/types.js";
-import {
-  decide,
-  type HealthState,
-  initialHealth,
-  restoreHealth,
-} from "../health/state-machine.js";
+import { decide, type HealthState, initialHealth, restoreHealth } from "../health/state-machine.js";
 import type { Transition } from "../health/types.js";
 import type { StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
@@ -82,7 +77,13 @@ export class TargetRuntime {
     const offset = this.recordedOffset(ownOffset);
     const startedAt = result.startedAt - ownOffset + offset;
     const observation = startedAt === result.startedAt ? result : { ...result, startedAt };
-    const { health, transition } = decide(this.health, observation, this.target, now, this.target.id);
+    const { health, transition } = decide(
+      this.health,
+      observation,
+      this.target,
+      now,
+      this.target.id,
+    );
     if (transition && queueFull) return this.putOff(observation, offset, transition);
     const streakStartedBefore = this.health.streak?.startedAt === transition?.at;
     if (health.streak?.count === 1) this.streakOffset = offset;

@@ -56,11 +56,14 @@ export class LedgerQueueMetrics {
         if (event.putOff) this.dropped.inc();
         return;
       case "unwritable":
-        return this.ledgerUnwritable(event.queue);
+        this.ledgerUnwritable(event.queue);
+        return;
       case "writable":
-        return this.ledgerWritable(event.queue);
+        this.ledgerWritable(event.queue);
+        return;
       case "clock-jump":
-        return this.clockJumped(event.jump);
+        this.clockJumped(event.jump);
+        return;
     }
   };
 

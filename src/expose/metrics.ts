@@ -141,22 +141,29 @@ export class PantauMetrics {
   readonly listener = (event: EngineEvent): void => {
     switch (event.kind) {
       case "probed":
-        return this.probeCompleted(event.target, event.result);
+        this.probeCompleted(event.target, event.result);
+        return;
       case "committed":
         this.transitionsCommitted(event.transitions);
         this.attributionsCommitted(event.attributions);
-        return this.pageHoldsChanged(event.holds);
+        this.pageHoldsChanged(event.holds);
+        return;
       case "holds":
-        return this.pageHoldsChanged(event.changes);
+        this.pageHoldsChanged(event.changes);
+        return;
       case "maintenance":
-        return this.maintenanceChanged(event.target, event.inMaintenance);
+        this.maintenanceChanged(event.target, event.inMaintenance);
+        return;
       case "blind":
-        return this.blindChanged(event.blind);
+        this.blindChanged(event.blind);
+        return;
       case "write":
-        return this.written(event);
+        this.written(event);
+        return;
       default:
         // the ledger's queue and trouble, and clock steps: ledger-queue-metrics.ts
-        return this.ledgerQueue.listener(event);
+        this.ledgerQueue.listener(event);
+        return;
     }
   };
 

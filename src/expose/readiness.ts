@@ -25,5 +25,7 @@ export function readiness(facts: ReadinessFacts): Readiness {
     reasons.push(`monitor blind since ${since}: every canary fails (${blind.canaries.join(", ")})`);
   }
   if (reasons.length > 0) return { ready: false, reason: reasons.join("; ") };
-  return facts.ha ? { ready: true, role: `${facts.ha.role} of HA group ${facts.ha.pair}` } : { ready: true };
+  return facts.ha
+    ? { ready: true, role: `${facts.ha.role} of HA group ${facts.ha.pair}` }
+    : { ready: true };
 }

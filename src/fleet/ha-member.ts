@@ -1,9 +1,9 @@
 import { Gauge, type Registry } from "prom-client";
 import type { Engine, EngineEvent } from "../engine/engine.js";
-import type { Logger } from "../expose/log.js";
-import { isLedgerError } from "../ledger/errors.js";
 import { type CommittedView, readCommittedView } from "../ledger/committed-view.js";
+import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger } from "../ledger/ledger.js";
+import type { Logger } from "../log/logger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import { adoption, takeover } from "./warm-standby.js";
 
@@ -98,7 +98,8 @@ export class HaMember {
   /** A commit refused because another member holds the leadership: demote at once. */
   private readonly listener = (event: EngineEvent): void => {
     if (event.kind !== "write" || event.result !== "error") return;
-    if (isLedgerError(event.error, "LEDGER_FENCED")) void this.demote("fenced: another member leads");
+    if (isLedgerError(event.error, "LEDGER_FENCED"))
+      void this.demote("fenced: another member leads");
   };
 
   /** Lock connection lost while leading (called by the election). */

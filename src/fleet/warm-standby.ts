@@ -1,5 +1,5 @@
 import type { CommittedState, CommittedTransition } from "../engine/types.js";
-import type { Adoption, TargetSnapshot, Takeover } from "../engine/warm-standby-port.js";
+import type { Adoption, Takeover, TargetSnapshot } from "../engine/warm-standby-port.js";
 import type { Transition } from "../health/types.js";
 import type { AttributionChange, StoredTransition } from "../ledger/ledger.js";
 
@@ -30,7 +30,8 @@ export function adoption(
     const state = transition?.to ?? before.state;
     const blocked = state === "down" ? (blockedBy.get(id) ?? null) : null;
     if (isFresh) {
-      const outageStart = transition.from === "down" && before.state === "down" ? before.since : null;
+      const outageStart =
+        transition.from === "down" && before.state === "down" ? before.since : null;
       fresh.push({ ...transition, outageStart, waitingOn: [] });
       states.set(id, { state, since: transition.at, transition, blockedBy: blocked });
     } else if (state === "down" && blocked !== before.blockedBy) {
@@ -70,7 +71,11 @@ export function takeover(targets: readonly TargetSnapshot[], now: number): Takeo
       reason: own?.reason ?? null,
       detail: own?.detail ?? null,
     };
-    writes.push({ id, transition, outageStart: committed.state === "down" ? committed.since : null });
+    writes.push({
+      id,
+      transition,
+      outageStart: committed.state === "down" ? committed.since : null,
+    });
   }
   return { aligned, writes };
 }

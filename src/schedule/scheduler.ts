@@ -8,6 +8,13 @@ export type SchedulePlan =
   | { kind: "interval"; intervalMs: number }
   | { kind: "cron"; pattern: string; timezone?: string };
 
+/** A target's plan: its cron pattern when it has a `schedule`, else its interval. */
+export function planOf(target: { schedule: string | null; interval: number }): SchedulePlan {
+  return target.schedule
+    ? { kind: "cron", pattern: target.schedule }
+    : { kind: "interval", intervalMs: target.interval };
+}
+
 export type SkipCause = "overrun" | "queued";
 
 /** Hooks for metrics; called synchronously from the scheduler's loop, so keep them cheap. */

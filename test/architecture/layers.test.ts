@@ -9,10 +9,7 @@ import {
   readImportGraph,
 } from "./layer-check.js";
 
-/**
- * Rooms that do I/O (network, files, processes, the ledger) or wire those that do; alert/ and
- * log/ are rooms still to come, guarded from the start.
- */
+/** Rooms that do I/O (network, files, processes, the ledger) or wire those that do. */
 const IO_ROOMS = [
   "src/ledger/",
   "src/probe/",
@@ -67,6 +64,18 @@ const RULES: LayerRule[] = [
     from: ["src/"],
     except: ["src/cli/"],
     forbid: ["src/daemon.ts"],
+  },
+  {
+    // alerting and logging read committed facts; what answers HTTP and what wires are above them
+    name: "alert/ and log/ import neither expose/, cli/ nor daemon.ts",
+    from: ["src/alert/", "src/log/"],
+    forbid: ["src/expose/", "src/cli/", "src/daemon.ts"],
+  },
+  {
+    // fleet/ may import log/ (its own room for this): it never reaches up to what answers HTTP
+    name: "fleet/ logs through log/, never reaching up to expose/",
+    from: ["src/fleet/"],
+    forbid: ["src/expose/"],
   },
   {
     name: "text/ is shared formatting: it imports no other room",
@@ -145,6 +154,32 @@ describe("the layer checker", () => {
     expect(forbiddenImports(fake, RULES)).toEqual([
       "src/health/decide.ts imports node:fs/promises: health/ and schedule/ are pure: no I/O room, no node: network or fs",
       "src/engine/engine.ts imports src/daemon.ts: only cli/ imports daemon.ts",
+    ]);
+  });
+
+  it("lets fleet/ import log/, and stops alert/, log/ and fleet/ reaching up", () => {
+    const graph = new Map([
+      [
+        "src/fleet/ha-member.ts",
+        ["src/log/logger.ts", "src/alert/notifier.ts", "src/expose/log.ts"],
+      ],
+      [
+        "src/alert/notifier.ts",
+        ["src/log/logger.ts", "src/engine/engine.ts", "src/expose/metrics.ts"],
+      ],
+      ["src/log/engine-log.ts", ["src/engine/engine.ts", "src/cli/run.ts", "src/daemon.ts"]],
+    ]);
+    const rule = {
+      up: "alert/ and log/ import neither expose/, cli/ nor daemon.ts",
+      fleet: "fleet/ logs through log/, never reaching up to expose/",
+    };
+    expect(forbiddenImports(graph, RULES)).toEqual([
+      `src/fleet/ha-member.ts imports src/expose/log.ts: ${rule.fleet}`,
+      `src/alert/notifier.ts imports src/expose/metrics.ts: ${rule.up}`,
+      "src/log/engine-log.ts imports src/cli/run.ts: only cli/ imports cli/",
+      "src/log/engine-log.ts imports src/daemon.ts: only cli/ imports daemon.ts",
+      `src/log/engine-log.ts imports src/cli/run.ts: ${rule.up}`,
+      `src/log/engine-log.ts imports src/daemon.ts: ${rule.up}`,
     ]);
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Daemon, DaemonStartError } from "../../src/daemon.js";
+import { Daemon, DaemonStartError } from "../../src/daemon/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-auth-"));

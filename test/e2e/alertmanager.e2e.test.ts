@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AlertmanagerChannel } from "../../src/alert/alertmanager-channel.js";
+import { AlertNotifier } from "../../src/alert/notifier.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
-import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
 import { systemClock, systemTimers } from "../../src/time/clock.js";
 import {
   alertmanagerTestConfig,
@@ -34,20 +35,23 @@ let alertmanager: RunningAlertmanager;
 let notifications: Webhook["notifications"];
 let amUrl = "";
 const posts: ("ok" | "error")[] = [];
-let notifier: AlertmanagerNotifier;
+let notifier: AlertNotifier;
 
 beforeAll(async () => {
   webhook = await startWebhook();
   notifications = webhook.notifications;
   alertmanager = await startAlertmanager({ configText: alertmanagerTestConfig(webhook.url), dir });
   amUrl = alertmanager.url;
-  notifier = new AlertmanagerNotifier({
-    settings: { url: amUrl, resend: 60_000, labels: { team: "sre-imigrasi" } },
+  notifier = new AlertNotifier({
+    channel: new AlertmanagerChannel({
+      settings: { url: amUrl, resend: 60_000, labels: { team: "sre-imigrasi" } },
+    }),
+    resendMs: 60_000,
     instance: "jakarta-1",
     clock: systemClock,
     timers: systemTimers,
     targetName: (id) => id.toUpperCase(),
-    onPost: (result) => posts.push(result),
+    onDelivery: (result) => posts.push(result),
   });
 });
 
@@ -66,7 +70,7 @@ describe("config/alertmanager/alertmanager.yml with Alertmanager", () => {
 
   it("pages once for a root outage and never for the dependants it inhibits", async () => {
     const start = Date.now() - 90_000;
-    notifier.transitionsCommitted([
+    notifier.firing.recordTransitions([
       down("simkim-core", start, null),
       down("autogate-cgk", start + 1000, "simkim-core"),
       down("autogate-dps", start + 2000, "simkim-core"),
@@ -114,7 +118,9 @@ describe("config/alertmanager/alertmanager.yml with Alertmanager", () => {
 
   it("sends the pager the resolution when the root recovers", async () => {
     const end = Date.now() - 1000;
-    notifier.transitionsCommitted([transition("simkim-core", { from: "down", to: "up", at: end })]);
+    notifier.firing.recordTransitions([
+      transition("simkim-core", { from: "down", to: "up", at: end }),
+    ]);
     await until(() => notifications.length === 2, { what: "the resolution", timeoutMs: 20_000 });
     expect(notifications[1]).toMatchObject({ path: "/pager", status: "resolved" });
     expect(Date.parse(notifications[1]?.alerts[0]?.endsAt ?? "")).toBe(end);

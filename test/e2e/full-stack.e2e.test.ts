@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { Daemon } from "../../src/daemon.js";
+import { Daemon } from "../../src/daemon/daemon.js";
 import { Estate } from "../../src/sim/estate.js";
 import { renderMonitorConfig } from "../../src/sim/monitor-config.js";
 import { AIRPORTS, CORE_ID, immigrationEstatePlan } from "../../src/sim/plan.js";

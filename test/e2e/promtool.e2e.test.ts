@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Daemon } from "../../src/daemon.js";
+import { Daemon } from "../../src/daemon/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
 import { until } from "../support/until.js";

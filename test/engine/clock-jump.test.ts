@@ -6,6 +6,7 @@ import { Engine } from "../../src/engine/engine.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
 import type { WallClockJump } from "../../src/time/wall-clock-watch.js";
+import { on } from "../support/engine-events.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 import { FakeTime } from "../support/time.js";
 
@@ -44,7 +45,7 @@ async function run(options: { jump: number; jumpAt: number; outage: boolean }) {
     runProbe: async () => makeResult(failing(time.monotonic()) ? "failed" : "ok", time.now()),
   });
   const jumps: WallClockJump[] = [];
-  engine.subscribe({ clockJumped: (jump) => jumps.push(jump) });
+  on(engine, { "clock-jump": ({ jump }) => jumps.push(jump) });
   engine.restore(makeTarget("core", { failureThreshold: 2, successThreshold: 2 }), null);
   for (let elapsed = 0; elapsed <= 300 * S; elapsed += 10 * S) {
     await engine.probe("core");

@@ -6,6 +6,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { LedgerError } from "../../src/ledger/errors.js";
 import type { Ledger, NewTransition, StoredTransition } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { on } from "../support/engine-events.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 import { FakeTime, settle } from "../support/time.js";
 
@@ -55,7 +56,7 @@ describe("Engine", () => {
     const target = makeTarget("portal", { failureThreshold: 1 });
     engine.restore(target, null);
     const seen: StoredTransition[] = [];
-    engine.subscribe({ transitionsCommitted: (ts) => seen.push(...ts) });
+    on(engine, { committed: ({ transitions }) => seen.push(...transitions) });
     engine.observe("portal", makeResult("failed", time.now()));
     // Decided but not committed: nothing visible yet.
     expect(engine.committedState("portal")?.state).toBe("unknown");
@@ -93,7 +94,7 @@ describe("Engine", () => {
     const engine = makeEngine(flaky);
     engine.restore(makeTarget("core", { failureThreshold: 1, successThreshold: 1 }), null);
     const errors: number[] = [];
-    engine.subscribe({ commitFailed: (_e, pending) => errors.push(pending) });
+    on(engine, { write: (write) => write.result === "error" && errors.push(write.pending) });
     engine.observe("core", makeResult("failed", time.now()));
     await drain();
     engine.observe("core", makeResult("ok", time.now() + 1000));
@@ -172,8 +173,8 @@ describe("Engine", () => {
     const restarted = makeEngine();
     restarted.restore(target, latest ?? null);
     const published: (number | null)[] = [];
-    restarted.subscribe({
-      transitionsCommitted: (ts) => published.push(...ts.map((t) => t.outageStart)),
+    on(restarted, {
+      committed: ({ transitions }) => published.push(...transitions.map((t) => t.outageStart)),
     });
     expect(restarted.committedState("simkim-core")?.state).toBe("down");
     restarted.observe("simkim-core", makeResult("ok", wentDown + 50_000));
@@ -200,7 +201,9 @@ describe("Engine", () => {
     const engine = makeEngine(strict);
     engine.restore(makeTarget("mpaspor", { failureThreshold: 1 }), null);
     const dropped: number[] = [];
-    engine.subscribe({ commitRefused: (_e, d) => dropped.push(d.length) });
+    on(engine, {
+      write: (write) => write.result === "refused" && dropped.push(write.dropped.length),
+    });
     engine.observe("mpaspor", makeResult("failed", time.now()));
     await engine.flush();
     expect(dropped).toEqual([1]);

@@ -4,6 +4,7 @@ import type { LedgerRecoveryReport, LedgerTroubleReport } from "../../src/engine
 import type { Transition } from "../../src/health/types.js";
 import { LedgerError } from "../../src/ledger/errors.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
+import { on } from "../support/engine-events.js";
 import { FakeLedger, sqliteFull } from "../support/fake-ledger.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 import { FakeTime } from "../support/time.js";
@@ -30,12 +31,14 @@ function harness(options: Partial<EngineOptions> = {}) {
     dropped: [] as Transition[],
     queueLengths: [] as number[],
   };
-  engine.subscribe({
-    transitionsCommitted: (ts) => seen.published.push(...ts),
-    ledgerUnwritable: (report) => seen.unwritable.push(report),
-    ledgerWritable: (report) => seen.writable.push(report),
-    transitionDropped: (t) => seen.dropped.push(t),
-    queueLengthChanged: (n) => seen.queueLengths.push(n),
+  on(engine, {
+    committed: ({ transitions }) => seen.published.push(...transitions),
+    unwritable: ({ report }) => seen.unwritable.push(report),
+    writable: ({ report }) => seen.writable.push(report),
+    queue: ({ queue, putOff }) => {
+      seen.queueLengths.push(queue.length);
+      if (putOff) seen.dropped.push(putOff);
+    },
   });
   return { time, ledger, engine, seen };
 }

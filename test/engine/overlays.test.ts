@@ -6,6 +6,7 @@ import type { MaintenanceWindow } from "../../src/config/types.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import type { AttributionChange, Ledger } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { on } from "../support/engine-events.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 import { FakeTime } from "../support/time.js";
 
@@ -73,7 +74,7 @@ describe("dependency attribution in the engine", () => {
     const engine = makeEngine();
     for (const t of [core, gate("dps")]) engine.restore(t, null);
     const seen: AttributionChange[] = [];
-    engine.subscribe({ attributionsCommitted: (changes) => seen.push(...changes) });
+    on(engine, { committed: ({ attributions }) => seen.push(...attributions) });
     // the gate is detected first (22 s), the core later (25 s) but failed first (5 s)
     await probe(engine, "simkim-core", "failed", 5_000);
     await probe(engine, "autogate-dps", "failed", 12_000);
@@ -149,7 +150,7 @@ describe("maintenance windows in the engine", () => {
     const engine = makeEngine({ maintenance: [window] });
     engine.restore(gate("sub"), null);
     const changes: boolean[] = [];
-    engine.subscribe({ maintenanceChanged: (_t, inside) => changes.push(inside) });
+    on(engine, { maintenance: ({ inMaintenance }) => changes.push(inMaintenance) });
     await probe(engine, "autogate-sub", "failed", 60_000);
     await probe(engine, "autogate-sub", "failed", 70_000);
     expect(engine.inMaintenance("autogate-sub")).toBe(true);
@@ -189,7 +190,7 @@ describe("canaries", () => {
   it("opens no outage and records a blind gap when everything, canaries included, fails", async () => {
     const engine = setUp();
     const blind: [boolean, number][] = [];
-    engine.subscribe({ blindChanged: (b, at) => blind.push([b, at - T0]) });
+    on(engine, { blind: ({ blind: b, at }) => blind.push([b, at - T0]) });
     for (const at of [0, 10_000, 20_000, 30_000]) {
       await probe(engine, "canary-gateway", "failed", at);
       await probe(engine, "canary-dns", "failed", at + 1_000);

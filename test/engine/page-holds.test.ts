@@ -3,6 +3,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { type PageHoldChange, PageHolds, verdictDeadline } from "../../src/engine/page-holds.js";
 import type { Ledger } from "../../src/ledger/ledger.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { on } from "../support/engine-events.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 import { FakeTime } from "../support/time.js";
 
@@ -37,7 +38,10 @@ beforeEach(async () => {
     runProbe: async () => makeResult("ok", time.now()),
   });
   holds = [];
-  engine.subscribe({ pageHoldsChanged: (changes) => holds.push(...changes) });
+  on(engine, {
+    committed: ({ holds: changes }) => holds.push(...changes),
+    holds: ({ changes }) => holds.push(...changes),
+  });
   engine.restore(core, null);
   engine.restore(gate, null);
 });

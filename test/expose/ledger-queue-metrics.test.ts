@@ -14,11 +14,13 @@ describe("ledger queue and clock metrics", () => {
     expect(sampleValue(before, "pantau_clock_jumps_total", { direction: "forward" })).toBe(0);
     expect(sampleValue(before, "pantau_clock_jumps_total", { direction: "backward" })).toBe(0);
 
-    const queue = metrics.ledgerQueue;
-    queue.queueLengthChanged(1234);
-    queue.transitionDropped();
-    queue.transitionDropped();
-    queue.clockJumped({ jumpMs: -3_600_000, at: 0 });
+    const state = { length: 1234, max: 100_000, dropped: 0 };
+    const putOff = { targetId: "a", from: "up", to: "down", at: 0, detectedAt: 0 } as const;
+    const decision = { ...putOff, previousProbeAt: null, reason: null, detail: null };
+    metrics.listener({ kind: "queue", queue: state });
+    metrics.listener({ kind: "queue", queue: state, putOff: decision });
+    metrics.listener({ kind: "queue", queue: state, putOff: decision });
+    metrics.listener({ kind: "clock-jump", jump: { jumpMs: -3_600_000, at: 0 } });
     const after = await render();
     expect(sampleValue(after, "pantau_ledger_queue_length")).toBe(1234);
     expect(sampleValue(after, "pantau_ledger_queue_dropped_total")).toBe(2);
@@ -33,12 +35,13 @@ describe("ledger queue and clock metrics", () => {
     queue.queueLimitChanged(500);
     expect(sampleValue(await render(), "pantau_ledger_queue_limit")).toBe(500);
     const trouble = { since: 0, error: "SQLITE_READONLY: x", operations: ["heartbeat" as const] };
-    queue.ledgerUnwritable({ ...trouble, failures: 1 }, { length: 0, max: 400, dropped: 0 });
+    const state = { length: 0, max: 400, dropped: 0 };
+    metrics.listener({ kind: "unwritable", report: { ...trouble, failures: 1 }, queue: state });
     const unwritable = await render();
     expect(sampleValue(unwritable, "pantau_ledger_writable")).toBe(0);
     expect(sampleValue(unwritable, "pantau_ledger_queue_length")).toBe(0);
     expect(sampleValue(unwritable, "pantau_ledger_queue_limit")).toBe(400);
-    queue.ledgerWritable({ since: 0, at: 1, failures: 12 }, { length: 0, max: 400, dropped: 0 });
+    metrics.listener({ kind: "writable", report: { since: 0, at: 1, failures: 12 }, queue: state });
     expect(sampleValue(await render(), "pantau_ledger_writable")).toBe(1);
   });
 });

@@ -85,7 +85,7 @@ function goldenEstate(renderSlice?: { targets: number; ms: number }): PantauMetr
   metrics.pageHoldsChanged([{ targetId: "portal", waitingOn: ["core", 'lb "east"'] }]);
   metrics.schedulerObserver.probeStarted?.("core", 3);
   metrics.schedulerObserver.slotSkipped?.("core", "overrun");
-  metrics.commitFinished("ok", 1.5);
+  metrics.written({ result: "ok", what: "transitions", durationMs: 1.5, count: 1 });
   metrics.configReloaded(true, T0);
   return metrics;
 }

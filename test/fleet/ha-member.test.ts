@@ -7,6 +7,7 @@ import { Engine } from "../../src/engine/engine.js";
 import { type Election, HaMember } from "../../src/fleet/ha-member.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
 import { openSqliteLedger, type SqliteLedger } from "../../src/ledger/sqlite.js";
+import { on } from "../support/engine-events.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { makeResult, makeTarget } from "../support/targets.js";
 import { FakeTime } from "../support/time.js";
@@ -69,7 +70,7 @@ async function member(instance: string) {
   });
   engine.restore(target, null);
   const committed: StoredTransition[] = [];
-  engine.subscribe({ transitionsCommitted: (ts) => committed.push(...ts) });
+  on(engine, { committed: ({ transitions }) => committed.push(...transitions) });
   const election = lock.election(instance);
   const registry = new Registry();
   const events: string[] = [];

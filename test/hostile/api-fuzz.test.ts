@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Daemon } from "../../src/daemon.js";
+import { Daemon } from "../../src/daemon/daemon.js";
 import { memoryLogger } from "../support/memory-log.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-hostile-"));

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Daemon } from "../../src/daemon.js";
+import { Daemon } from "../../src/daemon/daemon.js";
 import {
   type PromResponse,
   type PromResult,

@@ -1,7 +1,9 @@
+import { AlertmanagerChannel } from "../../src/alert/alertmanager-channel.js";
+import type { AlertmanagerAlert } from "../../src/alert/alertmanager-payload.js";
+import { AlertNotifier } from "../../src/alert/notifier.js";
 import { Engine } from "../../src/engine/engine.js";
-import { AlertmanagerNotifier } from "../../src/expose/alertmanager.js";
-import type { AlertmanagerAlert } from "../../src/expose/alertmanager-payload.js";
 import { openSqliteLedger } from "../../src/ledger/sqlite.js";
+import { on } from "./engine-events.js";
 import { makeResult, makeTarget } from "./targets.js";
 import { FakeTime } from "./time.js";
 
@@ -103,13 +105,8 @@ export async function simulate(
       instance: "sim",
       runProbe: async () => makeResult("ok", time.now()),
     });
-    const notifier = new AlertmanagerNotifier({
+    const channel = new AlertmanagerChannel({
       settings: { url: "http://127.0.0.1:9/", resend: 60_000, labels: {} },
-      instance: "sim",
-      clock: time,
-      timers: time,
-      targetName: (id) => id,
-      onPost: () => undefined,
       fetch: async (_url, init) => {
         for (const alert of JSON.parse(init?.body as string) as AlertmanagerAlert[]) {
           if (Date.parse(alert.endsAt) <= time.now()) continue;
@@ -124,11 +121,20 @@ export async function simulate(
         return new Response("", { status: 200 });
       },
     });
-    engine.subscribe(notifier);
+    const notifier = new AlertNotifier({
+      channel,
+      resendMs: 60_000,
+      instance: "sim",
+      clock: time,
+      timers: time,
+      targetName: (id) => id,
+      onDelivery: () => undefined,
+    });
+    engine.subscribe(notifier.listener);
     const transitions: SimOutcome["transitions"] = [];
-    engine.subscribe({
-      transitionsCommitted: (committed) => {
-        for (const t of committed) {
+    on(engine, {
+      committed: (committed) => {
+        for (const t of committed.transitions) {
           transitions.push({ targetId: t.targetId, to: t.to, at: t.at, detectedAt: t.detectedAt });
         }
       },

@@ -7,7 +7,7 @@
  * Not on fake time (src/daemon.ts arms them with the real ones): the ledger heartbeat and the
  * bound on how long stop() waits for probes in flight.
  */
-import { Daemon, type DaemonOptions } from "../../src/daemon.js";
+import { Daemon, type DaemonOptions } from "../../src/daemon/daemon.js";
 import { FakeTime } from "./time.js";
 import { type Truthy, type UntilOptions, until } from "./until.js";
 

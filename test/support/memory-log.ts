@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { createLogger, type Logger } from "../../src/expose/log.js";
+import { createLogger, type Logger } from "../../src/log/logger.js";
 import { watchOutput } from "./secret-canary.js";
 
 /** A JSON logger whose lines are kept in memory, for tests that read what was logged. */

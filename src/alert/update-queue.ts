@@ -1,14 +1,19 @@
-import type { AlertEnd, OutageAlert } from "./alertmanager-payload.js";
+import type { AlertEnd, OutageAlert } from "./outage-alert.js";
 
-/** What to tell Alertmanager about one alert (identified by its labels). */
+/** What to tell a receiver about one alert (identified by its `alertKey`). */
 export type AlertUpdate =
-  | { kind: "fire" | "resend"; outage: OutageAlert }
+  | {
+      kind: "fire" | "resend";
+      outage: OutageAlert;
+      /** How long the alert stays firing from the moment it goes out, unless sent again. */
+      leaseMs: number;
+    }
   | { kind: "resolve"; outage: OutageAlert; end: AlertEnd };
 
 /**
- * Updates waiting to be posted, oldest first: per alert identity at most one fire or resend and
+ * Updates waiting to be delivered, oldest first: per alert key at most one fire or resend and
  * one resolve. A resolve supersedes a fire not yet sent; a fire after a resolve is a new outage
- * with the same labels, so both go out, the resolve first, or Alertmanager would merge the two.
+ * of the same alert, so both go out, the resolve first, or the receiver would merge the two.
  */
 export class UpdateQueue {
   private updates = new Map<string, AlertUpdate>();
@@ -23,15 +28,15 @@ export class UpdateQueue {
   }
 
   /** Whether a fire or resend of this alert is waiting. */
-  has(identity: string): boolean {
-    return this.updates.has(identity);
+  has(key: string): boolean {
+    return this.updates.has(key);
   }
 
-  put(identity: string, update: AlertUpdate): void {
-    const key = update.kind === "resolve" ? `${identity}\u0000resolve` : identity;
-    if (update.kind === "resolve") this.updates.delete(identity);
-    this.updates.delete(key);
-    this.updates.set(key, update);
+  put(key: string, update: AlertUpdate): void {
+    const slot = update.kind === "resolve" ? `${key}\u0000resolve` : key;
+    if (update.kind === "resolve") this.updates.delete(key);
+    this.updates.delete(slot);
+    this.updates.set(slot, update);
     this.trim();
   }
 
@@ -41,13 +46,13 @@ export class UpdateQueue {
       if (batch.length === count) break;
       batch.push(entry);
     }
-    for (const [key] of batch) this.updates.delete(key);
+    for (const [slot] of batch) this.updates.delete(slot);
     return batch;
   }
 
   /** Puts a failed batch back in front, unless a newer update for the same alert came in. */
   restore(batch: [string, AlertUpdate][]): void {
-    const older = batch.filter(([key]) => !this.updates.has(key));
+    const older = batch.filter(([slot]) => !this.updates.has(slot));
     this.updates = new Map([...older, ...this.updates]);
     this.trim();
   }
@@ -57,15 +62,15 @@ export class UpdateQueue {
     let excess = this.updates.size - this.max;
     if (excess <= 0) return;
     const dropped = excess;
-    for (const [key, update] of this.updates) {
+    for (const [slot, update] of this.updates) {
       if (excess === 0) break;
       if (update.kind !== "resend") continue;
-      this.updates.delete(key);
+      this.updates.delete(slot);
       excess -= 1;
     }
-    for (const [key] of this.updates) {
+    for (const [slot] of this.updates) {
       if (excess === 0) break;
-      this.updates.delete(key);
+      this.updates.delete(slot);
       excess -= 1;
     }
     this.overflowed(dropped);

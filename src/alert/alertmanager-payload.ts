@@ -1,7 +1,8 @@
 import type { AlertmanagerSettings } from "../config/types.js";
-import type { StoredTransition } from "../ledger/ledger.js";
 import { humanDuration } from "../text/duration.js";
 import { formatTime } from "../text/time.js";
+import type { AlertNotice } from "./channel.js";
+import type { AlertEnd, OutageAlert } from "./outage-alert.js";
 
 /**
  * PURE: the alerts pantau pushes to Alertmanager (API v2, `POST /api/v2/alerts`), built from
@@ -18,53 +19,6 @@ export interface AlertmanagerAlert {
   /** RFC 3339 with milliseconds. */
   startsAt: string;
   endsAt: string;
-}
-
-/** What one alert is about: a target's open outage, as attributed when it was fired. */
-export interface OutageAlert {
-  targetId: string;
-  targetName: string;
-  service: string;
-  site: string;
-  instance: string;
-  /** `at` of the →down transition: the first failed probe. */
-  start: number;
-  reason: string | null;
-  detail: string | null;
-  /** Root-most down dependency; null for a root outage. */
-  blockedBy: string | null;
-}
-
-/** Why a firing alert ends: the target is back, left the config, or its blocked_by changed. */
-export type AlertEndReason = "recovered" | "removed" | "reattributed";
-
-export interface AlertEnd {
-  at: number;
-  reason: AlertEndReason;
-}
-
-/** The outage a committed →down transition opens; the name falls back to the id. */
-export function outageAlertFrom(
-  transition: StoredTransition,
-  targetName: string | undefined,
-  instance: string,
-): OutageAlert {
-  return {
-    targetId: transition.targetId,
-    targetName: targetName ?? transition.targetId,
-    service: transition.service,
-    site: transition.site,
-    instance,
-    start: transition.at,
-    reason: transition.reason,
-    detail: transition.detail,
-    blockedBy: transition.blockedBy,
-  };
-}
-
-/** The same outage, now attributed to another dependency (or to none). */
-export function reattributed(outage: OutageAlert, blockedBy: string | null): OutageAlert {
-  return { ...outage, blockedBy };
 }
 
 /**
@@ -92,9 +46,13 @@ export function alertLabels(
   return labels;
 }
 
-/** One string per label set, whatever the key order: what Alertmanager deduplicates on. */
-export function alertIdentity(labels: Record<string, string>): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/** What one notice is in Alertmanager's words. */
+export function alertmanagerAlert(
+  notice: AlertNotice,
+  settings: AlertmanagerSettings,
+): AlertmanagerAlert {
+  if (notice.status === "resolved") return resolvedAlert(notice.outage, settings, notice.end);
+  return firingAlert(notice.outage, settings, notice.leaseUntil);
 }
 
 /**

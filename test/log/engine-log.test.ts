@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { engineLogger } from "../../src/expose/log.js";
+import { engineLogger } from "../../src/log/engine-log.js";
 import { memoryLogger } from "../support/memory-log.js";
 
 const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
@@ -7,7 +7,7 @@ const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
 describe("engineLogger: the daemon's own trouble", () => {
   it("logs a wall-clock jump once, with its size and direction", () => {
     const log = memoryLogger("info");
-    engineLogger(log.logger).clockJumped?.({ jumpMs: -3_600_000, at: T0 });
+    engineLogger(log.logger)({ kind: "clock-jump", jump: { jumpMs: -3_600_000, at: T0 } });
     expect(log.lines).toEqual([
       expect.objectContaining({
         level: 40,
@@ -21,19 +21,20 @@ describe("engineLogger: the daemon's own trouble", () => {
 
   it("says why the ledger is not writable, how much is pending, and when the queue is full", () => {
     const log = memoryLogger("info");
-    const subscriber = engineLogger(log.logger);
+    const listener = engineLogger(log.logger);
     const report = {
       since: T0,
       error: "SQLITE_FULL: database or disk is full",
       operations: ["commit" as const],
       failures: 7,
     };
-    subscriber.ledgerUnwritable?.(report, { length: 12, max: 100_000, dropped: 0 });
-    subscriber.ledgerUnwritable?.(report, { length: 100_000, max: 100_000, dropped: 3 });
-    subscriber.ledgerWritable?.(
-      { since: T0, at: T0 + 90_000, failures: 40 },
-      { length: 0, max: 100_000, dropped: 3 },
-    );
+    listener({ kind: "unwritable", report, queue: { length: 12, max: 100_000, dropped: 0 } });
+    listener({ kind: "unwritable", report, queue: { length: 100_000, max: 100_000, dropped: 3 } });
+    listener({
+      kind: "writable",
+      report: { since: T0, at: T0 + 90_000, failures: 40 },
+      queue: { length: 0, max: 100_000, dropped: 3 },
+    });
     expect(log.lines.map((l) => [l.level, l.event, l.msg])).toEqual([
       [
         40,

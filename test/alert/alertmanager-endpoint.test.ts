@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alertsEndpoint } from "../../src/expose/alertmanager.js";
+import { alertsEndpoint } from "../../src/alert/alertmanager-channel.js";
 
 describe("the Alertmanager alerts endpoint", () => {
   it.each([

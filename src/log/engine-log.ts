@@ -1,4 +1,3 @@
-import pino, { type Logger } from "pino";
 import type { CommittedTransition, EngineListener, QueueState } from "../engine/engine.js";
 import {
   type LedgerRecoveryReport,
@@ -7,39 +6,15 @@ import {
 } from "../engine/ledger-trouble.js";
 import type { PageHoldChange } from "../engine/page-holds.js";
 import type { ProbeResult } from "../probe/types.js";
-import type { WallClockJump } from "../time/wall-clock-watch.js";
 import { humanDuration } from "../text/duration.js";
-
-export type { Logger };
-
-export interface LoggerOptions {
-  level?: string;
-  /** Pretty, human output (pino-pretty); the default follows whether stdout is a TTY. */
-  pretty?: boolean;
-  /** Where JSON lines go (tests pass a stream); defaults to stdout. */
-  destination?: pino.DestinationStream;
-}
+import type { WallClockJump } from "../time/wall-clock-watch.js";
+import type { Logger } from "./logger.js";
 
 /**
- * JSON logs, pretty on a TTY. Config values never reach a log line by design (targets are
- * logged by id and by an endpoint stripped of credentials); `redact` is the safety net.
+ * What the engine tells, as log lines: every committed transition one JSON line, ledger
+ * trouble, wall-clock jumps and page holds. Transitions reach it only once the ledger has
+ * them, like the metrics and the alerts: a logged transition is never one a crash loses.
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
-  const pretty = options.pretty ?? (process.stdout.isTTY === true && !options.destination);
-  const base: pino.LoggerOptions = {
-    level: options.level ?? "info",
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ["headers", "*.headers", "password", "*.password", "bearerToken", "*.bearerToken"],
-      censor: "[redacted]",
-    },
-  };
-  if (pretty) {
-    return pino(base, pino.transport({ target: "pino-pretty", options: { translateTime: true } }));
-  }
-  return options.destination ? pino(base, options.destination) : pino(base);
-}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -138,7 +113,10 @@ function logRefused(
   dropped: readonly unknown[],
 ): void {
   if (what === "gap") {
-    logger.error({ event: "ledger_refused", err: error, what }, "ledger refused a blind gap; dropped it");
+    logger.error(
+      { event: "ledger_refused", err: error, what },
+      "ledger refused a blind gap; dropped it",
+    );
     return;
   }
   logger.error(
