@@ -33,7 +33,7 @@ Time in the demo:
   speeds. A busy machine slows the replay down; it never changes a recorded time.`;
 
 /**
- * `pantau demo` (SPEC §8): the simulated estate and a real daemon watching it on the scenario's
+ * `pantau demo` (docs/cli.md): the simulated estate and a real daemon watching it on the scenario's
  * clock, a live status board, and at the end the outage summary and the post-incident report.
  */
 export function demoCommand(): Command {

@@ -23,9 +23,9 @@ import {
   reportStop,
   type Stop,
   usage,
-} from "./ledger-command.js";
+} from "./offline-ledger.js";
 
-/** `pantau outages` (SPEC §8): the ledger's outages, read offline while the daemon may run. */
+/** `pantau outages` (docs/cli.md): the ledger's outages, read offline while the daemon may run. */
 
 export { DEFAULT_DB };
 export const OUTAGE_FORMATS = ["table", "csv", "json", "markdown"] as const;

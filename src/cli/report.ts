@@ -23,10 +23,10 @@ import {
   type ScopeOptions,
   type Stop,
   usage,
-} from "./ledger-command.js";
+} from "./offline-ledger.js";
 
 /**
- * `pantau report` (SPEC §8): a post-incident report from the ledger, read offline while the
+ * `pantau report` (docs/cli.md): a post-incident report from the ledger, read offline while the
  * daemon may run: markdown, or a self-contained html page with a timeline picture.
  */
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 /**
- * Sharding (issue #10): a target belongs to shard `index` of `count` when the md5 of its id,
+ * Sharding: a target belongs to shard `index` of `count` when the md5 of its id,
  * last 8 bytes read as a big-endian uint64, mod `count` equals `index` — exactly what
  * Prometheus' `hashmod` relabel action computes from a label holding the id. So the assignment
  * depends on nothing but the id: stable across restarts, versions and the order of the file.

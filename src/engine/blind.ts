@@ -1,7 +1,7 @@
 import type { ProbeResult } from "../probe/types.js";
 
 /**
- * The monitor's own network (SPEC §4 canaries). When every canary's latest probe failed, the
+ * The monitor's own network (docs/states-and-outages.md, canaries). When every canary's latest probe failed, the
  * likelier cause is the monitor's uplink, not the estate: failures from then on decide
  * nothing, and the time is a `blind` gap.
  */

@@ -1,11 +1,11 @@
 import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
-import type { Gap, Ledger, NewTransition, StoredTransition } from "../ledger/ledger.js";
+import type { Gap, Ledger, NewTransition } from "../ledger/ledger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import type { BatchAttribution } from "./attribution-tracker.js";
 import type { EngineEvent } from "./events.js";
 import { type LedgerOperation, LedgerTrouble, type LedgerTroubleStatus } from "./ledger-trouble.js";
-import type { QueueState } from "./types.js";
+import type { CommittedTransition, QueueState } from "./types.js";
 
 /**
  * What the engine decided and the ledger has not accepted yet, written in order: transitions
@@ -41,12 +41,8 @@ export interface CommitQueueOptions {
   reportEveryMs?: number;
   /** Works out a batch's attributions just before it is written (`force`: even with none). */
   attribute(batch: NewTransition[], force: boolean): BatchAttribution;
-  /** The batch and its attributions are durable, the stored rows in batch order. */
-  committed(
-    stored: readonly StoredTransition[],
-    batch: readonly NewTransition[],
-    attributed: BatchAttribution,
-  ): void;
+  /** The batch and its attributions are durable: its transitions as stored, in batch order. */
+  committed(transitions: CommittedTransition[], attributed: BatchAttribution): void;
   /** The ledger refused a batch: these targets go back to their committed state. */
   refused(targetIds: ReadonlySet<string>): void;
   /** A gap write is durable. */
@@ -67,6 +63,8 @@ function isRefusal(error: unknown): boolean {
 
 export class CommitQueue {
   private pending: NewTransition[] = [];
+  /** Start of the outage each queued transition out of `down` ends. */
+  private readonly outageStarts = new WeakMap<NewTransition, number>();
   private gaps: GapWrite[] = [];
   /** An attribution change is due without a transition (a release seen to be due). */
   private attributionDue = false;
@@ -111,7 +109,11 @@ export class CommitQueue {
     this.maxPending = max;
   }
 
-  add(transition: NewTransition): void {
+  /** `outageStart`: for a transition out of down, the start of the outage it ends. */
+  add(transition: NewTransition, outageStart: number | null = null): void {
+    if (transition.from === "down" && outageStart !== null) {
+      this.outageStarts.set(transition, outageStart);
+    }
     this.pending.push(transition);
     this.emitQueue();
     if (this.pending.length >= MAX_BATCH && !this.writing && !this.retryTimer) {
@@ -217,7 +219,13 @@ export class CommitQueue {
       const stored = await ledger.commit(runId, batch, attributed.changes);
       this.writingCount = 0;
       this.written("transitions", elapsed(), count);
-      this.options.committed(stored, batch, attributed);
+      // the ledger returns the batch in order: each stored row is its batch entry, with an id
+      const transitions = stored.map((t, i): CommittedTransition => {
+        const entry = batch[i];
+        const outageStart = (entry && this.outageStarts.get(entry)) ?? null;
+        return { ...t, outageStart, waitingOn: [] };
+      });
+      this.options.committed(transitions, attributed);
       this.writeSucceeded("commit");
     } catch (error) {
       this.writingCount = 0;

@@ -1,11 +1,17 @@
 import type { Ledger } from "../ledger/ledger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
-import type { Engine } from "./engine.js";
+import type { LedgerOperation } from "./ledger-trouble.js";
+
+/** Where a heartbeat's outcome goes: the ledger trouble tracker commits report to as well. */
+export interface WriteOutcomes {
+  writeSucceeded(operation: LedgerOperation): void;
+  writeFailed(operation: LedgerOperation, error: unknown): void;
+}
 
 /**
  * The run's heartbeat: every `everyMs` the ledger learns the daemon is alive, so a restart
  * after a crash records the gap from the last beat. A failing beat is ledger trouble like a
- * failing commit: reported once per interval by the engine, not once per beat.
+ * failing commit: reported once per interval, not once per beat.
  */
 export class RunHeartbeat {
   private timer: TimerHandle | null = null;
@@ -15,10 +21,10 @@ export class RunHeartbeat {
     private readonly options: {
       ledger: Ledger;
       runId: number;
-      engine: Engine;
       clock: Clock;
       timers: Timers;
       everyMs: number;
+      outcomes: WriteOutcomes;
     },
   ) {}
 
@@ -39,10 +45,10 @@ export class RunHeartbeat {
   }
 
   private beat(): void {
-    const { ledger, runId, engine, clock } = this.options;
+    const { ledger, runId, clock, outcomes } = this.options;
     ledger.heartbeat(runId, clock.now()).then(
-      () => engine.ledgerWriteSucceeded("heartbeat"),
-      (error: unknown) => engine.ledgerWriteFailed("heartbeat", error),
+      () => outcomes.writeSucceeded("heartbeat"),
+      (error: unknown) => outcomes.writeFailed("heartbeat", error),
     );
     // the next beat is due an interval after this one, whatever the ledger answers
     this.schedule();

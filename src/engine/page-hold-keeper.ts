@@ -1,11 +1,11 @@
-import type { Target } from "../config/types.js";
 import { pendingUpstreams, type UpstreamVerdict } from "../health/attribution.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import { type PageHoldChange, PageHolds, verdictDeadline } from "./page-holds.js";
-import type { CommittedState, CommittedTransition } from "./types.js";
+import type { TargetRuntime } from "./target-runtime.js";
+import type { CommittedTransition } from "./types.js";
 
 /**
- * When a dependant's page waits for its upstream's verdict, and when it stops (SPEC §4): opened
+ * When a dependant's page waits for its upstream's verdict, and when it stops (docs/states-and-outages.md): opened
  * by the commit of an own →down while an upstream that may have caused it has no verdict,
  * reviewed when that upstream is probed and after every commit, released at the latest at its
  * bound. The rule itself (which upstreams are pending) is pure, in health/attribution.ts.
@@ -17,17 +17,9 @@ import type { CommittedState, CommittedTransition } from "./types.js";
  */
 export const HOLD_SLACK_MS = 1000;
 
-/** What the keeper reads of the engine's targets. */
-export interface HoldView {
-  committed(targetId: string): CommittedState | undefined;
-  upstream(targetId: string): UpstreamVerdict | undefined;
-  target(targetId: string): Target | undefined;
-  /** Decided down (its →down may still wait for the ledger). */
-  decidedDown(targetId: string): boolean;
-}
-
 export interface PageHoldKeeperOptions {
-  view: HoldView;
+  /** The engine's target of that id, read for its committed and decided state. */
+  runtime(targetId: string): TargetRuntime | undefined;
   clock: Clock;
   timers: Timers;
   /** Holds released by their bound, between commits. */
@@ -41,7 +33,7 @@ export class PageHoldKeeper {
   private readonly upstreams: { get(id: string): UpstreamVerdict | undefined };
 
   constructor(private readonly options: PageHoldKeeperOptions) {
-    this.upstreams = { get: (id) => options.view.upstream(id) };
+    this.upstreams = { get: (id) => options.runtime(id)?.upstreamVerdict() };
   }
 
   get size(): number {
@@ -94,7 +86,7 @@ export class PageHoldKeeper {
     if (pending.length === 0) return null;
     let deadline = at;
     for (const id of pending) {
-      const upstream = this.options.view.target(id);
+      const upstream = this.options.runtime(id)?.target;
       if (upstream) deadline = Math.max(deadline, verdictDeadline(upstream, at));
     }
     transition.waitingOn = pending;
@@ -105,7 +97,7 @@ export class PageHoldKeeper {
   private review(targetIds: readonly string[]): PageHoldChange[] {
     const changes: PageHoldChange[] = [];
     for (const targetId of targetIds) {
-      const committed = this.options.view.committed(targetId);
+      const committed = this.options.runtime(targetId)?.committed;
       const settled =
         committed?.state !== "down" || committed.blockedBy !== null || committed.since === null;
       const change = settled
@@ -128,7 +120,8 @@ export class PageHoldKeeper {
     const released: PageHoldChange[] = [];
     for (const targetId of this.holds.expired(now)) {
       const waiting = this.holds.waitingOn(targetId);
-      if (waiting.some((id) => this.options.view.decidedDown(id))) {
+      // decided down: its →down may still wait for the ledger
+      if (waiting.some((id) => this.options.runtime(id)?.health.state === "down")) {
         this.holds.extend(targetId, now + HOLD_SLACK_MS);
         continue;
       }

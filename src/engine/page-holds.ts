@@ -2,7 +2,7 @@ import { Cron } from "croner";
 import type { Target } from "../config/types.js";
 
 /**
- * Pages of dependants waiting for an upstream's verdict (SPEC §4). When a target T goes down
+ * Pages of dependants waiting for an upstream's verdict (docs/states-and-outages.md). When a target T goes down
  * while an ancestor that may have caused it has no verdict yet, T's →down is committed and
  * shown at once, but its page waits: if the ancestor goes down, T is blocked by it and the
  * ancestor pages; if the ancestor is seen healthy, T pages with its true start. The wait is

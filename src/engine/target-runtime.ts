@@ -1,9 +1,18 @@
 import type { Target } from "../config/types.js";
-import { decide, type HealthState, initialHealth, restoreHealth } from "../health/state-machine.js";
+import type { UpstreamVerdict } from "../health/attribution.js";
+import {
+  decide,
+  type HealthState,
+  initialHealth,
+  lastFailedAt,
+  lastOkAt,
+  restoreHealth,
+} from "../health/state-machine.js";
 import type { Transition } from "../health/types.js";
 import type { StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import { WALL_CLOCK_JUMP_MS } from "../time/wall-clock-watch.js";
+import type { AttributionSubject } from "./attribution-tracker.js";
 import type { CommittedState } from "./types.js";
 
 /** Thresholds no streak reaches: extends a streak without deciding (see `putOff`). */
@@ -99,10 +108,77 @@ export class TargetRuntime {
     return { kind: "decided", transition: { ...transition, at }, outageStart };
   }
 
+  /** What attribution reads of it: its decided state and sampling bounds. */
+  subject(): AttributionSubject {
+    const down = this.health.state === "down";
+    return {
+      id: this.target.id,
+      dependsOn: this.target.dependsOn,
+      state: this.health.state,
+      downSince: down ? this.health.since : null,
+      lastOkAt: lastOkAt(this.health),
+      lastFailedAt: down ? lastFailedAt(this.health) : null,
+    };
+  }
+
+  /** What a dependant's page hold reads of it as an upstream. */
+  upstreamVerdict(): UpstreamVerdict {
+    return {
+      id: this.target.id,
+      dependsOn: this.target.dependsOn,
+      downCommitted: this.committed.state === "down",
+      lastOkAt: lastOkAt(this.health),
+    };
+  }
+
+  /** Leaves the configuration: a down target's outage ends now, `removed`. */
+  removal(now: number): Transition | null {
+    if (this.health.state !== "down") return null;
+    return {
+      targetId: this.target.id,
+      from: "down",
+      to: "unknown",
+      at: this.claimAt(now),
+      detectedAt: now,
+      previousProbeAt: lastFailedAt(this.health),
+      reason: "removed",
+      detail: "target removed from the configuration",
+    };
+  }
+
+  /**
+   * The removal of a target the ledger holds down and the configuration no longer has: no
+   * probe of it in this run, so when it really stopped being down is not known.
+   */
+  static orphanRemoval(latest: StoredTransition, now: number): Transition {
+    const at = Math.max(now, latest.at);
+    return {
+      targetId: latest.targetId,
+      from: "down",
+      to: "unknown",
+      at,
+      detectedAt: at,
+      previousProbeAt: null,
+      reason: "removed",
+      detail: "target no longer in the configuration",
+    };
+  }
+
   /** The `at` a transition is queued with: never before the target's previous one. */
   claimAt(at: number): number {
     this.lastAt = Math.max(at, this.lastAt);
     return this.lastAt;
+  }
+
+  /** A committed transition of this target becomes what the world may see. */
+  committedTo(transition: StoredTransition): void {
+    const blockedBy = transition.to === "down" ? transition.blockedBy : null;
+    this.committed = { state: transition.to, since: transition.at, transition, blockedBy };
+  }
+
+  /** A committed change of its outage's attribution. */
+  reattributed(blockedBy: string | null): void {
+    this.committed = { ...this.committed, blockedBy };
   }
 
   /** A refused batch dropped what was decided: back to the committed state. */

@@ -53,7 +53,7 @@ export interface EngineOptions {
   maxPending?: number;
   /** Ledger trouble is reported (logged) at most once per this interval. */
   ledgerReportEveryMs?: number;
-  /** Reference targets (SPEC global.canaries) and maintenance windows; see `setPolicy`. */
+  /** Reference targets (global.canaries) and maintenance windows; see `setPolicy`. */
   canaries?: readonly string[];
   maintenance?: readonly MaintenanceWindow[];
   /**

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_PENDING, type EngineEvent, type QueueState } from "../engin
 import type { WallClockJump } from "../time/wall-clock-watch.js";
 
 /**
- * The daemon's own trouble (issue #9): the queue of transitions the ledger has not accepted
+ * The daemon's own trouble: the queue of transitions the ledger has not accepted
  * yet and its bound, whether the ledger takes writes, decisions put off because the queue is
  * full, and steps of the wall clock. Kept apart from metrics.ts; registered in its registry.
  */

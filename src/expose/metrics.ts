@@ -23,7 +23,7 @@ const REDUNDANT_DEFAULT_METRICS = [
 ];
 
 /**
- * Every metric of SPEC §6. State metrics change only on committed transitions; probe_*
+ * Every metric of docs/metrics.md. State metrics change only on committed transitions; probe_*
  * metrics follow probe results. Per-target families are rendered by TargetSeries; the
  * aggregates and the daemon's own metrics live in a prom-client registry.
  */
@@ -80,13 +80,13 @@ export class PantauMetrics {
   });
   private readonly ledgerWrites = new client.Counter({
     name: "pantau_ledger_writes_total",
-    help: "Ledger commits (one transaction each) by result",
+    help: "Ledger writes (a batch of transitions in one transaction, or a blind gap) by result",
     labelNames: ["result"],
     registers: [this.registry],
   });
   private readonly ledgerWriteDuration = new client.Histogram({
     name: "pantau_ledger_write_duration_seconds",
-    help: "Time to commit one batch of transitions",
+    help: "Time to write one batch of transitions, or one blind gap",
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });

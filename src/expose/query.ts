@@ -2,7 +2,7 @@ import { parseDuration } from "../config/units.js";
 import { formatTime } from "../text/time.js";
 
 /**
- * Query parameters shared by the HTTP API (SPEC §7) and the CLI (SPEC §8), pure: strings in,
+ * Query parameters shared by the HTTP API (docs/http-api.md) and the CLI (docs/cli.md), pure: strings in,
  * numbers or a QueryError out. Every message starts with the parameter's name, so the API can
  * answer 400 with it as is and the CLI can prefix `--` to name the flag.
  */

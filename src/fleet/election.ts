@@ -1,7 +1,7 @@
 import pg from "pg";
 
 /**
- * Leader election of an HA group (issue #10): a session-level PostgreSQL advisory lock, keyed by
+ * Leader election of an HA group: a session-level PostgreSQL advisory lock, keyed by
  * the group and shard, held on a dedicated connection. When the leader's process dies its
  * connection closes and the server releases the lock, so a standby trying every heartbeat wins
  * within one. Losing the connection means losing the lock: the holder must stop writing.

@@ -8,7 +8,7 @@ import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import { adoption, takeover } from "./warm-standby.js";
 
 /**
- * One daemon of an HA pair (issue #10). Both members probe, decide and expose; only the leader
+ * One daemon of an HA pair. Both members probe, decide and expose; only the leader
  * writes transitions and pushes alerts. Every heartbeat the standby refreshes its committed
  * view from the ledger (what it exposes is what the ledger holds) and tries the election lock;
  * on winning it claims the leadership in the ledger (which fences the old leader's commits),

@@ -1,7 +1,7 @@
 import type { TargetState } from "./types.js";
 
 /**
- * Dependency attribution (SPEC §4 overlay `blocked_by`), pure: which down targets are down
+ * Dependency attribution (the `blocked_by` overlay, docs/states-and-outages.md), pure: which down targets are down
  * because something they depend on is down. In June 2024 one upstream (the core system) took
  * every portal and every airport's autogates down; the page should name that one upstream, not
  * a dozen separate outages.

@@ -3,7 +3,7 @@ import type { MaintenanceWindow, Target } from "../config/types.js";
 import { globsPattern } from "../text/glob.js";
 
 /**
- * Maintenance windows (SPEC §2 `maintenance`, §4 overlay `maintenance`), pure apart from croner:
+ * Maintenance windows (the `maintenance` key and overlay, docs/configuration.md), pure apart from croner:
  * time is always an argument. An occurrence starts at a fire time of the window's `cron` in its
  * `timezone` (null = UTC) and lasts `duration` ms of elapsed time, so a window that spans a DST
  * change still lasts exactly `duration`. Occurrences are half-open: [start, end).

@@ -11,7 +11,7 @@ import type {
 export type { HealthState, Streak, StreakKind } from "./types.js";
 
 /**
- * The state machine of SPEC §4, pure: no I/O, time is passed in. One call per probe result,
+ * The state machine of docs/states-and-outages.md, pure: no I/O, time is passed in. One call per probe result,
  * in probe order per target.
  */
 
@@ -53,7 +53,7 @@ export function restoreHealth(
 
 /**
  * Start of the last probe that did not fail, as far as this target's health can tell: the bound
- * on when a failure seen later really began (SPEC §4 sampling-aware attribution). While down it
+ * on when a failure seen later really began (sampling-aware attribution, docs/states-and-outages.md). While down it
  * is the outage's bound (`last_ok_at`), not a probe of a recovery still below its threshold.
  * null: none seen (never probed, or only failures since a restart).
  */

@@ -1,9 +1,9 @@
-/** The states of SPEC §4. `unknown` means no verdict yet. */
+/** The states of docs/states-and-outages.md. `unknown` means no verdict yet. */
 export type TargetState = "unknown" | "up" | "degraded" | "down";
 
 export const TARGET_STATES: readonly TargetState[] = ["up", "degraded", "down", "unknown"];
 
-/** The states a probe can move each state to (SPEC §4); →unknown happens only on removal. */
+/** The states a probe can move each state to (docs/states-and-outages.md); →unknown happens only on removal. */
 export const NEXT_STATES: Readonly<Record<TargetState, readonly TargetState[]>> = {
   unknown: ["up", "degraded", "down"],
   up: ["degraded", "down"],

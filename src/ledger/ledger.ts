@@ -1,7 +1,7 @@
 import type { TargetState, Transition } from "../health/types.js";
 
 /**
- * The durable record (SPEC §5). One interface; SQLite now, PostgreSQL later, one shared
+ * The durable record (docs/operations.md). One interface; SQLite now, PostgreSQL later, one shared
  * contract test suite. Times are epoch milliseconds. Every method is async so that a
  * network store fits the same shape.
  */
@@ -52,7 +52,7 @@ export interface Gap {
   end: number | null;
 }
 
-/** An interval in `down` (SPEC §4). */
+/** An interval in `down` (docs/states-and-outages.md). */
 export interface OutageRecord {
   id: number;
   instance: string;

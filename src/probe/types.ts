@@ -1,7 +1,7 @@
 import type { DegradedRules, Expectations } from "../config/verdict-rules.js";
 import type { Clock, Timers } from "../time/clock.js";
 
-/** Stable failure reasons (SPEC §3); used as a metric label, so never rename one. */
+/** Stable failure reasons (docs/probes.md); used as a metric label, so never rename one. */
 export const FAILURE_REASONS = [
   "timeout",
   "dns",

@@ -2,7 +2,7 @@ import type { IncidentReport } from "../ledger/figures/incident.js";
 import type { IncidentSummary } from "../ledger/figures/incident-outages.js";
 import type { OutageFacts } from "../ledger/figures/outage-facts.js";
 import type { MonitorGap, MonitorGapKind } from "../ledger/figures/unwatched.js";
-import type { AvailabilitySummary } from "../ledger/outages.js";
+import type { AvailabilitySummary } from "../ledger/window-summary.js";
 import { causeText } from "../text/cause.js";
 import { humanDuration } from "../text/duration.js";
 import { count, percent } from "../text/numbers.js";

@@ -15,7 +15,7 @@ const IO_ROOMS = [
   "src/probe/",
   "src/expose/",
   "src/engine/",
-  "src/daemon.ts",
+  "src/daemon/",
   "src/cli/",
   "src/fleet/",
   "src/sim/",
@@ -60,16 +60,16 @@ const RULES: LayerRule[] = [
     forbid: ["src/cli/"],
   },
   {
-    name: "only cli/ imports daemon.ts",
+    name: "only cli/ imports daemon/ (and daemon/ itself)",
     from: ["src/"],
-    except: ["src/cli/"],
-    forbid: ["src/daemon.ts"],
+    except: ["src/cli/", "src/daemon/"],
+    forbid: ["src/daemon/"],
   },
   {
     // alerting and logging read committed facts; what answers HTTP and what wires are above them
-    name: "alert/ and log/ import neither expose/, cli/ nor daemon.ts",
+    name: "alert/ and log/ import neither expose/, cli/ nor daemon/",
     from: ["src/alert/", "src/log/"],
-    forbid: ["src/expose/", "src/cli/", "src/daemon.ts"],
+    forbid: ["src/expose/", "src/cli/", "src/daemon/"],
   },
   {
     // fleet/ may import log/ (its own room for this): it never reaches up to what answers HTTP
@@ -125,15 +125,15 @@ describe("the layer checker", () => {
     ["src/config/types.ts", ["src/config/shard.ts"]],
     ["src/config/shard.ts", ["src/config/load.ts", "node:crypto"]],
     ["src/config/load.ts", ["src/config/types.ts", "yaml"]],
-    ["src/engine/engine.ts", ["src/engine/engine.ts", "src/daemon.ts"]],
-    ["src/daemon.ts", ["src/engine/engine.ts"]],
-    ["src/cli/run.ts", ["src/daemon.ts"]],
+    ["src/engine/engine.ts", ["src/engine/engine.ts", "src/daemon/daemon.ts"]],
+    ["src/daemon/daemon.ts", ["src/engine/engine.ts"]],
+    ["src/cli/run.ts", ["src/daemon/daemon.ts"]],
   ]);
 
   it("names each cycle by its path, from its first file back to it", () => {
     expect(importCycles(fake)).toEqual([
       "cycle: src/config/load.ts -> src/config/types.ts -> src/config/shard.ts -> src/config/load.ts",
-      "cycle: src/daemon.ts -> src/engine/engine.ts -> src/daemon.ts",
+      "cycle: src/daemon/daemon.ts -> src/engine/engine.ts -> src/daemon/daemon.ts",
     ]);
   });
 
@@ -153,7 +153,7 @@ describe("the layer checker", () => {
   it("names the file, what it imports and the rule it breaks", () => {
     expect(forbiddenImports(fake, RULES)).toEqual([
       "src/health/decide.ts imports node:fs/promises: health/ and schedule/ are pure: no I/O room, no node: network or fs",
-      "src/engine/engine.ts imports src/daemon.ts: only cli/ imports daemon.ts",
+      "src/engine/engine.ts imports src/daemon/daemon.ts: only cli/ imports daemon/ (and daemon/ itself)",
     ]);
   });
 
@@ -167,19 +167,19 @@ describe("the layer checker", () => {
         "src/alert/notifier.ts",
         ["src/log/logger.ts", "src/engine/engine.ts", "src/expose/metrics.ts"],
       ],
-      ["src/log/engine-log.ts", ["src/engine/engine.ts", "src/cli/run.ts", "src/daemon.ts"]],
+      ["src/log/engine-log.ts", ["src/engine/engine.ts", "src/cli/run.ts", "src/daemon/daemon.ts"]],
     ]);
     const rule = {
-      up: "alert/ and log/ import neither expose/, cli/ nor daemon.ts",
+      up: "alert/ and log/ import neither expose/, cli/ nor daemon/",
       fleet: "fleet/ logs through log/, never reaching up to expose/",
     };
     expect(forbiddenImports(graph, RULES)).toEqual([
       `src/fleet/ha-member.ts imports src/expose/log.ts: ${rule.fleet}`,
       `src/alert/notifier.ts imports src/expose/metrics.ts: ${rule.up}`,
       "src/log/engine-log.ts imports src/cli/run.ts: only cli/ imports cli/",
-      "src/log/engine-log.ts imports src/daemon.ts: only cli/ imports daemon.ts",
+      "src/log/engine-log.ts imports src/daemon/daemon.ts: only cli/ imports daemon/ (and daemon/ itself)",
       `src/log/engine-log.ts imports src/cli/run.ts: ${rule.up}`,
-      `src/log/engine-log.ts imports src/daemon.ts: ${rule.up}`,
+      `src/log/engine-log.ts imports src/daemon/daemon.ts: ${rule.up}`,
     ]);
   });
 

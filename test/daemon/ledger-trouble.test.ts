@@ -8,7 +8,6 @@ import { startOnFakeTime } from "../support/daemon-on-fake-time.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
 import { startSwitchServer } from "../support/servers/switch.js";
-import { until } from "../support/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pantau-ledger-trouble-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,7 +73,7 @@ describe("a daemon whose ledger cannot be written", () => {
       ].join("\n"),
     );
     const log = memoryLogger("info");
-    // on fake time: probes, commit retries and the once-a-second report; the heartbeat is real
+    // on fake time: probes, commit retries, heartbeats and the once-a-second report
     const fake = await startOnFakeTime(
       {
         configFile: config,
@@ -195,11 +194,12 @@ describe("a daemon whose ledger cannot be written", () => {
       ].join("\n"),
     );
     const log = memoryLogger("info");
-    const daemon = await Daemon.start({
-      configFile: config,
-      logger: log.logger,
-      engineTuning: { ledgerReportEveryMs: 1000 },
-    });
+    // on fake time, the heartbeat too: it beats when the test moves the clock
+    const fake = await startOnFakeTime(
+      { configFile: config, logger: log.logger, engineTuning: { ledgerReportEveryMs: 1000 } },
+      { stepMs: 50 },
+    );
+    const { daemon } = fake;
     const { host, port } = daemon.httpAddress!;
     const ready = async () => {
       const response = await fetch(`http://${host}:${port}/-/ready`);
@@ -209,7 +209,7 @@ describe("a daemon whose ledger cannot be written", () => {
     const metrics = async () =>
       parsePromText(await (await fetch(`http://${host}:${port}/metrics`)).text());
     try {
-      await until(
+      await fake.until(
         async () => (await daemon.ledger.transitions({ instance: "readonly" })).length === 1,
         { what: "the first transition" },
       );
@@ -217,7 +217,9 @@ describe("a daemon whose ledger cannot be written", () => {
       const db = connectionOf(daemon);
       // a read-only file, as far as this connection can tell
       db.pragma("query_only = ON");
-      await until(async () => (await ready()).status === 503, { what: "/-/ready to answer 503" });
+      await fake.until(async () => (await ready()).status === 503, {
+        what: "/-/ready to answer 503",
+      });
       // nothing waits to commit: the queue and the commit counter cannot tell, this gauge does
       const during = await metrics();
       expect(sampleValue(during, "pantau_ledger_writable")).toBe(0);
@@ -227,13 +229,13 @@ describe("a daemon whose ledger cannot be written", () => {
       expect((await ready()).text).toMatch(
         /^pantau is not ready: ledger not writable \(heartbeat\) since \S+Z: SQLITE_READONLY: attempt to write a readonly database; 0 transitions pending\n$/,
       );
-      // real time: the heartbeat runs on a real interval in src/daemon.ts, not on the injected
-      // timers, so no fake clock can make it beat
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      // about twelve failed heartbeats, one warning
+      // twelve failed heartbeats, one warning
+      await fake.run(600);
       expect(events("ledger_unwritable")).toHaveLength(1);
       db.pragma("query_only = OFF");
-      await until(async () => (await ready()).status === 200, { what: "/-/ready to answer 200" });
+      await fake.until(async () => (await ready()).status === 200, {
+        what: "/-/ready to answer 200",
+      });
       expect(events("ledger_writable")).toHaveLength(1);
       expect(sampleValue(await metrics(), "pantau_ledger_writable")).toBe(1);
     } finally {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { crashSeed, runCrashHarness } from "../reliability/crash-harness.js";
 
-/** Issue 9.1: `CRASH_SEED=N` replays a run's flap schedule and kill moments. */
+/** The crash harness end to end: `CRASH_SEED=N` replays a run's flap schedule and kill moments. */
 const seed = crashSeed(process.env.CRASH_SEED);
 
 describe("crash safety: 20 SIGKILLs while 1,000 targets flap", () => {

@@ -34,7 +34,7 @@ import { memoryLogger } from "../support/memory-log.js";
 import { until } from "../support/until.js";
 
 /**
- * Issue 7 end to end, on loopback: the simulated immigration estate plays a short outage, an
+ * The whole stack end to end, on loopback: the simulated immigration estate plays a short outage, an
  * in-process pantau monitors it, Debian's Prometheus scrapes pantau with the shipped scrape config
  * and evaluates the shipped rules, and Debian's Alertmanager routes with the shipped config to a
  * webhook in this test. The root outage (simkim-core) pages; the dependants pantau finds blocked

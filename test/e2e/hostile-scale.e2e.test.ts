@@ -2,7 +2,7 @@
  * Issue 9 part 3, hostile endpoints at scale: the real daemon (a child process) probes 1,000
  * slow-header, 1,000 endless-body and 200 redirect-chain endpoints at once, beside 200 healthy
  * ones, for a few intervals. Read from /proc/PID, /metrics and the API: every hostile verdict is
- * the SPEC's, memory stays under a bound, sockets come back to the baseline once those targets
+ * the ones docs/probes.md gives, memory stays under a bound, sockets come back to the baseline once those targets
  * are removed, and the healthy targets stay up, unskipped and on time.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -172,7 +172,7 @@ function cpuShare(sampler: ProcSampler): number {
   return (last.cpuSeconds - first.cpuSeconds) / ((last.at - first.at) / 1000);
 }
 
-/** Every hostile target's last probe, and its failure counters, say what the SPEC says. */
+/** Every hostile target's last probe, and its failure counters, say what docs/probes.md says. */
 function expectVerdicts(rows: TargetRow[], during: Sample[]): void {
   const group = (prefix: string) => rows.filter((t) => t.id.startsWith(prefix));
   // slow headers: the one timeout fires while waiting for headers
@@ -268,7 +268,7 @@ afterAll(async () => {
 });
 
 describe("1,000 slow-header, 1,000 endless-body and 200 redirect endpoints at once", () => {
-  it("get the SPEC's verdicts with memory and sockets bounded, and healthy targets unaffected", {
+  it("get the verdict docs/probes.md givess with memory and sockets bounded, and healthy targets unaffected", {
     timeout: 120_000,
   }, async () => {
     await until(async () => (await targets()).every((t) => t.state === "up"), {

@@ -219,7 +219,11 @@ describe("Engine while the ledger cannot be written", () => {
     const { time, ledger, engine, seen } = harness();
     engine.restore(makeTarget("portal", { failureThreshold: 1 }), null);
     ledger.failWith = sqliteFull();
-    engine.ledgerWriteFailed("heartbeat", sqliteFull());
+    ledger.heartbeatFailsWith = sqliteFull();
+    const heartbeat = engine.heartbeat(1000);
+    heartbeat.start();
+    // a beat fails, then a commit
+    await time.advance(1000);
     engine.observe("portal", makeResult("failed", time.now()));
     await time.advance(200);
     expect(engine.ledgerTrouble?.operations).toEqual(["heartbeat", "commit"]);
@@ -229,11 +233,14 @@ describe("Engine while the ledger cannot be written", () => {
     expect(engine.pendingCount).toBe(0);
     expect(engine.ledgerTrouble?.operations).toEqual(["heartbeat"]);
     expect(seen.writable).toEqual([]);
-    engine.ledgerWriteSucceeded("heartbeat");
-    engine.ledgerWriteSucceeded("heartbeat");
+    // two beats succeed
+    ledger.heartbeatFailsWith = null;
+    await time.advance(2000);
+    heartbeat.stop();
     expect(engine.ledgerTrouble).toBeNull();
     expect(seen.writable).toHaveLength(1);
     expect(seen.unwritable).toHaveLength(1);
+    expect(time.pendingTimers).toBe(0);
   });
 
   it("ends the trouble when the ledger answers again, even with a refusal", async () => {

@@ -37,7 +37,7 @@ function occurrence(name: string, start: string, end: string): MaintenanceInterv
   return { window: name, start: utc(start), end: utc(end) };
 }
 
-/** SPEC §2's example: Sunday 02:00 in Jakarta (+07:00) is Saturday 19:00Z. */
+/** The configuration reference's example: Sunday 02:00 in Jakarta (+07:00) is Saturday 19:00Z. */
 const AUTOGATE_PATCHING = window({
   name: "autogate-patching",
   targets: ["autogate-*"],

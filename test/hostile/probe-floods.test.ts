@@ -1,6 +1,6 @@
 /**
  * Hostile servers that never stop talking, each against the real HTTP prober on loopback: the
- * probe ends with the SPEC's verdict, well inside its timeout where a limit applies, reads a
+ * probe ends with the verdict docs/probes.md gives, well inside its timeout where a limit applies, reads a
  * bounded number of bytes, and frees its socket.
  */
 import type { Socket } from "node:net";

@@ -1,5 +1,5 @@
 /**
- * Issue 9 part 6: the secret canary, placed in every config field that carries a secret, comes
+ * The secret canary, placed in every config field that carries a secret, comes
  * out of no output surface. One real daemon (a child, JSON logs at debug) is driven up → down →
  * up with Alertmanager push and a rejected reload; then every answer, log line, CLI output,
  * report, error message and the ledger file itself is scanned. secret-watch.ts scans the same
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CommandIo } from "../../src/cli/ledger-command.js";
+import type { CommandIo } from "../../src/cli/offline-ledger.js";
 import { outagesCommand } from "../../src/cli/outages.js";
 import { reportCommand } from "../../src/cli/report.js";
 import { formatConfigIssue } from "../../src/config/errors.js";

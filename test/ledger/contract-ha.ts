@@ -3,7 +3,7 @@ import type { Ledger } from "../../src/ledger/ledger.js";
 import { expectLedgerError, transition } from "./contract.js";
 
 /**
- * The Ledger contract of high-availability groups (issue #10): one chain per target for the
+ * The Ledger contract of high-availability groups: one chain per target for the
  * group, written under the group's name by its leader only (a fence against a stale leader),
  * and restart gaps that count only time when no member of the group was alive.
  */

@@ -10,7 +10,7 @@ import type {
 } from "../../src/ledger/ledger.js";
 
 /**
- * The Ledger contract (SPEC §4, §5), run against every store through the interface only.
+ * The Ledger contract (docs/states-and-outages.md), run against every store through the interface only.
  * `open` gives a fresh, empty ledger for each test; `cleanup` runs after it is closed.
  */
 export function ledgerContract(

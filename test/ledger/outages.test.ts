@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import type { TargetState } from "../../src/health/types.js";
 import type { StoredTransition } from "../../src/ledger/ledger.js";
 import {
-  type AvailabilitySummary,
   blindSecondsOf,
   clip,
   type DerivedOutage,
@@ -11,11 +10,14 @@ import {
   mergeIntervals,
   outagesFromTransitions,
   overlapSeconds,
-  rollUp,
-  summarizeTarget,
   type TimedTransition,
   type Window,
 } from "../../src/ledger/outages.js";
+import {
+  type AvailabilitySummary,
+  rollUp,
+  summarizeTarget,
+} from "../../src/ledger/window-summary.js";
 import { ZERO } from "../support/summaries.js";
 
 /** 20 June 2024 00:00 UTC. */

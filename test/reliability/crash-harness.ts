@@ -17,7 +17,7 @@ import {
 } from "./ledger-audit.js";
 
 /**
- * The crash harness (issue 9.1): `targets` farm targets flap on a seeded schedule while the real
+ * The crash harness: `targets` farm targets flap on a seeded schedule while the real
  * CLI daemon is SIGKILLed `kills` times at seeded random moments and restarted; a last run sees
  * every target recover and stops cleanly. Then the ledger is audited against what was logged.
  */

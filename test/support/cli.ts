@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { Command, CommanderError } from "commander";
-import type { CommandIo } from "../../src/cli/ledger-command.js";
+import type { CommandIo } from "../../src/cli/offline-ledger.js";
 import { pantauMain } from "./built-cli.js";
 
 export interface CliRun {

@@ -1,11 +1,9 @@
 /**
- * An in-process daemon on fake time: its scheduler, engine, alerting and HA timers run on a
- * FakeTime the test moves on, while its probes do real I/O on loopback. Each step moves the
- * clock on, then waits in real time for the probes that step started to end, so the test never
- * outruns a socket (a slot that came due while its probe was still running would be skipped).
- *
- * Not on fake time (src/daemon.ts arms them with the real ones): the ledger heartbeat and the
- * bound on how long stop() waits for probes in flight.
+ * An in-process daemon on fake time: every timer it arms — scheduler, engine, heartbeat,
+ * alerting, HA, the bound on stopping — runs on a FakeTime the test moves on, while its probes
+ * do real I/O on loopback. Each step moves the clock on, then waits in real time for the probes
+ * that step started to end, so the test never outruns a socket (a slot that came due while its
+ * probe was still running would be skipped).
  */
 import { Daemon, type DaemonOptions } from "../../src/daemon/daemon.js";
 import { FakeTime } from "./time.js";

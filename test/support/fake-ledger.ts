@@ -17,6 +17,8 @@ export function sqliteFull(): Error {
  */
 export class FakeLedger implements Ledger {
   failWith: Error | null = null;
+  /** Heartbeats alone fail with this (else as `failWith` says). */
+  heartbeatFailsWith: Error | null = null;
   readonly committed: StoredTransition[] = [];
   /** Every commit() call, failed or not: its size. */
   readonly attempts: { size: number; ok: boolean }[] = [];
@@ -42,7 +44,8 @@ export class FakeLedger implements Ledger {
   }
 
   async heartbeat(): Promise<void> {
-    if (this.failWith) throw this.failWith;
+    const failure = this.heartbeatFailsWith ?? this.failWith;
+    if (failure) throw failure;
   }
 
   async openGap(_gap: Gap): Promise<number> {
@@ -50,7 +53,7 @@ export class FakeLedger implements Ledger {
     return this.nextId++;
   }
 
-  async closeGap(): Promise<void> {
+  async closeGap(_gapId: number, _end: number): Promise<void> {
     if (this.failWith) throw this.failWith;
   }
 

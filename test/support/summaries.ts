@@ -1,4 +1,4 @@
-import type { AvailabilitySummary } from "../../src/ledger/outages.js";
+import type { AvailabilitySummary } from "../../src/ledger/window-summary.js";
 
 /** A summary with nothing in it; tests spread their expected figures over it. */
 export const ZERO: AvailabilitySummary = {

@@ -1,5 +1,5 @@
 /**
- * Targets and results as the parts take them, with SPEC defaults, overridden per test: a whole
+ * Targets and results as the parts take them, with the configuration's defaults, overridden per test: a whole
  * `Target` (engine, metrics), a prober's `ProbeTarget` (probe tests, minus YAML), a probe result
  * and a committed transition.
  */
@@ -78,7 +78,7 @@ export function tcpTarget(
   };
 }
 
-/** A resolved HTTP target with SPEC defaults, for tests that do not go through YAML. */
+/** A resolved HTTP target with the configuration's defaults, for tests that do not go through YAML. */
 export function makeTarget(id: string, overrides: Partial<Target> = {}): Target {
   return {
     id,

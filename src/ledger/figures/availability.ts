@@ -1,19 +1,17 @@
 import { compareText } from "../../text/compare.js";
 import type { Ledger, StateHistory, StoredTransition, TargetFilter } from "../ledger.js";
+import type { ClosedInterval, Interval, Window } from "../outages.js";
 import {
   type AvailabilitySummary,
   blindIn,
-  type ClosedInterval,
-  type Interval,
   rollUp,
   summarizeColumns,
   type TransitionColumns,
-  type Window,
-} from "../outages.js";
+} from "../window-summary.js";
 import { unwatchedByInstance } from "./unwatched.js";
 
 /**
- * The figures of SPEC §4 and §7 `/api/v1/report`, read from a ledger: per target, rolled up
+ * The figures of `/api/v1/report` (docs/states-and-outages.md), read from a ledger: per target, rolled up
  * per service, per site and in total. The arithmetic is `ledger/outages.ts`; this module only
  * gathers its inputs.
  */

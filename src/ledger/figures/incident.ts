@@ -2,13 +2,8 @@ import type { MaintenanceWindow } from "../../config/types.js";
 import { type MaintenanceInterval, maintenanceIntervals } from "../../health/maintenance.js";
 import type { TargetState } from "../../health/types.js";
 import type { Ledger, OutageRecord, StoredTransition, TargetFilter } from "../ledger.js";
-import {
-  blindIn,
-  type ClosedInterval,
-  type Interval,
-  type TransitionColumns,
-  type Window,
-} from "../outages.js";
+import type { ClosedInterval, Interval, Window } from "../outages.js";
+import { blindIn, type TransitionColumns } from "../window-summary.js";
 import {
   type Report,
   type ReportQuery,
@@ -39,7 +34,7 @@ import { firstRunStart, type MonitorGap, monitorGaps } from "./unwatched.js";
 import { longestOutages, windowOutages } from "./window-outages.js";
 
 /**
- * A post-incident report's data (SPEC §8 `pantau report`): the figures of `availability.ts`, a
+ * A post-incident report's data (`pantau report`, docs/cli.md): the figures of `availability.ts`, a
  * summary of the incident, its restoration order, its outages, the monitor's own gaps, the
  * transition log and one timeline row per target. Sections that could run to hundreds of
  * thousands of rows (outages, transitions, timeline rows) are bounded: their largest part is

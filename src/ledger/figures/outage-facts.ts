@@ -4,13 +4,13 @@ import { type ReportQuery, targetFilterOf } from "./availability.js";
 import { unwatchedByInstance } from "./unwatched.js";
 
 /**
- * Outage records with their figures as of now (SPEC §4): whole duration, and the time no daemon
+ * Outage records with their figures as of now (docs/states-and-outages.md): whole duration, and the time no daemon
  * was watching; listed all at once or a page at a time.
  */
 
 const MS_PER_SECOND = 1000;
 
-/** An outage record with its figures as of `now` (SPEC §4). */
+/** An outage record with its figures as of `now` (docs/states-and-outages.md). */
 export interface OutageFacts extends OutageRecord {
   /** Whole duration in seconds (ms precision); an open outage's runs to now. */
   durationSeconds: number;

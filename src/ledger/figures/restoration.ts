@@ -1,6 +1,7 @@
 import type { TargetState } from "../../health/types.js";
 import { compareText } from "../../text/compare.js";
-import type { ClosedInterval, TransitionColumns, Window } from "../outages.js";
+import type { ClosedInterval, Window } from "../outages.js";
+import type { TransitionColumns } from "../window-summary.js";
 import type { TargetHistory, TargetIdentity } from "./availability.js";
 
 /**

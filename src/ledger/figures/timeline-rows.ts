@@ -7,9 +7,9 @@ import {
   clip,
   type Interval,
   mergeIntervals,
-  type TransitionColumns,
   type Window,
 } from "../outages.js";
+import type { TransitionColumns } from "../window-summary.js";
 import type { TargetIdentity } from "./availability.js";
 import type { OutageFacts } from "./outage-facts.js";
 import type { Restoration } from "./restoration.js";

@@ -3,7 +3,7 @@ import type { Ledger, Run } from "../ledger.js";
 import { clip, type Interval, type Window } from "../outages.js";
 
 /**
- * The time the monitor itself was not watching (SPEC §4: never counted as up), each interval
+ * The time the monitor itself was not watching (never counted as up: docs/states-and-outages.md), each interval
  * named: before the ledger's first run, a recorded restart or blind gap, or no daemon of an
  * instance running since its last run.
  */

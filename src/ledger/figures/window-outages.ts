@@ -1,5 +1,6 @@
 import type { OutageRecord } from "../ledger.js";
-import { eachDownInterval, type Window } from "../outages.js";
+import type { Window } from "../outages.js";
+import { eachDownInterval } from "../window-summary.js";
 import type { TargetHistory, TargetIdentity } from "./availability.js";
 
 /**

@@ -141,7 +141,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "sampling bounds: transitions.previous_probe_at, outages.last_ok_at and last_failed_at",
     statements: [
       // a probe tells when a change was seen, not when it happened: it happened after the
-      // probe before the streak (SPEC §4); null where no earlier probe was seen (and for rows
+      // probe before the streak (docs/states-and-outages.md); null where no earlier probe was seen (and for rows
       // written before this step)
       "ALTER TABLE transitions ADD COLUMN previous_probe_at BIGINT",
       "ALTER TABLE outages ADD COLUMN last_ok_at BIGINT",

@@ -14,8 +14,8 @@ import {
   latestRunOfEachInstance,
 } from "../../../src/ledger/figures/unwatched.js";
 import type { Ledger, Run } from "../../../src/ledger/ledger.js";
-import type { AvailabilitySummary } from "../../../src/ledger/outages.js";
 import { openSqliteLedger } from "../../../src/ledger/sqlite.js";
+import type { AvailabilitySummary } from "../../../src/ledger/window-summary.js";
 import {
   buildIncidentLedger,
   INSTANCE,

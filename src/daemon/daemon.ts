@@ -1,83 +1,33 @@
-import { hostname } from "node:os";
-import { readBearerToken } from "./config/bearer-token.js";
-import { type ConfigIssue, formatConfigIssue } from "./config/errors.js";
-import { type ListenAddress, listenAddressProblem, parseListenAddress } from "./config/listen.js";
-import { loadConfig } from "./config/load.js";
-import { chainOf, haPairChange, haPairOf, targetChanges } from "./config/reload-diff.js";
-import { restartOnlyIssues } from "./config/restart-only.js";
-import { formatShard, type Shard } from "./config/shard.js";
-import type { Config } from "./config/types.js";
-import { Engine, type EngineListener, type EngineOptions } from "./engine/engine.js";
-import { RunHeartbeat } from "./engine/heartbeat.js";
-import { apiRoutes } from "./expose/api.js";
-import { PantauMetrics } from "./expose/metrics.js";
-import { readiness } from "./expose/readiness.js";
-import { type ApiResponse, type HttpServerHandle, startHttpServer } from "./expose/server.js";
-import type { HaMember } from "./fleet/ha-member.js";
-import { Leadership } from "./fleet/leadership.js";
-import { readCommittedView } from "./ledger/committed-view.js";
-import type { Ledger, RunStart, StoredTransition } from "./ledger/ledger.js";
-import { openLedger } from "./ledger/open.js";
-import { engineLogger } from "./log/engine-log.js";
-import type { Logger } from "./log/logger.js";
-import { probeTarget } from "./probe/registry.js";
-import { planOf, Scheduler, type SchedulerObserver } from "./schedule/scheduler.js";
-import { type Clock, systemClock, systemTimers, type Timers } from "./time/clock.js";
-import { VERSION } from "./version.js";
+import { readBearerToken } from "../config/bearer-token.js";
+import { formatConfigIssue } from "../config/errors.js";
+import { type ListenAddress, listenAddressProblem, parseListenAddress } from "../config/listen.js";
+import { chainOf, haPairOf } from "../config/reload-diff.js";
+import { formatShard } from "../config/shard.js";
+import type { Config } from "../config/types.js";
+import { Engine } from "../engine/engine.js";
+import type { RunHeartbeat } from "../engine/heartbeat.js";
+import { apiRoutes } from "../expose/api.js";
+import { PantauMetrics } from "../expose/metrics.js";
+import { readiness } from "../expose/readiness.js";
+import { type ApiResponse, type HttpServerHandle, startHttpServer } from "../expose/server.js";
+import type { HaMember } from "../fleet/ha-member.js";
+import { Leadership } from "../fleet/leadership.js";
+import { readCommittedView } from "../ledger/committed-view.js";
+import type { Ledger, RunStart, StoredTransition } from "../ledger/ledger.js";
+import { openLedger } from "../ledger/open.js";
+import { engineLogger } from "../log/engine-log.js";
+import { probeTarget } from "../probe/registry.js";
+import { planOf, Scheduler } from "../schedule/scheduler.js";
+import { type Clock, systemClock, systemTimers, type Timers } from "../time/clock.js";
+import { VERSION } from "../version.js";
+import { type DaemonOptions, DaemonStartError, loadDaemonConfig, StartError } from "./options.js";
+import { Reloader, type ReloadOutcome } from "./reload.js";
 
-export interface DaemonOptions {
-  configFile: string;
-  logger: Logger;
-  /** Overrides `server.listen`; `none` serves no HTTP (tests of the engine alone). */
-  listen?: string;
-  /** `--shard I/N`: replaces `global.shard`, at start and on every reload. */
-  shard?: Shard;
-  clock?: Clock;
-  timers?: Timers;
-  env?: Record<string, string | undefined>;
-  /** Extra readers of the engine's events, attached before the first probe. */
-  listeners?: EngineListener[];
-  schedulerObserver?: SchedulerObserver;
-  /** Retry and queue bounds of the engine (tests shorten them). */
-  engineTuning?: Pick<
-    EngineOptions,
-    "commitRetryMs" | "commitRetryMaxMs" | "maxPending" | "ledgerReportEveryMs"
-  >;
-}
-
-export type ReloadOutcome =
-  | { ok: true; added: string[]; changed: string[]; removed: string[] }
-  | { ok: false; issues: ConfigIssue[] };
-
-/** Thrown by `Daemon.start` for a bad option (exit 2) or a port it cannot bind (exit 1). */
-export class StartError extends Error {
-  override readonly name = "StartError";
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2,
-  ) {
-    super(message);
-  }
-}
-
-/** Thrown by `Daemon.start` when the configuration cannot be used. */
-export class DaemonStartError extends Error {
-  constructor(readonly issues: readonly ConfigIssue[]) {
-    super(issues.map(formatConfigIssue).join("\n"));
-    this.name = "DaemonStartError";
-  }
-}
+export { type DaemonOptions, DaemonStartError, StartError } from "./options.js";
+export type { ReloadOutcome } from "./reload.js";
 
 /** Transitions decided within this window commit together; well inside the 1 s budget. */
 const COMMIT_WINDOW_MS = 100;
-
-/** The config file with the daemon's overrides (--shard). */
-function loadDaemonConfig(options: DaemonOptions) {
-  return loadConfig(options.configFile, options.env ?? process.env, {
-    hostname: hostname(),
-    shard: options.shard ?? null,
-  });
-}
 
 /**
  * Wires config → ledger → engine → scheduler, and the readers of the engine's events (log,
@@ -85,12 +35,11 @@ function loadDaemonConfig(options: DaemonOptions) {
  */
 export class Daemon {
   private stopping: Promise<void> | null = null;
-  /** Reloads run one at a time: each diffs against the config the previous one applied. */
-  private reloading: Promise<unknown> = Promise.resolve();
   private started = false;
   private server: HttpServerHandle | null = null;
   private readonly heartbeat: RunHeartbeat;
   private readonly leadership: Leadership;
+  private readonly reloader: Reloader;
 
   private constructor(
     private config: Config,
@@ -105,7 +54,20 @@ export class Daemon {
     const { clock, timers } = this;
     const everyMs = config.storage.heartbeat;
     const runId = run.run.id;
-    this.heartbeat = new RunHeartbeat({ ledger, runId, engine, clock, timers, everyMs });
+    this.heartbeat = engine.heartbeat(everyMs);
+    this.reloader = new Reloader({
+      options,
+      engine,
+      scheduler,
+      metrics,
+      ledger,
+      clock,
+      config: () => this.config,
+      accepted: (next, token) => {
+        this.config = next;
+        this.bearerToken = token;
+      },
+    });
     this.leadership = new Leadership({
       haPair: haPairOf(config),
       chain: chainOf(config),
@@ -121,6 +83,11 @@ export class Daemon {
       alertmanager: () => this.config.alertmanager,
       onDelivery: (result) => metrics.alertmanagerPosts.inc({ result }),
     });
+  }
+
+  /** Re-reads the config; an invalid one is rejected and the old one keeps running. */
+  reload(): Promise<ReloadOutcome> {
+    return this.reloader.reload();
   }
 
   /** This daemon's part in its HA group (`global.ha_group`), else null. */
@@ -283,86 +250,6 @@ export class Daemon {
     }
     const { added, changed, removed } = outcome;
     return { status: 200, body: { status: "ok", added, changed, removed } };
-  }
-
-  /** Re-reads the config; an invalid one is rejected and the old one keeps running. */
-  reload(): Promise<ReloadOutcome> {
-    const outcome = this.reloading.then(() => this.reloadNow());
-    this.reloading = outcome.catch(() => undefined);
-    return outcome;
-  }
-
-  private async reloadNow(): Promise<ReloadOutcome> {
-    const loaded = await loadDaemonConfig(this.options);
-    if (!loaded.ok) {
-      const outcome = this.rejectReload(loaded.issues);
-      const { logger } = this.options;
-      logger.error({ event: "reload", ok: false }, "config reload rejected; keeping the old one");
-      return outcome;
-    }
-    const next = loaded.config;
-    const pairChange = haPairChange(this.config, next);
-    if (pairChange !== null) return this.rejectReload([pairChange]);
-    const listenOverridden = this.options.listen !== undefined;
-    const restartOnly = await restartOnlyIssues(this.config, next, { listenOverridden });
-    if (restartOnly.length > 0) return this.rejectReload(restartOnly);
-    const token = await readBearerToken(next);
-    if (token !== null && typeof token !== "string") return this.rejectReload([token]);
-    this.bearerToken = token;
-    const changes = targetChanges(this.config.targets, next.targets);
-    for (const id of changes.removed) {
-      this.scheduler.remove(id);
-      this.engine.remove(id);
-    }
-    const latest = await this.latestOf(changes.added);
-    for (const target of changes.apply) {
-      this.engine.update(target, latest.get(target.id) ?? null);
-      this.scheduler.upsert(target.id, planOf(target));
-    }
-    this.config = next;
-    const maxPendingBefore = this.engine.queueState.max;
-    // a test's tuning stays what it was at start; otherwise the file's bound applies
-    const maxPending = this.options.engineTuning?.maxPending ?? next.storage.maxPending;
-    this.engine.setPolicy({
-      canaries: next.global.canaries,
-      maintenance: next.maintenance,
-      maxPending,
-    });
-    this.metrics.ledgerQueue.queueLimitChanged(maxPending);
-    this.metrics.syncTargets(next.targets, (id) => this.engine.committedState(id));
-    this.metrics.configReloaded(true, this.clock.now());
-    const { added, changed, removed } = changes;
-    const limit = maxPending !== maxPendingBefore ? { max_pending: maxPending } : {};
-    this.options.logger.info(
-      { event: "reload", ok: true, added, changed, removed, ...limit },
-      `config reloaded: +${added.length} ~${changed.length} -${removed.length}`,
-    );
-    return { ok: true, added, changed, removed };
-  }
-
-  /** A reload that cannot be applied: each issue logged, the metric says so, the old config stays. */
-  private rejectReload(issues: ConfigIssue[]): ReloadOutcome {
-    for (const issue of issues) {
-      this.options.logger.error(
-        { event: "reload_error", code: issue.code },
-        formatConfigIssue(issue),
-      );
-    }
-    this.metrics.configReloaded(false, this.clock.now());
-    return { ok: false, issues };
-  }
-
-  /**
-   * The last committed transition of each id (re-)added by a reload: an id removed earlier
-   * while up or degraded is still in that state in the ledger, and its chain continues there.
-   */
-  private async latestOf(ids: readonly string[]): Promise<Map<string, StoredTransition>> {
-    if (ids.length === 0) return new Map();
-    // a removal still waiting for its commit would otherwise be read as the state before it
-    await this.engine.flush();
-    const wanted = new Set(ids);
-    const latest = await this.ledger.latestTransitions(chainOf(this.config));
-    return new Map(latest.filter((t) => wanted.has(t.targetId)).map((t) => [t.targetId, t]));
   }
 
   /** Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly. */

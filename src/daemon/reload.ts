@@ -1,0 +1,122 @@
+import { readBearerToken } from "../config/bearer-token.js";
+import { type ConfigIssue, formatConfigIssue } from "../config/errors.js";
+import { chainOf, haPairChange, targetChanges } from "../config/reload-diff.js";
+import { restartOnlyIssues } from "../config/restart-only.js";
+import type { Config } from "../config/types.js";
+import type { Engine } from "../engine/engine.js";
+import type { PantauMetrics } from "../expose/metrics.js";
+import type { Ledger, StoredTransition } from "../ledger/ledger.js";
+import { planOf, type Scheduler } from "../schedule/scheduler.js";
+import type { Clock } from "../time/clock.js";
+import { type DaemonOptions, loadDaemonConfig } from "./options.js";
+
+export type ReloadOutcome =
+  | { ok: true; added: string[]; changed: string[]; removed: string[] }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** The running daemon as a reload sees it: the parts it changes, and its config and token. */
+export interface ReloadParts {
+  options: DaemonOptions;
+  engine: Engine;
+  scheduler: Scheduler;
+  metrics: PantauMetrics;
+  ledger: Ledger;
+  clock: Clock;
+  config(): Config;
+  /** The reload is accepted: from now on the daemon runs `config`, asking for `token`. */
+  accepted(config: Config, token: string | null): void;
+}
+
+/**
+ * SIGHUP or `POST /-/reload`: re-reads the config; an invalid one is rejected, logged and
+ * reported by metric while the old one keeps running. Targets whose settings did not change
+ * keep their state and schedule. Reloads run one at a time, each against the config the
+ * previous one applied.
+ */
+export class Reloader {
+  private reloading: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly parts: ReloadParts) {}
+
+  reload(): Promise<ReloadOutcome> {
+    const outcome = this.reloading.then(() => this.reloadNow());
+    this.reloading = outcome.catch(() => undefined);
+    return outcome;
+  }
+
+  private async reloadNow(): Promise<ReloadOutcome> {
+    const { options, engine, scheduler, metrics, clock } = this.parts;
+    const loaded = await loadDaemonConfig(options);
+    if (!loaded.ok) {
+      const outcome = this.reject(loaded.issues);
+      options.logger.error(
+        { event: "reload", ok: false },
+        "config reload rejected; keeping the old one",
+      );
+      return outcome;
+    }
+    const running = this.parts.config();
+    const next = loaded.config;
+    const pairChange = haPairChange(running, next);
+    if (pairChange !== null) return this.reject([pairChange]);
+    const listenOverridden = options.listen !== undefined;
+    const restartOnly = await restartOnlyIssues(running, next, { listenOverridden });
+    if (restartOnly.length > 0) return this.reject(restartOnly);
+    const token = await readBearerToken(next);
+    if (token !== null && typeof token !== "string") return this.reject([token]);
+    const changes = targetChanges(running.targets, next.targets);
+    for (const id of changes.removed) {
+      scheduler.remove(id);
+      engine.remove(id);
+    }
+    const latest = await this.latestOf(changes.added, chainOf(running));
+    for (const target of changes.apply) {
+      engine.update(target, latest.get(target.id) ?? null);
+      scheduler.upsert(target.id, planOf(target));
+    }
+    this.parts.accepted(next, token);
+    const maxPendingBefore = engine.queueState.max;
+    // a test's tuning stays what it was at start; otherwise the file's bound applies
+    const maxPending = options.engineTuning?.maxPending ?? next.storage.maxPending;
+    const { canaries } = next.global;
+    engine.setPolicy({ canaries, maintenance: next.maintenance, maxPending });
+    metrics.ledgerQueue.queueLimitChanged(maxPending);
+    metrics.syncTargets(next.targets, (id) => engine.committedState(id));
+    metrics.configReloaded(true, clock.now());
+    const { added, changed, removed } = changes;
+    const limit = maxPending !== maxPendingBefore ? { max_pending: maxPending } : {};
+    options.logger.info(
+      { event: "reload", ok: true, added, changed, removed, ...limit },
+      `config reloaded: +${added.length} ~${changed.length} -${removed.length}`,
+    );
+    return { ok: true, added, changed, removed };
+  }
+
+  /** A reload that cannot be applied: each issue logged, the metric says so, the old config stays. */
+  private reject(issues: ConfigIssue[]): ReloadOutcome {
+    for (const issue of issues) {
+      this.parts.options.logger.error(
+        { event: "reload_error", code: issue.code },
+        formatConfigIssue(issue),
+      );
+    }
+    this.parts.metrics.configReloaded(false, this.parts.clock.now());
+    return { ok: false, issues };
+  }
+
+  /**
+   * The last committed transition of each id (re-)added by a reload: an id removed earlier
+   * while up or degraded is still in that state in the ledger, and its chain continues there.
+   */
+  private async latestOf(
+    ids: readonly string[],
+    chain: string,
+  ): Promise<Map<string, StoredTransition>> {
+    if (ids.length === 0) return new Map();
+    // a removal still waiting for its commit would otherwise be read as the state before it
+    await this.parts.engine.flush();
+    const wanted = new Set(ids);
+    const latest = await this.parts.ledger.latestTransitions(chain);
+    return new Map(latest.filter((t) => wanted.has(t.targetId)).map((t) => [t.targetId, t]));
+  }
+}
