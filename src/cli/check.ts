@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import { Command } from "commander";
-import { formatConfigIssue } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
 import { formatShard, parseShard } from "../config/shard.js";
 import type { Config } from "../config/types.js";
+import { formatConfigIssue } from "../fields/errors.js";
 
 export const DEFAULT_CONFIG = "config/pantau.yaml";
 

@@ -1,4 +1,3 @@
-import { formatConfigIssue } from "../config/errors.js";
 import type { ConfigLoadResult } from "../config/load.js";
 import type { Config, StorageSettings } from "../config/types.js";
 import {
@@ -8,6 +7,7 @@ import {
   type TargetFilters,
   type TimeRange,
 } from "../expose/query.js";
+import { formatConfigIssue } from "../fields/errors.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { openLedger } from "../ledger/open.js";

@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { type ConfigIssue, formatConfigIssue } from "../config/errors.js";
 import { loadConfig, parseConfig } from "../config/load.js";
 import type { Target } from "../config/types.js";
+import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import { describeEndpoint, probeTarget } from "../probe/index.js";
 import { PHASES, type ProbeResult } from "../probe/types.js";
 import { systemClock } from "../time/clock.js";

@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { formatConfigIssue } from "../config/errors.js";
 import { parseShard } from "../config/shard.js";
 import { Daemon, DaemonStartError, StartError } from "../daemon/daemon.js";
+import { formatConfigIssue } from "../fields/errors.js";
 import { createLogger } from "../log/logger.js";
 import { DEFAULT_CONFIG } from "./check.js";
 

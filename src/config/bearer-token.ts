@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import type { ConfigIssue } from "./errors.js";
+import type { ConfigIssue } from "../fields/errors.js";
 import type { Config } from "./types.js";
 
 /**

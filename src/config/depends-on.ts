@@ -1,4 +1,4 @@
-import { isRecord, type PathIssue, pathIssue } from "./path-issue.js";
+import { isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
 
 interface Node {
   /** Index in the expanded target list. */

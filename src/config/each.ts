@@ -1,4 +1,4 @@
-import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "./path-issue.js";
+import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
 
 /** Where an expanded target came from: its index in the file and, for `each`, the item. */
 export interface TargetOrigin {

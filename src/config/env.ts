@@ -1,5 +1,5 @@
 import { type Document, isMap, isPair, isScalar, isSeq, parseDocument, type Scalar } from "yaml";
-import { type ConfigPath, type PathIssue, pathIssue } from "./path-issue.js";
+import { type ConfigPath, type PathIssue, pathIssue } from "../fields/path-issue.js";
 
 export type Environment = Record<string, string | undefined>;
 

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { jsonSchemaShapes } from "./fields.js";
+import { jsonSchemaShapes } from "../fields/values.js";
 import { configSchema } from "./schema.js";
 
 export const CONFIG_SCHEMA_ID = "urn:pantau:config";

@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { type Document, LineCounter, parseDocument, type YAMLError } from "yaml";
+import type { ConfigIssue } from "../fields/errors.js";
+import { formatPath, isRecord, type PathIssue } from "../fields/path-issue.js";
 import { validateIdsAndDependsOn } from "./depends-on.js";
 import { type Expansion, expandTargets, usesPlaceholder } from "./each.js";
 import { type Environment, substituteEnv } from "./env.js";
-import type { ConfigIssue } from "./errors.js";
 import { createLocator, type Locator } from "./locate.js";
-import { formatPath, isRecord, type PathIssue } from "./path-issue.js";
 import { resolveConfig } from "./resolve.js";
 import { configSchema, type WrittenConfig } from "./schema.js";
 import { schemaIssues } from "./schema-issues.js";

@@ -8,7 +8,7 @@ import {
   type LineCounter,
   type Node,
 } from "yaml";
-import type { ConfigPath } from "./path-issue.js";
+import type { ConfigPath } from "../fields/path-issue.js";
 
 export interface Position {
   line: number;

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
+import type { ConfigIssue } from "../fields/errors.js";
 import { configReadIssue } from "./bearer-token.js";
-import type { ConfigIssue } from "./errors.js";
 import { formatShard } from "./shard.js";
 import type { Config, Target } from "./types.js";
 

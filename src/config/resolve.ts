@@ -1,5 +1,6 @@
+import { DEFAULTS } from "../fields/defaults.js";
+import { parseDuration, parseStatus } from "../fields/units.js";
 import { PROBER_KINDS } from "../probe/registry.js";
-import { DEFAULTS } from "./defaults.js";
 import type { WrittenConfig, WrittenJsonCondition, WrittenTarget } from "./schema.js";
 import { inShard, type Shard } from "./shard.js";
 import type {
@@ -16,7 +17,6 @@ import type {
   StorageSettings,
   Target,
 } from "./types.js";
-import { parseDuration, parseStatus } from "./units.js";
 
 /**
  * The written config (validated, units parsed) → the resolved model: camelCase, every default

@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
-import type { ConfigIssue } from "./errors.js";
+import type { ConfigIssue } from "../fields/errors.js";
+import { type ConfigPath, formatPath } from "../fields/path-issue.js";
+import { formatDuration } from "../fields/units.js";
 import { createLocator } from "./locate.js";
-import { type ConfigPath, formatPath } from "./path-issue.js";
 import type { AlertmanagerSettings, Config } from "./types.js";
-import { formatDuration } from "./units.js";
 
 /** A key the daemon reads only when it starts, changed by a reloaded file. */
 export interface RestartOnlyChange {

@@ -1,6 +1,6 @@
 import type * as z from "zod";
-import type { ConfigErrorCode } from "./errors.js";
-import { describeValue, isRecord, type PathIssue, pathIssue } from "./path-issue.js";
+import type { ConfigErrorCode } from "../fields/errors.js";
+import { describeValue, isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
 
 /**
  * Turns zod's issues into pantau's: short, lower-case, naming the expected form, one issue per

@@ -1,6 +1,5 @@
 import * as z from "zod";
-import { proberBlocks } from "../probe/registry.js";
-import { DEFAULTS } from "./defaults.js";
+import { DEFAULTS } from "../fields/defaults.js";
 import {
   cronPattern,
   duration,
@@ -12,7 +11,8 @@ import {
   statusRange,
   targetId,
   timezone,
-} from "./fields.js";
+} from "../fields/values.js";
+import { proberBlocks } from "../probe/registry.js";
 
 /**
  * The config file as written (snake_case, durations as text): the single source for the

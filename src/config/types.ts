@@ -1,7 +1,12 @@
+import type { IpFamily, TlsSettings } from "../fields/connection-fields.js";
+import type {
+  DegradedRules,
+  Expectations,
+  JsonCondition,
+  StatusRange,
+} from "../fields/verdict-rules.js";
 import type { ProbeSpec } from "../probe/registry.js";
-import type { IpFamily, TlsSettings } from "./connection-fields.js";
 import type { Shard } from "./shard.js";
-import type { DegradedRules, Expectations, JsonCondition, StatusRange } from "./verdict-rules.js";
 
 // defined beside what reads them (a prober block with its kind, in src/probe/registry.ts);
 // re-exported so that the resolved model stays one import

@@ -1,8 +1,8 @@
+import { DEFAULTS } from "../fields/defaults.js";
+import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
+import { formatDuration, parseDuration } from "../fields/units.js";
+import { shortestCronGap } from "../fields/values.js";
 import { PROBER_KINDS, type RegisteredKind } from "../probe/registry.js";
-import { DEFAULTS } from "./defaults.js";
-import { shortestCronGap } from "./fields.js";
-import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "./path-issue.js";
-import { formatDuration, parseDuration } from "./units.js";
 
 /**
  * Checks that span several keys. They read the data as written (after `each` expansion), not

@@ -1,6 +1,4 @@
 import { readBearerToken } from "../config/bearer-token.js";
-import { formatConfigIssue } from "../config/errors.js";
-import { type ListenAddress, listenAddressProblem, parseListenAddress } from "../config/listen.js";
 import { chainOf, haPairOf } from "../config/reload-diff.js";
 import { formatShard } from "../config/shard.js";
 import type { Config } from "../config/types.js";
@@ -10,6 +8,8 @@ import { apiRoutes } from "../expose/api.js";
 import { PantauMetrics } from "../expose/metrics.js";
 import { readiness } from "../expose/readiness.js";
 import { type ApiResponse, type HttpServerHandle, startHttpServer } from "../expose/server.js";
+import { formatConfigIssue } from "../fields/errors.js";
+import { type ListenAddress, listenAddressProblem, parseListenAddress } from "../fields/listen.js";
 import type { HaMember } from "../fleet/ha-member.js";
 import { Leadership } from "../fleet/leadership.js";
 import { readCommittedView } from "../ledger/committed-view.js";

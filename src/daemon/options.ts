@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
-import { type ConfigIssue, formatConfigIssue } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
 import type { Shard } from "../config/shard.js";
 import type { EngineListener, EngineOptions } from "../engine/engine.js";
+import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import type { Logger } from "../log/logger.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
 import type { Clock, Timers } from "../time/clock.js";

@@ -1,10 +1,10 @@
 import { readBearerToken } from "../config/bearer-token.js";
-import { type ConfigIssue, formatConfigIssue } from "../config/errors.js";
 import { chainOf, haPairChange, targetChanges } from "../config/reload-diff.js";
 import { restartOnlyIssues } from "../config/restart-only.js";
 import type { Config } from "../config/types.js";
 import type { Engine } from "../engine/engine.js";
 import type { PantauMetrics } from "../expose/metrics.js";
+import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
 import { planOf, type Scheduler } from "../schedule/scheduler.js";
 import type { Clock } from "../time/clock.js";

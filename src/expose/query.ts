@@ -1,4 +1,4 @@
-import { parseDuration } from "../config/units.js";
+import { parseDuration } from "../fields/units.js";
 import { formatTime } from "../text/time.js";
 
 /**

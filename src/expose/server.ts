@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { ListenAddress } from "../config/listen.js";
+import type { ListenAddress } from "../fields/listen.js";
 
 /** A JSON answer of the API: status and body. */
 export interface ApiResponse {

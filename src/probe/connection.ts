@@ -7,7 +7,7 @@ import { lookup } from "node:dns/promises";
 import { readFile } from "node:fs/promises";
 import { createConnection, isIP, type Socket } from "node:net";
 import { type ConnectionOptions, connect as connectTls, type TLSSocket } from "node:tls";
-import type { IpFamily, TlsSettings } from "../config/connection-fields.js";
+import type { IpFamily, TlsSettings } from "../fields/connection-fields.js";
 import { judgePeer } from "./certificate.js";
 import { ProbeFailure } from "./failure.js";
 import { type ProbeContext, timePhase } from "./run.js";

@@ -7,7 +7,7 @@ import type {
   Expectations,
   JsonCondition,
   StatusRange,
-} from "../config/verdict-rules.js";
+} from "../fields/verdict-rules.js";
 import { formatDuration, formatInstant, formatSpan, formatStatusRanges } from "./detail-text.js";
 import { describeJsonValue, lookupJsonPath } from "./json-path.js";
 import type { DegradedReason, FailureReason, ProbeVerdict } from "./types.js";

@@ -6,7 +6,7 @@
  */
 import { type ClientRequest, request as sendRequest } from "node:http";
 import type { Socket } from "node:net";
-import type { IpFamily, TlsSettings } from "../config/connection-fields.js";
+import type { IpFamily, TlsSettings } from "../fields/connection-fields.js";
 import { openConnection } from "./connection.js";
 import { type ReadLimits, type ReadResponse, ResponseReader } from "./response-reader.js";
 import type { ProbeContext } from "./run.js";

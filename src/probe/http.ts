@@ -10,10 +10,10 @@ import {
   resolveTls,
   type TlsSettings,
   tlsSettings,
-} from "../config/connection-fields.js";
-import { DEFAULTS } from "../config/defaults.js";
-import { httpUrl, size } from "../config/fields.js";
-import { parseSize } from "../config/units.js";
+} from "../fields/connection-fields.js";
+import { DEFAULTS } from "../fields/defaults.js";
+import { parseSize } from "../fields/units.js";
+import { httpUrl, size } from "../fields/values.js";
 import { evaluateResponse } from "./evaluate.js";
 import { ProbeFailure } from "./failure.js";
 import { exchange, type HttpRequest } from "./http-exchange.js";

@@ -3,7 +3,7 @@
  * one file and one line of the registry (registry.ts).
  */
 import type * as z from "zod";
-import type { ConfigPath, PathIssue } from "../config/path-issue.js";
+import type { ConfigPath, PathIssue } from "../fields/path-issue.js";
 import type { ProbeResult, Prober } from "./types.js";
 
 /** A prober block once resolved: its kind is the key it was written under. */

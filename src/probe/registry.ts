@@ -4,7 +4,7 @@
  * a line here.
  */
 import type * as z from "zod";
-import type { ConfigPath, PathIssue } from "../config/path-issue.js";
+import type { ConfigPath, PathIssue } from "../fields/path-issue.js";
 import { httpKind } from "./http.js";
 import type { ResultFamily } from "./kind.js";
 import { tcpKind } from "./tcp.js";

@@ -9,10 +9,10 @@ import {
   resolveTls,
   type TlsSettings,
   tlsSettings,
-} from "../config/connection-fields.js";
-import { DEFAULTS } from "../config/defaults.js";
-import { hostName } from "../config/fields.js";
-import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../config/path-issue.js";
+} from "../fields/connection-fields.js";
+import { DEFAULTS } from "../fields/defaults.js";
+import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
+import { hostName } from "../fields/values.js";
 import { openConnection } from "./connection.js";
 import { evaluateConnection } from "./evaluate.js";
 import { HTTP_FAMILIES } from "./http-families.js";

@@ -1,4 +1,4 @@
-import type { DegradedRules, Expectations } from "../config/verdict-rules.js";
+import type { DegradedRules, Expectations } from "../fields/verdict-rules.js";
 import type { Clock, Timers } from "../time/clock.js";
 
 /** Stable failure reasons (docs/probes.md); used as a metric label, so never rename one. */

@@ -1,4 +1,4 @@
-import { formatDuration } from "../config/units.js";
+import { formatDuration } from "../fields/units.js";
 
 /**
  * What a simulated endpoint does with a request. `up` answers at once; `down` refuses

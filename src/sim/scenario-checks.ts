@@ -1,5 +1,5 @@
-import { describeValue } from "../config/path-issue.js";
-import { formatDuration, parseDuration } from "../config/units.js";
+import { describeValue } from "../fields/path-issue.js";
+import { formatDuration, parseDuration } from "../fields/units.js";
 import { globMatcher } from "../text/glob.js";
 import { type Behaviour, DEGRADED_MODES, DOWN_MODES, type DownMode } from "./behaviour.js";
 import type { WrittenScenario, WrittenStep, WrittenSwitch } from "./scenario-schema.js";

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { duration } from "../config/fields.js";
+import { duration } from "../fields/values.js";
 
 /**
  * A scenario file as written. zod checks the shape (strict: unknown keys are errors);

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
 import { createLocator } from "../config/locate.js";
-import { formatPath } from "../config/path-issue.js";
 import { schemaIssues } from "../config/schema-issues.js";
+import { formatPath } from "../fields/path-issue.js";
 import {
   checkScenario,
   type ScenarioErrorCode,

@@ -1,4 +1,4 @@
-import { formatDuration } from "../config/units.js";
+import { formatDuration } from "../fields/units.js";
 import { describeBehaviour } from "./behaviour.js";
 import type { Scenario, ScenarioStep } from "./scenario.js";
 

@@ -49,9 +49,15 @@ const RULES: LayerRule[] = [
     forbid: [...IO_ROOMS, ...IO_MODULES],
   },
   {
-    name: "probe/ does not reach up to engine/, ledger/ or expose/",
+    name: "probe/ does not reach up to config/, engine/, ledger/ or expose/ (its fields come from fields/)",
     from: ["src/probe/"],
-    forbid: ["src/engine/", "src/ledger/", "src/expose/"],
+    forbid: ["src/config/", "src/engine/", "src/ledger/", "src/expose/"],
+  },
+  {
+    name: "fields/ is the vocabulary of a configuration: it imports no other room",
+    from: ["src/fields/"],
+    forbid: ["src/"],
+    allow: ["src/fields/"],
   },
   {
     name: "only cli/ imports cli/",

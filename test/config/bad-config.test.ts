@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} here is config text, not a template
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { formatConfigIssue } from "../../src/config/errors.js";
 import { loadConfig } from "../../src/config/load.js";
+import { formatConfigIssue } from "../../src/fields/errors.js";
 
 const DIR = "test/fixtures/config";
 

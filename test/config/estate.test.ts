@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatConfigIssue } from "../../src/config/errors.js";
 import { loadConfig } from "../../src/config/load.js";
+import { formatConfigIssue } from "../../src/fields/errors.js";
 
 async function load(file: string) {
   const result = await loadConfig(file, {}, { hostname: "test-host" });

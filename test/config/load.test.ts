@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} here is config text, not a template
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
-import { formatConfigIssue } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config, Target } from "../../src/config/types.js";
+import { formatConfigIssue } from "../../src/fields/errors.js";
 
 const FILE = "pantau.yaml";
 

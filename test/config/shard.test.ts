@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { formatConfigIssue } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
 import { inShard, parseShard, type Shard, shardOf } from "../../src/config/shard.js";
+import { formatConfigIssue } from "../../src/fields/errors.js";
 
 const FILE = "pantau.yaml";
 

@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} here is config text, not a template
 import { describe, expect, it } from "vitest";
 import { substituteText } from "../../src/config/env.js";
-import { formatConfigIssue } from "../../src/config/errors.js";
-import { redactedUrl } from "../../src/config/fields.js";
 import { parseConfig } from "../../src/config/load.js";
-import { formatDuration, parseDuration, parseSize, parseStatus } from "../../src/config/units.js";
+import { formatConfigIssue } from "../../src/fields/errors.js";
+import { formatDuration, parseDuration, parseSize, parseStatus } from "../../src/fields/units.js";
+import { redactedUrl } from "../../src/fields/values.js";
 
 describe("durations", () => {
   it.each([

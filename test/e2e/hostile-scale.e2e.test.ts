@@ -268,7 +268,7 @@ afterAll(async () => {
 });
 
 describe("1,000 slow-header, 1,000 endless-body and 200 redirect endpoints at once", () => {
-  it("get the verdict docs/probes.md givess with memory and sockets bounded, and healthy targets unaffected", {
+  it("get the verdicts docs/probes.md gives, with memory and sockets bounded, and healthy targets unaffected", {
     timeout: 120_000,
   }, async () => {
     await until(async () => (await targets()).every((t) => t.state === "up"), {

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { type ConfigIssue, formatConfigIssue } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
+import { type ConfigIssue, formatConfigIssue } from "../../src/fields/errors.js";
 
 const OPTIONS = { hostname: "fuzz-host" };
 

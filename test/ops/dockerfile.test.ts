@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, posix } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEFAULTS } from "../../src/config/defaults.js";
+import { DEFAULTS } from "../../src/fields/defaults.js";
 import { type Instruction, parseDockerfile, stagesOf } from "./dockerfile.js";
 import { dockerignoreIncludes } from "./dockerignore.js";
 

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { beforeAll, describe, expect, it } from "vitest";
-import { formatConfigIssue } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
+import { formatConfigIssue } from "../../src/fields/errors.js";
 import {
   documentedMetrics,
   type ExposedMetrics,

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseDuration } from "../../src/config/units.js";
+import { parseDuration } from "../../src/fields/units.js";
 import { phaseOffset } from "../../src/schedule/hash.js";
 import type { Behaviour } from "../../src/sim/behaviour.js";
 import { DEMO_MONITOR, SCENARIO_MONITOR } from "../../src/sim/monitor-config.js";
