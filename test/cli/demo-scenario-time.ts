@@ -152,6 +152,31 @@ export async function expectScenarioTime(
   ) => (a.target ?? "").localeCompare(b.target ?? "") || a.seconds - b.seconds;
   expect(printed.sort(byTarget)).toEqual(reported.sort(byTarget));
 
+  // each airport's manual-mode time in the report is the scenario's (one autogate a site), and
+  // the airports come back in the scenario's order
+  const airports = IDS.filter((id) => id.startsWith("autogate-"));
+  const bySite = markdownTable(report, "By site");
+  const restoration = markdownTable(report, "Restoration order by site");
+  for (const id of airports) {
+    const site = id.slice("autogate-".length);
+    const expected = humanDuration((degraded.get(id) ?? []).reduce((a, b) => a + b, 0) / 1000);
+    expect(bySite.find((r) => r.site === site)?.degraded, `${site} degraded, in the report`).toBe(
+      expected,
+    );
+    const restored = restoration.find((r) => r.site === site);
+    expect(restored?.degraded, `${site} degraded, in the restoration order`).toBe(expected);
+  }
+  const timeline = behaviourTimeline(scenario.steps, IDS);
+  const backUp = (id: string) =>
+    timeline.get(id)?.findLast((c) => c.behaviour.behaviour === "up")?.atMs ?? Infinity;
+  // (airports that return in the same instant come back in the order their probes see it)
+  const reportOrder = restoration
+    .map((r) => `autogate-${r.site ?? ""}`)
+    .filter((id) => airports.includes(id));
+  expect([...reportOrder].sort()).toEqual([...airports].sort());
+  const returns = reportOrder.map(backUp);
+  expect(returns, reportOrder.join(", ")).toEqual([...returns].sort((a, b) => a - b));
+
   // the report's longest outage is the scenario's
   const longest = [...down.entries()]
     .flatMap(([id, spans]) => spans.map((ms) => ({ id, ms })))
