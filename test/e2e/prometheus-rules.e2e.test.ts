@@ -86,7 +86,7 @@ describe("the rules in Prometheus, scraping a live pantau", () => {
       job: "pantau",
       service: "immigration-core",
       site: "pdns2",
-      severity: "page",
+      severity: "critical",
     });
   });
 
