@@ -1,0 +1,75 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { describe, expect, it } from "vitest";
+import { linearRegexProblem } from "../../src/fields/linear-regex.js";
+import { matchBody } from "../../src/probe/regex-match.js";
+
+const encode = (text: string) => new TextEncoder().encode(text);
+// catastrophic for a backtracking engine: 40 letters and a `!` take it minutes
+const PATHOLOGICAL = "^(\\w+\\s?)*$";
+const MIB = 1 << 20;
+const hostileBody = () => encode(`${"a".repeat(MIB - 1)}!`);
+
+describe("matchBody: a body against a pattern, in a worker thread", () => {
+  it.each([
+    ["v\\d+\\.\\d+", "version v1.2.3", "matched"],
+    ["^v\\d", "version v1", "unmatched"],
+    ['"status":\\s*"up"', '{"status": "up"}', "matched"],
+    [PATHOLOGICAL, `${"a".repeat(40)}!`, "unmatched"], // decided, not stalled: linear
+    [PATHOLOGICAL, "aaa bbb", "matched"],
+  ])("/%s/ over %j is %s", async (source, body, outcome) => {
+    expect(await matchBody(source, encode(body), 5000)).toBe(outcome);
+  });
+
+  it("decodes the body as UTF-8", async () => {
+    expect(await matchBody("^Selamat datang — ok$", encode("Selamat datang — ok"), 5000)).toBe(
+      "matched",
+    );
+  });
+
+  it("gives up on a 1 MiB hostile body at its budget, without holding the event loop", async () => {
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    const outcome = await matchBody(PATHOLOGICAL, hostileBody(), 300);
+    const took = performance.now() - started;
+    delay.disable();
+    expect(outcome).toBe("over budget");
+    expect(took).toBeLessThan(3000);
+    // the loop stayed free; the match, on it, would hold it for seconds
+    expect(delay.max / 1e6).toBeLessThan(250);
+    // a fresh worker takes the next match
+    expect(await matchBody("ok", encode("ok"), 5000)).toBe("matched");
+  });
+
+  it("decides an ordinary match while a hostile one is still running", async () => {
+    // 4 MiB: seconds of work for the linear engine on Node 20 and 24 alike
+    const big = encode(`${"a".repeat(4 * MIB - 1)}!`);
+    let hostileSettled = false;
+    const hostile = matchBody(PATHOLOGICAL, big, 3000).finally(() => {
+      hostileSettled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    expect(await matchBody("ok", encode("all ok"), 5000)).toBe("matched");
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(hostileSettled).toBe(false);
+    expect(["over budget", "unmatched"]).toContain(await hostile);
+  });
+});
+
+describe("linearRegexProblem: what the config refuses", () => {
+  const REFUSED =
+    "cannot be matched in linear time: backreferences, lookahead and lookbehind, and repetition counts over 16 ({1,100}) are not supported";
+  it.each([
+    ["<(\\w+)>.*</\\1>", REFUSED],
+    ["(?<tag>\\w+)\\k<tag>", REFUSED],
+    ["ok(?=\\s)", REFUSED],
+    ["(?<!not )ok", REFUSED],
+    ["\\d{1,100}", REFUSED],
+    ["\\d{4}-\\d{2}-\\d{2}", null],
+    [PATHOLOGICAL, null],
+    ["status: (ok|degraded", null], // not a regex at all: the syntax check says so, not this one
+  ])("/%s/: %s", (source, problem) => {
+    expect(linearRegexProblem(source)).toBe(problem);
+  });
+});
