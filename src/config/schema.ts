@@ -45,7 +45,7 @@ const expectations = z.strictObject({
   body_contains: optionalText(),
   body_regex: regex().nullable().optional().meta({
     description:
-      "JavaScript regular expression, matched in linear time: no backreferences, lookaround or counts over 16",
+      "JavaScript regular expression, matched in linear time: no backreferences, lookahead or counts over 16",
   }),
   json: jsonCondition,
 });

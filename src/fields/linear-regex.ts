@@ -4,8 +4,9 @@ import { setFlagsFromString } from "node:v8";
  * Patterns pantau runs over response bodies (untrusted, up to max_body) must match in time
  * linear in the body: a backtracking pattern such as `^(\w+\s?)*$` over 40 letters and a `!`
  * otherwise holds the event loop for minutes. V8 has a linear-time engine behind a flag in
- * Node 20 and 24 (the RegExp flag `l`); it takes no backreferences, no lookaround and no
- * repetition counts over 16. Such patterns are refused when the config is loaded.
+ * Node 20 and 24 (the RegExp flag `l`); it takes no backreferences, no lookahead, no repetition
+ * counts over 16, and on Node 20 no lookbehind. Such patterns are refused when the config is
+ * loaded, by the Node that runs it.
  *
  * Both flags are process-wide and set once, before any pattern is compiled with them:
  * - the `l` flag exists only with --enable-experimental-regexp-engine (used here to check);
@@ -34,6 +35,6 @@ export function linearRegexProblem(source: string): string | null {
     return null;
   } catch (error) {
     if (!(error instanceof SyntaxError) || !/linear time/.test(error.message)) return null;
-    return "cannot be matched in linear time: backreferences, lookahead and lookbehind, and repetition counts over 16 ({1,100}) are not supported";
+    return "cannot be matched in linear time: backreferences, lookahead (and on Node 20 lookbehind) and repetition counts over 16 ({1,100}) are not supported";
   }
 }

@@ -98,7 +98,7 @@ const EXPECTED: Record<string, string[]> = {
     '6:18: targets[0].http.url: "ftp://autogate-dps.internal.example/health" is not an http:// or https:// URL (each[1])',
   ],
   "CONFIG_REGEX.backreference.yaml": [
-    "5:19: targets[0].expect.body_regex: cannot be matched in linear time: backreferences, lookahead and lookbehind, and repetition counts over 16 ({1,100}) are not supported",
+    "5:19: targets[0].expect.body_regex: cannot be matched in linear time: backreferences, lookahead (and on Node 20 lookbehind) and repetition counts over 16 ({1,100}) are not supported",
   ],
   "CONFIG_REGEX.body-regex.yaml": [
     "5:19: targets[0].expect.body_regex: not a valid regular expression: /status: (ok|degraded/: unterminated group",
