@@ -60,7 +60,7 @@ describe("a pathological body_regex over a 1 MiB body", () => {
       for (const probe of hostileProbes) {
         expect(probe).toMatchObject({ result: "failed" });
         expect(["timeout", "body"]).toContain(probe.reason);
-        expect(probe.duration_ms as number).toBeLessThan(2500);
+        expect(probe.duration_ms as number).toBeLessThan(3000);
       }
       // while the hostile body was being judged, the steady target never waited
       const from = Date.parse(hostileProbes[0]?.started_at ?? "");
@@ -70,7 +70,8 @@ describe("a pathological body_regex over a 1 MiB body", () => {
         .filter((at) => at >= from && at <= to);
       const gaps = starts.slice(1).map((at, i) => at - (starts[i] as number));
       expect(starts.length).toBeGreaterThanOrEqual(((to - from) / STEADY_INTERVAL_MS) * 0.8);
-      expect(Math.max(...gaps)).toBeLessThan(STEADY_INTERVAL_MS * 4);
+      // 1.5 s: room for a loaded machine; a match on the event loop holds it 2–7 s on Node 20
+      expect(Math.max(...gaps)).toBeLessThan(1500);
     } finally {
       daemon.signal("SIGTERM");
       await daemon.exited();
