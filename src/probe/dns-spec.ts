@@ -66,16 +66,28 @@ function asciiName(name: string): string | null {
     : null;
 }
 
-const patterns = () =>
-  z.array(regex()).optional().meta({ description: "JavaScript regular expressions" });
+const patterns = (description: string) =>
+  z
+    .array(regex())
+    .optional()
+    .meta({ description: `JavaScript regular expressions: ${description}` });
 
 /** blackbox_exporter's `validate_*_rrs`: patterns matched against each record in zone-file form. */
-export const recordRules = z.strictObject({
-  fail_if_matches_regexp: patterns(),
-  fail_if_all_match_regexp: patterns(),
-  fail_if_not_matches_regexp: patterns(),
-  fail_if_none_matches_regexp: patterns(),
-});
+export const recordRules = z
+  .strictObject({
+    fail_if_matches_regexp: patterns("fail if any record matches one"),
+    fail_if_all_match_regexp: patterns(
+      "fail unless every record matches each (blackbox_exporter's reading of the name)",
+    ),
+    fail_if_not_matches_regexp: patterns(
+      "fail if a record does not match one, or there is no record",
+    ),
+    fail_if_none_matches_regexp: patterns("fail unless some record matches one"),
+  })
+  .meta({
+    description:
+      "rules on a section's records, each written as in a zone file: www.example.org.<TAB>300<TAB>IN<TAB>A<TAB>192.0.2.1",
+  });
 
 export function resolveRecordRules(written: z.output<typeof recordRules> | undefined): RecordRules {
   return {

@@ -93,6 +93,11 @@ const STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
     .map(([name, value]) => [value, name]),
 );
 
+/** `OK`, `UNAVAILABLE`…; `UNKNOWN` for a code gRPC does not define. */
+export function grpcStatusName(code: number): string {
+  return STATUS_NAMES[code] ?? "UNKNOWN";
+}
+
 /**
  * UNAVAILABLE is what grpc-js says of a connection it could not make or keep: the handshake's own
  * verdict, the socket error in its details, or HTTP/2 never coming up names the reason. Any other
@@ -111,7 +116,7 @@ function callFailure(error: ServiceError, seen: ConnectionSeen): ProbeFailure {
     }
     return new ProbeFailure("reset", `connection closed before HTTP/2 was set up (${last})`);
   }
-  const name = STATUS_NAMES[error.code] ?? "UNKNOWN";
+  const name = grpcStatusName(error.code);
   const details = error.details ? `: ${error.details}` : "";
   return new ProbeFailure("grpc_status", `status ${name} (${error.code})${details}`);
 }

@@ -9,7 +9,7 @@ export const GRPC_FAMILIES: readonly ResultFamily[] = [
   {
     name: "probe_grpc_status_code",
     type: "gauge",
-    help: "gRPC status of the last health check: 0 OK, 12 UNIMPLEMENTED, 14 UNAVAILABLE (no connection), 4 DEADLINE_EXCEEDED (timeout)…",
+    help: "gRPC status code of the last health check: 0 OK, 14 UNAVAILABLE when no connection was made, 4 DEADLINE_EXCEEDED at the timeout",
     // 14 without figures: a gRPC target always has them, this is never reached
     series: [{ labels: "", value: (result) => figuresOf(result)?.statusCode ?? 14 }],
   },
