@@ -15,6 +15,8 @@ import { terminate } from "./prometheus.js";
 export const UNBOUND = "/usr/sbin/unbound";
 
 export interface RunningUnbound {
+  /** The unbound process (to read its CPU and memory from /proc). */
+  pid: number;
   port: number;
   /** `127.0.0.1:PORT`. */
   address: string;
@@ -84,6 +86,7 @@ export async function startUnbound(options: {
     stderr += chunk.toString();
   });
   const running: RunningUnbound = {
+    pid: child.pid ?? 0,
     port,
     address: `127.0.0.1:${port}`,
     stderr: () => stderr,
