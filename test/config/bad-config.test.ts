@@ -83,7 +83,7 @@ const EXPECTED: Record<string, string[]> = {
     '4:15: targets[0].dns.server: "10.0.0.53:5300000" is not a DNS server (use host, host:port or [IPv6]:port)',
   ],
   "CONFIG_INVALID.dns-query-type.yaml": [
-    "3:78: targets[0].dns.query_type: expected one of A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, got \"ANY\"",
+    '3:78: targets[0].dns.query_type: expected one of A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, got "ANY"',
   ],
   "CONFIG_INVALID.dns-query-name.yaml": [
     '4:19: targets[0].dns.query_name: "simkim..imigrasi.go.id" is not a DNS name (labels of 1 to 63 characters, 253 in all)',
