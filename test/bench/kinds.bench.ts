@@ -145,6 +145,18 @@ async function run(
   }
 }
 
+const KINDS: readonly Kind[] = ["http", "tcp", "dns", "grpc"];
+
+/** `BENCH_KINDS=grpc,dns`: some kinds only (all by default). */
+function kindsWanted(): Kind[] {
+  const text = process.env.BENCH_KINDS ?? "";
+  if (text === "") return [...KINDS];
+  const wanted = text.split(",");
+  const unknown = wanted.filter((kind) => !KINDS.includes(kind as Kind));
+  if (unknown.length > 0) throw new Error(`BENCH_KINDS: unknown kind ${unknown.join(", ")}`);
+  return wanted as Kind[];
+}
+
 /** CPU per probe and RSS per target of each prober kind, at the same size and interval. */
 export async function kindsBench(): Promise<void> {
   const count = envNumber("BENCH_KINDS_TARGETS", 1_000, 1_000);
@@ -153,7 +165,7 @@ export async function kindsBench(): Promise<void> {
   const base = await run("http", 1, 2, 1);
   const baseRss = typeof base === "string" ? 0 : (base.windows[0]?.rssEndMiB ?? 0);
   const rows: string[][] = [];
-  for (const kind of ["http", "tcp", "dns", "grpc"] as const) {
+  for (const kind of kindsWanted()) {
     const result = await run(kind, count, windowS, repeats);
     if (typeof result === "string") {
       process.stderr.write(`kinds: ${kind} skipped: ${result}\n`);
