@@ -17,6 +17,7 @@ import {
 } from "../support/servers/grpc-health-server.js";
 import {
   acceptAndHold,
+  ipv6LoopbackAvailable,
   startHttpServer,
   startRawServer,
   type TestServer,
@@ -335,6 +336,20 @@ describe("probeGrpc", () => {
     await probeGrpc(grpcTarget({ port: server.port }), options);
     await probeGrpc(grpcTarget({ port: server.port, service: "simkim.Core" }), options);
     expect(server.asked.slice(before)).toEqual(["", "simkim.Core"]);
+  });
+
+  it("reaches an IPv6 literal host", async (context) => {
+    if (!(await ipv6LoopbackAvailable())) context.skip();
+    const server = await startHealthServer({ services: { "": SERVING }, host: "::1" });
+    try {
+      const result = await probeGrpc(grpcTarget({ host: "::1", port: server.port }), options);
+      expect({ result: result.result, detail: result.detail }).toEqual({
+        result: "ok",
+        detail: "SERVING",
+      });
+    } finally {
+      await server.close();
+    }
   });
 
   it("a closed port is refused, with the address in the detail", async () => {

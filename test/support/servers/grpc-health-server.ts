@@ -47,6 +47,8 @@ const HEALTH: ServiceDefinition = {
 export async function startHealthServer(options: {
   services?: Record<string, HealthBehaviour>;
   tls?: { key: string; cert: string };
+  /** The loopback address to listen on: 127.0.0.1 unless given (`::1`). */
+  host?: string;
 }): Promise<HealthServer> {
   const server = new Server();
   const asked: string[] = [];
@@ -77,7 +79,7 @@ export async function startHealthServer(options: {
       ])
     : ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", credentials, (error, bound) =>
+    server.bindAsync(`${listenHost(options.host)}:0`, credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
@@ -89,6 +91,8 @@ export async function startHealthServer(options: {
     },
   };
 }
+
+const listenHost = (host = "127.0.0.1"): string => (host.includes(":") ? `[${host}]` : host);
 
 /** Field 1 of a HealthCheckRequest (names under 128 bytes: one length byte). */
 function serviceOf(request: Buffer): string {
