@@ -4,7 +4,6 @@
  * an answer, a gRPC status, a refused connection, a failed handshake — becomes the raw serving
  * status or a ProbeFailure with its reason.
  */
-import { isIPv6 } from "node:net";
 import {
   Client,
   type ClientUnaryCall,
@@ -37,10 +36,7 @@ export async function callHealthCheck(
 ): Promise<number> {
   const { deadline, clock } = context;
   const credentials = new ProbeCredentials(check.tls, context);
-  // the address is resolved already: grpc-js' ipv4:/ipv6: resolver takes it as it is, where its
-  // default dns: resolver would build a c-ares channel for every probe's channel
-  const scheme = isIPv6(check.address) ? "ipv6" : "ipv4";
-  const client = new Client(`${scheme}:${joinHostPort(check.address, check.port)}`, credentials, {
+  const client = new Client(joinHostPort(check.address, check.port), credentials, {
     "grpc.default_authority": check.authority,
     // no connection shared with another channel, no TXT lookup, no retry, no channelz bookkeeping
     "grpc.use_local_subchannel_pool": 1,
