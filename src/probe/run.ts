@@ -6,7 +6,7 @@ import type { Clock } from "../time/clock.js";
 import { ProbeDeadline } from "./deadline.js";
 import type { Evaluation } from "./evaluate.js";
 import { classifyFailure } from "./failure.js";
-import type { PhaseTimings, ProbeOptions, ProbeResult } from "./types.js";
+import type { KindFigures, PhaseTimings, ProbeOptions, ProbeResult } from "./types.js";
 
 /** What a probe saw so far; filled in as it goes, so a failed probe still reports it. */
 export interface ProbeTrace {
@@ -16,6 +16,8 @@ export interface ProbeTrace {
   certExpiresAt: number | null;
   bytesRead: number;
   redirects: number;
+  /** Set by kinds with figures of their own (dns, grpc). */
+  figures: KindFigures | null;
 }
 
 export interface ProbeContext {
@@ -74,6 +76,7 @@ export async function runProbe(
     certExpiresAt: trace.certExpiresAt,
     bytesRead: trace.bytesRead,
     redirects: trace.redirects,
+    figures: trace.figures === null ? null : { ...trace.figures },
   };
 }
 
@@ -84,6 +87,7 @@ function emptyTrace(): ProbeTrace {
     certExpiresAt: null,
     bytesRead: 0,
     redirects: 0,
+    figures: null,
   };
 }
 

@@ -26,7 +26,11 @@ export interface Window {
  * Reads /metrics and /proc at the start and end of `seconds` (two scrapes, nothing in between
  * but /proc reads every 500 ms), so the window's deltas are the daemon's own work.
  */
-export async function measureWindow(daemon: Daemon, farm: Farm, seconds: number): Promise<Window> {
+export async function measureWindow(
+  daemon: Daemon,
+  farm: Pick<Farm, "pid">,
+  seconds: number,
+): Promise<Window> {
   const before = await daemon.metrics();
   const cpu0 = readProc(daemon.pid);
   const farm0 = readProc(farm.pid);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { darkEstateBench } from "./dark-estate.bench.js";
 import { detectionBench } from "./detection.bench.js";
 import { hungBench } from "./hung.bench.js";
+import { kindsBench } from "./kinds.bench.js";
 import { metricsBench } from "./metrics.bench.js";
 import { outageBench } from "./outage.bench.js";
 import { queriesBench } from "./queries.bench.js";
@@ -22,6 +23,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   queries: queriesBench,
   "dark-estate": darkEstateBench,
   regex: regexBench,
+  kinds: kindsBench,
 };
 
 const wanted = process.argv.slice(2);
