@@ -12,6 +12,7 @@ import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
 import { systemClock } from "../time/clock.js";
 import { LedgerQueueMetrics } from "./ledger-queue-metrics.js";
+import { PushMetrics } from "./push-metrics.js";
 import { type RenderSlice, TargetSeries } from "./target-series.js";
 
 const secondsOf = (ms: number) => ms / 1000;
@@ -103,6 +104,8 @@ export class PantauMetrics {
   });
   /** Ledger queue and trouble, and clock jumps (read from the same events). */
   readonly ledgerQueue = new LedgerQueueMetrics(this.registry);
+  /** Push targets: last push, next deadline, refused pushes. */
+  readonly push = new PushMetrics(this.registry);
 
   private readonly renderSlice: RenderSlice;
 
@@ -160,6 +163,9 @@ export class PantauMetrics {
       case "write":
         this.written(event);
         return;
+      case "push":
+        this.push.changed(event);
+        return;
       default:
         // the ledger's queue and trouble, and clock steps: ledger-queue-metrics.ts
         this.ledgerQueue.listener(event);
@@ -180,10 +186,13 @@ export class PantauMetrics {
       const committed = stateOf(id);
       return { state: committed?.state ?? "unknown", since: committed?.since ?? null };
     });
+    this.push.sync(targets);
   }
 
   probeCompleted(target: Target, result: ProbeResult): void {
     this.targets.probed(target.id, result);
+    // a push or a missed deadline takes no time: it would only pull the percentiles down
+    if (target.probe.kind === "push") return;
     const group = this.groupOf.get(target.id);
     if (group) this.probeLatency.observe(group, secondsOf(result.durationMs));
   }

@@ -7,10 +7,11 @@ import type * as z from "zod";
 import type { ConfigPath, PathIssue } from "../fields/path-issue.js";
 import { httpKind } from "./http.js";
 import type { ResultFamily } from "./kind.js";
+import { pushKind } from "./push.js";
 import { tcpKind } from "./tcp.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
 
-const KINDS = [httpKind, tcpKind] as const;
+const KINDS = [httpKind, tcpKind, pushKind] as const;
 
 type Kind = (typeof KINDS)[number];
 

@@ -15,6 +15,9 @@ export const FAILURE_REASONS = [
   "too_many_redirects",
   "protocol",
   "network",
+  // push targets: a push with status=fail, and a deadline that passed without a push
+  "push_failed",
+  "push_missed",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 

@@ -69,7 +69,7 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_EACH.placeholder.yaml": [
     '6:11: targets[0].name: unknown placeholder "{airport}" (each items define {site})',
   ],
-  "CONFIG_PROBER.none.yaml": ["2:5: targets[0]: needs one prober block: http or tcp"],
+  "CONFIG_PROBER.none.yaml": ["2:5: targets[0]: needs one prober block: http, tcp or push"],
   "CONFIG_PROBER.both.yaml": [
     "4:5: targets[0].tcp: has both http and tcp; keep exactly one prober block",
   ],
@@ -78,6 +78,19 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_PROBER.tcp-degraded-body.yaml": [
     "6:7: targets[0].degraded.body_contains: applies to http targets only",
     "7:7: targets[0].degraded.json: applies to http targets only",
+  ],
+  "CONFIG_PROBER.push-probing-keys.yaml": [
+    "3:5: targets[0].interval: does not apply to a push target: it is not probed, it pushes (see push.expect_every and push.grace)",
+    "4:5: targets[0].timeout: does not apply to a push target: it is not probed, it pushes (see push.expect_every and push.grace)",
+    "7:7: targets[0].degraded.latency_over: does not apply to a push target: it is not probed, it pushes (see push.expect_every and push.grace)",
+  ],
+  // the token's message never shows it, not even a wrong one
+  "CONFIG_INVALID.push-token.yaml": [
+    "3:20: targets[0].push.token: must be 16 to 256 printable ASCII characters without spaces (the value is not shown)",
+  ],
+  "CONFIG_DURATION.push-every.yaml": [
+    "3:56: targets[0].push.expect_every: must be at least 1s",
+    "3:70: targets[0].push.grace: must be longer than 0s",
   ],
   "CONFIG_URL.not-a-url.yaml": ["4:12: targets[0].http.url: not a valid URL"],
   "CONFIG_URL.each-item.yaml": [
