@@ -177,7 +177,7 @@ export class PushWatch {
 
   /**
    * Observes the deadlines passed by now, each at its own time. After a long gap only the
-   * first failure_threshold of them: they decide; the rest would confirm what they decided.
+   * first failure_threshold of them and the last (health/push-deadline.ts).
    */
   private catchUp(watch: Watch): void {
     const { base, spec, target } = watch;

@@ -19,7 +19,7 @@ export function pushDeadline(base: number, timing: PushTiming, k: number): numbe
 }
 
 export interface MissedDeadlines {
-  /** The deadlines missed by `now`, oldest first: at most `limit` of them. */
+  /** The deadlines missed by `now` that are observed, oldest first (see `missedDeadlines`). */
   missed: number[];
   /** The index of the first deadline still ahead of `now`. */
   next: number;
@@ -27,8 +27,10 @@ export interface MissedDeadlines {
 
 /**
  * The deadlines from the `from`-th on that have passed at `now` — a deadline at `now` has: a
- * push must arrive before it — the first `limit` of them (those after add nothing a threshold
- * could count), and the index of the first still ahead.
+ * push must arrive before it. After a long gap (a restart), only the first `limit` of them and
+ * the last: the first decide (a threshold counts them), the last bounds when the failure was
+ * last seen (`last_failed_at`); those between could only confirm. Also the index of the first
+ * deadline still ahead.
  */
 export function missedDeadlines(
   base: number,
@@ -39,9 +41,10 @@ export function missedDeadlines(
 ): MissedDeadlines {
   const last = lastPassed(base, timing, now);
   if (last < from) return { missed: [], next: from };
-  const count = Math.min(last - from + 1, Math.max(0, limit));
+  const first = Math.min(last, from + Math.max(1, limit) - 1);
   const missed: number[] = [];
-  for (let k = from; k < from + count; k++) missed.push(pushDeadline(base, timing, k));
+  for (let k = from; k <= first; k++) missed.push(pushDeadline(base, timing, k));
+  if (last > first) missed.push(pushDeadline(base, timing, last));
   return { missed, next: last + 1 };
 }
 
