@@ -4,6 +4,11 @@ import type { WriteOutcomes } from "./heartbeat.js";
 
 const DEFAULT_RETRY_MS = 1000;
 const DEFAULT_RETRY_MAX_MS = 30_000;
+/**
+ * At most one write every this many ms: each commit fsyncs (synchronous=FULL) on the event loop,
+ * and 1,000 targets pushing every 10 s would otherwise commit 100 times a second, one push each.
+ */
+const DEFAULT_MIN_GAP_MS = 50;
 
 interface Pending {
   push: PushRecord;
@@ -16,12 +21,16 @@ interface Pending {
  * from that push. Pushes that arrive together (a turn of the event loop, or while a write is in
  * flight) share one transaction. Only a target's latest push matters: a newer one replaces an
  * older one still waiting. A failed write answers its pushes `false` and is retried with a
- * capped backoff; its outcome counts as ledger trouble, like a commit's.
+ * capped backoff; its outcome counts as ledger trouble, like a commit's. Writes are at least
+ * `minGapMs` apart (real time, as the turns of the event loop are): a push that comes sooner
+ * after the last write waits for the rest of the gap, with those that join it meanwhile.
  */
 export class PushRecorder {
   private pending = new Map<string, Pending>();
   private writing: Promise<void> | null = null;
-  private scheduled = false;
+  private scheduled: ReturnType<typeof setTimeout> | null = null;
+  /** performance.now() when the last write began. */
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
   private retryTimer: TimerHandle | null = null;
   private retryDelayMs: number;
 
@@ -33,6 +42,7 @@ export class PushRecorder {
       outcomes: WriteOutcomes;
       retryMs?: number;
       retryMaxMs?: number;
+      minGapMs?: number;
     },
   ) {
     this.retryDelayMs = options.retryMs ?? DEFAULT_RETRY_MS;
@@ -59,21 +69,32 @@ export class PushRecorder {
   stop(): void {
     if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.unschedule();
   }
 
   private schedule(): void {
     if (this.scheduled || this.writing || this.retryTimer) return;
-    this.scheduled = true;
-    // every push of this turn of the event loop joins the batch
-    setImmediate(() => {
-      this.scheduled = false;
+    const run = () => {
+      this.scheduled = null;
       void this.write();
-    });
+    };
+    // every push of this turn of the event loop joins the batch, and those of the gap's rest
+    const wait =
+      this.lastWriteAt + (this.options.minGapMs ?? DEFAULT_MIN_GAP_MS) - performance.now();
+    this.scheduled = setTimeout(run, Math.max(0, Math.ceil(wait)));
+  }
+
+  private unschedule(): void {
+    if (this.scheduled === null) return;
+    clearTimeout(this.scheduled);
+    this.scheduled = null;
   }
 
   private write(): Promise<void> {
     if (this.writing) return this.writing;
     if (this.pending.size === 0) return Promise.resolve();
+    this.unschedule();
+    this.lastWriteAt = performance.now();
     const batch = this.pending;
     this.pending = new Map();
     this.writing = this.writeBatch(batch).finally(() => {
