@@ -87,4 +87,4 @@ process.on("message", (message: { stats?: true }) => {
   latencies = [];
   causes = {};
 });
-process.send?.({ ready: true });
+process.send?.({ ready: true, start });
