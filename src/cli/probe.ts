@@ -4,6 +4,7 @@ import type { Target } from "../config/types.js";
 import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import { grpcStatusName } from "../probe/grpc-call.js";
 import { describeEndpoint, probeTarget } from "../probe/index.js";
+import { NOT_PROBED } from "../probe/push.js";
 import { type KindFigures, PHASES, type ProbeResult } from "../probe/types.js";
 import { didYouMean } from "../text/suggest.js";
 import { systemClock } from "../time/clock.js";
@@ -26,6 +27,11 @@ export function probeCommand(): Command {
       if ("error" in target) {
         process.stderr.write(`${target.error}\n`);
         process.exitCode = target.exitCode;
+        return;
+      }
+      if (target.probe.kind === "push") {
+        process.stderr.write(`pantau probe: "${target.id}" is a push target: ${NOT_PROBED}\n`);
+        process.exitCode = 2;
         return;
       }
       const result = await probeTarget(target, { clock: systemClock });

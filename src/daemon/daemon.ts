@@ -7,6 +7,7 @@ import type { RunHeartbeat } from "../engine/heartbeat.js";
 import { apiRoutes } from "../expose/api.js";
 import type { ExpositionFormat } from "../expose/exposition.js";
 import { PantauMetrics } from "../expose/metrics.js";
+import { pushRoute } from "../expose/push-route.js";
 import { readiness } from "../expose/readiness.js";
 import { type ApiResponse, type HttpServerHandle, startHttpServer } from "../expose/server.js";
 import { formatConfigIssue } from "../fields/errors.js";
@@ -18,11 +19,12 @@ import type { Ledger, RunStart, StoredTransition } from "../ledger/ledger.js";
 import { openLedger } from "../ledger/open.js";
 import { engineLogger } from "../log/engine-log.js";
 import { probeTarget } from "../probe/registry.js";
-import { planOf, Scheduler } from "../schedule/scheduler.js";
+import { Scheduler } from "../schedule/scheduler.js";
 import { type Clock, systemClock, systemTimers, type Timers } from "../time/clock.js";
 import { VERSION } from "../version.js";
 import { type DaemonOptions, DaemonStartError, loadDaemonConfig, StartError } from "./options.js";
 import { Reloader, type ReloadOutcome } from "./reload.js";
+import { watchTarget } from "./watch.js";
 
 export { type DaemonOptions, DaemonStartError, StartError } from "./options.js";
 export type { ReloadOutcome } from "./reload.js";
@@ -145,6 +147,8 @@ export class Daemon {
     metrics.configReloaded(true, clock.now());
     await daemon.restore();
     metrics.syncTargets(config.targets, (id) => engine.committedState(id));
+    // before the first push can arrive: last pushes observed again, passed deadlines caught up
+    engine.push.start();
     if (listen) await daemon.listen(listen);
     scheduler.start();
     daemon.started = true;
@@ -193,6 +197,7 @@ export class Daemon {
         }),
       reload: () => this.reloadAnswer(),
       api,
+      push: this.pushRoute(),
       bearerToken: () => this.bearerToken,
       logger: this.options.logger,
     };
@@ -208,14 +213,30 @@ export class Daemon {
     }
   }
 
+  /** Push targets report in here, each with its own token. */
+  private pushRoute() {
+    const { engine, metrics, options } = this;
+    return pushRoute({
+      clock: this.clock,
+      target: (id) => engine.target(id),
+      received: (id, status, message) => engine.push.received(id, status, message),
+      rejected: (reason, target) => {
+        metrics.push.rejected(reason);
+        options.logger.debug({ event: "push_rejected", target, reason }, "push refused");
+      },
+    });
+  }
+
   /** Restores each target's committed state; the writer then does what only it does. */
   private async restore(): Promise<void> {
-    const view = await readCommittedView(this.ledger, chainOf(this.config));
+    const chain = chainOf(this.config);
+    const view = await readCommittedView(this.ledger, chain);
     const byTarget = new Map<string, StoredTransition>(view.latest.map((t) => [t.targetId, t]));
+    const pushes = new Map((await this.ledger.lastPushes(chain)).map((p) => [p.targetId, p]));
     for (const target of this.config.targets) {
       const latest = byTarget.get(target.id) ?? null;
       this.engine.restore(target, latest, view.blockedBy.get(target.id) ?? null);
-      this.scheduler.upsert(target.id, planOf(target));
+      watchTarget(target, this, pushes.get(target.id) ?? null);
     }
     await this.leadership.start(view);
   }
@@ -260,6 +281,7 @@ export class Daemon {
   private async doStop(): Promise<void> {
     this.started = false;
     this.heartbeat.stop();
+    this.engine.push.stop();
     const longestTimeout = Math.max(0, ...this.config.targets.map((t) => t.timeout));
     const drained = this.scheduler.stop();
     let boundTimer: ReturnType<Timers["setTimeout"]> | null = null;

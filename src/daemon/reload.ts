@@ -6,9 +6,10 @@ import type { Engine } from "../engine/engine.js";
 import type { PantauMetrics } from "../expose/metrics.js";
 import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
-import { planOf, type Scheduler } from "../schedule/scheduler.js";
+import type { Scheduler } from "../schedule/scheduler.js";
 import type { Clock } from "../time/clock.js";
 import { type DaemonOptions, loadDaemonConfig } from "./options.js";
+import { watchTarget } from "./watch.js";
 
 export type ReloadOutcome =
   | { ok: true; added: string[]; changed: string[]; removed: string[] }
@@ -72,7 +73,8 @@ export class Reloader {
     const latest = await this.latestOf(changes.added, chainOf(running));
     for (const target of changes.apply) {
       engine.update(target, latest.get(target.id) ?? null);
-      scheduler.upsert(target.id, planOf(target));
+      // a push target added or changed by a reload: its deadlines run from now, or its last push
+      watchTarget(target, { scheduler, engine });
     }
     this.parts.accepted(next, token);
     const maxPendingBefore = engine.queueState.max;

@@ -11,6 +11,8 @@ import { RunHeartbeat } from "./heartbeat.js";
 import type { LedgerTroubleStatus } from "./ledger-trouble.js";
 import { blindOf, Overlays } from "./overlays.js";
 import { PageHoldKeeper } from "./page-hold-keeper.js";
+import { PushRecorder } from "./push-recorder.js";
+import { PushWatch } from "./push-watch.js";
 import { TargetRuntime } from "./target-runtime.js";
 import type { CommittedState, CommittedTransition, EngineOptions, QueueState } from "./types.js";
 import { WarmStandby } from "./warm-standby-port.js";
@@ -33,8 +35,11 @@ export class Engine {
   private readonly overlays: Overlays;
   private readonly wallClock: WallClockWatch;
   private readonly shutdown = new AbortController();
+  private readonly pushRecorder: PushRecorder;
   /** An HA member's writing and standing by (warm-standby-port.ts). */
   readonly ha: WarmStandby;
+  /** Push targets: their pushes and missed deadlines, observed like probe results. */
+  readonly push: PushWatch;
 
   constructor(private readonly options: EngineOptions) {
     // every probe in flight listens on the one shutdown signal
@@ -61,6 +66,17 @@ export class Engine {
       timers,
       runtime: (id) => this.targets.get(id),
       expired: (changes) => emit({ kind: "holds", changes }),
+    });
+    const { ledger, runId } = options;
+    const recorder = new PushRecorder({ ledger, runId, timers, outcomes: this.queue });
+    this.pushRecorder = recorder;
+    this.push = new PushWatch({
+      clock,
+      timers,
+      recorder,
+      observe: (id, result, startOffset) => this.observe(id, result, startOffset),
+      since: (id) => this.targets.get(id)?.health.since ?? null,
+      emit,
     });
     const { targets, queue, holds, attribution } = this;
     const enqueue = this.enqueue.bind(this);
@@ -104,6 +120,7 @@ export class Engine {
   remove(targetId: string): void {
     const runtime = this.targets.get(targetId);
     if (!runtime) return;
+    this.push.unwatch(targetId);
     this.targets.delete(targetId);
     const released = this.holds.release(targetId);
     if (released) this.emit({ kind: "holds", changes: [released] });
@@ -261,9 +278,12 @@ export class Engine {
     return new RunHeartbeat({ ledger, runId, clock, timers, everyMs, outcomes: this.queue });
   }
 
-  /** Resolves when everything decided so far is committed (or the ledger keeps failing). */
-  flush(): Promise<void> {
-    return this.queue.flush();
+  /**
+   * Resolves when everything decided so far is committed, and every push received is recorded
+   * (or the ledger keeps failing).
+   */
+  async flush(): Promise<void> {
+    await Promise.all([this.queue.flush(), this.pushRecorder.flush()]);
   }
 
   /** `outageStart`: for a transition out of down, the start of the outage it ends. */

@@ -1,6 +1,6 @@
 import type { Target } from "../config/types.js";
 import type { Transition } from "../health/types.js";
-import type { AttributionChange, NewTransition } from "../ledger/ledger.js";
+import type { AttributionChange, NewTransition, PushRecord } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { WallClockJump } from "../time/wall-clock-watch.js";
 import type { LedgerRecoveryReport, LedgerTroubleReport } from "./ledger-trouble.js";
@@ -39,7 +39,12 @@ export type EngineEvent =
   /** The queue of decided, uncommitted transitions changed; `putOff`: a decision put off, the queue being full. */
   | { kind: "queue"; queue: QueueState; putOff?: Transition }
   /** The wall clock stepped against the monotonic one. */
-  | { kind: "clock-jump"; jump: WallClockJump };
+  | { kind: "clock-jump"; jump: WallClockJump }
+  /**
+   * A push target's last push or next deadline changed: a push came, a deadline passed, its
+   * watch began (with its last push from the ledger). `deadline`: when the next push is due.
+   */
+  | { kind: "push"; target: Target; lastPush: PushRecord | null; deadline: number };
 
 /**
  * A write of transitions (with their attributions) or of a blind gap: `ok`; `error`, kept and

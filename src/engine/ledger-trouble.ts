@@ -1,5 +1,5 @@
 /** What the engine writes to the ledger besides transitions, tracked apart (one may fail alone). */
-export type LedgerOperation = "commit" | "heartbeat";
+export type LedgerOperation = "commit" | "heartbeat" | "push";
 
 /** Why the ledger is not writable, for /-/ready and the logs. */
 export interface LedgerTroubleStatus {

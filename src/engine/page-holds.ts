@@ -129,9 +129,15 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
  * The latest moment `upstream`'s verdict on a failure that began no later than `from` can
  * arrive: its `failure_threshold`-th probe after `from` (by interval, or by its cron pattern),
  * plus its timeout. A failure at `from` is seen by its next probe, decided by the threshold-th.
+ * A push target's last push before `from` makes its first deadline no later than
+ * `from + expect_every + grace`, and its threshold-th `expect_every`s after that.
  */
 export function verdictDeadline(upstream: Target, from: number): number {
   const { failureThreshold, timeout } = upstream;
+  if (upstream.probe.kind === "push") {
+    const { expectEvery, grace } = upstream.probe;
+    return from + failureThreshold * expectEvery + grace;
+  }
   if (upstream.schedule !== null) {
     const runs = new Cron(upstream.schedule, { paused: true }).nextRuns(
       failureThreshold,

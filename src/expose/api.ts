@@ -1,5 +1,6 @@
 import type { MaintenanceWindow, Target } from "../config/types.js";
 import type { Engine } from "../engine/engine.js";
+import type { PushView } from "../engine/push-watch.js";
 import {
   activeMaintenance,
   maintenanceIntervals,
@@ -107,6 +108,7 @@ function targetsAnswer(sources: ApiSources, params: QueryParams): ApiResponse {
         // down, and its page waits for these upstreams' verdicts (one may be the cause)
         attribution_pending: sources.engine.pageWaitingOn(target.id),
         last_probe: lastProbeJson(sources.engine.lastResult(target.id)),
+        push: pushJson(sources.engine.push.view(target.id)),
       };
     });
   return { status: 200, body: { targets: rows } };
@@ -133,6 +135,18 @@ function maintenanceAnswer(sources: ApiSources, now: number): ApiResponse {
     };
   });
   return { status: 200, body: { windows } };
+}
+
+/** A push target's last push and next deadline; null for targets of other kinds. */
+function pushJson(view: PushView | null) {
+  if (!view) return null;
+  const last = view.lastPush;
+  return {
+    last_push_at: last === null ? null : formatTime(last.at),
+    last_push_status: last?.status ?? null,
+    last_push_message: last?.message ?? null,
+    deadline: formatTime(view.deadline),
+  };
 }
 
 function lastProbeJson(result: ProbeResult | null) {

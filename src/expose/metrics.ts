@@ -20,6 +20,7 @@ import {
   timestampSeconds,
 } from "./exposition.js";
 import { LedgerQueueMetrics } from "./ledger-queue-metrics.js";
+import { PushMetrics } from "./push-metrics.js";
 import { renderRegistry } from "./registry-text.js";
 import { type RenderSlice, TargetSeries } from "./target-series.js";
 
@@ -116,6 +117,8 @@ export class PantauMetrics {
   });
   /** Ledger queue and trouble, and clock jumps (read from the same events). */
   readonly ledgerQueue = new LedgerQueueMetrics(this.registry);
+  /** Push targets: last push, next deadline, refused pushes. */
+  readonly push = new PushMetrics(this.registry);
 
   private readonly renderSlice: RenderSlice;
   /** Wall-clock ms: when counters start from 0 (OpenMetrics `_created`). */
@@ -183,6 +186,9 @@ export class PantauMetrics {
       case "write":
         this.written(event);
         return;
+      case "push":
+        this.push.changed(event);
+        return;
       default:
         // the ledger's queue and trouble, and clock steps: ledger-queue-metrics.ts
         this.ledgerQueue.listener(event);
@@ -207,10 +213,13 @@ export class PantauMetrics {
       },
       this.now(),
     );
+    this.push.sync(targets);
   }
 
   probeCompleted(target: Target, result: ProbeResult): void {
     this.targets.probed(target.id, result);
+    // a push or a missed deadline takes no time: it would only pull the percentiles down
+    if (target.probe.kind === "push") return;
     const group = this.groupOf.get(target.id);
     if (group) this.probeLatency.observe(group, secondsOf(result.durationMs));
   }

@@ -9,6 +9,7 @@ import type { ListenAddress } from "../fields/listen.js";
 import type { ExpositionFormat } from "./exposition.js";
 import { indexPage } from "./index-page.js";
 import { acceptsGzip, negotiateFormat } from "./negotiate.js";
+import { PUSH_PATH, type PushAnswer, type PushRoute } from "./push-route.js";
 
 /** A JSON answer of the API: status and body. */
 export interface ApiResponse {
@@ -31,8 +32,13 @@ export interface HttpServerContext {
   reload(): Promise<ApiResponse>;
   /** GET routes under /api/v1/, by name (`targets`, `outages` …). */
   api: Readonly<Record<string, ApiRoute>>;
-  /** When set, required as `Authorization: Bearer …` on all but /-/healthy and /-/ready. */
+  /**
+   * When set, required as `Authorization: Bearer …` on all but /-/healthy, /-/ready and the
+   * push path (its targets' own tokens guard it).
+   */
   bearerToken(): string | null;
+  /** `POST /api/v1/push/<id>` (push-route.ts); without it the path is not served. */
+  push?: PushRoute;
   logger: Logger;
 }
 
@@ -99,6 +105,9 @@ async function handle(
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://pantau.invalid");
   const path = url.pathname;
+  if (context.push && path.startsWith(PUSH_PATH)) {
+    return sendPushAnswer(res, await context.push(req, path, url.searchParams));
+  }
   const token = context.bearerToken();
   if (token && !OPEN_PATHS.has(path) && !authorized(req, digest(token))) {
     res.setHeader("WWW-Authenticate", 'Bearer realm="pantau"');
@@ -216,6 +225,13 @@ async function sendChunks(res: ServerResponse, chunks: AsyncIterable<string>): P
     res.off("drain", onDrainOrClose);
     res.off("close", onClose);
   }
+}
+
+function sendPushAnswer(res: ServerResponse, answer: PushAnswer): void {
+  for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+  // an unread body must not be taken for the next request on this connection
+  if (answer.close) res.setHeader("Connection", "close");
+  sendJson(res, answer.status, answer.body);
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

@@ -20,4 +20,5 @@ export const DEFAULTS = {
   maxBody: "1MiB",
   ipFamily: "any",
   status: ["200-299"],
+  pushGrace: "30s",
 } as const;

@@ -283,3 +283,24 @@ export function labels() {
   );
   return z.record(labelName, z.string());
 }
+
+const SECRET_FORM = /^[\x21-\x7e]{16,256}$/;
+
+/**
+ * A secret sent in an `Authorization: Bearer` header (a push token): 16 to 256 printable ASCII
+ * characters without spaces. Its messages never show the value, nor whether it was close.
+ */
+export function secretToken() {
+  return parsedField(
+    (input): string | Problem =>
+      typeof input === "string" && SECRET_FORM.test(input)
+        ? input
+        : {
+            code: "CONFIG_INVALID",
+            message:
+              "must be 16 to 256 printable ASCII characters without spaces (the value is not shown)",
+          },
+    // no pattern: a `${NAME}` written in its place is a valid file
+    { type: "string" },
+  );
+}

@@ -155,6 +155,19 @@ export interface Leader {
   since: number;
 }
 
+/**
+ * The last push of a push target (docs/states-and-outages.md#push-targets): its deadline runs
+ * from it, across restarts.
+ */
+export interface PushRecord {
+  targetId: string;
+  /** When it arrived, epoch ms (the daemon's wall clock). */
+  at: number;
+  status: "ok" | "fail";
+  /** As the pusher sent it; "" when none. */
+  message: string;
+}
+
 export interface RunStart {
   run: Run;
   /** The instance's previous run, if any. */
@@ -193,6 +206,14 @@ export interface Ledger {
     transitions: readonly NewTransition[],
     attributions?: readonly AttributionChange[],
   ): Promise<StoredTransition[]>;
+  /**
+   * Keeps each target's latest push for the run's chain (its instance, or its HA group),
+   * replacing the one kept before, in one transaction; of several pushes of one target in
+   * `pushes`, the last. Any live run of the chain may record a push it received (not fenced).
+   */
+  recordPushes(runId: number, pushes: readonly PushRecord[]): Promise<void>;
+  /** The last push of each target of the chain `instance`, by target id. */
+  lastPushes(instance: string): Promise<PushRecord[]>;
   openGap(gap: Gap): Promise<number>;
   closeGap(gapId: number, end: number): Promise<void>;
   /** The latest transition of each target of `instance`: the state to restore on start. */

@@ -9,6 +9,7 @@ import type {
   NewTransition,
   OutageQuery,
   OutageRecord,
+  PushRecord,
   Run,
   RunOptions,
   RunStart,
@@ -45,6 +46,13 @@ import {
   lockTargets,
   one,
 } from "./sql/postgres-statements.js";
+import {
+  latestPushes,
+  PUSH_SQL,
+  type PushRow,
+  toPushRecord,
+  UPSERT_PUSHES_POSTGRES,
+} from "./sql/pushes.js";
 import {
   gapsQuery,
   lastTransitionsBeforeQuery,
@@ -225,6 +233,29 @@ export class PostgresLedger implements Ledger {
       }
       return stored;
     });
+  }
+
+  async recordPushes(runId: number, pushes: readonly PushRecord[]): Promise<void> {
+    this.requireWritable();
+    const latest = latestPushes(pushes);
+    if (latest.length === 0) return;
+    await this.transaction(async (client) => {
+      // FOR SHARE: a concurrent stopRun waits until these pushes are in
+      const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);
+      if (run === undefined || run.stopped_at !== null) throw runNotWritable(runId, run);
+      await client.query(UPSERT_PUSHES_POSTGRES, [
+        chainOf(run),
+        latest.map((p) => p.targetId),
+        latest.map((p) => p.at),
+        latest.map((p) => p.status),
+        latest.map((p) => p.message),
+      ]);
+    });
+  }
+
+  async lastPushes(instance: string): Promise<PushRecord[]> {
+    this.requireOpen();
+    return (await all<PushRow>(this.pool, PUSH_SQL.last, [instance])).map(toPushRecord);
   }
 
   async openGap(gap: Gap): Promise<number> {

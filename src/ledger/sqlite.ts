@@ -9,6 +9,7 @@ import type {
   NewTransition,
   OutageQuery,
   OutageRecord,
+  PushRecord,
   Run,
   RunOptions,
   RunStart,
@@ -30,6 +31,7 @@ import {
   runNotWritable,
   storedTransition,
 } from "./sql/checks.js";
+import { latestPushes, toPushRecord } from "./sql/pushes.js";
 import {
   gapsQuery,
   lastTransitionsBeforeQuery,
@@ -205,6 +207,33 @@ export class SqliteLedger implements Ledger {
     // IMMEDIATE takes the write lock up front; with synchronous=FULL the WAL is fsynced before
     // this returns, so nothing observes a transition that a power cut could lose
     return this.commitBatch.immediate(runId, transitions, attributions);
+  }
+
+  async recordPushes(runId: number, pushes: readonly PushRecord[]): Promise<void> {
+    this.requireWritable();
+    const latest = latestPushes(pushes);
+    if (latest.length === 0) return;
+    this.db
+      .transaction(() => {
+        const run = this.statements.runById.get(runId);
+        if (run === undefined || run.stopped_at !== null) this.throwRunNotWritable(runId);
+        const instance = chainOf(run);
+        for (const push of latest) {
+          this.statements.upsertPush.run(
+            instance,
+            push.targetId,
+            push.at,
+            push.status,
+            push.message,
+          );
+        }
+      })
+      .immediate();
+  }
+
+  async lastPushes(instance: string): Promise<PushRecord[]> {
+    this.requireOpen();
+    return this.statements.lastPushes.all(instance).map(toPushRecord);
   }
 
   async openGap(gap: Gap): Promise<number> {

@@ -9,10 +9,11 @@ import { dnsKind } from "./dns.js";
 import { grpcKind } from "./grpc.js";
 import { httpKind } from "./http.js";
 import type { ResultFamily } from "./kind.js";
+import { pushKind } from "./push.js";
 import { tcpKind } from "./tcp.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
 
-const KINDS = [httpKind, tcpKind, dnsKind, grpcKind] as const;
+const KINDS = [httpKind, tcpKind, dnsKind, grpcKind, pushKind] as const;
 
 type Kind = (typeof KINDS)[number];
 

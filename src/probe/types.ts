@@ -23,6 +23,9 @@ export const FAILURE_REASONS = [
   "grpc_status",
   // gRPC: the health check answered, with a serving status other than SERVING
   "not_serving",
+  // push targets: a push with status=fail, and a deadline that passed without a push
+  "push_failed",
+  "push_missed",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 

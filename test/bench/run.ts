@@ -7,6 +7,7 @@ import { hungBench } from "./hung.bench.js";
 import { kindsBench } from "./kinds.bench.js";
 import { metricsBench } from "./metrics.bench.js";
 import { outageBench } from "./outage.bench.js";
+import { pushBench } from "./push.bench.js";
 import { queriesBench } from "./queries.bench.js";
 import { regexBench } from "./regex.bench.js";
 import { scaleBench } from "./scale.bench.js";
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   "dark-estate": darkEstateBench,
   regex: regexBench,
   kinds: kindsBench,
+  push: pushBench,
 };
 
 const wanted = process.argv.slice(2);

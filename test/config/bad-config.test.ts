@@ -83,7 +83,9 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_EACH.placeholder.yaml": [
     '6:11: targets[0].name: unknown placeholder "{airport}" (each items define {site})',
   ],
-  "CONFIG_PROBER.none.yaml": ["2:5: targets[0]: needs one prober block: http, tcp, dns or grpc"],
+  "CONFIG_PROBER.none.yaml": [
+    "2:5: targets[0]: needs one prober block: http, tcp, dns, grpc or push",
+  ],
   "CONFIG_PROBER.both.yaml": [
     "4:5: targets[0].tcp: has both http and tcp; keep exactly one prober block",
   ],
@@ -114,6 +116,19 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_PROBER.grpc-tls-config.yaml": ["6:7: targets[0].grpc.tls_config: needs tls: true"],
   "CONFIG_REGEX.dns-validate.yaml": [
     "6:39: targets[0].dns.validate_answer_rrs.fail_if_none_matches_regexp[0]: not a valid regular expression: /\tA\t10\\.0\\.(1|2/: unterminated group",
+  ],
+  "CONFIG_PROBER.push-probing-keys.yaml": [
+    "3:5: targets[0].interval: does not apply to a push target: it is not probed, it pushes (see push.expect_every and push.grace)",
+    "4:5: targets[0].timeout: does not apply to a push target: it is not probed, it pushes (see push.expect_every and push.grace)",
+    "7:7: targets[0].degraded.latency_over: does not apply to a push target: it is not probed, it pushes (see push.expect_every and push.grace)",
+  ],
+  // the token's message never shows it, not even a wrong one
+  "CONFIG_INVALID.push-token.yaml": [
+    "3:20: targets[0].push.token: must be 16 to 256 printable ASCII characters without spaces (the value is not shown)",
+  ],
+  "CONFIG_DURATION.push-every.yaml": [
+    "3:56: targets[0].push.expect_every: must be at least 1s",
+    "3:70: targets[0].push.grace: must be longer than 0s",
   ],
   "CONFIG_URL.not-a-url.yaml": ["4:12: targets[0].http.url: not a valid URL"],
   "CONFIG_URL.each-item.yaml": [

@@ -5,6 +5,7 @@ import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { MIGRATIONS } from "../../src/ledger/sql/migrations.js";
 import { expectLedgerError, ledgerContract, transition } from "../ledger/contract.js";
 import { haLedgerContract } from "../ledger/contract-ha.js";
+import { pushLedgerContract } from "../ledger/contract-push.js";
 import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
 
 /**
@@ -14,7 +15,7 @@ import { type RunningPostgres, startPostgres } from "../support/external/postgre
  * Real daemons and the CLI on it: ledger-postgres-fleet.e2e.test.ts.
  */
 
-const TABLES = "runs, transitions, outages, gaps, target_states, leaders";
+const TABLES = "runs, transitions, outages, gaps, target_states, leaders, last_pushes";
 let server: RunningPostgres;
 let contractUrl: string;
 
@@ -35,6 +36,11 @@ ledgerContract("postgres", async () => {
 });
 
 haLedgerContract("postgres", async () => {
+  await server.sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`, "contract");
+  return openPostgresLedger(contractUrl);
+});
+
+pushLedgerContract("postgres", async () => {
   await server.sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`, "contract");
   return openPostgresLedger(contractUrl);
 });

@@ -30,6 +30,10 @@ const SMALLEST: Record<string, { block: unknown; endpoint: string }> = {
     block: { host: "simkim.internal.example", port: 50051 },
     endpoint: "grpc://simkim.internal.example:50051",
   },
+  push: {
+    block: { token: "0123456789abcdef", expect_every: "1m" },
+    endpoint: "push every 1m, grace 30s",
+  },
 };
 
 function targetOf(key: string, block: unknown): Target {

@@ -3,6 +3,7 @@ import type {
   Gap,
   Ledger,
   NewTransition,
+  PushRecord,
   StoredTransition,
 } from "../../src/ledger/ledger.js";
 
@@ -46,6 +47,22 @@ export class FakeLedger implements Ledger {
   async heartbeat(): Promise<void> {
     const failure = this.heartbeatFailsWith ?? this.failWith;
     if (failure) throw failure;
+  }
+
+  /** The last push of each target, as recordPushes left it. */
+  readonly pushes = new Map<string, PushRecord>();
+  /** Every recordPushes() call, failed or not: its size. */
+  readonly pushWrites: { size: number; ok: boolean }[] = [];
+
+  async recordPushes(_runId: number, pushes: readonly PushRecord[]): Promise<void> {
+    await Promise.resolve();
+    this.pushWrites.push({ size: pushes.length, ok: this.failWith === null });
+    if (this.failWith) throw this.failWith;
+    for (const push of pushes) this.pushes.set(push.targetId, push);
+  }
+
+  async lastPushes(): Promise<PushRecord[]> {
+    return [...this.pushes.values()];
   }
 
   async openGap(_gap: Gap): Promise<number> {

@@ -96,6 +96,25 @@ export function makeTarget(id: string, overrides: Partial<Target> = {}): Target 
   };
 }
 
+/** A resolved push target: pushes every `expectEvery` (1 min) with `grace` (30 s), thresholds 1. */
+export function makePushTarget(
+  id: string,
+  push: { expectEvery?: number; grace?: number; token?: string } = {},
+  overrides: Partial<Target> = {},
+): Target {
+  return makeTarget(id, {
+    failureThreshold: 1,
+    successThreshold: 1,
+    probe: {
+      kind: "push",
+      token: push.token ?? `token-of-${id}-0123456789`,
+      expectEvery: push.expectEvery ?? 60_000,
+      grace: push.grace ?? 30_000,
+    },
+    ...overrides,
+  });
+}
+
 /** A probe result as a prober would return it. */
 export function makeResult(
   result: ProbeResult["result"],

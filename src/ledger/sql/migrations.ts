@@ -148,6 +148,22 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE outages ADD COLUMN last_failed_at BIGINT",
     ],
   },
+  {
+    version: 5,
+    name: "push targets: last_pushes, each target's last push",
+    statements: [
+      // a push target's deadline runs from its last push: kept here, a restart computes it
+      // from that push and not from the restart (docs/states-and-outages.md#push-targets)
+      `CREATE TABLE last_pushes (
+        instance TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        pushed_at BIGINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'fail')),
+        message TEXT NOT NULL,
+        PRIMARY KEY (instance, target_id)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,6 +8,7 @@ import {
   migrationStatements,
   SCHEMA_MIGRATIONS_TABLE,
 } from "./migrations.js";
+import { PUSH_SQL, type PushRow } from "./pushes.js";
 import type { GapRow, LeaderRow, RunRow, TargetStateRow, TransitionRow } from "./rows.js";
 import { SQL } from "./statements.js";
 
@@ -192,6 +193,8 @@ export function prepareStatements(db: Database.Database) {
     ),
     attributeOutage: db.prepare<[string, string, string]>(SQL.attributeOutage),
     releaseOutage: db.prepare<[number, string, string]>(SQL.releaseOutage),
+    upsertPush: db.prepare<[string, string, number, string, string]>(PUSH_SQL.upsert),
+    lastPushes: db.prepare<[string], PushRow>(PUSH_SQL.last),
   };
 }
 
