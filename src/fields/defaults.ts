@@ -19,5 +19,6 @@ export const DEFAULTS = {
   maxRedirects: 10,
   maxBody: "1MiB",
   ipFamily: "any",
+  httpVersion: "1.1",
   status: ["200-299"],
 } as const;

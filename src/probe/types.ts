@@ -58,6 +58,11 @@ export interface ProbeResult {
   certExpiresAt: number | null;
   bytesRead: number;
   redirects: number;
+  /**
+   * HTTP version of the last response (1, 1.1 or 2; blackbox_exporter's probe_http_version),
+   * null or absent when none (a TCP probe, no response).
+   */
+  httpVersion?: number | null;
 }
 
 /** What a prober needs from a target (a config `Target` is one): its own spec, its timeout and the rules to judge by. */
@@ -66,6 +71,8 @@ export interface ProbeTarget<Spec> {
   timeout: number;
   expect: Expectations;
   degraded: DegradedRules;
+  /** Name servers to ask (`global.resolver`); absent or null: the system's resolver. */
+  resolver?: readonly string[] | null;
 }
 
 export interface ProbeOptions {

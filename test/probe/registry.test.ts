@@ -66,6 +66,7 @@ describe("the prober kinds", () => {
     expect(RESULT_FAMILIES.map((family) => family.name)).toEqual([
       "probe_http_status_code",
       "probe_http_duration_seconds",
+      "probe_http_version",
     ]);
   });
 });
@@ -99,5 +100,19 @@ describe("a kind in /metrics", () => {
       ["processing", 0],
       ["transfer", 0],
     ]);
+    // an HTTP target's family only: a TCP target has no HTTP version to show
+    expect(pick("probe_http_version")).toEqual([]);
+  });
+
+  it("sets probe_http_version of an HTTP target from its last response (2 for HTTP/2)", async () => {
+    const target = targetOf("http", { url: "https://portal.example/", version: 2 });
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([target], () => undefined);
+    metrics.probeCompleted(target, makeResult("ok", 0, { httpVersion: 2 }));
+    const samples = parsePromText(await metrics.render());
+    const version = samples.find(
+      (sample) => sample.name === "probe_http_version" && sample.labels.target === "a-http",
+    );
+    expect(version?.value).toBe(2);
   });
 });
