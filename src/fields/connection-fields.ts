@@ -85,25 +85,31 @@ function validPort(port: string | undefined): boolean {
  * `global.resolver`: name servers pantau asks itself (with a cache honouring TTLs) instead of
  * the system's resolver. One address or a list.
  */
-export const nameServers = () => {
-  const server = z.string().check((payload) => {
-    if (isNameServerAddress(payload.value)) return;
-    payload.issues.push({
-      code: "custom",
-      message: `"${payload.value}" is not a name server address (use an IP and an optional port: 127.0.0.1:5353, [::1]:53)`,
-      input: payload.value,
-      params: { configCode: "CONFIG_INVALID" },
-    });
-  });
-  return z
-    .union([server, z.array(server).min(1)])
+export const nameServers = () =>
+  // checked as a whole, not per branch of the union: a bad address then gets its own message
+  // (a union reports only that no branch matched)
+  z
+    .union([z.string(), z.array(z.string()).min(1)])
+    .check((payload) => {
+      const single = typeof payload.value === "string";
+      const list = typeof payload.value === "string" ? [payload.value] : payload.value;
+      list.forEach((text, index) => {
+        if (isNameServerAddress(text)) return;
+        payload.issues.push({
+          code: "custom",
+          message: `"${text}" is not a name server address (use an IP and an optional port: 127.0.0.1:5353, [::1]:53)`,
+          input: text,
+          path: single ? [] : [index],
+          params: { configCode: "CONFIG_INVALID" },
+        });
+      });
+    })
     .nullable()
     .optional()
     .meta({
       description:
         "name servers to resolve target names with (host:port, or a list), cached for their TTLs; default: the system's resolver",
     });
-};
 
 /** The written resolver as a list; null for the system's. */
 export function resolveNameServers(written: string | string[] | null | undefined): string[] | null {

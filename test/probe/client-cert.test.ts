@@ -43,7 +43,7 @@ function serverOptions(maxVersion: "TLSv1.2" | "TLSv1.3" = "TLSv1.3") {
 }
 
 function subjectOf(socket: TLSSocket): string {
-  return socket.getPeerCertificate().subject?.CN ?? "-";
+  return String(socket.getPeerCertificate().subject?.CN ?? "-");
 }
 
 async function listen(server: HttpsServer | Http2SecureServer | TlsServer): Promise<number> {
