@@ -17,7 +17,12 @@ import type { Endpoint } from "./connection.js";
 import { openConnection } from "./connection.js";
 import { ProbeFailure } from "./failure.js";
 import type { HttpRequest } from "./http-exchange.js";
-import { type ReadLimits, type ReadResponse, ResponseReader } from "./response-reader.js";
+import {
+  http2Failure,
+  type ReadLimits,
+  type ReadResponse,
+  ResponseReader,
+} from "./response-reader.js";
 import type { ProbeContext } from "./run.js";
 
 /** Offered by ALPN: h2, and http/1.1 so that a server without h2 says so rather than failing. */
@@ -47,7 +52,7 @@ export async function exchangeHttp2(
   try {
     const stream = openStream(session, request);
     reader.readHttp2(stream);
-    session.once("error", (error: Error) => stream.destroy(sessionFailure(error)));
+    session.once("error", (error: Error) => stream.destroy(http2Failure(error)));
     if (request.body !== null) stream.end(request.body);
     return await deadline.race(reader.done);
   } finally {
@@ -104,20 +109,5 @@ const CONNECTION_HEADERS = new Set([
   "transfer-encoding",
   "upgrade",
 ]);
-
-/**
- * A session that broke: a peer that speaks no HTTP/2 (an HTTP/1.1 server met with prior
- * knowledge answers text) is a `protocol` failure; a GOAWAY or a closed socket, a `reset`.
- */
-function sessionFailure(error: Error): Error {
-  const code = (error as { code?: unknown }).code;
-  if (code === "ERR_HTTP2_ERROR" || code === "ERR_HTTP2_SESSION_ERROR") {
-    return new ProbeFailure("protocol", `HTTP/2 session error: ${error.message}`);
-  }
-  if (code === "ERR_HTTP2_GOAWAY_SESSION") {
-    return new ProbeFailure("reset", "HTTP/2 session ended by the server (GOAWAY)");
-  }
-  return error;
-}
 
 function ignore(): void {}

@@ -107,7 +107,7 @@ export class ResponseReader {
     stream.on("end", () => {
       ended = true;
     });
-    stream.on("error", (error: Error) => this.#onRequestError(error));
+    stream.on("error", (error: Error) => this.#onRequestError(http2Failure(error)));
     stream.on("close", () => {
       if (this.#complete === null) this.#fail(streamClosed(stream.rstCode));
     });
@@ -225,6 +225,25 @@ export class ResponseReader {
 function requestFailure(error: Error): unknown {
   if (errorCode(error) === "ECONNRESET" && error.message === "socket hang up") {
     return new ProbeFailure("reset", "connection closed before a response (other side closed)");
+  }
+  return error;
+}
+
+/**
+ * An HTTP/2 stream's or session's error: a peer that speaks no HTTP/2 (an HTTP/1.1 server met
+ * with prior knowledge answers text, nghttp2 reads it as a bad frame) is a `protocol` failure;
+ * a GOAWAY, a `reset`; anything else (a socket error) as it is.
+ */
+export function http2Failure(error: Error): Error {
+  const code = errorCode(error);
+  if (code === "ERR_HTTP2_ERROR" || code === "ERR_HTTP2_SESSION_ERROR") {
+    return new ProbeFailure(
+      "protocol",
+      `HTTP/2 session error: ${error.message} (does the server speak HTTP/2?)`,
+    );
+  }
+  if (code === "ERR_HTTP2_GOAWAY_SESSION") {
+    return new ProbeFailure("reset", "HTTP/2 session ended by the server (GOAWAY)");
   }
   return error;
 }
