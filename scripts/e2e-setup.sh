@@ -9,6 +9,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # the PostgreSQL ledger's tests start a throwaway cluster with the server binaries (initdb, pg_ctl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# the DNS and gRPC zoo: blackbox_exporter's verdicts beside pantau's, unbound serving a local zone
+command -v prometheus-blackbox-exporter >/dev/null 2>&1 || need+=(prometheus-blackbox-exporter)
+[ -x /usr/sbin/unbound ] || need+=(unbound)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -18,5 +21,7 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 prometheus --version 2>&1 | head -n 1
 prometheus-alertmanager --version 2>&1 | head -n 1
+prometheus-blackbox-exporter --version 2>&1 | head -n 1
+/usr/sbin/unbound -V 2>&1 | head -n 1
 /usr/bin/chromium --version 2>/dev/null | head -n 1
 "$(ls /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)" --version

@@ -2,8 +2,9 @@ import { Command } from "commander";
 import { loadConfig, parseConfig } from "../config/load.js";
 import type { Target } from "../config/types.js";
 import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
+import { grpcStatusName } from "../probe/grpc-call.js";
 import { describeEndpoint, probeTarget } from "../probe/index.js";
-import { PHASES, type ProbeResult } from "../probe/types.js";
+import { type KindFigures, PHASES, type ProbeResult } from "../probe/types.js";
 import { systemClock } from "../time/clock.js";
 
 interface ProbeOptions {
@@ -78,8 +79,31 @@ export function formatProbe(target: Target, result: ProbeResult, now: number): s
     ["bytes", String(result.bytesRead)],
     ["redirects", String(result.redirects)],
     ["cert", formatCertExpiry(result.certExpiresAt, now)],
+    ...figureRows(result.figures),
   ];
   return `${rows.map(([k, v]) => `${k.padEnd(14)}${v}`).join("\n")}\n`;
+}
+
+/** What a kind measured beyond the rows above: a DNS answer's rcode and records, a gRPC status. */
+function figureRows(figures: KindFigures | null): [string, string][] {
+  if (figures === null) return [];
+  if (figures.kind === "grpc") {
+    return [
+      ["grpc status", `${figures.statusCode} ${grpcStatusName(figures.statusCode)}`],
+      ["serving", figures.servingStatus ?? "-"],
+    ];
+  }
+  const transport = figures.truncated
+    ? `${figures.transport ?? "-"} (the UDP answer was truncated)`
+    : (figures.transport ?? "-");
+  return [
+    ["rcode", figures.rcode ?? "-"],
+    [
+      "records",
+      `answer ${figures.answerRrs}, authority ${figures.authorityRrs}, additional ${figures.additionalRrs}`,
+    ],
+    ["transport", transport],
+  ];
 }
 
 function formatCertExpiry(expiresAt: number | null, now: number): string {

@@ -170,9 +170,11 @@ export function regex() {
     } catch (error) {
       const reason =
         error instanceof Error ? error.message.replace(/^Invalid regular expression: /, "") : "";
+      // V8 writes `/PATTERN/: Unterminated group`: lower-case its words, never the pattern
+      const cut = reason.lastIndexOf("/: ") + 1;
       return {
         code: "CONFIG_REGEX",
-        message: `not a valid regular expression: ${reason.toLowerCase()}`,
+        message: `not a valid regular expression: ${reason.slice(0, cut)}${reason.slice(cut).toLowerCase()}`,
       };
     }
   });

@@ -9,7 +9,10 @@ export type ProbePhase =
   | "connecting"
   | "TLS handshake"
   | "waiting for headers"
-  | "reading body";
+  | "reading body"
+  | "waiting for the answer over UDP"
+  | "waiting for the answer over TCP"
+  | "waiting for the health check";
 
 /** A socket or a TLS socket: anything freed by destroying it. */
 export interface Destroyable {

@@ -5,12 +5,14 @@
  */
 import type * as z from "zod";
 import type { ConfigPath, PathIssue } from "../fields/path-issue.js";
+import { dnsKind } from "./dns.js";
+import { grpcKind } from "./grpc.js";
 import { httpKind } from "./http.js";
 import type { ResultFamily } from "./kind.js";
 import { tcpKind } from "./tcp.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
 
-const KINDS = [httpKind, tcpKind] as const;
+const KINDS = [httpKind, tcpKind, dnsKind, grpcKind] as const;
 
 type Kind = (typeof KINDS)[number];
 

@@ -6,7 +6,7 @@ import type { Clock } from "../time/clock.js";
 import { ProbeDeadline } from "./deadline.js";
 import type { Evaluation } from "./evaluate.js";
 import { classifyFailure } from "./failure.js";
-import type { PhaseTimings, ProbeOptions, ProbeResult } from "./types.js";
+import type { KindFigures, PhaseTimings, ProbeOptions, ProbeResult } from "./types.js";
 
 /** What a probe saw so far; filled in as it goes, so a failed probe still reports it. */
 export interface ProbeTrace {
@@ -18,6 +18,8 @@ export interface ProbeTrace {
   redirects: number;
   /** HTTP version of the last response (1, 1.1 or 2), or of the server's choice; null when none. */
   httpVersion: number | null;
+  /** Set by kinds with figures of their own (dns, grpc). */
+  figures: KindFigures | null;
 }
 
 export interface ProbeContext {
@@ -77,6 +79,7 @@ export async function runProbe(
     bytesRead: trace.bytesRead,
     redirects: trace.redirects,
     httpVersion: trace.httpVersion,
+    figures: trace.figures === null ? null : { ...trace.figures },
   };
 }
 
@@ -88,6 +91,7 @@ function emptyTrace(): ProbeTrace {
     bytesRead: 0,
     redirects: 0,
     httpVersion: null,
+    figures: null,
   };
 }
 

@@ -15,6 +15,14 @@ export const FAILURE_REASONS = [
   "too_many_redirects",
   "protocol",
   "network",
+  // DNS: the response code is not one of valid_rcodes
+  "rcode",
+  // DNS: the records of a section broke one of its validate_*_rrs rules
+  "records",
+  // gRPC: the health check ended with a gRPC status other than OK (UNIMPLEMENTED, NOT_FOUND…)
+  "grpc_status",
+  // gRPC: the health check answered, with a serving status other than SERVING
+  "not_serving",
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
@@ -63,6 +71,36 @@ export interface ProbeResult {
    * null or absent when none (a TCP probe, no response).
    */
   httpVersion?: number | null;
+  /** What the kind measured beyond the fields above (DNS records, gRPC status); null for http and tcp. */
+  figures: KindFigures | null;
+}
+
+/** A kind's own figures, for its metric families and `pantau probe`; `kind` names the kind. */
+export type KindFigures = DnsFigures | GrpcFigures;
+
+export interface DnsFigures {
+  kind: "dns";
+  /** The response code of the answer judged (`NOERROR`, `NXDOMAIN`…); null when none came. */
+  rcode: string | null;
+  answerRrs: number;
+  authorityRrs: number;
+  additionalRrs: number;
+  /** Over which transport the judged answer came; null when none came. */
+  transport: "udp" | "tcp" | null;
+  /** The UDP answer had the TC bit set (the probe then asked again over TCP). */
+  truncated: boolean;
+}
+
+/** grpc.health.v1's serving statuses, by their enum value. */
+export const SERVING_STATUSES = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"] as const;
+export type ServingStatus = (typeof SERVING_STATUSES)[number];
+
+export interface GrpcFigures {
+  kind: "grpc";
+  /** The call's gRPC status code (0 OK, 12 UNIMPLEMENTED, 14 UNAVAILABLE…), as grpc-js reports it. */
+  statusCode: number;
+  /** The health check's answer; null when the call did not return one. */
+  servingStatus: ServingStatus | null;
 }
 
 /** What a prober needs from a target (a config `Target` is one): its own spec, its timeout and the rules to judge by. */

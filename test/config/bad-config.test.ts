@@ -69,7 +69,7 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_EACH.placeholder.yaml": [
     '6:11: targets[0].name: unknown placeholder "{airport}" (each items define {site})',
   ],
-  "CONFIG_PROBER.none.yaml": ["2:5: targets[0]: needs one prober block: http or tcp"],
+  "CONFIG_PROBER.none.yaml": ["2:5: targets[0]: needs one prober block: http, tcp, dns or grpc"],
   "CONFIG_PROBER.both.yaml": [
     "4:5: targets[0].tcp: has both http and tcp; keep exactly one prober block",
   ],
@@ -78,6 +78,28 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_PROBER.tcp-degraded-body.yaml": [
     "6:7: targets[0].degraded.body_contains: applies to http targets only",
     "7:7: targets[0].degraded.json: applies to http targets only",
+  ],
+  "CONFIG_INVALID.dns-server.yaml": [
+    '4:15: targets[0].dns.server: "10.0.0.53:5300000" is not a DNS server (use host, host:port or [IPv6]:port)',
+  ],
+  "CONFIG_INVALID.dns-query-type.yaml": [
+    '3:78: targets[0].dns.query_type: expected one of A, AAAA, CNAME, MX, TXT, NS, SOA, SRV, got "ANY"',
+  ],
+  "CONFIG_INVALID.dns-query-name.yaml": [
+    '4:19: targets[0].dns.query_name: "simkim..imigrasi.go.id" is not a DNS name (labels of 1 to 63 characters, 253 in all)',
+    '5:31: targets[0].dns.valid_rcodes[1]: expected one of NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, YXDOMAIN, YXRRSET, NXRRSET, NOTAUTH, NOTZONE, got "NXDOMIAN"',
+  ],
+  "CONFIG_INVALID.grpc-port.yaml": [
+    '3:19: targets[0].grpc.host: "simkim.internal.example:50051" is not a host name or IP address',
+    '3:58: targets[0].grpc.port: expected a number, got "50051"',
+  ],
+  "CONFIG_UNKNOWN_KEY.dns-transport-protocol.yaml": [
+    '5:7: targets[0].dns.transport_protocol: unknown key "transport_protocol"',
+  ],
+  "CONFIG_PROBER.dns-expect.yaml": ["4:5: targets[0].expect: applies to http targets only"],
+  "CONFIG_PROBER.grpc-tls-config.yaml": ["6:7: targets[0].grpc.tls_config: needs tls: true"],
+  "CONFIG_REGEX.dns-validate.yaml": [
+    "6:39: targets[0].dns.validate_answer_rrs.fail_if_none_matches_regexp[0]: not a valid regular expression: /\tA\t10\\.0\\.(1|2/: unterminated group",
   ],
   "CONFIG_URL.not-a-url.yaml": ["4:12: targets[0].http.url: not a valid URL"],
   "CONFIG_URL.each-item.yaml": [

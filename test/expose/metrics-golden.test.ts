@@ -5,6 +5,7 @@ import type { CommittedTransition } from "../../src/engine/engine.js";
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
 import type { HttpProbeSpec } from "../../src/probe/http.js";
+import { RESULT_FAMILIES } from "../../src/probe/registry.js";
 import { makeCommitted, makeResult, makeTarget } from "../support/targets.js";
 
 /**
@@ -101,6 +102,9 @@ describe("/metrics golden text", () => {
   });
 });
 
+/** Per-target families: 13 every target has, and those the prober kinds set (RESULT_FAMILIES). */
+const PER_TARGET_FAMILIES = 13 + RESULT_FAMILIES.length;
+
 describe("/metrics rendered in chunks", () => {
   it("is the same text whatever the chunk size", async () => {
     const whole = await goldenEstate().render();
@@ -122,7 +126,7 @@ describe("/metrics rendered in chunks", () => {
       if (!otherRan) chunksBeforeOther++;
     }
     expect(otherRan).toBe(true);
-    expect(chunks).toBe(15 * targets.length + 1);
+    expect(chunks).toBe(PER_TARGET_FAMILIES * targets.length + 1);
     expect(chunksBeforeOther).toBe(1);
   });
 
@@ -146,7 +150,7 @@ describe("/metrics rendered in chunks", () => {
     // 2 ms per reading: the slice is spent every third chunk
     expect(await chunksBeforeOther(() => (now += 2))).toBe(3);
     // time stands still: one slice, no yield at all
-    expect(await chunksBeforeOther(() => 0)).toBe(15 * targets.length + 1);
+    expect(await chunksBeforeOther(() => 0)).toBe(PER_TARGET_FAMILIES * targets.length + 1);
   });
 
   it("shows every target as of the render's start, though facts change between chunks", async () => {

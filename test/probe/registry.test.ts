@@ -22,6 +22,14 @@ const SMALLEST: Record<string, { block: unknown; endpoint: string }> = {
     block: { host: "simkim.internal.example", port: 443 },
     endpoint: "tcp://simkim.internal.example:443",
   },
+  dns: {
+    block: { server: "10.0.0.53", query_name: "www.imigrasi.go.id" },
+    endpoint: "dns://10.0.0.53/www.imigrasi.go.id?type=A",
+  },
+  grpc: {
+    block: { host: "simkim.internal.example", port: 50051 },
+    endpoint: "grpc://simkim.internal.example:50051",
+  },
 };
 
 function targetOf(key: string, block: unknown): Target {
@@ -67,6 +75,15 @@ describe("the prober kinds", () => {
       "probe_http_status_code",
       "probe_http_duration_seconds",
       "probe_http_version",
+      "probe_dns_lookup_time_seconds",
+      "probe_dns_duration_seconds",
+      "probe_dns_query_succeeded",
+      "probe_dns_answer_rrs",
+      "probe_dns_authority_rrs",
+      "probe_dns_additional_rrs",
+      "probe_grpc_status_code",
+      "probe_grpc_healthcheck_response",
+      "probe_grpc_duration_seconds",
     ]);
   });
 });
@@ -114,5 +131,109 @@ describe("a kind in /metrics", () => {
       (sample) => sample.name === "probe_http_version" && sample.labels.target === "a-http",
     );
     expect(version?.value).toBe(2);
+  });
+});
+
+describe("the dns and grpc kinds in /metrics", () => {
+  async function samplesOf(target: Target, result: ReturnType<typeof makeResult>) {
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([target], () => undefined);
+    metrics.probeCompleted(target, result);
+    const samples = parsePromText(await metrics.render()).filter(
+      (sample) => sample.labels.target === target.id,
+    );
+    return (prefix: string) =>
+      samples
+        .filter((sample) => sample.name.startsWith(prefix))
+        .map((sample) => {
+          const { target: _t, service: _s, site: _site, ...labels } = sample.labels;
+          return `${sample.name}${JSON.stringify(labels)} ${sample.value}`;
+        });
+  }
+
+  it("dns: blackbox_exporter's dns families, and no HTTP ones", async () => {
+    const target = targetOf("dns", {
+      server: "ns1.pdns2.example:5353",
+      query_name: "simkim.example",
+    });
+    const pick = await samplesOf(
+      target,
+      makeResult("ok", 0, {
+        status: null,
+        phases: { resolve: 2, connect: 0.5, tls: 0, processing: 3, transfer: 0 },
+        figures: {
+          kind: "dns",
+          rcode: "NOERROR",
+          answerRrs: 2,
+          authorityRrs: 1,
+          additionalRrs: 3,
+          transport: "udp",
+          truncated: false,
+        },
+      }),
+    );
+    expect(pick("probe_dns_")).toEqual([
+      "probe_dns_lookup_time_seconds{} 0.002",
+      'probe_dns_duration_seconds{"phase":"resolve"} 0.002',
+      'probe_dns_duration_seconds{"phase":"connect"} 0.0005',
+      'probe_dns_duration_seconds{"phase":"request"} 0.003',
+      "probe_dns_query_succeeded{} 1",
+      "probe_dns_answer_rrs{} 2",
+      "probe_dns_authority_rrs{} 1",
+      "probe_dns_additional_rrs{} 3",
+    ]);
+    expect(pick("probe_http_")).toEqual([]);
+    expect(pick("pantau_target_info")).toEqual([
+      'pantau_target_info{"name":"a-dns","prober":"dns","endpoint":"dns://ns1.pdns2.example:5353/simkim.example?type=A"} 1',
+    ]);
+  });
+
+  it("dns: no answer is 0 records and query_succeeded 0", async () => {
+    const target = targetOf("dns", { query_name: "simkim.example", query_type: "SRV" });
+    const pick = await samplesOf(
+      target,
+      makeResult("failed", 0, {
+        figures: {
+          kind: "dns",
+          rcode: null,
+          answerRrs: 0,
+          authorityRrs: 0,
+          additionalRrs: 0,
+          transport: null,
+          truncated: false,
+        },
+      }),
+    );
+    expect(pick("probe_dns_query_succeeded")).toEqual(["probe_dns_query_succeeded{} 0"]);
+    expect(pick("probe_dns_answer_rrs")).toEqual(["probe_dns_answer_rrs{} 0"]);
+    expect(pick("pantau_target_info")[0]).toContain('"endpoint":"dns:simkim.example?type=SRV"');
+  });
+
+  it("grpc: the status code, one serving status at 1, the resolve and check phases", async () => {
+    const target = targetOf("grpc", {
+      host: "simkim.example",
+      port: 443,
+      tls: true,
+      service: "x.Y",
+    });
+    const pick = await samplesOf(
+      target,
+      makeResult("failed", 0, {
+        status: null,
+        phases: { resolve: 1, connect: 2, tls: 3, processing: 4, transfer: 0 },
+        figures: { kind: "grpc", statusCode: 0, servingStatus: "NOT_SERVING" },
+      }),
+    );
+    expect(pick("probe_grpc_")).toEqual([
+      "probe_grpc_status_code{} 0",
+      'probe_grpc_healthcheck_response{"serving_status":"UNKNOWN"} 0',
+      'probe_grpc_healthcheck_response{"serving_status":"SERVING"} 0',
+      'probe_grpc_healthcheck_response{"serving_status":"NOT_SERVING"} 1',
+      'probe_grpc_healthcheck_response{"serving_status":"SERVICE_UNKNOWN"} 0',
+      'probe_grpc_duration_seconds{"phase":"resolve"} 0.001',
+      'probe_grpc_duration_seconds{"phase":"check"} 0.009',
+    ]);
+    expect(pick("probe_dns_")).toEqual([]);
+    expect(pick("pantau_target_info")[0]).toContain('"endpoint":"grpcs://simkim.example:443/x.Y"');
   });
 });

@@ -126,6 +126,7 @@ export function makeResult(
     certExpiresAt: null,
     bytesRead: 2,
     redirects: 0,
+    figures: null,
     ...overrides,
   };
 }

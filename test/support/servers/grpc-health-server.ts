@@ -1,0 +1,97 @@
+/**
+ * A grpc-js server implementing grpc.health.v1.Health/Check on a free loopback port, plain or
+ * TLS: each service name answers a serving status, fails the call with a gRPC status, never
+ * answers, or sends bytes that are not a HealthCheckResponse. Without `services` it has no Health
+ * service at all (every call is UNIMPLEMENTED, as a server without health checking answers).
+ */
+import {
+  Server,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type sendUnaryData,
+} from "@grpc/grpc-js";
+
+export type HealthBehaviour =
+  | { status: number }
+  | { error: number; details: string }
+  | { hang: true }
+  | { raw: Buffer };
+
+export interface HealthServer {
+  port: number;
+  /** Every service name asked, in order ("" for the server). */
+  asked: string[];
+  close(): Promise<void>;
+}
+
+export const SERVING = { status: 1 };
+export const NOT_SERVING = { status: 2 };
+export const SERVICE_UNKNOWN = { status: 3 };
+export const UNKNOWN = { status: 0 };
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+const HEALTH: ServiceDefinition = {
+  Check: {
+    path: "/grpc.health.v1.Health/Check",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
+};
+
+export async function startHealthServer(options: {
+  services?: Record<string, HealthBehaviour>;
+  tls?: { key: string; cert: string };
+}): Promise<HealthServer> {
+  const server = new Server();
+  const asked: string[] = [];
+  const hung: sendUnaryData<Buffer>[] = [];
+  const services = options.services;
+  if (services !== undefined) {
+    server.addService(HEALTH, {
+      Check: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+        const service = serviceOf(call.request);
+        asked.push(service);
+        // grpc-go's answer for a service it does not know: NOT_FOUND
+        const behaviour = services[service] ?? { error: 5, details: "unknown service" };
+        if ("hang" in behaviour) hung.push(callback);
+        else if ("raw" in behaviour) callback(null, behaviour.raw);
+        else if ("error" in behaviour)
+          callback({ code: behaviour.error, details: behaviour.details });
+        else
+          callback(
+            null,
+            behaviour.status === 0 ? Buffer.alloc(0) : Buffer.from([0x08, behaviour.status]),
+          );
+      },
+    });
+  }
+  const credentials = options.tls
+    ? ServerCredentials.createSsl(null, [
+        { private_key: Buffer.from(options.tls.key), cert_chain: Buffer.from(options.tls.cert) },
+      ])
+    : ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", credentials, (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return {
+    port,
+    asked,
+    close: async () => {
+      server.forceShutdown();
+    },
+  };
+}
+
+/** Field 1 of a HealthCheckRequest (names under 128 bytes: one length byte). */
+function serviceOf(request: Buffer): string {
+  if (request.length === 0) return "";
+  return request.subarray(2, 2 + (request[1] ?? 0)).toString("utf8");
+}
