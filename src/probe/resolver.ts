@@ -42,8 +42,15 @@ export class CachingResolver {
   readonly #cache = new Map<string, CachedAnswer>();
   readonly #pending = new Map<string, Promise<string>>();
 
-  constructor(servers: readonly string[], now: () => number = () => performance.now()) {
-    this.#resolver = new Resolver({ timeout: QUERY_TIMEOUT_MS, tries: QUERY_TRIES });
+  constructor(
+    servers: readonly string[],
+    now: () => number = () => performance.now(),
+    query: { timeoutMs: number; tries: number } = {
+      timeoutMs: QUERY_TIMEOUT_MS,
+      tries: QUERY_TRIES,
+    },
+  ) {
+    this.#resolver = new Resolver({ timeout: query.timeoutMs, tries: query.tries });
     this.#resolver.setServers([...servers]);
     this.#now = now;
   }
