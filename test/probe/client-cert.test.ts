@@ -11,12 +11,18 @@ import type { TLSSocket } from "node:tls";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TlsSettings } from "../../src/fields/connection-fields.js";
+import { grpcKind, probeGrpc } from "../../src/probe/grpc.js";
 import { probeHttp } from "../../src/probe/http.js";
 import type { HttpVersion } from "../../src/probe/http-hop.js";
 import { probeTcp } from "../../src/probe/tcp.js";
 import { systemClock } from "../../src/time/clock.js";
+import {
+  type HealthServer,
+  SERVING,
+  startHealthServer,
+} from "../support/servers/grpc-health-server.js";
 import { settleOpenTcpSockets } from "../support/socket-leaks.js";
-import { httpTarget, tcpTarget } from "../support/targets.js";
+import { DEFAULT_EXPECT, httpTarget, NO_DEGRADED_RULES, tcpTarget } from "../support/targets.js";
 import { loadedTls, type TestPki, testPki } from "../support/tls-certs.js";
 import { until } from "../support/until.js";
 
@@ -193,6 +199,54 @@ describe("TCP+TLS with a client certificate", () => {
       expect(await probe(ports.tls, tlsWith[which])).toMatchObject({ result: "ok", reason: null });
     },
   );
+});
+
+describe("gRPC health over TLS with a client certificate", () => {
+  let server: HealthServer;
+
+  beforeAll(async () => {
+    server = await startHealthServer({
+      services: { "": SERVING },
+      tls: pki.valid,
+      clientCa: pki.ca.cert,
+    });
+  });
+
+  afterAll(() => server.close());
+
+  const probe = (settings: TlsSettings) =>
+    probeGrpc(
+      {
+        probe: {
+          ...grpcKind.resolve(grpcKind.block.parse({ host: "127.0.0.1", port: server.port })),
+          tls: true,
+          tlsSettings: settings,
+        },
+        timeout: 2000,
+        expect: DEFAULT_EXPECT,
+        degraded: NO_DEGRADED_RULES,
+      },
+      options,
+    );
+
+  it("SERVING with the CA's client certificate", async () => {
+    expect(await probe(tlsWith.client)).toMatchObject({ result: "ok", reason: null });
+  });
+
+  // TLS 1.3: the server's refusal arrives after the handshake, while grpc-js sets up HTTP/2
+  it.each([
+    [
+      "none",
+      /^connection closed before HTTP\/2 was set up \(.*tlsv13 alert certificate required.*\)$/,
+    ],
+    ["stranger", /^connection closed before HTTP\/2 was set up \(Failed to connect\)$/],
+  ] as const)("down without an accepted certificate (%s)", async (which, detail) => {
+    expect(await probe(tlsWith[which])).toMatchObject({
+      result: "failed",
+      reason: "reset",
+      detail: expect.stringMatching(detail),
+    });
+  });
 });
 
 describe("sockets", () => {

@@ -47,6 +47,8 @@ const HEALTH: ServiceDefinition = {
 export async function startHealthServer(options: {
   services?: Record<string, HealthBehaviour>;
   tls?: { key: string; cert: string };
+  /** With tls: require a client certificate this CA (PEM) signed. */
+  clientCa?: string;
 }): Promise<HealthServer> {
   const server = new Server();
   const asked: string[] = [];
@@ -72,9 +74,11 @@ export async function startHealthServer(options: {
     });
   }
   const credentials = options.tls
-    ? ServerCredentials.createSsl(null, [
-        { private_key: Buffer.from(options.tls.key), cert_chain: Buffer.from(options.tls.cert) },
-      ])
+    ? ServerCredentials.createSsl(
+        options.clientCa === undefined ? null : Buffer.from(options.clientCa),
+        [{ private_key: Buffer.from(options.tls.key), cert_chain: Buffer.from(options.tls.cert) }],
+        options.clientCa !== undefined,
+      )
     : ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", credentials, (error, bound) =>
