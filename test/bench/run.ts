@@ -5,6 +5,7 @@ import { darkEstateBench } from "./dark-estate.bench.js";
 import { detectionBench } from "./detection.bench.js";
 import { hungBench } from "./hung.bench.js";
 import { metricsBench } from "./metrics.bench.js";
+import { namesBench } from "./names.bench.js";
 import { outageBench } from "./outage.bench.js";
 import { queriesBench } from "./queries.bench.js";
 import { scaleBench } from "./scale.bench.js";
@@ -20,6 +21,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   detection: detectionBench,
   queries: queriesBench,
   "dark-estate": darkEstateBench,
+  names: namesBench,
 };
 
 const wanted = process.argv.slice(2);
