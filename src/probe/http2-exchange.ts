@@ -18,6 +18,7 @@ import { openConnection } from "./connection.js";
 import { ProbeFailure } from "./failure.js";
 import type { HttpRequest } from "./http-exchange.js";
 import {
+  h2ErrorName,
   http2Failure,
   type ReadLimits,
   type ReadResponse,
@@ -53,6 +54,11 @@ export async function exchangeHttp2(
     const stream = openStream(session, request);
     reader.readHttp2(stream);
     session.once("error", (error: Error) => stream.destroy(http2Failure(error)));
+    // a server going away leaves our stream unanswered unless it is below the last one it
+    // will handle; it may keep the connection open meanwhile: fail now, not at the timeout
+    session.once("goaway", (code: number, lastStreamId: number) => {
+      if (stream.id === undefined || stream.id > lastStreamId) stream.destroy(goneAway(code));
+    });
     if (request.body !== null) stream.end(request.body);
     return await deadline.race(reader.done);
   } finally {
@@ -109,5 +115,13 @@ const CONNECTION_HEADERS = new Set([
   "transfer-encoding",
   "upgrade",
 ]);
+
+function goneAway(code: number): ProbeFailure {
+  const why = code === 0 ? "" : ` (${h2ErrorName(code)})`;
+  return new ProbeFailure(
+    "reset",
+    `HTTP/2 session ended by the server (GOAWAY) before the response${why}`,
+  );
+}
 
 function ignore(): void {}

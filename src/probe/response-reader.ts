@@ -107,7 +107,13 @@ export class ResponseReader {
     stream.on("end", () => {
       ended = true;
     });
-    stream.on("error", (error: Error) => this.#onRequestError(http2Failure(error)));
+    stream.on("error", (error: Error) =>
+      this.#onRequestError(
+        errorCode(error) === "ERR_HTTP2_STREAM_ERROR"
+          ? streamClosed(stream.rstCode)
+          : http2Failure(error),
+      ),
+    );
     stream.on("close", () => {
       if (this.#complete === null) this.#fail(streamClosed(stream.rstCode));
     });

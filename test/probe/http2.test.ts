@@ -7,10 +7,13 @@
 
 import type { RequestListener } from "node:http";
 import {
+  constants,
   createServer as createH2cServer,
   createSecureServer,
   type Http2SecureServer,
   type Http2Server,
+  type Http2ServerRequest,
+  type ServerHttp2Session,
 } from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TlsSettings } from "../../src/fields/connection-fields.js";
@@ -49,6 +52,9 @@ const site = routes({
   "/slow-headers": delayHeaders(2_000),
   "/trickle": trickleBody(50),
   "/big": streamBody(64 * MiB, big),
+  // reset the stream, end the session: before any response
+  "/refused": (request) =>
+    (request as unknown as Http2ServerRequest).stream.close(constants.NGHTTP2_REFUSED_STREAM),
   // HTTP/2 carries the host in :authority (the compatibility API does not copy it to host)
   "/authority": (request, response) =>
     respond(200, `authority=${request.headers[":authority"] ?? request.headers.host}`)(
@@ -80,7 +86,11 @@ beforeAll(async () => {
   ports.h2c = await listen(h2c);
   http1Tls = await startHttpServer(site as RequestListener, { tls: pki.valid });
   http1 = await startHttpServer(site as RequestListener);
-  notHttp = await startRawServer((socket) => socket.end("SSH-2.0-OpenSSH_9.6\r\n"));
+  // reads what comes (so that it sees the client's close), answers a banner and closes
+  notHttp = await startRawServer((socket) => {
+    socket.resume();
+    socket.end("SSH-2.0-OpenSSH_9.6\r\n");
+  });
 });
 
 afterAll(async () => {
@@ -202,6 +212,16 @@ const cases: Case[] = [
     want: { result: "ok", status: 200, bytesRead: MiB },
   },
   {
+    name: "a stream reset before its response (RST_STREAM REFUSED_STREAM)",
+    path: "/refused",
+    want: {
+      result: "failed",
+      reason: "reset",
+      detail: "HTTP/2 stream closed before a response (REFUSED_STREAM)",
+      status: null,
+    },
+  },
+  {
     name: "a Host header becomes :authority",
     path: "/authority",
     more: {
@@ -229,6 +249,35 @@ describe.each(FLAVOURS)("$name", ({ version, url, name }) => {
 
   it("the 64 MiB server wrote only what flow control let through", () => {
     expect(big.written).toBeLessThan(16 * MiB);
+  });
+});
+
+describe("a server going away", () => {
+  it("a GOAWAY that excludes the probe's stream: down (reset) at once, the error named", async () => {
+    const server = createH2cServer();
+    const sessions: ServerHttp2Session[] = [];
+    server.on("session", (session) => {
+      sessions.push(session);
+      session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, 0);
+    });
+    const port = await listen(server);
+    try {
+      const result = await probeHttp(
+        h2Target(`http://127.0.0.1:${port}/`, "2c", { timeout: 2000 }),
+        options,
+      );
+      expect(result).toMatchObject({
+        result: "failed",
+        reason: "reset",
+        detail:
+          "HTTP/2 session ended by the server (GOAWAY) before the response (ENHANCE_YOUR_CALM)",
+      });
+      expect(result.durationMs).toBeLessThan(1000);
+    } finally {
+      // the server's side of the session waits for more: end it (the probe closed its own)
+      for (const session of sessions) session.destroy();
+      server.close();
+    }
   });
 });
 
@@ -268,15 +317,6 @@ describe("a server without HTTP/2", () => {
   });
 });
 
-describe("sockets", () => {
-  it("leaves no client socket open once every probe has returned", async () => {
-    expect(await settleOpenTcpSockets(1000)).toBe(0);
-  });
-});
-
-// Last, after the socket check: Node 20's HTTP/2 session keeps a closed socket's handle listed
-// as active when the peer sends garbage and closes at once (the kernel socket is gone: `ss`
-// shows it in TIME-WAIT only), which the check above would count
 describe("a peer that is not HTTP at all", () => {
   it("version 2c to an SSH banner: down (protocol)", async () => {
     expect(
@@ -287,5 +327,11 @@ describe("a peer that is not HTTP at all", () => {
       detail: "HTTP/2 session error: Protocol error (does the server speak HTTP/2?)",
       status: null,
     });
+  });
+});
+
+describe("sockets", () => {
+  it("leaves no client socket open once every probe has returned", async () => {
+    expect(await settleOpenTcpSockets(1000)).toBe(0);
   });
 });
