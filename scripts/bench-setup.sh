@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what `npm run bench -- sidebyside` compares against, from Debian, when missing.
+# Installs what `npm run bench -- sidebyside` compares against, and the resolver of
+# `npm run bench -- names`, from Debian, when missing.
 set -euo pipefail
 
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/prometheus-blackbox-exporter ] || need+=(prometheus-blackbox-exporter)
+[ -x /usr/sbin/unbound ] || need+=(unbound)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -14,3 +16,4 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 prometheus --version 2>&1 | head -n 1
 /usr/bin/prometheus-blackbox-exporter --version 2>&1 | head -n 1
+/usr/sbin/unbound -V 2>&1 | head -n 1
