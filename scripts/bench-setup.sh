@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `npm run bench -- sidebyside` compares against, and the DNS server the `dns` row of
-# `npm run bench -- kinds` asks, from Debian, when missing.
+# `npm run bench -- kinds` asks and the resolver of `npm run bench -- names` use, from Debian, when missing.
 set -euo pipefail
 
 need=()

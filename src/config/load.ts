@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { type Document, LineCounter, parseDocument, type YAMLError } from "yaml";
 import type { ConfigIssue } from "../fields/errors.js";
 import { formatPath, isRecord, type PathIssue } from "../fields/path-issue.js";
+import { connectionFamilyIssues, loadConnectionResources } from "./connection-resources.js";
 import { validateIdsAndDependsOn } from "./depends-on.js";
 import { type Expansion, expandTargets, usesPlaceholder } from "./each.js";
 import { type Environment, substituteEnv } from "./env.js";
@@ -41,12 +42,18 @@ export async function loadConfig(
       issues: [{ code: "CONFIG_READ", file, line: 1, col: 1, path: "", message }],
     };
   }
-  return parseConfig(text, file, env, options);
+  const parsed = parseStages(text, file, env, options);
+  if (!parsed.ok) return parsed;
+  // the files and addresses the targets name, read and checked now and on every reload
+  const found = await loadConnectionResources(parsed.config, parsed.written.targets);
+  if (found.length > 0) return { ok: false, issues: parsed.written.place(found) };
+  return { ok: true, config: parsed.config };
 }
 
 /**
  * Pure: YAML text → the resolved config, or every issue found, in document order. Stages:
  * YAML syntax → `${VAR}` substitution → `each` expansion → schema → cross-checks → defaults.
+ * What needs the host — TLS files, local addresses — is loadConfig's.
  */
 export function parseConfig(
   text: string,
@@ -54,6 +61,25 @@ export function parseConfig(
   env: Environment,
   options: LoadOptions = { hostname: hostname() },
 ): ConfigLoadResult {
+  const parsed = parseStages(text, file, env, options);
+  return parsed.ok ? { ok: true, config: parsed.config } : parsed;
+}
+
+/** A parsed config, with its targets as written (after `each`) and how to place their issues. */
+type ParsedStages =
+  | {
+      ok: true;
+      config: Config;
+      written: { targets: unknown[]; place(issues: PathIssue[]): ConfigIssue[] };
+    }
+  | { ok: false; issues: ConfigIssue[] };
+
+function parseStages(
+  text: string,
+  file: string,
+  env: Environment,
+  options: LoadOptions,
+): ParsedStages {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -77,14 +103,17 @@ export function parseConfig(
   const issues = locateAll(withoutEcho([...envIssues, ...checked.issues]), file, locate);
   if (issues.length > 0 || checked.valid === null) return { ok: false, issues };
   const config = resolveConfig(checked.valid, file, options.hostname, options.shard ?? null);
-  return { ok: true, config };
+  const { expansion } = checked;
+  const place = (found: PathIssue[]) =>
+    locateAll(withoutEcho(found.map((issue) => toWrittenPath(issue, expansion))), file, locate);
+  return { ok: true, config, written: { targets: checked.valid.targets, place } };
 }
 
 /** Expands `each`, then runs the schema and the cross-checks; issues in written coordinates. */
 function check(
   written: unknown,
   locate: Locator,
-): { valid: WrittenConfig | null; issues: PathIssue[] } {
+): { valid: WrittenConfig | null; issues: PathIssue[]; expansion: Expansion } {
   const expansion = expandTargets(isRecord(written) ? written.targets : undefined);
   const expanded =
     isRecord(written) && expansion.targets !== null
@@ -98,6 +127,7 @@ function check(
   return {
     valid: parsed.success ? parsed.data : null,
     issues: [...expansion.issues, ...found.map((issue) => toWrittenPath(issue, expansion))],
+    expansion,
   };
 }
 
@@ -124,6 +154,7 @@ function crossChecks(expanded: unknown, expansion: Expansion, locate: Locator): 
   return [
     ...validateSettings(expanded),
     ...validateTargets(expanded, targets),
+    ...connectionFamilyIssues(targets),
     ...validateIdsAndDependsOn(targets, lineOfId),
   ];
 }

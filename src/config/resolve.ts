@@ -1,3 +1,4 @@
+import { resolveNameServers } from "../fields/connection-fields.js";
 import { DEFAULTS } from "../fields/defaults.js";
 import { parseDuration, parseStatus } from "../fields/units.js";
 import { PROBER_KINDS } from "../probe/registry.js";
@@ -62,6 +63,7 @@ function resolveGlobal(
     canaries: written.canaries ?? [],
     shard: shardOverride ?? written.shard ?? null,
     haGroup: written.ha_group || null,
+    resolver: resolveNameServers(written.resolver),
   };
 }
 
@@ -124,6 +126,7 @@ function resolveTarget(written: WrittenTarget, global: GlobalSettings): Target {
     probe: resolveProbe(written),
     expect: resolveExpect(written.expect),
     degraded: resolveDegraded(written.degraded),
+    resolver: global.resolver,
   };
 }
 

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { nameServers } from "../fields/connection-fields.js";
 import { DEFAULTS } from "../fields/defaults.js";
 import {
   cronPattern,
@@ -114,6 +115,7 @@ const globalSettings = z.strictObject({
       description:
         "watch only the targets whose md5(id) mod count is index (Prometheus hashmod); default: all",
     }),
+  resolver: nameServers(),
   ha_group: z.string().min(1).nullable().optional().meta({
     description:
       "high-availability pair: daemons with the same group and shard elect one writer; needs storage.url",

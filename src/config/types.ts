@@ -41,6 +41,8 @@ export interface Target {
   probe: ProbeSpec;
   expect: Expectations;
   degraded: DegradedRules;
+  /** Name servers pantau asks itself (`global.resolver`); null: the system's resolver. */
+  resolver: string[] | null;
 }
 
 export interface GlobalSettings {
@@ -57,6 +59,8 @@ export interface GlobalSettings {
   shard: Shard | null;
   /** High-availability group: transitions are written under it by its elected leader. */
   haGroup: string | null;
+  /** `resolver`: name servers for target names; null for the system's resolver. */
+  resolver: string[] | null;
 }
 
 export interface ServerSettings {

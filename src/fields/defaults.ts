@@ -19,6 +19,7 @@ export const DEFAULTS = {
   maxRedirects: 10,
   maxBody: "1MiB",
   ipFamily: "any",
+  httpVersion: "1.1",
   status: ["200-299"],
   pushGrace: "30s",
 } as const;

@@ -17,7 +17,9 @@ export type ConfigErrorCode =
   | "CONFIG_REGEX"
   | "CONFIG_SCHEDULE"
   | "CONFIG_TIMEZONE"
-  | "CONFIG_UNKNOWN_CANARY";
+  | "CONFIG_UNKNOWN_CANARY"
+  | "CONFIG_TLS"
+  | "CONFIG_SOURCE_ADDRESS";
 
 /** One problem in a config file, located as `FILE:LINE:COL: path.to.key: message`. */
 export interface ConfigIssue {

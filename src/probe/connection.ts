@@ -1,15 +1,26 @@
 /**
- * One fresh connection per probe: resolve (honouring ip_family), connect to the address found,
- * then optionally a TLS handshake judged by certificate.ts. Each step is timed into its phase
- * and bounded by the probe's deadline, which owns the sockets from their creation.
+ * One fresh connection per probe: resolve (honouring ip_family and the source address), bind
+ * the source address when one is set, connect to the address found, then optionally a TLS
+ * handshake (with the client certificate, when one is set) judged by certificate.ts. Each step
+ * is timed into its phase and bounded by the probe's deadline, which owns the sockets from
+ * their creation.
  */
-import { lookup } from "node:dns/promises";
-import { readFile } from "node:fs/promises";
 import { createConnection, isIP, type Socket } from "node:net";
-import { type ConnectionOptions, connect as connectTls, type TLSSocket } from "node:tls";
-import type { IpFamily, TlsSettings } from "../fields/connection-fields.js";
+import {
+  type ConnectionOptions,
+  connect as connectTls,
+  type SecureContext,
+  type TLSSocket,
+} from "node:tls";
+import {
+  type IpFamily,
+  namesTlsFiles,
+  type TlsCredentials,
+  type TlsSettings,
+} from "../fields/connection-fields.js";
 import { judgePeer } from "./certificate.js";
 import { ProbeFailure } from "./failure.js";
+import { type AddressFamily, resolverFor } from "./resolver.js";
 import { type ProbeContext, timePhase } from "./run.js";
 
 export interface Endpoint {
@@ -17,13 +28,17 @@ export interface Endpoint {
   host: string;
   port: number;
   ipFamily: IpFamily;
+  /** The local address to bind (`source_ip_address`); null lets the system choose. */
+  sourceIpAddress: string | null;
+  /** Name servers to ask (`global.resolver`); null for the system's resolver. */
+  resolver: readonly string[] | null;
   /** Settings of the TLS handshake to make after connecting; null for plain TCP. */
   tls: TlsSettings | null;
   /** ALPN protocols to offer, e.g. `["http/1.1"]`; none when empty. */
   alpn: string[];
 }
 
-const FAMILY: Readonly<Record<IpFamily, 0 | 4 | 6>> = { any: 0, ipv4: 4, ipv6: 6 };
+const FAMILY: Readonly<Record<IpFamily, AddressFamily>> = { any: 0, ipv4: 4, ipv6: 6 };
 
 /** A connected socket (a TLS one when `endpoint.tls` is set), adopted by the deadline. */
 export async function openConnection(
@@ -31,18 +46,21 @@ export async function openConnection(
   context: ProbeContext,
 ): Promise<Socket | TLSSocket> {
   const { deadline } = context;
-  const ca = endpoint.tls?.caFile ? await deadline.race(readCa(endpoint.tls.caFile)) : null;
+  const { tls } = endpoint;
+  const credentials = tls === null ? null : loadedCredentials(tls);
   deadline.phase = "resolving";
+  const family = addressFamily(endpoint);
   // an IP literal needs no lookup: no promise, no phase time
   const address =
-    literalAddress(endpoint) ??
-    (await timePhase(context, "resolve", () => lookupAddress(endpoint, context)));
+    literalAddress(endpoint, family) ??
+    (await timePhase(context, "resolve", () => lookupAddress(endpoint, family, context)));
+  const localAddress = endpoint.sourceIpAddress ?? undefined;
   // One socket object per connection, even under TLS: Node 20 can crash (SIGSEGV) when a
   // TCP socket is destroyed under a TLS socket wrapping it, so we never wrap one ourselves.
   const socket = deadline.adopt(
     endpoint.tls === null
-      ? createConnection({ host: address, port: endpoint.port })
-      : connectTls(tlsOptions(address, endpoint, endpoint.tls, ca)),
+      ? createConnection({ host: address, port: endpoint.port, localAddress })
+      : connectTls(tlsOptions(address, endpoint, endpoint.tls, credentials?.secureContext ?? null)),
   );
   socket.setNoDelay(true);
   // stays attached for the socket's life: a late error must never become an uncaught one
@@ -62,36 +80,65 @@ export async function openConnection(
   return socket;
 }
 
+/** The TLS files of the block, read by the config loader (at load and on every reload). */
+function loadedCredentials(tls: TlsSettings): TlsCredentials | null {
+  if (tls.credentials !== undefined || !namesTlsFiles(tls)) return tls.credentials ?? null;
+  // a spec made without loadConfig (a bug, or a test that forgot to load its files)
+  throw new ProbeFailure(
+    "tls",
+    "TLS files named but not loaded (the configuration loader reads them)",
+  );
+}
+
+/**
+ * The family to resolve and connect with: ip_family's, or the source address's (a socket bound
+ * to an IPv4 address reaches IPv4 peers only). The loader refuses the two disagreeing.
+ */
+function addressFamily(endpoint: Endpoint): { family: AddressFamily; because: string } {
+  const family = FAMILY[endpoint.ipFamily];
+  const source = endpoint.sourceIpAddress;
+  if (family !== 0 || source === null) return { family, because: "ip_family" };
+  return { family: isIP(source) as 4 | 6, because: `source_ip_address ${source}` };
+}
+
 /** The host itself when it is an IP literal of an allowed family; null for a name. */
-function literalAddress(endpoint: Endpoint): string | null {
+function literalAddress(
+  endpoint: Endpoint,
+  { family, because }: { family: AddressFamily; because: string },
+): string | null {
   const literal = isIP(endpoint.host);
   if (literal === 0) return null;
-  const family = FAMILY[endpoint.ipFamily];
   if (family !== 0 && literal !== family) {
-    throw new ProbeFailure("dns", `${endpoint.host} is not an IPv${family} address (ip_family)`);
+    throw new ProbeFailure("dns", `${endpoint.host} is not an IPv${family} address (${because})`);
   }
   return endpoint.host;
 }
 
-async function lookupAddress(endpoint: Endpoint, context: ProbeContext): Promise<string> {
-  const family = FAMILY[endpoint.ipFamily];
-  const found = await context.deadline.race(lookup(endpoint.host, { family }));
-  return found.address;
+function lookupAddress(
+  endpoint: Endpoint,
+  { family }: { family: AddressFamily },
+  context: ProbeContext,
+): Promise<string> {
+  const resolve = resolverFor(endpoint.resolver);
+  return context.deadline.race(resolve(endpoint.host, family));
 }
 
 function tlsOptions(
   address: string,
   endpoint: Endpoint,
   settings: TlsSettings,
-  ca: Buffer | null,
-): ConnectionOptions {
+  secureContext: SecureContext | null,
+): ConnectionOptions & { localAddress?: string } {
   const identity = settings.serverName ?? endpoint.host;
   return {
     host: address,
     port: endpoint.port,
+    // passed on to the socket's connect by tls.connect, though its type does not say so
+    localAddress: endpoint.sourceIpAddress ?? undefined,
     // SNI carries names only (RFC 6066): none for an IP literal
     servername: isIP(identity) === 0 ? identity : undefined,
-    ca: ca ?? undefined,
+    // the CAs, certificate and key of the block, built once at load: none for the defaults
+    secureContext: secureContext ?? undefined,
     ALPNProtocols: endpoint.alpn.length > 0 ? endpoint.alpn : undefined,
     // judged by judgePeer, so an expired or mismatched certificate can still be read
     rejectUnauthorized: false,
@@ -108,14 +155,6 @@ function settledBy(socket: Socket, event: "connect" | "secureConnect"): Promise<
       resolve();
     });
   });
-}
-
-async function readCa(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new ProbeFailure("tls", `ca_file: ${error instanceof Error ? error.message : error}`);
-  }
 }
 
 function ignore(): void {}

@@ -59,7 +59,15 @@ export async function exchangeTcp(
   context: ProbeContext,
 ): Promise<DecodedPacket> {
   const socket = await openConnection(
-    { host: peer.address, port: peer.port, ipFamily: "any", tls: null, alpn: [] },
+    {
+      host: peer.address,
+      port: peer.port,
+      ipFamily: "any",
+      sourceIpAddress: null,
+      resolver: null,
+      tls: null,
+      alpn: [],
+    },
     context,
   );
   context.deadline.phase = "waiting for the answer over TCP";

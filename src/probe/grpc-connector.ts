@@ -130,7 +130,10 @@ function tlsOptions(socket: Socket, tls: GrpcTls): ConnectionOptions {
     socket,
     // SNI carries names only (RFC 6066): none for an IP literal
     servername: isIP(tls.identity) === 0 ? tls.identity : undefined,
-    ca: tls.ca ?? undefined,
+    // the block's files as the loader read them (CAs, client certificate and key) when it names
+    // any; else the CA file read for this probe, or the system's CAs
+    secureContext: tls.settings.credentials?.secureContext,
+    ca: tls.settings.credentials === undefined ? (tls.ca ?? undefined) : undefined,
     ALPNProtocols: ["h2"],
     rejectUnauthorized: false,
     checkServerIdentity: () => undefined,

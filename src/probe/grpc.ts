@@ -127,8 +127,12 @@ const forService = (spec: GrpcProbeSpec): string =>
 
 /** The handshake's settings, the CA file read for this probe (a reload may change it). */
 async function grpcTls(spec: GrpcProbeSpec, context: ProbeContext): Promise<GrpcTls> {
-  const { caFile, serverName } = spec.tlsSettings;
-  const ca = caFile === null ? null : await context.deadline.race(readCa(caFile));
+  const { caFile, serverName, credentials } = spec.tlsSettings;
+  // loaded with the config (and on reload) when it came through the loader: nothing to read
+  const ca =
+    caFile === null || credentials !== undefined
+      ? null
+      : await context.deadline.race(readCa(caFile));
   return { settings: spec.tlsSettings, identity: serverName ?? spec.host, ca };
 }
 

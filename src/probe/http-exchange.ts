@@ -6,8 +6,7 @@
  */
 import { type ClientRequest, request as sendRequest } from "node:http";
 import type { Socket } from "node:net";
-import type { IpFamily, TlsSettings } from "../fields/connection-fields.js";
-import { openConnection } from "./connection.js";
+import { type Endpoint, openConnection } from "./connection.js";
 import { type ReadLimits, type ReadResponse, ResponseReader } from "./response-reader.js";
 import type { ProbeContext } from "./run.js";
 
@@ -20,27 +19,14 @@ export interface HttpRequest {
   body: string | null;
 }
 
-const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:": 443 };
-
-export async function exchange(
+/** HTTP/1.1 over `endpoint` (its ALPN offers http/1.1 alone over TLS: h2 is not spoken here). */
+export async function exchangeHttp1(
   request: HttpRequest,
-  spec: { ipFamily: IpFamily; tls: TlsSettings },
+  endpoint: Endpoint,
   limits: ReadLimits,
   context: ProbeContext,
 ): Promise<ReadResponse> {
-  const { url } = request;
-  const secure = url.protocol === "https:";
-  const socket = await openConnection(
-    {
-      host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-      port: url.port === "" ? (DEFAULT_PORTS[url.protocol] ?? 80) : Number(url.port),
-      ipFamily: spec.ipFamily,
-      tls: secure ? spec.tls : null,
-      // Node's client speaks HTTP/1.1 only: never let the server pick h2
-      alpn: secure ? ["http/1.1"] : [],
-    },
-    context,
-  );
+  const socket = await openConnection(endpoint, context);
   context.deadline.phase = "waiting for headers";
   const reader = new ResponseReader(limits, context);
   try {

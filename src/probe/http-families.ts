@@ -19,3 +19,11 @@ export const HTTP_FAMILIES: readonly ResultFamily[] = [
     })),
   },
 ];
+
+/** HTTP targets only: 1.1 or 2 (blackbox_exporter's probe_http_version), 0 without a response. */
+export const HTTP_VERSION_FAMILY: ResultFamily = {
+  name: "probe_http_version",
+  type: "gauge",
+  help: "HTTP version of the last probe's response (1.1 or 2; 0 if none)",
+  series: [{ labels: "", value: (result) => result.httpVersion ?? 0 }],
+};

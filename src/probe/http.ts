@@ -7,18 +7,22 @@ import * as z from "zod";
 import {
   type IpFamily,
   ipFamily,
+  resolveSourceIpAddress,
   resolveTls,
+  sourceIpAddress,
   type TlsSettings,
   tlsSettings,
 } from "../fields/connection-fields.js";
 import { DEFAULTS } from "../fields/defaults.js";
+import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
 import { parseSize } from "../fields/units.js";
-import { httpUrl, size } from "../fields/values.js";
+import { httpUrl, jsonSchemaShapes, size } from "../fields/values.js";
 import { evaluateResponse } from "./evaluate.js";
 import { ProbeFailure } from "./failure.js";
-import { exchange, type HttpRequest } from "./http-exchange.js";
-import { HTTP_FAMILIES } from "./http-families.js";
-import { noChecks, type ProberKind } from "./kind.js";
+import type { HttpRequest } from "./http-exchange.js";
+import { HTTP_FAMILIES, HTTP_VERSION_FAMILY } from "./http-families.js";
+import { exchange, type HopSettings, type HttpVersion } from "./http-hop.js";
+import type { ProberKind } from "./kind.js";
 import { matchBody } from "./regex-match.js";
 import type { ReadLimits, ReadResponse } from "./response-reader.js";
 import { type Judge, type ProbeContext, runProbe } from "./run.js";
@@ -35,6 +39,24 @@ export interface HttpProbeSpec {
   maxBody: number;
   tls: TlsSettings;
   ipFamily: IpFamily;
+  sourceIpAddress: string | null;
+  version: HttpVersion;
+}
+
+const HTTP_VERSIONS = ["1.1", "2", "2c"] as const satisfies readonly HttpVersion[];
+
+/** `version: 2` is a number in YAML, `2c` a string: both read as the text they are written as. */
+function httpVersion() {
+  const field = z.preprocess(
+    (written) => (typeof written === "number" ? String(written) : written),
+    z.enum(HTTP_VERSIONS),
+  );
+  jsonSchemaShapes.add(field, { enum: [1.1, 2, ...HTTP_VERSIONS] });
+  return field.optional().meta({
+    description:
+      "HTTP version to speak: 1.1; 2 (h2, chosen by ALPN over https: a server that picks HTTP/1.1 fails); 2c (as 2, and h2 with prior knowledge over http://)",
+    default: DEFAULTS.httpVersion,
+  });
 }
 
 const block = z.strictObject({
@@ -50,8 +72,10 @@ const block = z.strictObject({
   max_body: size()
     .optional()
     .meta({ description: "read at most this much of the body", default: DEFAULTS.maxBody }),
+  version: httpVersion(),
   tls: tlsSettings.optional(),
   ip_family: ipFamily(),
+  source_ip_address: sourceIpAddress(),
 });
 
 const DEFAULT_MAX_BODY = defaultMaxBody();
@@ -74,7 +98,24 @@ function resolve(http: z.output<typeof block>): HttpProbeSpec {
     maxBody: http.max_body ?? DEFAULT_MAX_BODY,
     tls: resolveTls(http.tls),
     ipFamily: http.ip_family ?? DEFAULTS.ipFamily,
+    sourceIpAddress: resolveSourceIpAddress(http.source_ip_address),
+    version: http.version ?? DEFAULTS.httpVersion,
   };
+}
+
+/** h2 is chosen inside TLS: HTTP/2 in cleartext is prior knowledge, and says so (`2c`). */
+function check(target: Readonly<Record<string, unknown>>, path: ConfigPath): PathIssue[] {
+  const http = isRecord(target.http) ? target.http : {};
+  const version = http.version;
+  if ((version !== 2 && version !== "2") || typeof http.url !== "string") return [];
+  if (!http.url.toLowerCase().startsWith("http://")) return [];
+  return [
+    pathIssue(
+      "CONFIG_INVALID",
+      [...path, "http", "version"],
+      "version 2 needs an https:// URL (h2 is chosen in the TLS handshake); write 2c for HTTP/2 over cleartext (prior knowledge)",
+    ),
+  ];
 }
 
 /** `https://www.imigrasi.go.id/`: the URL without userinfo, query string or fragment. */
@@ -95,11 +136,11 @@ export const httpKind: ProberKind<HttpProbeSpec, typeof block> = {
   key: "http",
   block,
   resolve,
-  check: noChecks,
+  check,
   readsBody: true,
   probe: probeHttp,
   endpoint,
-  families: HTTP_FAMILIES,
+  families: [...HTTP_FAMILIES, HTTP_VERSION_FAMILY],
 };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -139,9 +180,16 @@ async function followRedirects(
 ): Promise<ReadResponse> {
   const spec = target.probe;
   const limits = readLimits(target);
+  const hop: HopSettings = {
+    version: spec.version,
+    ipFamily: spec.ipFamily,
+    sourceIpAddress: spec.sourceIpAddress,
+    resolver: target.resolver ?? null,
+    tls: spec.tls,
+  };
   let request = firstRequest(spec);
   for (;;) {
-    const response = await exchange(request, spec, limits, context);
+    const response = await exchange(request, hop, limits, context);
     const location = redirectLocation(spec, response.status, response.headers);
     if (location === null) return response;
     const next = new URL(location, request.url);

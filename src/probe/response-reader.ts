@@ -1,10 +1,11 @@
 /**
- * Reads one HTTP response from a Node `ClientRequest` (llhttp parses it): times processing and
- * transfer, reads at most max_body bytes, then settles so that the caller frees the connection.
- * A body cut short of its Content-Length is a `protocol` failure, as in Go (blackbox_exporter's
- * "unexpected EOF").
+ * Reads one HTTP response — from a Node `ClientRequest` (HTTP/1.1, llhttp parses it) or an
+ * HTTP/2 stream — times processing and transfer, reads at most max_body bytes, then settles so
+ * that the caller frees the connection. A body cut short of its Content-Length is a `protocol`
+ * failure, as in Go (blackbox_exporter's "unexpected EOF").
  */
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { ClientHttp2Stream, IncomingHttpStatusHeader } from "node:http2";
 import type { Socket } from "node:net";
 import { ProbeFailure } from "./failure.js";
 import type { ProbeContext } from "./run.js";
@@ -30,6 +31,13 @@ const EMPTY = new Uint8Array(0);
 /** As Go's client (blackbox_exporter): more 1xx responses than this before the final one fail. */
 export const MAX_INFORMATIONAL_RESPONSES = 5;
 
+/** The body as the reader takes it: an HTTP/1.1 response or an HTTP/2 stream. */
+interface BodySource {
+  on(event: "data", listener: (chunk: Buffer) => void): unknown;
+  on(event: "end", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
 /**
  * One per exchange. Settles `done` once: with the response (read far enough) or with the
  * failure; events after that (the caller destroying the socket) are ignored.
@@ -39,7 +47,8 @@ export class ResponseReader {
   #resolve!: (response: ReadResponse) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
-  #response: IncomingMessage | null = null;
+  /** Whether the whole response has arrived (a later error is then not the body's). */
+  #complete: (() => boolean) | null = null;
   #status = 0;
   #headers: IncomingHttpHeaders = {};
   #contentLength: number | null = null;
@@ -71,8 +80,43 @@ export class ResponseReader {
       this.#firstByteAt ??= this.context.clock.monotonic();
     });
     request.on("information", () => this.#onInformational());
-    request.on("response", (response: IncomingMessage) => this.#onResponse(response));
+    request.on("response", (response: IncomingMessage) => {
+      this.context.trace.httpVersion = Number(response.httpVersion) || null;
+      this.#onResponse(response.statusCode ?? 0, response.headers, response, () => {
+        return response.complete;
+      });
+    });
     request.on("error", (error: Error) => this.#onRequestError(error));
+  }
+
+  /**
+   * Read the response of an HTTP/2 `stream`, its request sent from now on. Its headers end
+   * `processing` (the session's own frames come first on the wire). A stream closed before
+   * its headers (reset by the server, or its session gone) fails as a `reset`.
+   */
+  readHttp2(stream: ClientHttp2Stream): void {
+    this.#requestSentAt = this.context.clock.monotonic();
+    let ended = false;
+    stream.on("headers", () => this.#onInformational());
+    stream.on("response", (headers: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
+      this.#firstByteAt = this.context.clock.monotonic();
+      this.context.trace.httpVersion = 2;
+      const status = Number(headers[":status"] ?? 0);
+      this.#onResponse(status, headers, stream, () => ended);
+    });
+    stream.on("end", () => {
+      ended = true;
+    });
+    stream.on("error", (error: Error) =>
+      this.#onRequestError(
+        errorCode(error) === "ERR_HTTP2_STREAM_ERROR"
+          ? streamClosed(stream.rstCode)
+          : http2Failure(error),
+      ),
+    );
+    stream.on("close", () => {
+      if (this.#complete === null) this.#fail(streamClosed(stream.rstCode));
+    });
   }
 
   // 1xx (100 Continue, 103 Early Hints) precede the response, as Go's client skips them; a
@@ -89,13 +133,16 @@ export class ResponseReader {
     }
   }
 
-  #onResponse(response: IncomingMessage): void {
+  #onResponse(
+    status: number,
+    headers: IncomingHttpHeaders,
+    body: BodySource,
+    complete: () => boolean,
+  ): void {
     // stays attached: the caller destroys the socket under an unfinished response
-    response.on("error", (error: Error) => this.#fail(this.#bodyFailure(error)));
+    body.on("error", (error: Error) => this.#fail(this.#bodyFailure(error)));
     if (this.#settled) return;
-    this.#response = response;
-    const status = response.statusCode ?? 0;
-    const headers = response.headers;
+    this.#complete = complete;
     const now = this.context.clock.monotonic();
     const firstByteAt = Math.min(this.#firstByteAt ?? now, now);
     this.context.trace.phases.processing += Math.max(0, firstByteAt - this.#requestSentAt);
@@ -110,8 +157,8 @@ export class ResponseReader {
       this.#finish(false);
       return;
     }
-    response.on("data", (chunk: Buffer) => this.#onData(chunk));
-    response.on("end", () => this.#finish(false));
+    body.on("data", (chunk: Buffer) => this.#onData(chunk));
+    body.on("end", () => this.#finish(false));
   }
 
   #onData(chunk: Buffer): void {
@@ -128,13 +175,13 @@ export class ResponseReader {
   }
 
   #onRequestError(error: Error): void {
-    const response = this.#response;
-    if (response === null) {
+    const complete = this.#complete;
+    if (complete === null) {
       this.#fail(requestFailure(error));
       return;
     }
     // after a complete response (e.g. bytes past a `Connection: close` one), its own end decides
-    if (!response.complete) this.#fail(this.#bodyFailure(error));
+    if (!complete()) this.#fail(this.#bodyFailure(error));
   }
 
   #keep(bytes: Buffer): void {
@@ -186,6 +233,53 @@ function requestFailure(error: Error): unknown {
     return new ProbeFailure("reset", "connection closed before a response (other side closed)");
   }
   return error;
+}
+
+/**
+ * An HTTP/2 stream's or session's error: a peer that speaks no HTTP/2 (an HTTP/1.1 server met
+ * with prior knowledge answers text, nghttp2 reads it as a bad frame) is a `protocol` failure;
+ * a GOAWAY, a `reset`; anything else (a socket error) as it is.
+ */
+export function http2Failure(error: Error): Error {
+  const code = errorCode(error);
+  if (code === "ERR_HTTP2_ERROR" || code === "ERR_HTTP2_SESSION_ERROR") {
+    return new ProbeFailure(
+      "protocol",
+      `HTTP/2 session error: ${error.message} (does the server speak HTTP/2?)`,
+    );
+  }
+  if (code === "ERR_HTTP2_GOAWAY_SESSION") {
+    return new ProbeFailure("reset", "HTTP/2 session ended by the server (GOAWAY)");
+  }
+  return error;
+}
+
+/** An HTTP/2 stream closed before its response: reset by the server, or its session ended. */
+function streamClosed(rstCode: number | undefined): ProbeFailure {
+  const code = rstCode === undefined || rstCode === 0 ? "" : ` (${h2ErrorName(rstCode)})`;
+  return new ProbeFailure("reset", `HTTP/2 stream closed before a response${code}`);
+}
+
+// RFC 9113 section 7, as Go names them in its stream errors
+const H2_ERRORS = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
+
+export function h2ErrorName(code: number): string {
+  return H2_ERRORS[code] ?? `error code ${code}`;
 }
 
 function errorCode(error: Error): string {

@@ -16,6 +16,8 @@ export interface ProbeTrace {
   certExpiresAt: number | null;
   bytesRead: number;
   redirects: number;
+  /** HTTP version of the last response (1, 1.1 or 2), or of the server's choice; null when none. */
+  httpVersion: number | null;
   /** Set by kinds with figures of their own (dns, grpc). */
   figures: KindFigures | null;
 }
@@ -76,6 +78,7 @@ export async function runProbe(
     certExpiresAt: trace.certExpiresAt,
     bytesRead: trace.bytesRead,
     redirects: trace.redirects,
+    httpVersion: trace.httpVersion,
     figures: trace.figures === null ? null : { ...trace.figures },
   };
 }
@@ -87,6 +90,7 @@ function emptyTrace(): ProbeTrace {
     certExpiresAt: null,
     bytesRead: 0,
     redirects: 0,
+    httpVersion: null,
     figures: null,
   };
 }

@@ -6,7 +6,9 @@ import * as z from "zod";
 import {
   type IpFamily,
   ipFamily,
+  resolveSourceIpAddress,
   resolveTls,
+  sourceIpAddress,
   type TlsSettings,
   tlsSettings,
 } from "../fields/connection-fields.js";
@@ -27,6 +29,7 @@ export interface TcpProbeSpec {
   tls: boolean;
   tlsSettings: TlsSettings;
   ipFamily: IpFamily;
+  sourceIpAddress: string | null;
 }
 
 const block = z.strictObject({
@@ -38,6 +41,7 @@ const block = z.strictObject({
     .meta({ description: "perform a TLS handshake after connecting", default: false }),
   tls_config: tlsSettings.optional().meta({ description: "TLS settings; needs tls: true" }),
   ip_family: ipFamily(),
+  source_ip_address: sourceIpAddress(),
 });
 
 function resolve(tcp: z.output<typeof block>): TcpProbeSpec {
@@ -48,6 +52,7 @@ function resolve(tcp: z.output<typeof block>): TcpProbeSpec {
     tls: tcp.tls ?? false,
     tlsSettings: resolveTls(tcp.tls_config),
     ipFamily: tcp.ip_family ?? DEFAULTS.ipFamily,
+    sourceIpAddress: resolveSourceIpAddress(tcp.source_ip_address),
   };
 }
 
@@ -87,6 +92,8 @@ export function probeTcp(
         host: spec.host,
         port: spec.port,
         ipFamily: spec.ipFamily,
+        sourceIpAddress: spec.sourceIpAddress,
+        resolver: target.resolver ?? null,
         tls: spec.tls ? spec.tlsSettings : null,
         alpn: [],
       },

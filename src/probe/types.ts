@@ -69,6 +69,11 @@ export interface ProbeResult {
   certExpiresAt: number | null;
   bytesRead: number;
   redirects: number;
+  /**
+   * HTTP version of the last response (1, 1.1 or 2; blackbox_exporter's probe_http_version),
+   * null or absent when none (a TCP probe, no response).
+   */
+  httpVersion?: number | null;
   /** What the kind measured beyond the fields above (DNS records, gRPC status); null for http and tcp. */
   figures: KindFigures | null;
 }
@@ -107,6 +112,8 @@ export interface ProbeTarget<Spec> {
   timeout: number;
   expect: Expectations;
   degraded: DegradedRules;
+  /** Name servers to ask (`global.resolver`); absent or null: the system's resolver. */
+  resolver?: readonly string[] | null;
 }
 
 export interface ProbeOptions {

@@ -40,6 +40,8 @@ export function closest(word: string, candidates: Iterable<string>): string | nu
   for (const candidate of candidates) {
     if (candidate === word) continue;
     const distance = editDistance(wanted, candidate.toLowerCase());
+    // a typo keeps something of the word: "3" is not a misspelt "2"
+    if (distance >= wanted.length) continue;
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;

@@ -10,6 +10,8 @@ export interface Window {
   cpuSeconds: number;
   farmCpuSeconds: number;
   probes: number;
+  /** Probes whose result was `failed`. */
+  failed: number;
   skipped: number;
   lagP50: number;
   lagP99: number;
@@ -52,6 +54,9 @@ export async function measureWindow(
     farmCpuSeconds: farm1.cpuSeconds - farm0.cpuSeconds,
     probes:
       total(after.samples, "pantau_probes_total") - total(before.samples, "pantau_probes_total"),
+    failed:
+      total(after.samples, "pantau_probes_total", { result: "failed" }) -
+      total(before.samples, "pantau_probes_total", { result: "failed" }),
     skipped:
       total(after.samples, "pantau_scheduler_skipped_total") -
       total(before.samples, "pantau_scheduler_skipped_total"),

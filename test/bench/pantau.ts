@@ -110,19 +110,19 @@ export async function startDaemon(
   config: string,
   port: number,
   nodeArgs: string[] = [],
+  /** A command that execs the rest of its arguments (e.g. `unshare … sh -c …`); none by default. */
+  launcher: readonly string[] = [],
 ): Promise<Daemon> {
   buildPantau();
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   // e.g. BENCH_NODE_ARGS=--max-old-space-size=1024: compare V8 settings on the same scenario
   const extra = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
-  const child = spawn(
-    process.execPath,
-    [...profile, ...extra, ...nodeArgs, CLI, "run", "--config", config],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const args = [...profile, ...extra, ...nodeArgs, CLI, "run", "--config", config];
+  const [command, ...prefix] = [...launcher, process.execPath];
+  const child = spawn(command ?? process.execPath, [...prefix, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const transitions: LoggedTransition[] = [];
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
     if (!line.includes('"transition"')) return;

@@ -6,6 +6,7 @@ import { detectionBench } from "./detection.bench.js";
 import { hungBench } from "./hung.bench.js";
 import { kindsBench } from "./kinds.bench.js";
 import { metricsBench } from "./metrics.bench.js";
+import { namesBench } from "./names.bench.js";
 import { outageBench } from "./outage.bench.js";
 import { pushBench } from "./push.bench.js";
 import { queriesBench } from "./queries.bench.js";
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   regex: regexBench,
   kinds: kindsBench,
   push: pushBench,
+  names: namesBench,
 };
 
 const wanted = process.argv.slice(2);

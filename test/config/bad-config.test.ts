@@ -149,6 +149,13 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_TIMEZONE.maintenance.yaml": [
     '5:15: maintenance[0].timezone: "Asia/Djakarta" is not an IANA time zone (use e.g. Asia/Jakarta, UTC)',
   ],
+  "CONFIG_TLS.missing-files.yaml": [
+    '5:25: targets[0].http.tls.cert_file: cannot read "/nonexistent/pantau/probe.pem" (ENOENT)',
+    '5:66: targets[0].http.tls.key_file: cannot read "/nonexistent/pantau/probe-key.pem" (ENOENT)',
+  ],
+  "CONFIG_SOURCE_ADDRESS.not-here.yaml": [
+    '6:26: targets[0].tcp.source_ip_address: "192.0.2.1" is not an address of this host (no interface has it)',
+  ],
   "CONFIG_UNKNOWN_CANARY.yaml": ['2:29: global.canaries[1]: unknown target "canary-gateway"'],
   "CONFIG_UNKNOWN_CANARY.near.yaml": [
     '2:14: global.canaries[0]: unknown target "canary-publik"; did you mean "canary-public"?',

@@ -13,7 +13,13 @@ function resolve(text: string, env: Record<string, string | undefined> = {}): Co
   return result.config;
 }
 
-const DEFAULT_TLS = { caFile: null, serverName: null, insecureSkipVerify: false };
+const DEFAULT_TLS = {
+  caFile: null,
+  certFile: null,
+  keyFile: null,
+  serverName: null,
+  insecureSkipVerify: false,
+};
 const DEFAULT_EXPECT = {
   status: [{ min: 200, max: 299 }],
   bodyContains: null,
@@ -47,9 +53,12 @@ function httpTarget(id: string, url: string): Target {
       maxBody: 1_048_576,
       tls: DEFAULT_TLS,
       ipFamily: "any",
+      sourceIpAddress: null,
+      version: "1.1",
     },
     expect: DEFAULT_EXPECT,
     degraded: NO_DEGRADED,
+    resolver: null,
   };
 }
 
@@ -71,6 +80,7 @@ describe("parseConfig: valid files resolve to the exact model", () => {
         canaries: [],
         shard: null,
         haGroup: null,
+        resolver: null,
       },
       server: { listen: "0.0.0.0:9469", bearerToken: null, bearerTokenFile: null },
       storage: { path: "data/pantau.db", url: null, heartbeat: 5000, maxPending: 100_000 },
@@ -97,6 +107,7 @@ global:
   instance: jakarta-1
   max_in_flight: 50
   canaries: [web]
+  resolver: 127.0.0.1:5353
 server: { listen: "127.0.0.1:9000", bearer_token_file: /run/secrets/token }
 storage: { url: "postgres://pantau@db.internal.example/pantau", heartbeat: 1h30m, max_pending: 5000 }
 alertmanager: { url: "http://127.0.0.1:9093", labels: { team: sre } }
@@ -117,7 +128,10 @@ targets:
       canaries: ["web"],
       shard: null,
       haGroup: null,
+      resolver: ["127.0.0.1:5353"],
     });
+    // every target resolves its names through the global resolver
+    expect(config.targets.map((target) => target.resolver)).toEqual([["127.0.0.1:5353"]]);
     expect(config.server).toEqual({
       listen: "127.0.0.1:9000",
       bearerToken: null,
@@ -219,10 +233,14 @@ targets:
           maxBody: 65_536,
           tls: {
             caFile: "/etc/pantau/ca.pem",
+            certFile: null,
+            keyFile: null,
             serverName: "portal.internal.example",
             insecureSkipVerify: true,
           },
           ipFamily: "ipv6",
+          sourceIpAddress: null,
+          version: "1.1",
         },
         expect: {
           status: [
@@ -240,6 +258,7 @@ targets:
           json: { path: "mode", equals: "manual" },
           certExpiresWithin: 1_209_600_000,
         },
+        resolver: null,
       },
       {
         ...httpTarget("simkim-core", ""),
@@ -250,11 +269,11 @@ targets:
           port: 443,
           tls: true,
           tlsSettings: {
-            caFile: null,
+            ...DEFAULT_TLS,
             serverName: "simkim.example.invalid",
-            insecureSkipVerify: false,
           },
           ipFamily: "ipv4",
+          sourceIpAddress: null,
         },
       },
     ] satisfies Target[]);

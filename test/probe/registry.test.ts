@@ -78,6 +78,7 @@ describe("the prober kinds", () => {
     expect(RESULT_FAMILIES.map((family) => family.name)).toEqual([
       "probe_http_status_code",
       "probe_http_duration_seconds",
+      "probe_http_version",
       "probe_dns_lookup_time_seconds",
       "probe_dns_duration_seconds",
       "probe_dns_query_succeeded",
@@ -114,6 +115,18 @@ describe("a kind in /metrics", () => {
     );
     expect(probeFamilies).toEqual(["probe_success", "probe_duration_seconds"]);
     expect(samples.find((sample) => sample.name === "probe_duration_seconds")?.value).toBe(0.0055);
+  });
+
+  it("sets probe_http_version of an HTTP target from its last response (2 for HTTP/2)", async () => {
+    const target = targetOf("http", { url: "https://portal.example/", version: 2 });
+    const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+    metrics.syncTargets([target], () => undefined);
+    metrics.probeCompleted(target, makeResult("ok", 0, { httpVersion: 2 }));
+    const samples = parsePromText(await metrics.render());
+    const version = samples.find(
+      (sample) => sample.name === "probe_http_version" && sample.labels.target === "a-http",
+    );
+    expect(version?.value).toBe(2);
   });
 });
 

@@ -1,5 +1,6 @@
 /** probeTcp against real loopback servers: blackbox_exporter's tcp_connect, with optional TLS. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TlsSettings } from "../../src/fields/connection-fields.js";
 import type { TcpProbeSpec } from "../../src/probe/tcp.js";
 import { probeTcp } from "../../src/probe/tcp.js";
 import type { ProbeResult } from "../../src/probe/types.js";
@@ -13,7 +14,7 @@ import {
 } from "../support/servers/loopback.js";
 import { settleOpenTcpSockets } from "../support/socket-leaks.js";
 import { type TargetOverrides, tcpTarget } from "../support/targets.js";
-import { EXPIRED_NOT_AFTER, type TestPki, testPki } from "../support/tls-certs.js";
+import { EXPIRED_NOT_AFTER, loadedTls, type TestPki, testPki } from "../support/tls-certs.js";
 
 const DAY = 86_400_000;
 const options = { clock: systemClock };
@@ -21,8 +22,12 @@ const options = { clock: systemClock };
 let pki: TestPki;
 const servers: Record<string, TestServer> = {};
 
+/** The test CA, read as the config loader reads a ca_file. */
+let caTls: TlsSettings;
+
 beforeAll(async () => {
   pki = testPki();
+  caTls = await loadedTls({ caFile: pki.caFile });
   servers.open = await startRawServer(acceptAndHold);
   servers.tls = await startRawServer(acceptAndHold, { tls: pki.valid });
   servers.expired = await startRawServer(acceptAndHold, { tls: pki.expired });
@@ -42,7 +47,7 @@ function withTls(more: TargetOverrides<TcpProbeSpec> = {}): TargetOverrides<TcpP
     ...more,
     probe: {
       tls: true,
-      tlsSettings: { caFile: pki.caFile, serverName: null, insecureSkipVerify: false },
+      tlsSettings: caTls,
       ...more.probe,
     },
   };

@@ -3,7 +3,7 @@
  * `Target` (engine, metrics), a prober's `ProbeTarget` (probe tests, minus YAML), a probe result
  * and a committed transition.
  */
-import type { DegradedRules, Expectations, Target } from "../../src/config/types.js";
+import type { DegradedRules, Expectations, Target, TlsSettings } from "../../src/config/types.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
 import type { TargetState } from "../../src/health/types.js";
 import type { HttpProbeSpec } from "../../src/probe/http.js";
@@ -31,6 +31,15 @@ export const NO_DEGRADED_RULES: DegradedRules = {
   certExpiresWithin: null,
 };
 
+/** TLS settings as resolved from no `tls` block: no files, the host's name, verification on. */
+export const NO_TLS_FILES: TlsSettings = {
+  caFile: null,
+  certFile: null,
+  keyFile: null,
+  serverName: null,
+  insecureSkipVerify: false,
+};
+
 /** An HTTP prober's target: GET `url`, 2 s timeout, 2xx expected. */
 export function httpTarget(
   url: string,
@@ -47,8 +56,10 @@ export function httpTarget(
       followRedirects: true,
       maxRedirects: 10,
       maxBody: 1024 * 1024,
-      tls: { caFile: null, serverName: null, insecureSkipVerify: false },
+      tls: NO_TLS_FILES,
       ipFamily: "any",
+      sourceIpAddress: null,
+      version: "1.1",
       ...overrides.probe,
     },
     expect: { ...DEFAULT_EXPECT, ...overrides.expect },
@@ -69,8 +80,9 @@ export function tcpTarget(
       host,
       port,
       tls: false,
-      tlsSettings: { caFile: null, serverName: null, insecureSkipVerify: false },
+      tlsSettings: NO_TLS_FILES,
       ipFamily: "any",
+      sourceIpAddress: null,
       ...overrides.probe,
     },
     expect: { ...DEFAULT_EXPECT, ...overrides.expect },
@@ -92,6 +104,7 @@ export function makeTarget(id: string, overrides: Partial<Target> = {}): Target 
     degradedThreshold: 3,
     dependsOn: [],
     ...httpTarget(`http://127.0.0.1:1/${id}`, { timeout: 5_000 }),
+    resolver: null,
     ...overrides,
   };
 }

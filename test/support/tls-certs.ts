@@ -1,13 +1,17 @@
 /**
  * Test certificates, made at test time with node-forge: a CA and leaves it signs for
- * `localhost` / 127.0.0.1 / ::1 (valid, expired, expiring soon, wrong host), plus a self-signed
- * leaf. Only two RSA 2048 keys are generated (the CA's and one shared by every leaf), once per
- * test file: `testPki()` caches them for the life of the module.
+ * `localhost` / 127.0.0.1 / ::1 (valid, expired, expiring soon, wrong host), a self-signed
+ * leaf, and client certificates (one the CA signs, one it does not). Three RSA 2048 keys are
+ * generated (the CA's, one shared by every leaf, the stranger client's), once per test file:
+ * `testPki()` caches them for the life of the module.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import forge from "node-forge";
+import { loadTlsCredentials } from "../../src/config/tls-files.js";
+import type { TlsSettings } from "../../src/fields/connection-fields.js";
+import { NO_TLS_FILES } from "./targets.js";
 
 export interface TestCertificate {
   /** PEM private key. */
@@ -31,6 +35,12 @@ export interface TestPki {
   wrongHost: TestCertificate;
   /** For localhost, signed by its own key. */
   selfSigned: TestCertificate;
+  /** A client certificate (`pantau-probe`, clientAuth) the CA signs. */
+  client: TestCertificate;
+  /** A client certificate the CA does not know (self-signed, its own key). */
+  strangerClient: TestCertificate;
+  /** PEM files of the client certificates, for `tls.certFile` / `tls.keyFile`. */
+  files: { clientCert: string; clientKey: string; strangerCert: string; strangerKey: string };
 }
 
 const DAY = 86_400_000;
@@ -53,6 +63,7 @@ function generatePki(): TestPki {
   // forge hands 2048-bit generation to node:crypto when it can: fast enough for tests
   const caKeys = forge.pki.rsa.generateKeyPair(2048);
   const leafKeys = forge.pki.rsa.generateKeyPair(2048);
+  const strangerKeys = forge.pki.rsa.generateKeyPair(2048);
   const now = wholeSecond(Date.now());
   const ca = issue({
     subject: "pantau test CA",
@@ -71,9 +82,35 @@ function generatePki(): TestPki {
       notBefore,
       notAfter,
     });
+  const client = issue({
+    subject: "pantau-probe",
+    names: [],
+    usage: "client",
+    keys: leafKeys,
+    issuer: { keys: caKeys, cert: ca },
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 365 * DAY),
+  });
+  const strangerClient = issue({
+    subject: "pantau-probe",
+    names: [],
+    usage: "client",
+    keys: strangerKeys,
+    issuer: null,
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 365 * DAY),
+  });
   return {
     ca,
     caFile: writeTemp("ca.pem", ca.cert),
+    client,
+    strangerClient,
+    files: {
+      clientCert: writeTemp("client.pem", client.cert),
+      clientKey: writeTemp("client-key.pem", client.key),
+      strangerCert: writeTemp("stranger.pem", strangerClient.cert),
+      strangerKey: writeTemp("stranger-key.pem", strangerClient.key),
+    },
     valid: leaf(LOCAL_NAMES, new Date(now - DAY), new Date(now + 365 * DAY)),
     expired: leaf(LOCAL_NAMES, new Date("2020-01-01T00:00:00Z"), EXPIRED_NOT_AFTER),
     expiringSoon: leaf(LOCAL_NAMES, new Date(now - DAY), new Date(now + 9 * DAY)),
@@ -97,6 +134,8 @@ interface IssueRequest {
   subject: string;
   /** subjectAltName entries for a leaf; null for a CA. */
   names: object[] | null;
+  /** What a leaf is for: a server (the default) or a client. */
+  usage?: "server" | "client";
   keys: forge.pki.rsa.KeyPair;
   /** The signing CA; null for a self-signed certificate. */
   issuer: { keys: forge.pki.rsa.KeyPair; cert: TestCertificate } | null;
@@ -123,8 +162,12 @@ function issue(request: IssueRequest): TestCertificate {
       : [
           { name: "basicConstraints", cA: false },
           { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-          { name: "extKeyUsage", serverAuth: true },
-          { name: "subjectAltName", altNames: request.names },
+          request.usage === "client"
+            ? { name: "extKeyUsage", clientAuth: true }
+            : { name: "extKeyUsage", serverAuth: true },
+          ...(request.names.length > 0
+            ? [{ name: "subjectAltName", altNames: request.names }]
+            : []),
         ],
   );
   const signingKey = request.issuer ? request.issuer.keys.privateKey : request.keys.privateKey;
@@ -142,7 +185,8 @@ function wholeSecond(ms: number): number {
 
 let tempDir: string | null = null;
 
-function writeTemp(name: string, content: string): string {
+/** Writes `content` to `name` in this test file's temporary folder; returns its path. */
+export function writeTemp(name: string, content: string): string {
   if (tempDir === null) {
     const dir = mkdtempSync(join(tmpdir(), "pantau-certs-"));
     tempDir = dir;
@@ -151,4 +195,17 @@ function writeTemp(name: string, content: string): string {
   const path = join(tempDir, name);
   writeFileSync(path, content);
   return path;
+}
+
+/**
+ * TLS settings with their files read by the config loader's own code, as a loaded config
+ * carries them: probe tests build specs by hand, and a probe never reads a file itself.
+ */
+export async function loadedTls(settings: Partial<TlsSettings>): Promise<TlsSettings> {
+  const resolved: TlsSettings = { ...NO_TLS_FILES, ...settings };
+  const credentials = await loadTlsCredentials(resolved);
+  if (Array.isArray(credentials)) {
+    throw new Error(`test TLS files unusable: ${JSON.stringify(credentials)}`);
+  }
+  return { ...resolved, credentials };
 }

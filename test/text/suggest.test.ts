@@ -32,6 +32,8 @@ describe("closest", () => {
     ["zzz", KEYS, null],
     ["htxx", KEYS, null], // 2 edits in a 4-letter word
     ["interval", KEYS, null], // the word itself is no suggestion
+    ["3", ["2", "1.1", "2c"], null], // a word replaced whole is no typo of another
+    ["x", ["y"], null],
   ])("%j among %j is %j", (word, candidates, expected) => {
     expect(closest(word, candidates)).toBe(expected);
   });

@@ -49,6 +49,8 @@ export async function startHealthServer(options: {
   tls?: { key: string; cert: string };
   /** The loopback address to listen on: 127.0.0.1 unless given (`::1`). */
   host?: string;
+  /** With tls: require a client certificate this CA (PEM) signed. */
+  clientCa?: string;
 }): Promise<HealthServer> {
   const server = new Server();
   const asked: string[] = [];
@@ -74,9 +76,11 @@ export async function startHealthServer(options: {
     });
   }
   const credentials = options.tls
-    ? ServerCredentials.createSsl(null, [
-        { private_key: Buffer.from(options.tls.key), cert_chain: Buffer.from(options.tls.cert) },
-      ])
+    ? ServerCredentials.createSsl(
+        options.clientCa === undefined ? null : Buffer.from(options.clientCa),
+        [{ private_key: Buffer.from(options.tls.key), cert_chain: Buffer.from(options.tls.cert) }],
+        options.clientCa !== undefined,
+      )
     : ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${listenHost(options.host)}:0`, credentials, (error, bound) =>
