@@ -6,6 +6,7 @@ import {
   httpUrl,
   labels,
   listenAddress,
+  minDown,
   postgresUrl,
   regex,
   statusRange,
@@ -142,6 +143,22 @@ const alertmanagerSettings = z.strictObject({
   labels: labels().optional(),
 });
 
+const quorumSettings = z.strictObject({
+  group: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "letters, digits, '.', '_' and '-' only" })
+    .meta({ description: "the quorum group this daemon is a vantage of; needs storage.url" }),
+  min_down: minDown().meta({
+    description: "vantages that must see a target down for the group's verdict",
+  }),
+  dead_after: duration()
+    .optional()
+    .meta({
+      description:
+        "a vantage without a heartbeat this long stops voting; default: 3 × storage.heartbeat",
+    }),
+});
+
 const maintenanceWindow = z.strictObject({
   name: z.string().min(1),
   targets: z
@@ -164,6 +181,7 @@ export const configSchema = z.strictObject({
   storage: storageSettings.nullable().optional(),
   alertmanager: alertmanagerSettings.nullable().optional(),
   maintenance: z.array(maintenanceWindow).nullable().optional(),
+  quorum: quorumSettings.nullable().optional(),
   targets: z.array(target),
 });
 
