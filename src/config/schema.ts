@@ -151,12 +151,10 @@ const quorumSettings = z.strictObject({
   min_down: minDown().meta({
     description: "vantages that must see a target down for the group's verdict",
   }),
-  dead_after: duration()
-    .optional()
-    .meta({
-      description:
-        "a vantage without a heartbeat this long stops voting; default: 3 × storage.heartbeat",
-    }),
+  dead_after: duration().optional().meta({
+    description:
+      "a vantage without a heartbeat this long stops voting; default: 3 × storage.heartbeat",
+  }),
 });
 
 const maintenanceWindow = z.strictObject({

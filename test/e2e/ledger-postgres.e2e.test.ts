@@ -5,6 +5,7 @@ import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { MIGRATIONS } from "../../src/ledger/sql/migrations.js";
 import { expectLedgerError, ledgerContract, transition } from "../ledger/contract.js";
 import { haLedgerContract } from "../ledger/contract-ha.js";
+import { quorumLedgerContract } from "../ledger/contract-quorum.js";
 import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
 
 /**
@@ -35,6 +36,11 @@ ledgerContract("postgres", async () => {
 });
 
 haLedgerContract("postgres", async () => {
+  await server.sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`, "contract");
+  return openPostgresLedger(contractUrl);
+});
+
+quorumLedgerContract("postgres", async () => {
   await server.sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`, "contract");
   return openPostgresLedger(contractUrl);
 });

@@ -16,6 +16,7 @@ import { openSqliteLedger, type SqliteLedger } from "../../src/ledger/sqlite.js"
 import { builtModuleUrl } from "../support/built-cli.js";
 import { expectLedgerError, ledgerContract, transition } from "./contract.js";
 import { haLedgerContract } from "./contract-ha.js";
+import { quorumLedgerContract } from "./contract-quorum.js";
 
 const dirs: string[] = [];
 
@@ -36,6 +37,12 @@ ledgerContract(
 );
 
 haLedgerContract(
+  "sqlite (temp file)",
+  async () => openSqliteLedger(join(await tempDir(), "ledger.db")),
+  removeTempDirs,
+);
+
+quorumLedgerContract(
   "sqlite (temp file)",
   async () => openSqliteLedger(join(await tempDir(), "ledger.db")),
   removeTempDirs,
