@@ -145,7 +145,7 @@ export function quorumTimeline<C>(
     if (voteOf(states[i], standings[i]) !== before) since[i] = event.at;
   };
   const judge = () => {
-    const votes = vantages.map((v, i) => voteOf(states[i], standings[i]));
+    const votes = vantages.map((_, i) => voteOf(states[i], standings[i]));
     const counts = countVotes(votes);
     return { counts, state: quorumState(counts, minDown) };
   };

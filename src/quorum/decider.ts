@@ -77,6 +77,8 @@ export type QuorumEvent =
   | {
       kind: "committed";
       transitions: readonly StoredTransition[];
+      /** For each transition out of down, the start of the group outage it ends; else null. */
+      outageStarts: readonly (number | null)[];
       votes: readonly (readonly QuorumVoteRecord[])[];
       attributions: readonly AttributionChange[];
     }
@@ -194,6 +196,11 @@ export class QuorumDecider {
     await this.decide();
   }
 
+  /** The election's lock connection broke: the lock is gone with it. */
+  lockLost(reason: string): void {
+    if (this.leading) this.demote(`lock connection lost: ${reason}`);
+  }
+
   private demote(why: string): void {
     this.leading = false;
     this.options.logger.warn(
@@ -304,6 +311,7 @@ export class QuorumDecider {
     const now = clock.now();
     const configured = new Map(this.options.targets().map((t) => [t.id, t]));
     const transitions: NewTransition[] = [];
+    const outageStarts: (number | null)[] = [];
     const votes: QuorumVoteRecord[][] = [];
     const seen: TargetVotes[] = [];
     for (const targetId of this.dirty) {
@@ -316,13 +324,16 @@ export class QuorumDecider {
       };
       const steps = nextSteps(timelines, minDown, end);
       let from = end.state;
+      let since = end.at;
       for (const step of steps) {
         const downCauses = step.votes
           .filter((v) => v.vote === "down")
           .map((v) => this.history.changeAt(targetId, v.vantage, step.at)?.cause ?? null);
         transitions.push(quorumTransition(target, from, step, minDown, downCauses, now));
         votes.push(voteRecords(step));
+        outageStarts.push(from === "down" ? since : null);
         from = step.state;
+        since = step.at;
       }
       const nowVotes = timelines.map((v) => ({
         vantage: v.vantage,
@@ -343,7 +354,13 @@ export class QuorumDecider {
         this.committed.set(t.targetId, { state: t.to, at: t.at });
         this.history.prune(t.targetId, t.at);
       }
-      this.options.publish({ kind: "committed", transitions: stored, votes, attributions: [] });
+      this.options.publish({
+        kind: "committed",
+        transitions: stored,
+        outageStarts,
+        votes,
+        attributions: [],
+      });
     }
     if (seen.length > 0) this.options.publish({ kind: "votes", targets: seen });
   }

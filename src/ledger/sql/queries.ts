@@ -267,7 +267,10 @@ export function groupVotes(rows: readonly QuorumVoteRow[]): Map<number, QuorumVo
   for (const row of rows) {
     const id = row.transition_id;
     let list = votes.get(id);
-    if (list === undefined) votes.set(id, (list = []));
+    if (list === undefined) {
+      list = [];
+      votes.set(id, list);
+    }
     list.push({ vantage: row.vantage, vote: row.vote, since: row.since });
   }
   return votes;
