@@ -92,14 +92,14 @@ export class QuorumService {
         (t, i): CommittedTransition => ({
           ...t,
           outageStart: event.outageStarts[i] ?? null,
-          waitingOn: [],
+          waitingOn: event.waitingOn[i] ?? [],
         }),
       );
       this.notifier?.listener({
         kind: "committed",
         transitions,
         attributions: event.attributions,
-        holds: [],
+        holds: event.releases,
       });
     }
   }
