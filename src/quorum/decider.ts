@@ -6,6 +6,7 @@ import {
   countVotes,
   type MinDown,
   needed,
+  quorumChain,
   type Standing,
   type Timeline,
   type VantageVote,
@@ -36,10 +37,7 @@ import { nextSteps, quorumTransition, voteRecords } from "./verdict.js";
  * fenced like an HA leader's: a decider that lost the lock cannot write.
  */
 
-/** The chain a group's verdicts are written under; also its election's name. */
-export function quorumChain(group: string): string {
-  return `quorum/${group}`;
-}
+export { quorumChain } from "../health/quorum.js";
 
 /** Added to a target's detection bound: how far back a new decider reads. */
 const SETTLE_SLACK_MS = 1000;
