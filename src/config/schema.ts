@@ -45,7 +45,10 @@ const expectations = z.strictObject({
     .optional()
     .meta({ default: [...DEFAULTS.status] }),
   body_contains: optionalText(),
-  body_regex: regex().nullable().optional().meta({ description: "JavaScript regular expression" }),
+  body_regex: regex().nullable().optional().meta({
+    description:
+      "JavaScript regular expression, matched in linear time: no backreferences, lookahead or counts over 16",
+  }),
   json: jsonCondition,
 });
 
