@@ -71,6 +71,10 @@ export interface TargetVotes {
   state: TargetState;
   votes: readonly VantageVote[];
   counts: VoteCounts;
+  /** Its open group outage's blocked_by; null: none, or its own. */
+  blockedBy: string | null;
+  /** Upstreams its group page waits on; empty: none. */
+  waitingOn: readonly string[];
 }
 
 export type QuorumEvent =
@@ -102,6 +106,11 @@ export class QuorumDecider {
   private ticking: Promise<void> | null = null;
   private lastHeartbeat = Number.NEGATIVE_INFINITY;
   private lastLeaderCheck = Number.NEGATIVE_INFINITY;
+  private lastRefresh = Number.NEGATIVE_INFINITY;
+  /** The last round read vantage transitions: the next one starts at once. */
+  private readNews = false;
+  /** The longest detection bound of any target, as of the last refresh. */
+  private settleBound = SETTLE_SLACK_MS;
   private history = new VantageHistory();
   private committed = new Map<string, ChainEnd>();
   /** Per vantage chain: the id of the last transition read. */
@@ -163,14 +172,17 @@ export class QuorumDecider {
     return this.ticking;
   }
 
+  /** The next round after `pollMs`, or at once when the last one read news (a backlog). */
   private schedule(): void {
     if (this.stopped) return;
+    const delay = this.readNews ? 0 : this.options.pollMs;
     this.timer = this.options.timers.setTimeout(() => {
       void this.tick().finally(() => this.schedule());
-    }, this.options.pollMs);
+    }, delay);
   }
 
   private async round(): Promise<void> {
+    this.readNews = false;
     if (this.stopped || this.runId === null) return;
     const { ledger, clock, election } = this.options;
     const now = clock.now();
@@ -197,7 +209,11 @@ export class QuorumDecider {
         return;
       }
     }
-    await this.refreshMembers();
+    // the group's members and standings change slowly: read them once a heartbeat
+    if (now - this.lastRefresh >= this.options.heartbeatMs) {
+      this.lastRefresh = now;
+      await this.refreshMembers();
+    }
     await this.readVantages();
     await this.decide();
   }
@@ -237,10 +253,12 @@ export class QuorumDecider {
       }
     }
     const now = clock.now();
-    const from = (Number.isFinite(lastSign) ? Math.min(lastSign, now) : now) - this.maxSettleMs();
+    const from =
+      (Number.isFinite(lastSign) ? Math.min(lastSign, now) : now) - this.refreshSettleBound();
     this.history = new VantageHistory();
     this.cursors = new Map();
     this.standingKey = "";
+    this.lastRefresh = now;
     await this.refreshMembers(from);
     this.attribution.restore(await ledger.outages({ instance: this.chain, open: true }));
     for (const id of this.committed.keys()) this.dirty.add(id);
@@ -249,7 +267,7 @@ export class QuorumDecider {
 
   /** The group's vantages and their standings; a new vantage is read from `from` on. */
   private async refreshMembers(
-    from = this.options.clock.now() - this.maxSettleMs(),
+    from = this.options.clock.now() - this.refreshSettleBound(),
   ): Promise<void> {
     const { ledger, clock, group, deadAfterMs } = this.options;
     const now = clock.now();
@@ -306,6 +324,7 @@ export class QuorumDecider {
           this.dirty.add(t.targetId);
           cursor = t.id;
         }
+        if (batch.length > 0) this.readNews = true;
         if (batch.length < READ_BATCH) break;
       }
       this.cursors.set(vantage, cursor);
@@ -320,7 +339,6 @@ export class QuorumDecider {
     const transitions: NewTransition[] = [];
     const outageStarts: (number | null)[] = [];
     const votes: QuorumVoteRecord[][] = [];
-    const seen: TargetVotes[] = [];
     const finalState = new Map<string, TargetState>();
     let membersNow = 0;
     for (const timeline of this.standings.values()) {
@@ -347,21 +365,16 @@ export class QuorumDecider {
         from = step.state;
         since = step.at;
       }
-      const nowVotes = timelines.map((v) => ({
-        vantage: v.vantage,
-        vote: voteNow(v.state.changes.at(-1)?.value ?? v.state.initial, standingNow(v.standing)),
-        since: null,
-      }));
       finalState.set(targetId, from);
-      seen.push({
-        targetId,
-        state: from,
-        votes: nowVotes,
-        counts: countVotes(nowVotes.map((v) => v.vote)),
-      });
     }
     const moved = this.dirty;
     this.dirty = new Set();
+    // what no late news can reach any more is folded: a target that flaps for one vantage
+    // only (never a group change) keeps a bounded history
+    for (const id of moved) {
+      const end = this.committed.get(id)?.at ?? Number.NEGATIVE_INFINITY;
+      this.history.prune(id, Math.max(end, now - 2 * this.settleBound));
+    }
     const groupState = (id: string) =>
       finalState.get(id) ?? this.committed.get(id)?.state ?? "unknown";
     const proposal = await this.attribution.propose({
@@ -407,7 +420,32 @@ export class QuorumDecider {
         });
       }
     }
+    const shown = new Set([...moved, ...attributions.map((a) => a.targetId)]);
+    for (const r of releases) shown.add(r.targetId);
+    const seen = [...shown].filter((id) => configured.has(id)).map((id) => this.votesOf(id));
     if (seen.length > 0) this.options.publish({ kind: "votes", targets: seen });
+  }
+
+  /** What the target's vantages count as now, and its committed group state and attribution. */
+  private votesOf(targetId: string): TargetVotes {
+    const votes = this.history.timelines(targetId, this.standings).map((v) => ({
+      vantage: v.vantage,
+      vote: voteNow(v.state.changes.at(-1)?.value ?? v.state.initial, standingNow(v.standing)),
+      since: null,
+    }));
+    return {
+      targetId,
+      state: this.committed.get(targetId)?.state ?? "unknown",
+      votes,
+      counts: countVotes(votes.map((v) => v.vote)),
+      blockedBy: this.attribution.blockedOf(targetId),
+      waitingOn: this.attribution.waitingOf(targetId),
+    };
+  }
+
+  private refreshSettleBound(): number {
+    this.settleBound = this.maxSettleMs();
+    return this.settleBound;
   }
 
   /** The longest detection bound of any target: how far back a new decider reads. */

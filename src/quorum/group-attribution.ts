@@ -126,6 +126,14 @@ export class GroupAttribution {
     this.blocked = proposal.next.blocked;
   }
 
+  blockedOf(targetId: string): string | null {
+    return this.blocked.get(targetId) ?? null;
+  }
+
+  waitingOf(targetId: string): readonly string[] {
+    return this.holds.get(targetId)?.waitingOn ?? [];
+  }
+
   /** A hold's bound may pass in a round where nothing moved. */
   get holding(): boolean {
     return this.holds.size > 0;

@@ -15,6 +15,10 @@ export class QuorumMetrics {
   private readonly state: Gauge<"quorum_group" | "target" | "service" | "site" | "state">;
   private readonly votes: Gauge<"quorum_group" | "target" | "vote">;
   private readonly disagreement: Gauge<"quorum_group" | "target" | "service" | "site" | "vantage">;
+  private readonly blockedBy: Gauge<"quorum_group" | "target" | "dependency">;
+  private readonly pending: Gauge<"quorum_group" | "target" | "dependency">;
+  /** Dependencies shown per gauge and target (`b/` blocked_by, `p/` pending). */
+  private readonly dependencies = new Map<string, string[]>();
 
   constructor(
     registry: Registry,
@@ -47,6 +51,18 @@ export class QuorumMetrics {
       labelNames: ["quorum_group", "target", "service", "site", "vantage"],
       registers,
     });
+    this.blockedBy = new Gauge({
+      name: "pantau_quorum_target_blocked_by",
+      help: "1 while the target's group outage is blocked by this dependency's; decider only",
+      labelNames: ["quorum_group", "target", "dependency"],
+      registers,
+    });
+    this.pending = new Gauge({
+      name: "pantau_quorum_target_attribution_pending",
+      help: "1 for each upstream the target's group page waits on (its vantages' verdicts are not in yet); decider only",
+      labelNames: ["quorum_group", "target", "dependency"],
+      registers,
+    });
     this.leader.set({ quorum_group: group }, 0);
   }
 
@@ -59,7 +75,7 @@ export class QuorumMetrics {
     }
   };
 
-  private show({ targetId, state, votes, counts }: TargetVotes): void {
+  private show({ targetId, state, votes, counts, blockedBy, waitingOn }: TargetVotes): void {
     const target = this.target(targetId);
     if (target === undefined) return;
     const quorum_group = this.group;
@@ -70,6 +86,8 @@ export class QuorumMetrics {
     for (const vote of [...TARGET_STATES, "blind", "dead"]) {
       this.votes.set({ quorum_group, target: targetId, vote }, byVote.get(vote) ?? 0);
     }
+    this.replace(this.blockedBy, quorum_group, targetId, blockedBy === null ? [] : [blockedBy]);
+    this.replace(this.pending, quorum_group, targetId, waitingOn);
     const disagreeing = disagrees(counts, this.minDown) && state !== "down";
     for (const v of votes) {
       const series = { ...labels, vantage: v.vantage };
@@ -78,7 +96,25 @@ export class QuorumMetrics {
     }
   }
 
+  /** One series per dependency of the target, the others removed. */
+  private replace(
+    gauge: Gauge<"quorum_group" | "target" | "dependency">,
+    quorum_group: string,
+    target: string,
+    dependencies: readonly string[],
+  ): void {
+    const shown = this.dependencies.get(`${gauge === this.pending ? "p" : "b"}/${target}`) ?? [];
+    for (const dependency of shown) {
+      if (!dependencies.includes(dependency)) gauge.remove({ quorum_group, target, dependency });
+    }
+    for (const dependency of dependencies) gauge.set({ quorum_group, target, dependency }, 1);
+    this.dependencies.set(`${gauge === this.pending ? "p" : "b"}/${target}`, [...dependencies]);
+  }
+
   private clear(): void {
+    this.dependencies.clear();
+    this.blockedBy.reset();
+    this.pending.reset();
     this.state.reset();
     this.votes.reset();
     this.disagreement.reset();
