@@ -22,7 +22,7 @@ export interface DeciderCommit {
 
 export interface DeciderStats {
   kind: "stats";
-  /** Vantage transitions the decider read (transitionsAfter rows). */
+  /** Vantage transitions the decider read (transitionsAfter and transitions rows). */
   read: number;
   written: number;
   rounds: number;
@@ -69,7 +69,10 @@ for (const name of [
     const start = performance.now();
     try {
       const result = await method.apply(ledger, args);
-      if (name === "transitionsAfter") stats.read += (result as unknown[]).length;
+      // a vantage's transitions are read by id, or by time when the decider first meets it
+      if (name === "transitionsAfter" || name === "transitions") {
+        stats.read += (result as unknown[]).length;
+      }
       return result;
     } finally {
       stats.ledgerMs[name] = (stats.ledgerMs[name] ?? 0) + performance.now() - start;
