@@ -28,6 +28,8 @@ export interface DeciderStats {
   rounds: number;
   /** Wall ms inside rounds, and inside each ledger method called from them. */
   roundMs: number;
+  /** The slowest round since the previous "stats" (wall ms). */
+  maxRoundMs: number;
   ledgerMs: Record<string, number>;
   ledgerCalls: Record<string, number>;
   /** process.cpuUsage() user+system, µs. */
@@ -44,6 +46,7 @@ const stats: DeciderStats = {
   written: 0,
   rounds: 0,
   roundMs: 0,
+  maxRoundMs: 0,
   ledgerMs: {},
   ledgerCalls: {},
   cpuMicros: 0,
@@ -122,8 +125,10 @@ decider.tick = async () => {
   try {
     await tick();
   } finally {
+    const ms = performance.now() - start;
     stats.rounds++;
-    stats.roundMs += performance.now() - start;
+    stats.roundMs += ms;
+    stats.maxRoundMs = Math.max(stats.maxRoundMs, ms);
   }
 };
 
@@ -131,6 +136,7 @@ process.on("message", (message: unknown) => {
   if (message === "stats") {
     const cpu = process.cpuUsage();
     process.send?.({ ...stats, cpuMicros: cpu.user + cpu.system });
+    stats.maxRoundMs = 0;
   } else if (message === "stop") {
     void decider
       .stop()

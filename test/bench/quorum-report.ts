@@ -73,14 +73,18 @@ export function printQuorumTables(r: QuorumResults): void {
     const cpuMs = (w.to.cpuSeconds - w.from.cpuSeconds) * 1000;
     const seconds = (w.to.wall - w.from.wall) / 1000;
     const read = w.to.stats.read - w.from.stats.read;
+    const vantageCommits = r.committed.filter((c) => inWindow(c.wall));
+    const lag = vantageCommits.map((c) => c.wall - c.due);
     return [
       w.name,
       seconds.toFixed(0),
-      String(r.committed.filter((c) => inWindow(c.wall)).length),
+      String(vantageCommits.length),
+      lag.length ? fmtMs(quantile(lag, 0.99)) : "-",
       String(read),
       String(w.to.stats.written - w.from.stats.written),
       cpuMs.toFixed(0),
       `${(cpuMs / 10 / seconds).toFixed(1)} %`,
+      ((w.to.postgresCpuSeconds - w.from.postgresCpuSeconds) * 1000).toFixed(0),
       read > 0 ? ((cpuMs * 1000) / read).toFixed(0) : "-",
       lat.length ? fmtMs(quantile(lat, 0.5)) : "-",
       lat.length ? fmtMs(quantile(lat, 0.99)) : "-",
@@ -97,10 +101,17 @@ export function printQuorumTables(r: QuorumResults): void {
     "all",
     allSeconds.toFixed(0),
     String(r.committed.length),
+    fmtMs(
+      quantile(
+        r.committed.map((c) => c.wall - c.due),
+        0.99,
+      ),
+    ),
     String(allRead),
     String(last.to.stats.written - first.from.stats.written),
     allCpu.toFixed(0),
     `${(allCpu / 10 / allSeconds).toFixed(1)} %`,
+    ((last.to.postgresCpuSeconds - first.from.postgresCpuSeconds) * 1000).toFixed(0),
     allRead > 0 ? ((allCpu * 1000) / allRead).toFixed(0) : "-",
     fmtMs(quantile(allLat, 0.5)),
     fmtMs(quantile(allLat, 0.99)),
@@ -112,11 +123,13 @@ export function printQuorumTables(r: QuorumResults): void {
       "window",
       "s",
       "vantage commits",
+      "their commit − due p99",
       "read by decider",
       "quorum written",
       "decider CPU ms",
       "of a core",
-      "CPU µs / vantage transition",
+      "PostgreSQL CPU ms (all clients)",
+      "decider CPU µs / vantage transition",
       "completing commit → quorum commit p50",
       "p99",
       "max",
@@ -141,13 +154,35 @@ function exactness(r: QuorumResults): string {
   }
   let outages = 0;
   let exact = 0;
+  const off: string[] = [];
+  let worst = 0;
   for (const q of r.chain) {
     if (q.to !== "down" || q.at < dark) continue;
     outages++;
-    const second = (starts.get(q.targetId) ?? []).sort((a, b) => a - b)[1];
-    if (second === q.at) exact++;
+    const ats = (starts.get(q.targetId) ?? []).sort((a, b) => a - b);
+    if (ats[1] === q.at) {
+      exact++;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(q.at - (ats[1] ?? q.at)));
+    if (off.length < 5) off.push(inexact(r, q));
   }
-  return `dark outages: ${outages} of ${r.count} targets, ${exact} starting exactly at the second vantage's first failed probe`;
+  const lines = off.map((line) => `\n  not exact: ${line}`).join("");
+  return `dark outages: ${outages} of ${r.count} targets, ${exact} starting exactly at the second vantage's first failed probe (the others off by at most ${worst} ms)${lines}`;
+}
+
+/** A dark outage whose start is not the second vantage's: what each vantage committed, and when. */
+function inexact(r: QuorumResults, q: StoredTransition): string {
+  const walls = new Map(r.committed.map((c) => [c.id, c.wall]));
+  const qWall = r.quorumCommits.find((c) => c.transitions.some((t) => t.id === q.id))?.wall;
+  const rel = (t: number | undefined) =>
+    t === undefined ? "?" : `${((t - r.t0) / 1000).toFixed(3)}`;
+  const vantage = r.stored
+    .filter((t) => t.targetId === q.targetId && t.at >= r.t0 + DARK_AT_MS - 15_000)
+    .map(
+      (t) => `${t.instance} ${t.from}→${t.to} at ${rel(t.at)} committed ${rel(walls.get(t.id))}`,
+    );
+  return `${q.targetId}: quorum ${q.from}→${q.to} at ${rel(q.at)} committed ${rel(qWall)}; ${vantage.join("; ")} (s after T0)`;
 }
 
 const REFRESH = ["quorumMembers", "runs", "gaps"];
@@ -169,6 +204,7 @@ function printProfile(windows: readonly Window[]): void {
       names.reduce((sum, n) => sum + (b.ledgerMs[n] ?? 0) - (a.ledgerMs[n] ?? 0), 0);
     const calls = (n: string) => (b.ledgerCalls[n] ?? 0) - (a.ledgerCalls[n] ?? 0);
     const rounds = b.rounds - a.rounds;
+    const slowest = b.maxRoundMs;
     const roundMs = b.roundMs - a.roundMs;
     const read = ms(["transitionsAfter"]);
     const refresh = ms(REFRESH);
@@ -178,6 +214,7 @@ function printProfile(windows: readonly Window[]): void {
       w.name,
       String(rounds),
       fmtMs(roundMs),
+      fmtMs(slowest),
       `${fmtMs(read)} (${calls("transitionsAfter")})`,
       `${fmtMs(refresh)} (${calls("quorumMembers")})`,
       `${fmtMs(commit)} (${calls("commitQuorum")})`,
@@ -191,6 +228,7 @@ function printProfile(windows: readonly Window[]): void {
       "window",
       "rounds",
       "in rounds",
+      "slowest round",
       "reading vantages (calls)",
       "members, runs, gaps (rounds)",
       "commitQuorum (calls)",

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { openPostgresLedger } from "../../src/ledger/postgres.js";
 import { quorumChain } from "../../src/quorum/decider.js";
@@ -59,6 +60,7 @@ export async function quorumBench(): Promise<void> {
     const stats = async (): Promise<Snapshot> => ({
       wall: Date.now(),
       cpuSeconds: readProc(decider.pid ?? 0).cpuSeconds,
+      postgresCpuSeconds: backendsCpu("quorum_bench"),
       stats: await reply<DeciderStats>(decider, "stats", (m) => m.kind === "stats"),
     });
 
@@ -118,7 +120,26 @@ export interface Snapshot {
   wall: number;
   /** utime + stime of the decider's process from /proc. */
   cpuSeconds: number;
+  /** utime + stime of every PostgreSQL backend serving the bench's database (all clients). */
+  postgresCpuSeconds: number;
   stats: DeciderStats;
+}
+
+/** The CPU of the PostgreSQL backends whose title names `database` (connections still open). */
+function backendsCpu(database: string): number {
+  let seconds = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (title.startsWith("postgres: ") && title.includes(` ${database} `)) {
+        seconds += readProc(Number(entry)).cpuSeconds;
+      }
+    } catch {
+      // gone between listing and reading
+    }
+  }
+  return seconds;
 }
 
 /** Asks the decider to stop cleanly (its run stopped, a CPU profile written); SIGKILL after 10 s. */
