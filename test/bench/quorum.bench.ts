@@ -43,6 +43,7 @@ export async function quorumBench(): Promise<void> {
   const targets = benchTargets(count);
   const pg = await startPostgres();
   let child: ChildProcess | null = null;
+  const backends = new BackendsCpu("quorum_bench");
   const vantages: BenchVantage[] = [];
   try {
     const url = await pg.createDatabase("quorum_bench");
@@ -60,7 +61,7 @@ export async function quorumBench(): Promise<void> {
     const stats = async (): Promise<Snapshot> => ({
       wall: Date.now(),
       cpuSeconds: readProc(decider.pid ?? 0).cpuSeconds,
-      postgresCpuSeconds: backendsCpu("quorum_bench"),
+      postgresCpuSeconds: backends.total(),
       stats: await reply<DeciderStats>(decider, "stats", (m) => m.kind === "stats"),
     });
 
@@ -111,6 +112,7 @@ export async function quorumBench(): Promise<void> {
     printQuorumTables({ count, windows, committed, stored, chain, quorumCommits, t0 });
   } finally {
     for (const vantage of vantages) await vantage.stop().catch(() => undefined);
+    backends.stop();
     if (child) await stop(child);
     await pg.stop();
   }
@@ -125,21 +127,43 @@ export interface Snapshot {
   stats: DeciderStats;
 }
 
-/** The CPU of the PostgreSQL backends whose title names `database` (connections still open). */
-function backendsCpu(database: string): number {
-  let seconds = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const title = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (title.startsWith("postgres: ") && title.includes(` ${database} `)) {
-        seconds += readProc(Number(entry)).cpuSeconds;
+/**
+ * The CPU of the PostgreSQL backends whose title names `database`, summed over every backend
+ * seen (the pools close idle connections: a gone backend keeps its last reading, taken at most
+ * 500 ms before it went).
+ */
+class BackendsCpu {
+  private readonly seen = new Map<number, number>();
+  private readonly timer = setInterval(() => this.sample(), 500);
+
+  constructor(private readonly database: string) {
+    this.sample();
+  }
+
+  total(): number {
+    this.sample();
+    let seconds = 0;
+    for (const cpu of this.seen.values()) seconds += cpu;
+    return seconds;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private sample(): void {
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const title = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+        if (title.startsWith("postgres: ") && title.includes(` ${this.database} `)) {
+          this.seen.set(Number(entry), readProc(Number(entry)).cpuSeconds);
+        }
+      } catch {
+        // gone between listing and reading
       }
-    } catch {
-      // gone between listing and reading
     }
   }
-  return seconds;
 }
 
 /** Asks the decider to stop cleanly (its run stopped, a CPU profile written); SIGKILL after 10 s. */
