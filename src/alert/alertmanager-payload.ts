@@ -38,7 +38,8 @@ export function alertLabels(
     service: outage.service,
     site: outage.site,
     instance: outage.instance,
-    severity: outage.blockedBy === null ? "page" : "info",
+    // the monitoring-mixins names, which existing Alertmanager routes match
+    severity: outage.blockedBy === null ? "critical" : "info",
     root_target: outage.blockedBy ?? outage.targetId,
   };
   if (outage.blockedBy !== null) labels.blocked_by = outage.blockedBy;

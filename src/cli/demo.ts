@@ -1,12 +1,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { DEMO_MONITOR } from "../sim/monitor-config.js";
 import { immigrationEstatePlan } from "../sim/plan.js";
 import { formatScenarioIssue, loadScenario } from "../sim/scenario.js";
 import { PACE, runDemo } from "./demo-run.js";
+import { DEFAULT_SCENARIO, scenarioFile } from "./scenario-file.js";
 
 interface DemoFlags {
   scenario?: string;
@@ -16,10 +16,7 @@ interface DemoFlags {
   simBase: string;
 }
 
-/** Shipped with the package (`files` has config/): found from any working directory. */
-export const DEFAULT_SCENARIO = fileURLToPath(
-  new URL("../../config/scenarios/pdns-2024.yaml", import.meta.url),
-);
+export { DEFAULT_SCENARIO };
 
 const TIME_HELP = `
 Time in the demo:
@@ -39,7 +36,10 @@ Time in the demo:
 export function demoCommand(): Command {
   return new Command("demo")
     .description("replay the June 2024 incident on a simulated estate and watch pantau judge it")
-    .option("-s, --scenario <file>", "scenario to play (default: the shipped pdns-2024.yaml)")
+    .option(
+      "-s, --scenario <file>",
+      "scenario to play: a file, or a shipped one by name (default: pdns-2024)",
+    )
     .option("--speed <factor>", "average scenario time per real time (default: the scenario's)")
     .option(
       "--listen <addr>",
@@ -58,13 +58,15 @@ export function demoCommand(): Command {
     .addHelpText("after", TIME_HELP)
     .action(async (flags: DemoFlags) => {
       const speed = flags.speed === undefined ? null : Number(flags.speed);
-      const problem = flagProblem(flags, speed);
-      if (problem) {
+      const scenario =
+        flags.scenario === undefined ? { file: DEFAULT_SCENARIO } : scenarioFile(flags.scenario);
+      const problem = flagProblem(flags, speed) ?? ("error" in scenario ? scenario.error : null);
+      if (problem || "error" in scenario) {
         process.stderr.write(`pantau demo: ${problem}\n`);
         process.exitCode = 2;
         return;
       }
-      const loaded = await loadScenario(flags.scenario ?? DEFAULT_SCENARIO, {
+      const loaded = await loadScenario(scenario.file, {
         endpointIds: immigrationEstatePlan().map((p) => p.id),
       });
       if (!loaded.ok) {

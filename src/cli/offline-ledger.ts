@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { ConfigLoadResult } from "../config/load.js";
 import type { Config, StorageSettings } from "../config/types.js";
 import {
@@ -11,6 +12,7 @@ import { formatConfigIssue } from "../fields/errors.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger } from "../ledger/ledger.js";
 import { openLedger } from "../ledger/open.js";
+import { didYouMean } from "../text/suggest.js";
 
 /**
  * What the offline commands that read the ledger (`outages`, `report`) share: injected I/O,
@@ -31,6 +33,8 @@ export interface CommandIo {
   out(text: string): void;
   err(text: string): void;
   setExitCode(code: number): void;
+  /** Width for tables: the terminal's when stdout is one; absent means 80. */
+  readonly columns?: number;
 }
 
 /** What a command that reads the ledger offline needs from its surroundings. */
@@ -46,6 +50,10 @@ export const processIo: CommandIo = {
   err: (text) => process.stderr.write(text),
   setExitCode: (code) => {
     process.exitCode = code;
+  },
+  // a pipe or a file gets the classic 80, whatever terminal the command was started from
+  get columns() {
+    return process.stdout.isTTY ? process.stdout.columns : undefined;
   },
 };
 
@@ -87,7 +95,8 @@ export type LedgerLocation = Pick<StorageSettings, "path" | "url">;
  */
 export async function readLedger<T>(
   location: LedgerLocation,
-  read: (ledger: Ledger) => Promise<T>,
+  read: (ledger: Ledger) => Promise<T | Stop>,
+  origin: LedgerOrigin = "flag",
 ): Promise<T | Stop> {
   try {
     const ledger = await openLedger(location, { readonly: true });
@@ -98,8 +107,47 @@ export async function readLedger<T>(
     }
   } catch (error) {
     if (!isLedgerError(error)) throw error;
-    return { exitCode: EXIT_FAILURE, message: error.message };
+    // a ledger the user named is where they said; one chosen for them needs saying where
+    const hint =
+      error.code === "LEDGER_OPEN" && origin !== "flag" ? whereLooked(location, origin) : "";
+    return { exitCode: EXIT_FAILURE, message: `${error.message}${hint}` };
   }
+}
+
+/** How the ledger read was chosen: --db/--url, --config's storage, or the default file. */
+export type LedgerOrigin = "flag" | "config" | "default";
+
+const ORIGIN_TEXT: Record<Exclude<LedgerOrigin, "flag">, string> = {
+  config: "--config's storage.path or storage.url",
+  default: "the default: no --db, --url or --config given",
+};
+
+/** Said when a ledger cannot be opened: where it was looked for, and how to name another. */
+function whereLooked(location: LedgerLocation, origin: Exclude<LedgerOrigin, "flag">): string {
+  const where = location.path !== null ? resolve(location.path) : "the PostgreSQL server";
+  return (
+    `\n  looked for ${where} (${ORIGIN_TEXT[origin]})` +
+    "\n  name a ledger with --db FILE, --url postgres://user@host/db, or --config FILE (its storage.path or storage.url)"
+  );
+}
+
+/**
+ * A Stop when `targetId` is set and the ledger has never recorded that target (a typo, or
+ * another ledger's), with the nearest id it has; null when there is nothing to say.
+ */
+export async function unknownTarget(
+  ledger: Ledger,
+  targetId: string | undefined,
+  now: number,
+): Promise<Stop | null> {
+  if (targetId === undefined) return null;
+  const known = await ledger.lastTransitionsBefore({ before: now + 1 });
+  const ids = new Set(known.map((transition) => transition.targetId));
+  if (ids.has(targetId)) return null;
+  return {
+    exitCode: EXIT_FAILURE,
+    message: `--target: the ledger has no target ${JSON.stringify(targetId)}${didYouMean(targetId, ids)}`,
+  };
 }
 
 /** Writes `pantau COMMAND: message` to stderr and gives the exit code. */
@@ -112,6 +160,19 @@ export function usage(message: string): Stop {
   return { exitCode: EXIT_USAGE, message };
 }
 
+/** Other names a --format value may go by. */
+const FORMAT_ALIASES: Readonly<Record<string, string>> = { md: "markdown" };
+
+/** --format's value as one of `formats` (an alias taken), or a usage Stop with the nearest. */
+export function formatNamed<F extends string>(value: string, formats: readonly F[]): F | Stop {
+  const name = FORMAT_ALIASES[value] ?? value;
+  if ((formats as readonly string[]).includes(name)) return name as F;
+  const known = [...formats, ...Object.keys(FORMAT_ALIASES)];
+  return usage(
+    `--format: ${JSON.stringify(value)} is not one of ${formats.join(", ")}${didYouMean(value, known)}`,
+  );
+}
+
 /** The flags that choose what to read: a time range and target filters. */
 export interface ScopeOptions {
   since?: string;
@@ -119,6 +180,8 @@ export interface ScopeOptions {
   target?: string;
   service?: string;
   site?: string;
+  /** A quorum group: its verdicts (the chain quorum/GROUP) instead of every instance's. */
+  quorum?: string;
 }
 
 /** --since/--until (default: the 24 hours before now) and --target/--service/--site. */
@@ -130,6 +193,7 @@ export function parseScope(options: ScopeOptions, now: number): (TargetFilters &
     target: options.target,
     service: options.service,
     site: options.site,
+    quorum: options.quorum,
   });
   if (isQueryError(filters)) return usage(`--${filters.message}`);
   return { ...filters, ...range };

@@ -12,9 +12,11 @@ import {
   DEFAULT_DB,
   defaultLedgerCommandDeps,
   EXIT_OK,
+  formatNamed,
   isStop,
   type LedgerCommandDeps,
   type LedgerLocation,
+  type LedgerOrigin,
   ledgerFlag,
   ledgerOf,
   parseScope,
@@ -22,7 +24,7 @@ import {
   readLedger,
   reportStop,
   type Stop,
-  usage,
+  unknownTarget,
 } from "./offline-ledger.js";
 
 /** `pantau outages` (docs/cli.md): the ledger's outages, read offline while the daemon may run. */
@@ -37,6 +39,7 @@ interface OutagesOptions {
   target?: string;
   service?: string;
   site?: string;
+  quorum?: string;
   open?: boolean;
   format: string;
   db?: string;
@@ -61,8 +64,12 @@ export function outagesCommand(deps: Partial<OutagesDeps> = {}): Command {
     .option("--target <id>", "only this target")
     .option("--service <name>", "only this service")
     .option("--site <name>", "only this site")
+    .option(
+      "--quorum <group>",
+      "the quorum group's verdicts (its vantages agreeing), not one daemon's",
+    )
     .option("--open", "only outages still open")
-    .option("--format <format>", OUTAGE_FORMATS.join(", "), "table")
+    .option("--format <format>", `${OUTAGE_FORMATS.join(", ")} (or md)`, "table")
     .option("--db <file>", `SQLite ledger; default: --config's storage.path, else ${DEFAULT_DB}`)
     .option("-c, --config <file>", "configuration file to take storage.url or storage.path from")
     .option("--url <url>", "PostgreSQL ledger, postgres://user@host/db (password: PGPASSWORD)")
@@ -75,16 +82,22 @@ async function runOutages(options: OutagesOptions, deps: OutagesDeps): Promise<n
   const now = deps.now();
   const request = parseRequest(options, now);
   if ("exitCode" in request) return stop(request, deps.io);
-  const location = await ledgerLocation(options, deps);
-  if (isStop(location)) return stop(location, deps.io);
+  const source = await ledgerLocation(options, deps);
+  if (isStop(source)) return stop(source, deps.io);
   const { format, query } = request;
-  const outages = await readLedger(location, async (ledger) => {
-    if (!isStreamed(format)) return listOutages(ledger, query, now);
-    await streamOutages(outagePages(ledger, query, now), format, deps.io);
-    return null;
-  });
+  const outages = await readLedger(
+    source.location,
+    async (ledger) => {
+      const unknown = await unknownTarget(ledger, query.targetId, now);
+      if (unknown !== null) return unknown;
+      if (!isStreamed(format)) return listOutages(ledger, query, now);
+      await streamOutages(outagePages(ledger, query, now), format, deps.io);
+      return null;
+    },
+    source.origin,
+  );
   if (isStop(outages)) return stop(outages, deps.io);
-  if (outages !== null) deps.io.out(renderOutages(outages, format, query));
+  if (outages !== null) deps.io.out(renderOutages(outages, format, query, deps.io.columns));
   return EXIT_OK;
 }
 
@@ -126,33 +139,35 @@ function stop(reason: Stop, io: CommandIo): number {
 function parseRequest(options: OutagesOptions, now: number): OutagesRequest | Stop {
   const flag = ledgerFlag(options);
   if (isStop(flag)) return flag;
-  if (!(OUTAGE_FORMATS as readonly string[]).includes(options.format)) {
-    const quoted = JSON.stringify(options.format);
-    return usage(`--format: ${quoted} is not one of ${OUTAGE_FORMATS.join(", ")}`);
-  }
+  const format = formatNamed(options.format, OUTAGE_FORMATS);
+  if (isStop(format)) return format;
   const scope = parseScope(options, now);
   if (isStop(scope)) return scope;
   const query: OutageQuery & TimeRange = { ...scope };
   if (options.open === true) query.open = true;
-  return { query, format: options.format as OutageFormat };
+  return { query, format };
 }
 
 /** --db or --url, else --config's storage, else the default file. */
 async function ledgerLocation(
   options: OutagesOptions,
   deps: OutagesDeps,
-): Promise<LedgerLocation | Stop> {
+): Promise<{ location: LedgerLocation; origin: LedgerOrigin } | Stop> {
   const flag = ledgerFlag(options);
-  if (flag !== null) return flag;
-  if (options.config === undefined) return { path: DEFAULT_DB, url: null };
+  if (isStop(flag)) return flag;
+  if (flag !== null) return { location: flag, origin: "flag" };
+  if (options.config === undefined) {
+    return { location: { path: DEFAULT_DB, url: null }, origin: "default" };
+  }
   const config = await readConfig(options.config, deps);
-  return isStop(config) ? config : ledgerOf(config);
+  return isStop(config) ? config : { location: ledgerOf(config), origin: "config" };
 }
 
 export function renderOutages(
   outages: readonly OutageFacts[],
   format: OutageFormat,
   range: TimeRange,
+  columns = 80,
 ): string {
   switch (format) {
     case "json":
@@ -165,19 +180,20 @@ export function renderOutages(
         outages.map((o) => tableRow(o, formatTime)),
       );
     case "table":
-      return plainTable(outages, range);
+      return plainTable(outages, range, columns);
   }
 }
 
+// ids are what a reader copies into --target: they are cut last, after every other column
 const TABLE_COLUMNS: readonly TableColumn[] = [
-  { header: "target", shrink: true, minWidth: 10 },
+  { header: "target", shrink: true, minWidth: 10, cutLast: true },
   { header: "service", shrink: true, minWidth: 6 },
   { header: "site", shrink: true, minWidth: 4 },
   { header: "start" },
   { header: "end" },
   { header: "duration", alignRight: true },
   { header: "reason", shrink: true },
-  { header: "blocked_by", shrink: true },
+  { header: "blocked_by", shrink: true, cutLast: true },
 ];
 
 const CSV_HEADER = [
@@ -205,10 +221,11 @@ function rangeText(range: TimeRange): string {
 }
 
 /**
- * 80 columns hold eight columns only with short times: UTC to the minute, the year only when
- * the times shown span more than one; csv and json give every time to the millisecond.
+ * As wide as the terminal (80 off one). 80 columns hold eight columns only with short times:
+ * UTC to the minute, the year only when the times shown span more than one; csv and json give
+ * every time to the millisecond.
  */
-function plainTable(outages: readonly OutageFacts[], range: TimeRange): string {
+function plainTable(outages: readonly OutageFacts[], range: TimeRange, columns: number): string {
   if (outages.length === 0) return `no outages in ${rangeText(range)}\n`;
   const times = outages.flatMap((o) => (o.end === null ? [o.start] : [o.start, o.end]));
   const years = new Set(times.map((ms) => new Date(ms).getUTCFullYear()));
@@ -218,7 +235,7 @@ function plainTable(outages: readonly OutageFacts[], range: TimeRange): string {
   };
   const rows = outages.map((o) => tableRow(o, short));
   // one space between columns: two would cost seven of the 80 characters
-  const table = renderTable(TABLE_COLUMNS, rows, { maxWidth: 80, gap: " " });
+  const table = renderTable(TABLE_COLUMNS, rows, { maxWidth: columns, gap: " " });
   const count = `${outages.length} outage${outages.length === 1 ? "" : "s"}`;
   return `${table}${count} in ${rangeText(range)}, times UTC\n`;
 }

@@ -4,6 +4,7 @@ import type { Target } from "../config/types.js";
 import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import { describeEndpoint, probeTarget } from "../probe/index.js";
 import { PHASES, type ProbeResult } from "../probe/types.js";
+import { didYouMean } from "../text/suggest.js";
 import { systemClock } from "../time/clock.js";
 
 interface ProbeOptions {
@@ -55,7 +56,9 @@ async function resolveTarget(id: string | undefined, options: ProbeOptions): Pro
   const loaded = await loadConfig(options.config, process.env);
   if (!loaded.ok) return { error: loaded.issues.map(formatConfigIssue).join("\n"), exitCode: 1 };
   const target = loaded.config.targets.find((t) => t.id === id);
-  return target ?? usage(`no target "${id}" in ${options.config}`);
+  if (target !== undefined) return target;
+  const ids = loaded.config.targets.map((t) => t.id);
+  return usage(`no target "${id}" in ${options.config}${didYouMean(id, ids)}`);
 }
 
 /** An issue of the ad-hoc config, named by the flag it came from. */

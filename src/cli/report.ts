@@ -3,7 +3,9 @@ import { Command } from "commander";
 import type { MaintenanceWindow } from "../config/types.js";
 import type { ReportQuery } from "../ledger/figures/availability.js";
 import { readIncident } from "../ledger/figures/incident.js";
+import { readQuorumView } from "../ledger/figures/quorum-view.js";
 import { notBeforeFirstRun } from "../ledger/figures/unwatched.js";
+import { isQuorumLedger } from "../ledger/ledger.js";
 import { renderIncidentHtml } from "../report/html.js";
 import { renderIncidentMarkdown } from "../report/markdown.js";
 import {
@@ -11,9 +13,11 @@ import {
   defaultLedgerCommandDeps,
   EXIT_FAILURE,
   EXIT_OK,
+  formatNamed,
   isStop,
   type LedgerCommandDeps,
   type LedgerLocation,
+  type LedgerOrigin,
   ledgerFlag,
   ledgerOf,
   parseScope,
@@ -22,6 +26,7 @@ import {
   reportStop,
   type ScopeOptions,
   type Stop,
+  unknownTarget,
   usage,
 } from "./offline-ledger.js";
 
@@ -55,6 +60,7 @@ interface ReportRequest {
 /** The ledger to read and the config's maintenance windows (null without --config). */
 interface ReportSource {
   location: LedgerLocation;
+  origin: LedgerOrigin;
   windows: readonly MaintenanceWindow[] | null;
 }
 
@@ -75,8 +81,12 @@ export function reportCommand(deps: Partial<ReportDeps> = {}): Command {
     .option("--service <name>", "only this service")
     .option("--site <name>", "only this site")
     .option(
+      "--quorum <group>",
+      "the quorum group's verdicts (its vantages agreeing), not one daemon's",
+    )
+    .option(
       "--format <format>",
-      `${REPORT_FORMATS.join(", ")}; default: html when --out ends in .html, else markdown`,
+      `${REPORT_FORMATS.join(", ")} (or md); default: html when --out ends in .html, else markdown`,
     )
     .option("--out <file>", "write the report to this file instead of stdout")
     .option("--db <file>", `SQLite ledger; default: --config's storage.path, else ${DEFAULT_DB}`)
@@ -96,12 +106,21 @@ async function runReport(options: ReportOptions, deps: ReportDeps): Promise<numb
   if (isStop(request)) return stop(request, deps);
   const source = await reportSource(options, deps);
   if (isStop(source)) return stop(source, deps);
-  const incident = await readLedger(source.location, async (ledger) => {
-    const query = request.sinceGiven
-      ? request.query
-      : await notBeforeFirstRun(ledger, request.query);
-    return readIncident(ledger, query, now, source.windows);
-  });
+  const incident = await readLedger(
+    source.location,
+    async (ledger) => {
+      const unknown = await unknownTarget(ledger, request.query.targetId, now);
+      if (unknown !== null) return unknown;
+      const query = request.sinceGiven
+        ? request.query
+        : await notBeforeFirstRun(ledger, request.query);
+      const incident = await readIncident(ledger, query, now, source.windows);
+      if (options.quorum === undefined || !isQuorumLedger(ledger)) return incident;
+      const quorum = await readQuorumView(ledger, options.quorum, incident.window, now);
+      return { ...incident, quorum };
+    },
+    source.origin,
+  );
   if (isStop(incident)) return stop(incident, deps);
   const text =
     request.format === "html" ? renderIncidentHtml(incident) : renderIncidentMarkdown(incident);
@@ -118,11 +137,9 @@ function stop(reason: Stop, deps: ReportDeps): number {
 }
 
 function parseRequest(options: ReportOptions, now: number): ReportRequest | Stop {
-  const format = options.format ?? (/\.html?$/i.test(options.out ?? "") ? "html" : "markdown");
-  if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
-    const quoted = JSON.stringify(format);
-    return usage(`--format: ${quoted} is not one of ${REPORT_FORMATS.join(", ")}`);
-  }
+  const written = options.format ?? (/\.html?$/i.test(options.out ?? "") ? "html" : "markdown");
+  const format = formatNamed(written, REPORT_FORMATS);
+  if (isStop(format)) return format;
   if (options.out === "") return usage("--out: must not be empty");
   const flag = ledgerFlag(options);
   if (isStop(flag)) return flag;
@@ -131,7 +148,7 @@ function parseRequest(options: ReportOptions, now: number): ReportRequest | Stop
   return {
     query: scope,
     sinceGiven: options.since !== undefined,
-    format: format as ReportFormat,
+    format,
     out: options.out ?? null,
   };
 }
@@ -143,12 +160,15 @@ async function reportSource(
 ): Promise<ReportSource | Stop> {
   const flag = ledgerFlag(options);
   if (isStop(flag)) return flag;
+  const named = flag === null ? null : { location: flag, origin: "flag" as const };
   if (options.config === undefined) {
-    return { location: flag ?? { path: DEFAULT_DB, url: null }, windows: null };
+    const fallback = { location: { path: DEFAULT_DB, url: null }, origin: "default" as const };
+    return { ...(named ?? fallback), windows: null };
   }
   const config = await readConfig(options.config, deps);
   if (isStop(config)) return config;
-  return { location: flag ?? ledgerOf(config), windows: config.maintenance };
+  const fromConfig = { location: ledgerOf(config), origin: "config" as const };
+  return { ...(named ?? fromConfig), windows: config.maintenance };
 }
 
 /** Writes the file; a file system refusal (missing folder, no permission) is a Stop. */

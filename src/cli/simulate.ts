@@ -7,6 +7,7 @@ import { type PlayOutcome, ScenarioPlayer } from "../sim/player.js";
 import { formatScenarioIssue, loadScenario, type Scenario } from "../sim/scenario.js";
 import { formatScenarioStart, formatStep } from "../sim/step-log.js";
 import { systemClock, systemTimers } from "../time/clock.js";
+import { scenarioFile } from "./scenario-file.js";
 
 interface SimulateFlags {
   scenario?: string;
@@ -29,7 +30,10 @@ export const MAX_SIM_TARGETS = 20_000;
 export function simulateCommand(): Command {
   return new Command("simulate")
     .description("serve the simulated immigration estate (or N endpoints) and play a scenario")
-    .option("-s, --scenario <file>", "scenario to play (YAML); without one, serve until stopped")
+    .option(
+      "-s, --scenario <file>",
+      "scenario to play: a file, or a shipped one by name (pdns-2024); without one, serve until stopped",
+    )
     .option("--speed <factor>", "scenario time per real time (default: the scenario's speed)")
     .option("--targets <n>", "serve N generic endpoints (gen-0000 …) instead of the estate")
     .option("--listen-base <port>", "the i-th endpoint listens on PORT+i (default: ephemeral)")
@@ -62,8 +66,10 @@ export function parseFlags(flags: SimulateFlags): SimulateOptions | string {
   if (basePort !== 0 && basePort + plan.length - 1 > 65_535) {
     return `--listen-base: ports ${basePort}-${basePort + plan.length - 1} run past 65535`;
   }
-  const scenarioFile = flags.scenario ?? null;
-  return { plan, basePort, speed, scenarioFile, configOut: flags.configOut ?? null };
+  const scenario = flags.scenario === undefined ? null : scenarioFile(flags.scenario);
+  if (scenario !== null && "error" in scenario) return scenario.error;
+  const file = scenario === null ? null : scenario.file;
+  return { plan, basePort, speed, scenarioFile: file, configOut: flags.configOut ?? null };
 }
 
 function wholeNumber(text: string, min: number, max: number): number | undefined {

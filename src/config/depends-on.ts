@@ -1,4 +1,5 @@
 import { isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
+import { didYouMean } from "../text/suggest.js";
 
 interface Node {
   /** Index in the expanded target list. */
@@ -50,7 +51,7 @@ function unknownDependencies(targets: unknown[], nodes: Map<string, Node>): Path
             pathIssue(
               "CONFIG_UNKNOWN_DEPENDENCY",
               ["targets", index, "depends_on", position],
-              `unknown target "${id}"`,
+              `unknown target "${id}"${didYouMean(id, nodes.keys())}`,
             ),
           ],
     );

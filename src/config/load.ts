@@ -91,7 +91,10 @@ function check(
       ? { ...written, targets: expansion.targets }
       : written;
   const parsed = configSchema.safeParse(expanded, { reportInput: true });
-  const found = [...schemaIssues(parsed.error), ...crossChecks(expanded, expansion, locate)];
+  const found = [
+    ...schemaIssues(parsed.error, configSchema),
+    ...crossChecks(expanded, expansion, locate),
+  ];
   return {
     valid: parsed.success ? parsed.data : null,
     issues: [...expansion.issues, ...found.map((issue) => toWrittenPath(issue, expansion))],

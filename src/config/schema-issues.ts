@@ -1,20 +1,29 @@
 import type * as z from "zod";
 import type { ConfigErrorCode } from "../fields/errors.js";
 import { describeValue, isRecord, type PathIssue, pathIssue } from "../fields/path-issue.js";
+import { didYouMean } from "../text/suggest.js";
+import { keysAt } from "./schema-keys.js";
 
 /**
  * Turns zod's issues into pantau's: short, lower-case, naming the expected form, one issue per
- * unknown key (at the key), and a missing key reported at the map that lacks it.
+ * unknown key (at the key, with the nearest key `schema` allows there), and a missing key
+ * reported at the map that lacks it.
  */
-export function schemaIssues(error: z.ZodError | undefined): PathIssue[] {
-  return error === undefined ? [] : error.issues.flatMap(toPathIssues);
+export function schemaIssues(error: z.ZodError | undefined, schema?: z.core.$ZodType): PathIssue[] {
+  return error === undefined ? [] : error.issues.flatMap((issue) => toPathIssues(issue, schema));
 }
 
-function toPathIssues(issue: z.core.$ZodIssue): PathIssue[] {
+function toPathIssues(issue: z.core.$ZodIssue, schema?: z.core.$ZodType): PathIssue[] {
   const path = issue.path.filter((segment) => typeof segment !== "symbol") as (string | number)[];
   if (issue.code === "unrecognized_keys") {
+    const known = schema === undefined ? [] : keysAt(schema, path);
     return issue.keys.map((key) =>
-      pathIssue("CONFIG_UNKNOWN_KEY", [...path, key], `unknown key "${key}"`, "key"),
+      pathIssue(
+        "CONFIG_UNKNOWN_KEY",
+        [...path, key],
+        `unknown key "${key}"${didYouMean(key, known)}`,
+        "key",
+      ),
     );
   }
   if (issue.code === "custom") {
@@ -24,7 +33,7 @@ function toPathIssues(issue: z.core.$ZodIssue): PathIssue[] {
   if (issue.code === "invalid_key") {
     // A bad map key (a label name): what is wrong with it, pointed at the key itself.
     return issue.issues
-      .flatMap(toPathIssues)
+      .flatMap((inner) => toPathIssues(inner, schema))
       .map((inner) => ({ ...inner, path, at: "key" as const }));
   }
   if ("input" in issue && issue.input === undefined && path.length > 0) {
@@ -40,8 +49,11 @@ function messageFor(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
       return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}${placeholderHint(issue.input)}`;
-    case "invalid_value":
-      return `expected one of ${issue.values.map(String).join(", ")}, got ${describeValue(issue.input)}`;
+    case "invalid_value": {
+      const hint =
+        typeof issue.input === "string" ? didYouMean(issue.input, issue.values.map(String)) : "";
+      return `expected one of ${issue.values.map(String).join(", ")}, got ${describeValue(issue.input)}${hint}`;
+    }
     case "too_small":
       return tooSmall(issue);
     case "too_big":

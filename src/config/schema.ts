@@ -13,6 +13,7 @@ import {
   targetId,
   timezone,
 } from "../fields/values.js";
+import { QUORUM_GROUP_PATTERN } from "../health/quorum.js";
 import { proberBlocks } from "../probe/registry.js";
 
 /**
@@ -44,7 +45,10 @@ const expectations = z.strictObject({
     .optional()
     .meta({ default: [...DEFAULTS.status] }),
   body_contains: optionalText(),
-  body_regex: regex().nullable().optional().meta({ description: "JavaScript regular expression" }),
+  body_regex: regex().nullable().optional().meta({
+    description:
+      "JavaScript regular expression, matched in linear time: no backreferences, lookahead or counts over 16",
+  }),
   json: jsonCondition,
 });
 
@@ -146,7 +150,7 @@ const alertmanagerSettings = z.strictObject({
 const quorumSettings = z.strictObject({
   group: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "letters, digits, '.', '_' and '-' only" })
+    .regex(QUORUM_GROUP_PATTERN, { error: "letters, digits, '.', '_' and '-' only" })
     .meta({ description: "the quorum group this daemon is a vantage of; needs storage.url" }),
   min_down: minDown().meta({
     description: "vantages that must see a target down for the group's verdict",

@@ -3,6 +3,7 @@ import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../fields/
 import { formatDuration, parseDuration } from "../fields/units.js";
 import { shortestCronGap } from "../fields/values.js";
 import { PROBER_KINDS, type RegisteredKind } from "../probe/registry.js";
+import { didYouMean } from "../text/suggest.js";
 
 /**
  * Checks that span several keys. They read the data as written (after `each` expansion), not
@@ -195,7 +196,11 @@ function checkGlobalTimeout(config: Record<string, unknown>): PathIssue[] {
 function checkCanaries(config: Record<string, unknown>): PathIssue[] {
   const canaries = asRecord(config.global).canaries;
   if (!Array.isArray(canaries) || !Array.isArray(config.targets)) return [];
-  const ids = new Set(config.targets.map((target: unknown) => asRecord(target).id));
+  const ids = new Set(
+    config.targets
+      .map((target: unknown) => asRecord(target).id)
+      .filter((id) => typeof id === "string"),
+  );
   return canaries.flatMap((canary: unknown, index) =>
     typeof canary !== "string" || ids.has(canary)
       ? []
@@ -203,7 +208,7 @@ function checkCanaries(config: Record<string, unknown>): PathIssue[] {
           pathIssue(
             "CONFIG_UNKNOWN_CANARY",
             ["global", "canaries", index],
-            `unknown target "${canary}"`,
+            `unknown target "${canary}"${didYouMean(canary, ids)}`,
           ),
         ],
   );

@@ -5,6 +5,7 @@ import type { Config } from "../config/types.js";
 import { Engine } from "../engine/engine.js";
 import type { RunHeartbeat } from "../engine/heartbeat.js";
 import { apiRoutes } from "../expose/api.js";
+import type { ExpositionFormat } from "../expose/exposition.js";
 import { PantauMetrics } from "../expose/metrics.js";
 import { readiness } from "../expose/readiness.js";
 import { type ApiResponse, type HttpServerHandle, startHttpServer } from "../expose/server.js";
@@ -206,10 +207,8 @@ export class Daemon {
       maintenance: () => this.config.maintenance,
     });
     const context = {
-      renderMetrics: () => ({
-        contentType: this.metrics.contentType,
-        chunks: this.metrics.renderChunks(),
-      }),
+      renderMetrics: (format: ExpositionFormat) => this.metrics.exposition(format),
+      version: VERSION,
       readiness: () =>
         readiness({
           started: this.started,

@@ -11,10 +11,23 @@ import type { AttributionChange } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
 import type { SchedulerObserver } from "../schedule/scheduler.js";
 import { systemClock } from "../time/clock.js";
+import {
+  CONTENT_TYPE,
+  durationSeconds,
+  type ExpositionFormat,
+  formatValue,
+  OPENMETRICS_EOF,
+  timestampSeconds,
+} from "./exposition.js";
 import { LedgerQueueMetrics } from "./ledger-queue-metrics.js";
+import { renderRegistry } from "./registry-text.js";
 import { type RenderSlice, TargetSeries } from "./target-series.js";
 
-const secondsOf = (ms: number) => ms / 1000;
+/** Observed durations to the microsecond, as the per-target ones are shown (exposition.ts). */
+const secondsOf = durationSeconds;
+
+/** The counters prom-client's default metrics count from the process' start, not from ours. */
+const PROCESS_COUNTERS = /^process_cpu_/;
 
 const REDUNDANT_DEFAULT_METRICS = [
   "nodejs_active_handles_total",
@@ -105,13 +118,23 @@ export class PantauMetrics {
   readonly ledgerQueue = new LedgerQueueMetrics(this.registry);
 
   private readonly renderSlice: RenderSlice;
+  /** Wall-clock ms: when counters start from 0 (OpenMetrics `_created`). */
+  private readonly now: () => number;
+  /** `_created` of the registry's counters and histograms: they count from construction. */
+  private readonly registryCreated: string;
+  private readonly processCreated: string;
 
   constructor(options: {
     version: string;
     defaultMetrics?: boolean;
     /** How /metrics renders are cut (tests: small chunks, a yield after each). */
     renderSlice?: Partial<RenderSlice>;
+    /** The wall clock (ms), for `_created`; the system's by default. */
+    now?: () => number;
   }) {
+    this.now = options.now ?? systemClock.now;
+    this.registryCreated = formatValue(timestampSeconds(this.now()));
+    this.processCreated = formatValue(timestampSeconds(Date.now() - process.uptime() * 1000));
     this.renderSlice = {
       targets: options.renderSlice?.targets ?? 500,
       ms: options.renderSlice?.ms ?? 5,
@@ -176,10 +199,14 @@ export class PantauMetrics {
     for (const target of targets) {
       this.groupOf.set(target.id, { service: target.service, site: target.site });
     }
-    this.targets.sync(targets, (id) => {
-      const committed = stateOf(id);
-      return { state: committed?.state ?? "unknown", since: committed?.since ?? null };
-    });
+    this.targets.sync(
+      targets,
+      (id) => {
+        const committed = stateOf(id);
+        return { state: committed?.state ?? "unknown", since: committed?.since ?? null };
+      },
+      this.now(),
+    );
   }
 
   probeCompleted(target: Target, result: ProbeResult): void {
@@ -235,26 +262,30 @@ export class PantauMetrics {
 
   configReloaded(ok: boolean, at: number): void {
     this.reloadOk.set(ok ? 1 : 0);
-    if (ok) this.reloadTime.set(secondsOf(at));
+    if (ok) this.reloadTime.set(timestampSeconds(at));
   }
 
   /**
-   * The /metrics text in chunks, yielding to the event loop between them (see
+   * The /metrics text in `format`, in chunks, yielding to the event loop between them (see
    * TargetSeries.chunks); the registry's part is small and comes last.
    */
-  async *renderChunks(): AsyncGenerator<string> {
-    yield* this.targets.chunks(this.renderSlice);
-    yield await this.registry.metrics();
+  async *renderChunks(format: ExpositionFormat = "prometheus"): AsyncGenerator<string> {
+    yield* this.targets.chunks(this.renderSlice, format);
+    const registry = await renderRegistry(this.registry, format, (name) =>
+      PROCESS_COUNTERS.test(name) ? this.processCreated : this.registryCreated,
+    );
+    yield format === "openmetrics" ? registry + OPENMETRICS_EOF : registry;
   }
 
-  /** The whole /metrics text as one string (tests, benchmarks). */
-  async render(): Promise<string> {
+  /** The whole text as one string (tests, benchmarks). */
+  async render(format: ExpositionFormat = "prometheus"): Promise<string> {
     const chunks: string[] = [];
-    for await (const chunk of this.renderChunks()) chunks.push(chunk);
+    for await (const chunk of this.renderChunks(format)) chunks.push(chunk);
     return chunks.join("");
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
+  /** What GET /metrics answers in `format`: its content type and the text in chunks. */
+  exposition(format: ExpositionFormat): { contentType: string; chunks: AsyncIterable<string> } {
+    return { contentType: CONTENT_TYPE[format], chunks: this.renderChunks(format) };
   }
 }

@@ -1,8 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip, constants as zlib } from "node:zlib";
 import type { Logger } from "pino";
 import type { ListenAddress } from "../fields/listen.js";
+import type { ExpositionFormat } from "./exposition.js";
+import { indexPage } from "./index-page.js";
+import { acceptsGzip, negotiateFormat } from "./negotiate.js";
 
 /** A JSON answer of the API: status and body. */
 export interface ApiResponse {
@@ -13,8 +19,13 @@ export interface ApiResponse {
 export type ApiRoute = (params: URLSearchParams) => Promise<ApiResponse>;
 
 export interface HttpServerContext {
-  /** The text in chunks, written as they come (a whole render at once blocked the loop). */
-  renderMetrics(): { contentType: string; chunks: AsyncIterable<string> };
+  /**
+   * The text in `format`, in chunks, written as they come (a whole render at once blocked the
+   * loop); a HEAD request asks for none.
+   */
+  renderMetrics(format: ExpositionFormat): { contentType: string; chunks: AsyncIterable<string> };
+  /** pantau's version, shown on the index page at `/`. */
+  version: string;
   /** `role`: an HA member's part (`leader of jkt`), shown in the ready answer. */
   readiness(): { ready: true; role?: string } | { ready: false; reason: string };
   reload(): Promise<ApiResponse>;
@@ -107,10 +118,10 @@ async function handle(
       ? sendText(res, 200, ready.role ? `pantau is ready: ${ready.role}.\n` : "pantau is ready.\n")
       : sendText(res, 503, `pantau is not ready: ${ready.reason}\n`);
   }
-  if (path === "/metrics") {
-    const { contentType, chunks } = context.renderMetrics();
-    res.writeHead(200, { "content-type": contentType });
-    return sendChunks(res, chunks);
+  if (path === "/metrics") return sendMetrics(req, res, context);
+  if (path === "/") {
+    const page = indexPage(context.version, req.headers.accept);
+    return sendBody(res, 200, page.contentType, page.body);
   }
   const route = path.startsWith("/api/v1/")
     ? context.api[path.slice("/api/v1/".length)]
@@ -135,6 +146,44 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
   res.setHeader("Allow", allow);
   sendJson(res, 405, { error: `method not allowed; use ${allow}` });
 }
+
+/**
+ * In the format the scrape asks for, gzipped when it accepts gzip (Prometheus always does: a
+ * scrape of 10,000 targets shrinks from ≈30 MiB to ≈1.5 MiB). The render's chunks stream through
+ * the gzip stream as they come; nothing waits for the whole text.
+ */
+async function sendMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: HttpServerContext,
+): Promise<void> {
+  const format = negotiateFormat(req.headers.accept);
+  const gzip = acceptsGzip(req.headers["accept-encoding"]);
+  const headers: Record<string, string> = { vary: "Accept, Accept-Encoding" };
+  if (gzip) headers["content-encoding"] = "gzip";
+  if (req.method === "HEAD") {
+    // the type only: nothing is rendered for a body that is never sent
+    const { contentType } = context.renderMetrics(format);
+    res.writeHead(200, { ...headers, "content-type": contentType }).end();
+    return;
+  }
+  const { contentType, chunks } = context.renderMetrics(format);
+  res.writeHead(200, { ...headers, "content-type": contentType });
+  if (!gzip) return sendChunks(res, chunks);
+  try {
+    // level 1: most of level 6's ratio on text this repetitive, at a fraction of its CPU (bench)
+    await pipeline(
+      Readable.from(chunks, { objectMode: false }),
+      createGzip({ level: GZIP_LEVEL }),
+      res,
+    );
+  } catch (error) {
+    // the client went away mid-scrape: the pipeline has stopped the render and closed the socket
+    if ((error as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") throw error;
+  }
+}
+
+const GZIP_LEVEL = zlib.Z_BEST_SPEED;
 
 /**
  * Writes each chunk, waiting for the client to drain the last (backpressure); once the client
@@ -170,7 +219,11 @@ async function sendChunks(res: ServerResponse, chunks: AsyncIterable<string>): P
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(text);
+  sendBody(res, status, "text/plain; charset=utf-8", text);
+}
+
+function sendBody(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { "content-type": contentType }).end(body);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

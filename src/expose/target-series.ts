@@ -1,16 +1,12 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Target } from "../config/types.js";
-import { NEXT_STATES, TARGET_STATES, type TargetState } from "../health/types.js";
-import {
-  describeEndpoint,
-  type ProbeResult,
-  proberKind,
-  RESULT_FAMILIES,
-  type ResultFamily,
-} from "../probe/index.js";
+import { NEXT_STATES, type TargetState } from "../health/types.js";
+import { describeEndpoint, type ProbeResult, proberKind } from "../probe/index.js";
+import { type ExpositionFormat, escapeLabel, formatValue, timestampSeconds } from "./exposition.js";
+import { type Count, TARGET_FAMILIES, type TargetFacts } from "./target-families.js";
 
 /**
- * Per-target series, kept as plain records and rendered straight to the text format: at
+ * Per-target series, kept as plain records and rendered straight to the text formats: at
  * 10,000 targets (~240,000 series) a generic registry spends most of a scrape on label maps.
  * Label strings are escaped once, when a target is added.
  *
@@ -18,29 +14,6 @@ import {
  * of every target in O(targets) and can yield to the event loop between chunks while probes
  * and commits go on: each target's series still come from one moment.
  */
-interface TargetFacts {
-  /** `target="…",service="…",site="…"`, escaped. */
-  readonly labels: string;
-  /** `,name="…",prober="…",endpoint="…"`, escaped. */
-  readonly infoLabels: string;
-  /** Those its prober kind sets, besides every target's. */
-  readonly resultFamilies: readonly ResultFamily[];
-  readonly lastResult: ProbeResult | null;
-  readonly state: TargetState;
-  readonly changedAt: number | null;
-  readonly maintenance: boolean;
-  readonly blockedBy: string | null;
-  /** Upstreams whose verdict the target's page waits for (empty: none). */
-  readonly waitingOn: readonly string[];
-  readonly probes: Readonly<Record<ProbeResult["result"], number>>;
-  /** [reason, count] in order of first failure. */
-  readonly failures: readonly Count[];
-  /** [`from="…",to="…"`, count] */
-  readonly transitions: readonly Count[];
-}
-
-type Count = readonly [label: string, count: number];
-
 /** How a render is cut: chunk size, and how long it may hold the event loop between yields. */
 export interface RenderSlice {
   targets: number;
@@ -52,170 +25,6 @@ export interface RenderSlice {
 interface TargetRecord {
   facts: TargetFacts;
 }
-
-interface Family {
-  name: string;
-  type: "gauge" | "counter";
-  help: string;
-  lines(facts: TargetFacts): string;
-}
-
-export function escapeLabel(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Number.POSITIVE_INFINITY) return "+Inf";
-  if (value === Number.NEGATIVE_INFINITY) return "-Inf";
-  return String(value);
-}
-
-const seconds = (ms: number) => formatValue(ms / 1000);
-
-/** One family's line for a target, or nothing before the first probe. */
-function probeGauge(name: string, value: (r: ProbeResult) => number | null) {
-  return (facts: TargetFacts): string => {
-    const result = facts.lastResult;
-    const v = result ? value(result) : null;
-    return v === null ? "" : `${name}{${facts.labels}} ${formatValue(v)}\n`;
-  };
-}
-
-/** A family some prober kinds set: lines for their targets only, once probed. */
-function kindFamily(family: ResultFamily): Family {
-  return {
-    name: family.name,
-    type: family.type,
-    help: family.help,
-    lines: (facts) => {
-      const result = facts.lastResult;
-      if (!result || !facts.resultFamilies.includes(family)) return "";
-      let text = "";
-      for (const series of family.series) {
-        text += `${family.name}{${facts.labels}${series.labels}} ${formatValue(series.value(result))}\n`;
-      }
-      return text;
-    },
-  };
-}
-
-const FAMILIES: Family[] = [
-  {
-    name: "probe_success",
-    type: "gauge",
-    help: "1 if the last probe did not fail",
-    lines: probeGauge("probe_success", (r) => (r.result === "failed" ? 0 : 1)),
-  },
-  {
-    name: "probe_duration_seconds",
-    type: "gauge",
-    help: "Total duration of the last probe",
-    lines: probeGauge("probe_duration_seconds", (r) => r.durationMs / 1000),
-  },
-  ...RESULT_FAMILIES.map(kindFamily),
-  {
-    name: "probe_ssl_earliest_cert_expiry",
-    type: "gauge",
-    help: "Unix time the peer certificate expires",
-    lines: probeGauge("probe_ssl_earliest_cert_expiry", (r) =>
-      r.certExpiresAt === null ? null : r.certExpiresAt / 1000,
-    ),
-  },
-  {
-    name: "pantau_target_state",
-    type: "gauge",
-    help: "1 for the target's current committed state, 0 for the others",
-    lines: (facts) => {
-      let text = "";
-      for (const state of TARGET_STATES) {
-        text += `pantau_target_state{${facts.labels},state="${state}"} ${facts.state === state ? 1 : 0}\n`;
-      }
-      return text;
-    },
-  },
-  {
-    name: "pantau_target_state_changed_timestamp_seconds",
-    type: "gauge",
-    help: "Time (at) of the target's last transition",
-    lines: (facts) =>
-      facts.changedAt === null
-        ? ""
-        : `pantau_target_state_changed_timestamp_seconds{${facts.labels}} ${seconds(facts.changedAt)}\n`,
-  },
-  {
-    name: "pantau_target_last_probe_timestamp_seconds",
-    type: "gauge",
-    help: "Start of the target's last probe",
-    lines: probeGauge("pantau_target_last_probe_timestamp_seconds", (r) => r.startedAt / 1000),
-  },
-  {
-    name: "pantau_target_maintenance",
-    type: "gauge",
-    help: "1 while the target is inside a maintenance window",
-    lines: (facts) => `pantau_target_maintenance{${facts.labels}} ${facts.maintenance ? 1 : 0}\n`,
-  },
-  {
-    name: "pantau_target_blocked_by",
-    type: "gauge",
-    help: "1 while the target is down because this dependency is down",
-    lines: (facts) =>
-      facts.blockedBy === null
-        ? ""
-        : `pantau_target_blocked_by{${facts.labels},dependency="${escapeLabel(facts.blockedBy)}"} 1\n`,
-  },
-  {
-    name: "pantau_target_attribution_pending",
-    type: "gauge",
-    help: "1 while the down target's page waits for this upstream's verdict (it may be the cause)",
-    lines: (facts) => {
-      let lines = "";
-      for (const upstream of facts.waitingOn) {
-        lines += `pantau_target_attribution_pending{${facts.labels},dependency="${escapeLabel(upstream)}"} 1\n`;
-      }
-      return lines;
-    },
-  },
-  {
-    name: "pantau_target_info",
-    type: "gauge",
-    help: "Always 1; the target's name, prober and endpoint (without credentials or query)",
-    lines: (facts) => `pantau_target_info{${facts.labels}${facts.infoLabels}} 1\n`,
-  },
-  {
-    name: "pantau_probes_total",
-    type: "counter",
-    help: "Probes by result",
-    lines: (facts) =>
-      `pantau_probes_total{${facts.labels},result="ok"} ${facts.probes.ok}\n` +
-      `pantau_probes_total{${facts.labels},result="degraded"} ${facts.probes.degraded}\n` +
-      `pantau_probes_total{${facts.labels},result="failed"} ${facts.probes.failed}\n`,
-  },
-  {
-    name: "pantau_probe_failures_total",
-    type: "counter",
-    help: "Failed probes by reason",
-    lines: (facts) => {
-      let text = "";
-      for (const [reason, count] of facts.failures) {
-        text += `pantau_probe_failures_total{${facts.labels},reason="${reason}"} ${count}\n`;
-      }
-      return text;
-    },
-  },
-  {
-    name: "pantau_state_transitions_total",
-    type: "counter",
-    help: "Committed state transitions",
-    lines: (facts) => {
-      let text = "";
-      for (const [pair, count] of facts.transitions) {
-        text += `pantau_state_transitions_total{${facts.labels},${pair}} ${count}\n`;
-      }
-      return text;
-    },
-  },
-];
 
 /** `counts` with `label` incremented by one (added at 1 when absent); a new array. */
 function incremented(counts: readonly Count[], label: string): readonly Count[] {
@@ -257,11 +66,16 @@ const NO_UPSTREAMS: readonly string[] = [];
 export class TargetSeries {
   private readonly records = new Map<string, TargetRecord>();
 
-  /** Matches the configured targets: new ones appear, changed labels replace, removed vanish. */
+  /**
+   * Matches the configured targets: new ones appear, changed labels replace, removed vanish.
+   * `now` (wall ms) is when the counters of new and replaced ones start from 0.
+   */
   sync(
     targets: readonly Target[],
     initial: (id: string) => { state: TargetState; since: number | null },
+    now: number,
   ): void {
+    const created = formatValue(timestampSeconds(now));
     const keep = new Set<string>();
     for (const target of targets) {
       keep.add(target.id);
@@ -291,6 +105,7 @@ export class TargetSeries {
         labels,
         infoLabels,
         resultFamilies: proberKind(target.probe.kind).families,
+        created,
         lastResult: null,
         state,
         changedAt: since,
@@ -317,6 +132,7 @@ export class TargetSeries {
       labels: facts.labels,
       infoLabels: facts.infoLabels,
       resultFamilies: facts.resultFamilies,
+      created: facts.created,
       lastResult: result,
       state: facts.state,
       changedAt: facts.changedAt,
@@ -363,20 +179,20 @@ export class TargetSeries {
   }
 
   /**
-   * The text format of a snapshot taken now, family by family, in chunks of at most
+   * `format`'s text of a snapshot taken now, family by family, in chunks of at most
    * `slice.targets` targets' lines. Between chunks it yields to the event loop once it has
    * rendered for `slice.ms` (by `slice.monotonic`): rendering 10,000 targets in one go blocked
    * the loop (and so delayed probes) for hundreds of ms, while yielding after every chunk made
    * a scrape wait out hundreds of busy loop turns.
    */
-  async *chunks(slice: RenderSlice): AsyncGenerator<string> {
+  async *chunks(slice: RenderSlice, format: ExpositionFormat): AsyncGenerator<string> {
     const snapshot = Array.from(this.records.values(), (record) => record.facts);
     let sliceStart = slice.monotonic();
-    for (const family of FAMILIES) {
-      let text = `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`;
+    for (const family of TARGET_FAMILIES) {
+      let text = family.header[format];
       for (let start = 0; start < snapshot.length; start += slice.targets) {
         const end = Math.min(start + slice.targets, snapshot.length);
-        for (let i = start; i < end; i++) text += family.lines(snapshot[i] as TargetFacts);
+        for (let i = start; i < end; i++) text += family.lines(snapshot[i] as TargetFacts, format);
         yield text;
         text = "";
         if (slice.monotonic() - sliceStart >= slice.ms) {

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import * as z from "zod";
 import type { ConfigErrorCode } from "./errors.js";
+import { linearRegexProblem } from "./linear-regex.js";
 import { listenAddressProblem, parseListenAddress } from "./listen.js";
 import { describeValue } from "./path-issue.js";
 import {
@@ -189,11 +190,13 @@ export function redactedUrl(url: string): string {
   return head.replace(/^([^/]*\/\/)[^/]*@/, "$1***@") + tail;
 }
 
+/** A pattern pantau can match over an untrusted body in linear time (linear-regex.ts). */
 export function regex() {
   return checkedString((source) => {
     try {
       new RegExp(source);
-      return null;
+      const problem = linearRegexProblem(source);
+      return problem === null ? null : { code: "CONFIG_REGEX", message: problem };
     } catch (error) {
       const reason =
         error instanceof Error ? error.message.replace(/^Invalid regular expression: /, "") : "";

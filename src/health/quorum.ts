@@ -14,6 +14,14 @@ import type { TargetState } from "./types.js";
  * change that broke it, whatever order the vantages' commits arrived in.
  */
 
+/** The chain (ledger instance) a group's verdicts are written under; also its election's name. */
+export function quorumChain(group: string): string {
+  return `quorum/${group}`;
+}
+
+/** A quorum group's name, as config, flags and API parameters take it. */
+export const QUORUM_GROUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /** Whether a vantage takes part: running and seeing, running but blind, or not running. */
 export type Standing = "voting" | "blind" | "dead";
 

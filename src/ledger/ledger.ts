@@ -268,3 +268,8 @@ export interface QuorumLedger {
   /** The votes of these transitions, by transition id. */
   quorumVotes(transitionIds: readonly number[]): Promise<Map<number, QuorumVoteRecord[]>>;
 }
+
+/** Whether a store can serve a quorum group (both stores can; a test double may not). */
+export function isQuorumLedger(ledger: Ledger): ledger is Ledger & QuorumLedger {
+  return "commitQuorum" in ledger && "transitionsAfter" in ledger;
+}

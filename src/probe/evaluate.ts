@@ -10,6 +10,7 @@ import type {
 } from "../fields/verdict-rules.js";
 import { formatDuration, formatInstant, formatSpan, formatStatusRanges } from "./detail-text.js";
 import { describeJsonValue, lookupJsonPath } from "./json-path.js";
+import type { RegexOutcome } from "./regex-match.js";
 import type { DegradedReason, FailureReason, ProbeVerdict } from "./types.js";
 
 /** What a probe saw of a connection: enough for the latency and certificate rules. */
@@ -28,6 +29,8 @@ export interface SeenResponse extends SeenConnection {
   body: Uint8Array;
   /** The body went on past max_body: the rules judged its first bytes only. */
   truncated: boolean;
+  /** How the body fared against expect.body_regex, matched off the event loop; null without one. */
+  bodyRegex?: RegexOutcome | null;
 }
 
 export interface Evaluation {
@@ -48,7 +51,7 @@ export function evaluateResponse(
   degraded: DegradedRules,
 ): Evaluation {
   const body = new BodyView(seen.body, seen.truncated);
-  const failure = firstFailure(seen.status, body, expect);
+  const failure = firstFailure(seen, body, expect);
   if (failure !== null) return { result: "failed", ...failure };
   return judgeDegraded(
     [
@@ -82,7 +85,7 @@ function judgeDegraded(findings: Finding<DegradedReason>[], okDetail: string): E
 }
 
 function firstFailure(
-  status: number,
+  { status, bodyRegex }: SeenResponse,
   body: BodyView,
   expect: Expectations,
 ): Finding<FailureReason> {
@@ -97,17 +100,24 @@ function firstFailure(
     };
   }
   if (expect.bodyRegex !== null) {
-    const failure = regexFailure(body, expect.bodyRegex);
+    const failure = regexFailure(body, expect.bodyRegex, bodyRegex ?? null);
     if (failure !== null) return failure;
   }
   return expect.json === null ? null : jsonExpectationFailure(body, expect.json);
 }
 
-function regexFailure(body: BodyView, source: string): Finding<FailureReason> {
-  const pattern = compileRegex(source);
-  if (pattern === null) return { reason: "body", detail: `body_regex /${source}/ is not valid` };
-  if (pattern.test(body.text())) return null;
-  return { reason: "body", detail: `body does not match /${source}/${body.prefixNote()}` };
+function regexFailure(
+  body: BodyView,
+  source: string,
+  outcome: RegexOutcome | null,
+): Finding<FailureReason> {
+  if (outcome === "matched") return null;
+  if (outcome === "unmatched") {
+    return { reason: "body", detail: `body does not match /${source}/${body.prefixNote()}` };
+  }
+  // null only if a prober forgot to match: say so rather than pass or block the event loop
+  const why = outcome === null ? "was not matched" : "was not decided within the timeout";
+  return { reason: "body", detail: `body_regex /${source}/ ${why}${body.prefixNote()}` };
 }
 
 function jsonExpectationFailure(body: BodyView, condition: JsonCondition): Finding<FailureReason> {
@@ -187,26 +197,5 @@ function parseJson(text: string): { parsed: true; value: unknown } | { parsed: f
     return { parsed: true, value: JSON.parse(text) };
   } catch {
     return { parsed: false };
-  }
-}
-
-// Patterns come from config and repeat every probe: compile each once.
-const compiledPatterns = new Map<string, RegExp | null>();
-
-function compileRegex(source: string): RegExp | null {
-  let pattern = compiledPatterns.get(source);
-  if (pattern === undefined) {
-    pattern = tryCompile(source);
-    if (compiledPatterns.size > 1000) compiledPatterns.clear();
-    compiledPatterns.set(source, pattern);
-  }
-  return pattern;
-}
-
-function tryCompile(source: string): RegExp | null {
-  try {
-    return new RegExp(source);
-  } catch {
-    return null;
   }
 }

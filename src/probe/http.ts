@@ -19,6 +19,7 @@ import { ProbeFailure } from "./failure.js";
 import { exchange, type HttpRequest } from "./http-exchange.js";
 import { HTTP_FAMILIES } from "./http-families.js";
 import { noChecks, type ProberKind } from "./kind.js";
+import { matchBody } from "./regex-match.js";
 import type { ReadLimits, ReadResponse } from "./response-reader.js";
 import { type Judge, type ProbeContext, runProbe } from "./run.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
@@ -111,12 +112,17 @@ export function probeHttp(
 ): Promise<ProbeResult> {
   return runProbe(target.timeout, options, async (context): Promise<Judge> => {
     const response = await followRedirects(target, context);
+    // under the probe's deadline, and in a worker thread: a body never holds the event loop
+    const { bodyRegex } = target.expect;
+    const regexOutcome =
+      bodyRegex === null ? null : await matchBody(bodyRegex, response.body, target.timeout);
     return ({ durationMs, now }) =>
       evaluateResponse(
         {
           status: response.status,
           body: response.body,
           truncated: response.truncated,
+          bodyRegex: regexOutcome,
           durationMs,
           now,
           certExpiresAt: context.trace.certExpiresAt,

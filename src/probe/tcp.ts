@@ -15,7 +15,6 @@ import { type ConfigPath, isRecord, type PathIssue, pathIssue } from "../fields/
 import { hostName } from "../fields/values.js";
 import { openConnection } from "./connection.js";
 import { evaluateConnection } from "./evaluate.js";
-import { HTTP_FAMILIES } from "./http-families.js";
 import type { ProberKind } from "./kind.js";
 import { type Judge, runProbe } from "./run.js";
 import type { ProbeOptions, ProbeResult, ProbeTarget } from "./types.js";
@@ -72,8 +71,8 @@ export const tcpKind: ProberKind<TcpProbeSpec, typeof block> = {
   readsBody: false,
   probe: probeTcp,
   endpoint,
-  // as pantau has always exposed them: status 0, and the connect and tls phases
-  families: HTTP_FAMILIES,
+  // none of its own: probe_http_* belongs to HTTP targets (blackbox_exporter's tcp_connect has none either)
+  families: [],
 };
 
 export function probeTcp(

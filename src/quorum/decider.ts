@@ -1,9 +1,12 @@
 import type { Target } from "../config/types.js";
+import type { PageHoldChange } from "../engine/page-holds.js";
 import { verdictDeadline } from "../engine/page-holds.js";
 import type { Election } from "../fleet/ha-member.js";
 import {
   countVotes,
   type MinDown,
+  needed,
+  quorumChain,
   type Standing,
   type Timeline,
   type VantageVote,
@@ -21,6 +24,7 @@ import type {
 } from "../ledger/ledger.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
+import { GroupAttribution } from "./group-attribution.js";
 import { VantageHistory } from "./history.js";
 import { standingTimeline } from "./standing.js";
 import { nextSteps, quorumTransition, voteRecords } from "./verdict.js";
@@ -33,10 +37,7 @@ import { nextSteps, quorumTransition, voteRecords } from "./verdict.js";
  * fenced like an HA leader's: a decider that lost the lock cannot write.
  */
 
-/** The chain a group's verdicts are written under; also its election's name. */
-export function quorumChain(group: string): string {
-  return `quorum/${group}`;
-}
+export { quorumChain } from "../health/quorum.js";
 
 /** Added to a target's detection bound: how far back a new decider reads. */
 const SETTLE_SLACK_MS = 1000;
@@ -79,6 +80,10 @@ export type QuorumEvent =
       transitions: readonly StoredTransition[];
       /** For each transition out of down, the start of the group outage it ends; else null. */
       outageStarts: readonly (number | null)[];
+      /** For each →down, the upstreams its page waits on (empty: it pages now). */
+      waitingOn: readonly (readonly string[])[];
+      /** Held pages that stopped waiting. */
+      releases: readonly PageHoldChange[];
       votes: readonly (readonly QuorumVoteRecord[])[];
       attributions: readonly AttributionChange[];
     }
@@ -103,8 +108,9 @@ export class QuorumDecider {
   private cursors = new Map<string, number>();
   private standings = new Map<string, Timeline<Standing, never>>();
   private standingKey = "";
-  /** Targets to judge on the next round (read news, or a step not final yet). */
+  /** Targets to judge on the next round (their vantages moved, or all after a standing change). */
   private dirty = new Set<string>();
+  private readonly attribution = new GroupAttribution();
 
   constructor(private readonly options: QuorumDeciderOptions) {}
 
@@ -236,6 +242,7 @@ export class QuorumDecider {
     this.cursors = new Map();
     this.standingKey = "";
     await this.refreshMembers(from);
+    this.attribution.restore(await ledger.outages({ instance: this.chain, open: true }));
     for (const id of this.committed.keys()) this.dirty.add(id);
     for (const target of this.options.targets()) this.dirty.add(target.id);
   }
@@ -314,6 +321,11 @@ export class QuorumDecider {
     const outageStarts: (number | null)[] = [];
     const votes: QuorumVoteRecord[][] = [];
     const seen: TargetVotes[] = [];
+    const finalState = new Map<string, TargetState>();
+    let membersNow = 0;
+    for (const timeline of this.standings.values()) {
+      if (standingNow(timeline) !== "dead") membersNow++;
+    }
     for (const targetId of this.dirty) {
       const target = configured.get(targetId);
       if (target === undefined) continue;
@@ -340,6 +352,7 @@ export class QuorumDecider {
         vote: voteNow(v.state.changes.at(-1)?.value ?? v.state.initial, standingNow(v.standing)),
         since: null,
       }));
+      finalState.set(targetId, from);
       seen.push({
         targetId,
         state: from,
@@ -347,20 +360,52 @@ export class QuorumDecider {
         counts: countVotes(nowVotes.map((v) => v.vote)),
       });
     }
+    const moved = this.dirty;
     this.dirty = new Set();
-    if (transitions.length > 0 && this.runId !== null) {
-      const stored = await ledger.commitQuorum(this.runId, transitions, votes);
+    const groupState = (id: string) =>
+      finalState.get(id) ?? this.committed.get(id)?.state ?? "unknown";
+    const proposal = await this.attribution.propose({
+      now,
+      opened: transitions.filter((t) => t.to === "down"),
+      ended: new Set(transitions.filter((t) => t.from === "down").map((t) => t.targetId)),
+      moved,
+      groupState,
+      downVoters: (id) =>
+        [...this.standings.keys()].filter((v) => this.history.latest(id, v)?.value === "down"),
+      need: needed(minDown, membersNow),
+      target: (id) => configured.get(id),
+      openOutagesOf: (vantage, ids) => ledger.openOutagesOf(vantage, ids),
+    });
+    const { attributions, releases } = proposal;
+    if (transitions.length + attributions.length > 0 && this.runId !== null) {
+      const stored = await ledger.commitQuorum(this.runId, transitions, votes, attributions);
       for (const t of stored) {
         this.committed.set(t.targetId, { state: t.to, at: t.at });
         this.history.prune(t.targetId, t.at);
       }
+      this.attribution.committed(proposal);
       this.options.publish({
         kind: "committed",
         transitions: stored,
         outageStarts,
+        waitingOn: stored.map((t) => proposal.waitingOn.get(t.targetId) ?? []),
+        releases,
         votes,
-        attributions: [],
+        attributions,
       });
+    } else {
+      this.attribution.committed(proposal);
+      if (releases.length > 0) {
+        this.options.publish({
+          kind: "committed",
+          transitions: [],
+          outageStarts: [],
+          waitingOn: [],
+          releases,
+          votes: [],
+          attributions: [],
+        });
+      }
     }
     if (seen.length > 0) this.options.publish({ kind: "votes", targets: seen });
   }

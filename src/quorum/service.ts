@@ -4,7 +4,7 @@ import { AlertNotifier } from "../alert/notifier.js";
 import type { AlertmanagerSettings, QuorumSettings, Target } from "../config/types.js";
 import type { CommittedTransition } from "../engine/types.js";
 import { LeaderElection } from "../fleet/election.js";
-import type { Ledger, QuorumLedger } from "../ledger/ledger.js";
+import { isQuorumLedger, type Ledger } from "../ledger/ledger.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock, Timers } from "../time/clock.js";
 import { QuorumDecider, type QuorumEvent, quorumChain } from "./decider.js";
@@ -33,10 +33,6 @@ export interface QuorumServiceOptions {
   registry: Registry;
   alertmanager(): AlertmanagerSettings | null;
   onDelivery(result: "ok" | "error"): void;
-}
-
-export function isQuorumLedger(ledger: Ledger): ledger is Ledger & QuorumLedger {
-  return "commitQuorum" in ledger && "transitionsAfter" in ledger;
 }
 
 export class QuorumService {
@@ -92,14 +88,14 @@ export class QuorumService {
         (t, i): CommittedTransition => ({
           ...t,
           outageStart: event.outageStarts[i] ?? null,
-          waitingOn: [],
+          waitingOn: event.waitingOn[i] ?? [],
         }),
       );
       this.notifier?.listener({
         kind: "committed",
         transitions,
         attributions: event.attributions,
-        holds: [],
+        holds: event.releases,
       });
     }
   }

@@ -110,7 +110,7 @@ const CODES: Record<string, ScenarioErrorCode> = {
 
 /** The config loader's wording of zod's issues, under scenario codes. */
 function fromSchema(error: Parameters<typeof schemaIssues>[0]): ScenarioPathIssue[] {
-  return schemaIssues(error).map((issue) => ({
+  return schemaIssues(error, writtenScenario).map((issue) => ({
     code: CODES[issue.code] ?? "SCENARIO_INVALID",
     path: [...issue.path],
     at: issue.at,

@@ -5,6 +5,8 @@ export interface TableColumn {
   /** May be cut (ending in `…`) to make the table fit; never below `minWidth` (default 6). */
   shrink?: boolean;
   minWidth?: number;
+  /** Shrinks only once every other shrinkable column is at its minimum (ids a reader copies). */
+  cutLast?: boolean;
   alignRight?: boolean;
 }
 
@@ -59,9 +61,19 @@ export function renderTable(
 
 /** Narrows `widths` in place until the cells (gaps not counted) fit in `room`. */
 function fitWidths(columns: readonly TableColumn[], widths: number[], room: number): void {
+  shrinkWidths(columns, widths, room, (column) => column.cutLast !== true);
+  shrinkWidths(columns, widths, room, () => true);
+}
+
+function shrinkWidths(
+  columns: readonly TableColumn[],
+  widths: number[],
+  room: number,
+  mayCut: (column: TableColumn) => boolean,
+): void {
   const slack = (index: number) => {
     const column = columns[index];
-    if (column?.shrink !== true) return 0;
+    if (column?.shrink !== true || !mayCut(column)) return 0;
     return (widths[index] ?? 0) - (column.minWidth ?? DEFAULT_MIN_WIDTH);
   };
   let excess = widths.reduce((sum, width) => sum + width, 0) - room;

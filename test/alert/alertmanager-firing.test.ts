@@ -52,7 +52,7 @@ describe("alerts to Alertmanager: firing", () => {
     await answered(results, 1);
     expect(posts).toHaveLength(1);
     const [root, cgk, dps] = posts[0]!;
-    expect(root?.labels.severity).toBe("page");
+    expect(root?.labels.severity).toBe("critical");
     expect(cgk).toEqual({
       labels: {
         team: "sre-imigrasi",
@@ -82,7 +82,11 @@ describe("alerts to Alertmanager: firing", () => {
     notifier.firing.recordTransitions([down(time, 1000, { site: "" })]);
     await answered(results, 1);
     const labels = posts[0]?.[0]?.labels;
-    expect(labels).toMatchObject({ team: "sre", severity: "page", alertname: "PantauTargetDown" });
+    expect(labels).toMatchObject({
+      team: "sre",
+      severity: "critical",
+      alertname: "PantauTargetDown",
+    });
     expect(labels).not.toHaveProperty("site");
     await notifier.stop();
   });
@@ -173,7 +177,7 @@ describe("alerts to Alertmanager: a page waiting for its upstream's verdict", ()
     notifier.firing.holdsChanged([{ targetId: "autogate-cgk", waitingOn: [] }]);
     await until(() => results.length === 1, { what: "the released page's post" });
     expect(posts[0]?.map((a) => [a.labels.target, a.labels.severity, a.startsAt])).toEqual([
-      ["autogate-cgk", "page", iso(start)],
+      ["autogate-cgk", "critical", iso(start)],
     ]);
     expect(notifier.heldTargets()).toEqual([]);
     await notifier.stop();
@@ -191,7 +195,7 @@ describe("alerts to Alertmanager: a page waiting for its upstream's verdict", ()
       what: "the core's page and the dependant's info",
     });
     expect(posts.flat().map((a) => [a.labels.target, a.labels.severity])).toEqual([
-      ["simkim-core", "page"],
+      ["simkim-core", "critical"],
       ["autogate-cgk", "info"],
     ]);
     expect(results.every((r) => r === "ok")).toBe(true);

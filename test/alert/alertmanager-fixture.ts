@@ -139,6 +139,6 @@ export const ROOT_LABELS = {
   service: "immigration-core",
   site: "pdns2",
   instance: "jakarta-1",
-  severity: "page",
+  severity: "critical",
   root_target: "simkim-core",
 };

@@ -104,7 +104,7 @@ describe("alerts to Alertmanager: resolving", () => {
       annotations: { end_reason: "reattributed" },
     });
     expect(old?.annotations).not.toHaveProperty("duration");
-    expect(fresh?.labels).toMatchObject({ severity: "page", root_target: "autogate-cgk" });
+    expect(fresh?.labels).toMatchObject({ severity: "critical", root_target: "autogate-cgk" });
     expect(fresh?.labels).not.toHaveProperty("blocked_by");
     expect(fresh?.startsAt).toBe(iso(start));
     expect(fresh?.endsAt).toBe(iso(time.now() + 4 * MIN));

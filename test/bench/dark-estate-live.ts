@@ -158,11 +158,11 @@ export async function startLiveEstate(options: {
     await sleep(INTERVAL_MS + THRESHOLD * INTERVAL_MS + TIMEOUT_MS + HOLD_BOUND_MS + 2000);
     const final = await states();
     const mine = alerts.filter((a) => a.postedAt >= began);
-    const paged = new Set(mine.filter((a) => a.severity === "page").map((a) => a.target));
+    const paged = new Set(mine.filter((a) => a.severity === "critical").map((a) => a.target));
     const dependantsDown = final.filter((t) => t.id.startsWith("gate-") && t.state === "down");
     const pageDelays = [];
     for (const target of [...paged].filter((id) => id.startsWith("gate-"))) {
-      const page = mine.find((a) => a.target === target && a.severity === "page");
+      const page = mine.find((a) => a.target === target && a.severity === "critical");
       const down = daemon.transitions.find(
         (t) => t.target === target && t.to === "down" && t.at >= began - INTERVAL_MS,
       );

@@ -8,6 +8,7 @@ import { metricsBench } from "./metrics.bench.js";
 import { outageBench } from "./outage.bench.js";
 import { queriesBench } from "./queries.bench.js";
 import { quorumBench } from "./quorum.bench.js";
+import { regexBench } from "./regex.bench.js";
 import { scaleBench } from "./scale.bench.js";
 import { sideBySideBench } from "./sidebyside.bench.js";
 
@@ -21,6 +22,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   detection: detectionBench,
   queries: queriesBench,
   "dark-estate": darkEstateBench,
+  regex: regexBench,
   quorum: quorumBench,
 };
 

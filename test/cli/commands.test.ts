@@ -72,7 +72,9 @@ describe("pantau check", () => {
     expect(result.stdout).toBe("");
     const lines = result.stderr.trimEnd().split("\n");
     expect(lines.at(-1)).toBe(`${file}: ${lines.length - 1} errors`);
-    expect(lines[0]).toBe(`${file}:2:3: global.intervall: unknown key "intervall"`);
+    expect(lines[0]).toBe(
+      `${file}:2:3: global.intervall: unknown key "intervall"; did you mean "interval"?`,
+    );
     expect(lines.length - 1).toBeGreaterThanOrEqual(3);
   });
 
@@ -127,6 +129,10 @@ describe("pantau probe", () => {
     [
       ["probe", "--config", "config/pantau.yaml", "nope"],
       'pantau probe: no target "nope" in config/pantau.yaml\n',
+    ],
+    [
+      ["probe", "--config", "config/pantau.yaml", "simkim-cor"],
+      'pantau probe: no target "simkim-cor" in config/pantau.yaml; did you mean "simkim-core"?\n',
     ],
   ])("%j is a usage error (exit 2)", async (args, stderr) => {
     expect(await runCli(args)).toEqual({ code: 2, stdout: "", stderr });

@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
-import { isAbsolute } from "node:path";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCENARIO } from "../../src/cli/demo.js";
 import { runCli } from "../support/cli.js";
@@ -24,9 +25,26 @@ describe("pantau demo: flags", () => {
       2,
       'pantau demo: --sim-base: "-1" is not a port with room for the estate after it\n',
     ],
-    [["--scenario", "nope.yaml"], 1, "nope.yaml:1:1: cannot read the scenario file (ENOENT)\n"],
+    [
+      ["--scenario", "nope.yaml"],
+      2,
+      `pantau demo: --scenario: no file ${join(process.cwd(), "nope.yaml")}, and no shipped scenario named "nope" (shipped: pdns-2024)\n`,
+    ],
   ])("%j exits %d: %s", async (args, code, stderr) => {
     expect(await runCli(["demo", ...args])).toEqual({ code, stdout: "", stderr });
+  });
+
+  it("names the shipped scenario nearest a misspelt one, from any working directory", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "pantau-demo-cwd-"));
+    try {
+      expect(await runCli(["demo", "--scenario", "pdns-2042"], { cwd: elsewhere })).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `pantau demo: --scenario: no file ${join(elsewhere, "pdns-2042")}, and no shipped scenario named "pdns-2042" (shipped: pdns-2024); did you mean "pdns-2024"?\n`,
+      });
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it("--help says how time works in the demo", async () => {

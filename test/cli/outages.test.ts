@@ -38,12 +38,13 @@ afterAll(async () => {
   await fixture.cleanup();
 });
 
+// 80 columns: ids whole (they are what --target takes), service and site cut first
 const TABLE = [
-  "target       service   site    start       end         duration reason  blocked…",
-  "autogate-dps autogate  dps     06-19 23:30 06-20 00:50   1h 20m refused -",
-  "simkim-core  immigrat… pdns2   06-20 00:10 06-20 00:40      30m timeout -",
-  "autogate-cgk autogate  cgk     06-20 00:15 06-20 00:35      20m timeout simkim-…",
-  "portal       immigrat… jakarta 06-20 00:55 open              5m status  -",
+  "target       service  site  start       end         duration reason  blocked_by",
+  "autogate-dps autogate dps   06-19 23:30 06-20 00:50   1h 20m refused -",
+  "simkim-core  immigra… pdns2 06-20 00:10 06-20 00:40      30m timeout -",
+  "autogate-cgk autogate cgk   06-20 00:15 06-20 00:35      20m timeout simkim-core",
+  "portal       immigra… jaka… 06-20 00:55 open              5m status  -",
   "4 outages in 2024-06-19T01:00:00.000Z .. 2024-06-20T01:00:00.000Z, times UTC",
   "",
 ].join("\n");
@@ -96,6 +97,7 @@ describe("pantau outages: output", () => {
     ["table", ["--format", "table"], TABLE],
     ["csv", ["--format", "csv"], CSV],
     ["markdown", ["--format", "markdown"], MARKDOWN],
+    ["markdown as md", ["--format", "md"], MARKDOWN],
     ["json of the open outages", ["--format", "json", "--open"], PORTAL_JSON],
   ])("%s", async (_, args, expected) => {
     expect(await run([...db, ...args])).toEqual({ code: 0, out: expected, err: "" });
@@ -104,6 +106,29 @@ describe("pantau outages: output", () => {
   it("keeps the table within 80 columns", async () => {
     const { out } = await run(db);
     for (const line of out.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it("fits the table to the terminal's width", async () => {
+    const wide = await runInProcess(
+      "outages",
+      (io) => outagesCommand({ io: { ...io, columns: 120 }, now: () => NOW }),
+      db,
+    );
+    expect(wide.out.split("\n").slice(0, 3)).toEqual([
+      "target       service            site    start       end         duration reason  blocked_by",
+      "autogate-dps autogate           dps     06-19 23:30 06-20 00:50   1h 20m refused -",
+      "simkim-core  immigration-core   pdns2   06-20 00:10 06-20 00:40      30m timeout -",
+    ]);
+  });
+
+  it.each([
+    [
+      ["--target", "simkim-cor"],
+      'pantau outages: --target: the ledger has no target "simkim-cor"; did you mean "simkim-core"?\n',
+    ],
+    [["--target", "evisa"], 'pantau outages: --target: the ledger has no target "evisa"\n'],
+  ])("%j: a target the ledger never saw exits 1", async (args, err) => {
+    expect(await run([...db, ...args])).toEqual({ code: 1, out: "", err });
   });
 
   it("gives every outage in json with exact seconds", async () => {
@@ -199,11 +224,26 @@ describe("pantau outages: table layout", () => {
       durationSeconds: 10 * 86_400 + 3600,
     });
     const lines = renderOutages([long], "table", range).split("\n");
+    // past every other column's minimum, ids are cut too
     expect(lines.slice(0, 2)).toEqual([
-      "target        service  site   start       end         duration reason   blocked…",
-      "autogate-soe… passpor… soeka… 06-20 01:00 06-30 02:00   10d 1h too_man… simkim-…",
+      "target           servi… site start       end         duration reason blocked_by",
+      "autogate-soekar… passp… soe… 06-20 01:00 06-30 02:00   10d 1h too_m… simkim-cor…",
     ]);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it("uses a wider terminal's width and cuts nothing that fits", () => {
+    const long = outage({
+      targetId: "autogate-soekarno-hatta-terminal-3-international",
+      service: "passport-control-autogate-fleet",
+      site: "soekarno-hatta-international-airport",
+      blockedBy: "simkim-core-primary-datacentre",
+    });
+    const lines = renderOutages([long], "table", range, 200).split("\n");
+    expect(lines[1]).toBe(
+      "autogate-soekarno-hatta-terminal-3-international passport-control-autogate-fleet soekarno-hatta-international-airport 2023-12-31 23:30 2024-01-01 00:15      45m timeout simkim-core-primary-datacentre",
+    );
+    expect(lines[1]).not.toContain("…");
   });
 
   it("shows - for a missing service, site, reason or dependency", () => {
@@ -241,6 +281,10 @@ describe("pantau outages: bad flags exit 2 with one line naming the flag", () =>
     [
       ["--format", "xml"],
       'pantau outages: --format: "xml" is not one of table, csv, json, markdown\n',
+    ],
+    [
+      ["--format", "jsno"],
+      'pantau outages: --format: "jsno" is not one of table, csv, json, markdown; did you mean "json"?\n',
     ],
     [["--db", ""], "pantau outages: --db: must not be empty\n"],
     [
@@ -280,10 +324,28 @@ describe("pantau outages: the ledger file", () => {
     });
   });
 
-  it("defaults to data/pantau.db", async () => {
+  const HOW_TO_NAME =
+    "  name a ledger with --db FILE, --url postgres://user@host/db, or --config FILE (its storage.path or storage.url)\n";
+
+  it("defaults to data/pantau.db, and says where it looked and how to name a ledger", async () => {
     const result = await run([], { loadConfig: () => Promise.reject(new Error("not called")) });
+    expect(result).toEqual({
+      code: 1,
+      out: "",
+      err:
+        "pantau outages: LEDGER_OPEN: ledger file does not exist: data/pantau.db\n" +
+        `  looked for ${join(process.cwd(), "data/pantau.db")} (the default: no --db, --url or --config given)\n${HOW_TO_NAME}`,
+    });
+  });
+
+  it("says where it looked when --config's storage.path does not exist", async () => {
+    const missing = join(dir, "gone.db");
+    const result = await run(["--config", "pantau.yaml"], {
+      loadConfig: async () => configWith({ path: missing }),
+    });
     expect(result.err).toBe(
-      "pantau outages: LEDGER_OPEN: ledger file does not exist: data/pantau.db\n",
+      `pantau outages: LEDGER_OPEN: ledger file does not exist: ${missing}\n` +
+        `  looked for ${missing} (--config's storage.path or storage.url)\n${HOW_TO_NAME}`,
     );
   });
 

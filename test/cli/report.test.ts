@@ -133,6 +133,22 @@ describe("pantau report: output", () => {
     expect(single.out).toContain("for target portal: 1 target");
   });
 
+  it("takes md for markdown", async () => {
+    const markdown = await run([...db, ...RANGE, "--format", "markdown"]);
+    expect(markdown.code).toBe(0);
+    expect(await run([...db, ...RANGE, "--format", "md"])).toEqual(markdown);
+  });
+
+  it.each([
+    [
+      ["--target", "portl"],
+      'pantau report: --target: the ledger has no target "portl"; did you mean "portal"?\n',
+    ],
+    [["--target", "evisa"], 'pantau report: --target: the ledger has no target "evisa"\n'],
+  ])("%j: a target the ledger never saw exits 1", async (args, err) => {
+    expect(await run([...db, ...RANGE, ...args])).toEqual({ code: 1, out: "", err });
+  });
+
   it("writes --out FILE and nothing to stdout; .html means html", async () => {
     const file = join(dir, "incident.html");
     expect(await run([...db, ...RANGE, "--out", file])).toEqual({ code: 0, out: "", err: "" });
@@ -184,6 +200,10 @@ describe("pantau report: bad flags exit 2 with one line naming the flag", () => 
     [["--service", ""], "pantau report: --service: must be 1 to 128 characters long\n"],
     [["--site", "x".repeat(129)], "pantau report: --site: must be 1 to 128 characters long\n"],
     [["--format", "pdf"], 'pantau report: --format: "pdf" is not one of markdown, html\n'],
+    [
+      ["--format", "htm"],
+      'pantau report: --format: "htm" is not one of markdown, html; did you mean "html"?\n',
+    ],
     [["--out", ""], "pantau report: --out: must not be empty\n"],
     [["--db", ""], "pantau report: --db: must not be empty\n"],
     [["--frobnicate"], "error: unknown option '--frobnicate'\n"],
@@ -214,6 +234,17 @@ describe("pantau report: bad flags exit 2 with one line naming the flag", () => 
 });
 
 describe("pantau report: failures exit 1", () => {
+  it("when no ledger is named and the default file does not exist, saying where it looked", async () => {
+    expect(await run([])).toEqual({
+      code: 1,
+      out: "",
+      err:
+        "pantau report: LEDGER_OPEN: ledger file does not exist: data/pantau.db\n" +
+        `  looked for ${join(process.cwd(), "data/pantau.db")} (the default: no --db, --url or --config given)\n` +
+        "  name a ledger with --db FILE, --url postgres://user@host/db, or --config FILE (its storage.path or storage.url)\n",
+    });
+  });
+
   it("when the ledger file does not exist", async () => {
     const missing = join(dir, "missing.db");
     expect(await run(["--db", missing])).toEqual({

@@ -15,15 +15,26 @@ const EXPECTED: Record<string, string[]> = {
     "4:3: flow map in block collection must be sufficiently indented and end with a }",
   ],
   "CONFIG_YAML.duplicate-key.yaml": ['4:5: duplicate key "interval"'],
-  "CONFIG_UNKNOWN_KEY.intervall.yaml": ['6:5: targets[0].intervall: unknown key "intervall"'],
-  "CONFIG_UNKNOWN_KEY.flow-map.yaml": ['3:53: targets[0].http.metod: unknown key "metod"'],
+  "CONFIG_UNKNOWN_KEY.intervall.yaml": [
+    '6:5: targets[0].intervall: unknown key "intervall"; did you mean "interval"?',
+  ],
+  "CONFIG_UNKNOWN_KEY.flow-map.yaml": [
+    '3:53: targets[0].http.metod: unknown key "metod"; did you mean "method"?',
+  ],
+  "CONFIG_UNKNOWN_KEY.htpp.yaml": [
+    '2:3: global.failur_threshold: unknown key "failur_threshold"; did you mean "failure_threshold"?',
+    '6:5: targets[0].htpp: unknown key "htpp"; did you mean "http"?',
+  ],
   "CONFIG_INVALID.missing-url.yaml": ['4:7: targets[0].http: missing required key "url"'],
   "CONFIG_INVALID.port.yaml": ["5:13: targets[0].tcp.port: must be at most 65535"],
   "CONFIG_INVALID.id.yaml": [
     '2:9: targets[0].id: "Portal_Imigrasi" is not a valid id (use [a-z0-9][a-z0-9._-]*)',
   ],
   "CONFIG_INVALID.method.yaml": [
-    '5:15: targets[0].http.method: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got "get"',
+    '5:15: targets[0].http.method: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got "get"; did you mean "GET"?',
+  ],
+  "CONFIG_INVALID.ip-family.yaml": [
+    '5:18: targets[0].http.ip_family: expected one of any, ipv4, ipv6, got "ipv5"; did you mean "ipv4"?',
   ],
   "CONFIG_INVALID.status.yaml": [
     '5:21: targets[0].expect.status[1]: "2xx" is not a status (use e.g. 200, 204 or "200-299")',
@@ -54,6 +65,9 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_UNKNOWN_DEPENDENCY.typo.yaml": [
     '6:31: targets[1].depends_on[1]: unknown target "simkim"',
   ],
+  "CONFIG_UNKNOWN_DEPENDENCY.near.yaml": [
+    '5:18: targets[1].depends_on[0]: unknown target "simkim-cor"; did you mean "simkim-core"?',
+  ],
   "CONFIG_DEPENDENCY_CYCLE.three.yaml": [
     "3:18: targets[0].depends_on[0]: dependency cycle: gateway -> portal -> simkim-core -> gateway",
   ],
@@ -83,6 +97,9 @@ const EXPECTED: Record<string, string[]> = {
   "CONFIG_URL.each-item.yaml": [
     '6:18: targets[0].http.url: "ftp://autogate-dps.internal.example/health" is not an http:// or https:// URL (each[1])',
   ],
+  "CONFIG_REGEX.backreference.yaml": [
+    "5:19: targets[0].expect.body_regex: cannot be matched in linear time: backreferences, lookahead (and on Node 20 lookbehind) and repetition counts over 16 ({1,100}) are not supported",
+  ],
   "CONFIG_REGEX.body-regex.yaml": [
     "5:19: targets[0].expect.body_regex: not a valid regular expression: /status: (ok|degraded/: unterminated group",
   ],
@@ -96,6 +113,9 @@ const EXPECTED: Record<string, string[]> = {
     '5:15: maintenance[0].timezone: "Asia/Djakarta" is not an IANA time zone (use e.g. Asia/Jakarta, UTC)',
   ],
   "CONFIG_UNKNOWN_CANARY.yaml": ['2:29: global.canaries[1]: unknown target "canary-gateway"'],
+  "CONFIG_UNKNOWN_CANARY.near.yaml": [
+    '2:14: global.canaries[0]: unknown target "canary-publik"; did you mean "canary-public"?',
+  ],
 };
 
 async function issuesOf(name: string) {
@@ -124,11 +144,11 @@ describe("bad configuration: one fixture per error code", () => {
       "7:11 CONFIG_INVALID server.listen: expected a string, got 9469",
       "11:18 CONFIG_DEPENDENCY_CYCLE targets[0].depends_on[0]: dependency cycle: simkim-core -> portal -> simkim-core",
       '12:59 CONFIG_INVALID targets[0].tcp.tls: expected true or false, got "yes"',
-      '16:5 CONFIG_UNKNOWN_KEY targets[1].intervall: unknown key "intervall"',
+      '16:5 CONFIG_UNKNOWN_KEY targets[1].intervall: unknown key "intervall"; did you mean "interval"?',
       "18:12 CONFIG_ENV targets[1].http.url: environment variable PORTAL_URL is not set (or write ${PORTAL_URL:-default})",
       '19:17 CONFIG_SIZE targets[1].http.max_body: "lots" is not a size (use e.g. 512KiB, 1MiB, 10MB or a number of bytes)',
       '21:9 CONFIG_INVALID targets[2].id: "autogate-DPS" is not a valid id (use [a-z0-9][a-z0-9._-]*) (each[1])',
-      '25:18 CONFIG_UNKNOWN_DEPENDENCY targets[2].depends_on[0]: unknown target "simkim-cor"',
+      '25:18 CONFIG_UNKNOWN_DEPENDENCY targets[2].depends_on[0]: unknown target "simkim-cor"; did you mean "simkim-core"?',
       '28:9 CONFIG_DUPLICATE_ID targets[3].id: duplicate id "portal" (first defined at line 14)',
     ]);
   });

@@ -54,7 +54,7 @@ describe("a daemon with alertmanager configured", () => {
       await fake.until(() => firing("portal"), { what: "portal's alert" });
       expect(firing("simkim-core")?.labels).toMatchObject({
         alertname: "PantauTargetDown",
-        severity: "page",
+        severity: "critical",
         instance: "am-test",
         team: "sre-imigrasi",
       });

@@ -108,7 +108,7 @@ describe("config/alertmanager/alertmanager.yml with Alertmanager", () => {
         service: "immigration",
         site: "pdns2",
         instance: "jakarta-1",
-        severity: "page",
+        severity: "critical",
         root_target: "simkim-core",
       },
     ]);

@@ -222,7 +222,7 @@ describe("a short outage of simkim-core, end to end", () => {
     });
   });
 
-  it("pages for the root with severity page, and for none of its blocked dependants", async () => {
+  it("pages for the root with severity critical, and for none of its blocked dependants", async () => {
     const page = await waitForNotification(
       (n) => n.path === "/pager" && n.status === "firing",
       "the page for simkim-core",
@@ -238,7 +238,7 @@ describe("a short outage of simkim-core, end to end", () => {
         state: "down",
         instance: INSTANCE,
         job: JOB,
-        severity: "page",
+        severity: "critical",
       },
     ]);
     expect(page.alerts[0]?.annotations?.runbook_url).toMatch(/runbook\.md#pantautargetoutage$/);
@@ -259,8 +259,8 @@ describe("a short outage of simkim-core, end to end", () => {
     );
     expect([...distinct].sort()).toEqual(
       [
-        `PantauTargetOutage ${CORE_ID} page`,
-        ...AUTOGATES.map((id) => `PantauTargetDegraded ${id} ticket`),
+        `PantauTargetOutage ${CORE_ID} critical`,
+        ...AUTOGATES.map((id) => `PantauTargetDegraded ${id} warning`),
       ].sort(),
     );
     // the whole jakarta site is down, but only because of the core: no site or service page

@@ -28,6 +28,12 @@ describe("promtool", () => {
     expect(test.status, test.out).toBe(0);
   });
 
+  it("shows what docs/blackbox-users.md says: a generic probe_success rule fires on one failed probe, pantau's rule on its state", () => {
+    const test = promtool("test", "rules", "test/fixtures/prometheus/blackbox-generic.test.yml");
+    expect(test.out).toContain("SUCCESS");
+    expect(test.status, test.out).toBe(0);
+  });
+
   it("checks the example scrape config, and the rule file it loads", () => {
     const check = promtool("check", "config", "config/prometheus/prometheus.yml");
     expect(check.out).toContain("SUCCESS: 1 rule files found");
@@ -86,7 +92,7 @@ describe("the rules in Prometheus, scraping a live pantau", () => {
       job: "pantau",
       service: "immigration-core",
       site: "pdns2",
-      severity: "page",
+      severity: "critical",
     });
   });
 

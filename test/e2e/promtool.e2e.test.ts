@@ -36,6 +36,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * promtool (2.42) reads only the classic text format: on OpenMetrics it takes every `_total` and
+ * `_created` sample for an untyped family without help. OpenMetrics is checked with the format's
+ * reference parser instead (python3-prometheus-client, from Debian: strict on names, suffixes,
+ * units, ordering and `# EOF`), and prometheus-scrape.e2e.test.ts has Prometheus itself take it.
+ */
+const OPENMETRICS_PARSER = [
+  "import sys",
+  "from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse",
+  "families = list(parse(sys.stdin.read()))",
+  "print(len(families), sum(len(f.samples) for f in families))",
+].join("\n");
+
 describe("promtool check metrics", () => {
   it("passes on a live /metrics with outages, failures and transitions in it", async () => {
     const { host, port } = daemon.httpAddress!;
@@ -58,5 +71,24 @@ describe("promtool check metrics", () => {
       status: 0,
       out: "",
     });
+  });
+
+  it("reads pantau's OpenMetrics as valid with the reference parser, which also rejects a broken one", async () => {
+    const { host, port } = daemon.httpAddress!;
+    const response = await fetch(`http://${host}:${port}/metrics`, {
+      headers: { accept: "application/openmetrics-text; version=1.0.0" },
+    });
+    expect(response.headers.get("content-type")).toBe(
+      "application/openmetrics-text; version=1.0.0; charset=utf-8",
+    );
+    const text = await response.text();
+    const check = (input: string) =>
+      spawnSync("/usr/bin/python3", ["-c", OPENMETRICS_PARSER], { input, encoding: "utf8" });
+    const valid = check(text);
+    expect({ status: valid.status, err: valid.stderr }).toEqual({ status: 0, err: "" });
+    expect(valid.stdout).toMatch(/^\d+ \d+\n$/);
+    // the parser is strict where it matters: without # EOF, or with a counter sample misnamed
+    expect(check(text.replace("# EOF\n", "")).status).not.toBe(0);
+    expect(check(text.replace("pantau_probes_total{", "pantau_probes{")).status).not.toBe(0);
   });
 });

@@ -52,7 +52,7 @@ describe("a data centre going dark: a core and 30 dependants fail in the same in
     for (let seed = 1; seed <= TRIALS; seed++) {
       const outcome = await simulate(trial(seed, true), HORIZON);
       expect(pagedTargets(outcome), `seed ${seed}`).toEqual(["simkim-core"]);
-      const corePage = outcome.posts.find((p) => p.severity === "page");
+      const corePage = outcome.posts.find((p) => p.severity === "critical");
       expect(corePage?.startsAt, `seed ${seed}`).toBe(firstFailedProbe(outcome, "simkim-core"));
       for (const [id, final] of outcome.final) {
         if (id === "simkim-core") continue;
@@ -74,7 +74,7 @@ describe("a data centre going dark: a core and 30 dependants fail in the same in
       for (const id of dependants) {
         const at = firstFailedProbe(outcome, id);
         const down = outcome.transitions.find((t) => t.targetId === id && t.to === "down");
-        const page = outcome.posts.find((p) => p.targetId === id && p.severity === "page");
+        const page = outcome.posts.find((p) => p.targetId === id && p.severity === "critical");
         expect(outcome.final.get(id)?.blockedBy, `seed ${seed}: ${id}`).toBeNull();
         expect(page?.startsAt, `seed ${seed}: ${id}`).toBe(at);
         const latest = Math.max(down?.detectedAt ?? 0, at + HOLD_BOUND);
@@ -101,7 +101,9 @@ describe("a data centre going dark: a core and 30 dependants fail in the same in
     const outcome = await simulate(targets, 70_000);
     expect(pagedTargets(outcome)).toEqual(["dependant-03", "simkim-core"]);
     // its alert starts with its outage, as blocked_by changed to its own
-    const page = outcome.posts.find((p) => p.targetId === "dependant-03" && p.severity === "page");
+    const page = outcome.posts.find(
+      (p) => p.targetId === "dependant-03" && p.severity === "critical",
+    );
     expect(page?.startsAt).toBe(firstFailedProbe(outcome, "dependant-03"));
   });
 });
@@ -224,7 +226,7 @@ describe("attribution and pages against a brute force, over random phases, inter
           const expected = causes[0]?.id ?? null;
           expect(final).toEqual({ state: "down", blockedBy: expected, waitingOn: [] });
           const pages = outcome.posts.filter(
-            (p) => p.targetId === dependant.id && p.severity === "page",
+            (p) => p.targetId === dependant.id && p.severity === "critical",
           );
           if (expected !== null) {
             // failed with its upstream: never paged, never left unattributed

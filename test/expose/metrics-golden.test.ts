@@ -2,16 +2,21 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Target } from "../../src/config/types.js";
 import type { CommittedTransition } from "../../src/engine/engine.js";
+import type { ExpositionFormat } from "../../src/expose/exposition.js";
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
 import type { HttpProbeSpec } from "../../src/probe/http.js";
-import { makeCommitted, makeResult, makeTarget } from "../support/targets.js";
+import { makeCommitted, makeResult, makeTarget, tcpTarget } from "../support/targets.js";
 
 /**
- * The whole /metrics text of a small estate, byte for byte, against a golden file: the renderer
- * is hand-written for speed, so its output is pinned. `UPDATE_GOLDEN=1` rewrites the file.
+ * The whole /metrics text of a small estate, byte for byte, against a golden file per format:
+ * the renderer is hand-written for speed, so its output is pinned. `UPDATE_GOLDEN=1` rewrites
+ * the files.
  */
-const GOLDEN = new URL("../fixtures/metrics/estate.prom", import.meta.url);
+const GOLDEN: Record<ExpositionFormat, URL> = {
+  prometheus: new URL("../fixtures/metrics/estate.prom", import.meta.url),
+  openmetrics: new URL("../fixtures/metrics/estate.openmetrics.txt", import.meta.url),
+};
 const NODE_PLACEHOLDER = "{{nodejs}}";
 const T0 = Date.UTC(2024, 5, 20, 1, 0, 0);
 
@@ -28,6 +33,11 @@ const targets = [
   }),
   makeTarget("esc\\ape", { service: "line\nbreak", site: "bandara ✈" }),
   makeTarget("never-probed", { service: "", site: "" }),
+  makeTarget("gate", {
+    service: "autogate",
+    site: "cgk",
+    probe: tcpTarget("gate.example", 443).probe,
+  }),
 ];
 
 function transition(
@@ -49,9 +59,10 @@ function goldenEstate(renderSlice?: { targets: number; ms: number }): PantauMetr
   const metrics = new PantauMetrics({
     version: "1.2.3",
     defaultMetrics: false,
+    now: () => T0 - 7_200_000,
     ...(renderSlice ? { renderSlice } : {}),
   });
-  const [core, portal, escaped] = targets as [Target, Target, Target];
+  const [core, portal, escaped, , gate] = targets as [Target, Target, Target, Target, Target];
   metrics.syncTargets(targets, (id) =>
     id === "core"
       ? { state: "up", since: T0 - 3_600_000, transition: null, blockedBy: null }
@@ -72,6 +83,15 @@ function goldenEstate(renderSlice?: { targets: number; ms: number }): PantauMetr
     escaped,
     makeResult("failed", T0 + 2_000, { status: null, reason: "refused" }),
   );
+  // a TCP target sets no probe_http_*; its duration is a monotonic difference with float noise
+  metrics.probeCompleted(
+    gate,
+    makeResult("ok", T0 + 3_000, {
+      status: null,
+      durationMs: 0.4129549999997835,
+      phases: { resolve: 0, connect: 0.4129549999997835, tls: 0, processing: 0, transfer: 0 },
+    }),
+  );
   metrics.transitionsCommitted([
     transition("core", "up", "down", T0 + 20_000, { blockedBy: 'dns "primary"' }),
     transition("portal", "unknown", "degraded", T0 + 1_500),
@@ -91,13 +111,31 @@ function goldenEstate(renderSlice?: { targets: number; ms: number }): PantauMetr
 }
 
 describe("/metrics golden text", () => {
-  it("renders the estate exactly as the golden file", async () => {
-    const text = (await goldenEstate().render()).replaceAll(
-      `nodejs="${process.versions.node}"`,
-      `nodejs="${NODE_PLACEHOLDER}"`,
+  it.each(["prometheus", "openmetrics"] as const)(
+    "renders the estate in the %s format exactly as its golden file",
+    async (format) => {
+      const text = (await goldenEstate().render(format)).replaceAll(
+        `nodejs="${process.versions.node}"`,
+        `nodejs="${NODE_PLACEHOLDER}"`,
+      );
+      if (process.env.UPDATE_GOLDEN === "1") writeFileSync(GOLDEN[format], text);
+      expect(text).toBe(readFileSync(GOLDEN[format], "utf8"));
+    },
+  );
+
+  it("shows the same samples in both formats, besides OpenMetrics' _created", async () => {
+    const samples = (text: string) =>
+      text
+        .split("\n")
+        .filter((line) => line !== "" && !line.startsWith("#"))
+        .filter((line) => !/^\w+_created[{ ]/.test(line));
+    const metrics = goldenEstate();
+    const classic = samples(await metrics.render("prometheus"));
+    // the only other difference: OpenMetrics' canonical bucket bounds (1.0 for 1)
+    const open = samples(await metrics.render("openmetrics")).map((line) =>
+      line.replace(/le="([0-9]+)\.0"/, 'le="$1"'),
     );
-    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(GOLDEN, text);
-    expect(text).toBe(readFileSync(GOLDEN, "utf8"));
+    expect(open).toEqual(classic);
   });
 });
 

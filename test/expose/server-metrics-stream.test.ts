@@ -18,6 +18,7 @@ async function serve(chunks: () => AsyncIterable<string>): Promise<string> {
     { host: "127.0.0.1", port: 0 },
     {
       renderMetrics: () => ({ contentType: "text/plain; version=0.0.4", chunks: chunks() }),
+      version: "test",
       readiness: () => ({ ready: true }),
       reload: async () => ({ status: 200, body: {} }),
       api: {},

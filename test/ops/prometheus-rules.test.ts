@@ -48,16 +48,17 @@ const RUNBOOK = "docs/runbook.md";
 const RUNBOOK_URL = "https://github.com/pantau/pantau/blob/main/docs/runbook.md#";
 
 /** The alert behind each item of the issue, and how it must be routed. */
-const REQUIRED: [string, "page" | "ticket"][] = [
-  ["PantauTargetOutage", "page"], // target down, not blocked, not in maintenance
-  ["PantauServiceOutage", "page"],
-  ["PantauSiteOutage", "page"],
-  ["PantauTargetDegraded", "ticket"],
-  ["PantauCertificateExpiring", "ticket"],
-  ["PantauAbsent", "page"],
-  ["PantauSchedulerLagging", "ticket"],
-  ["PantauLedgerWriteErrors", "ticket"],
+const REQUIRED: [string, "critical" | "warning"][] = [
+  ["PantauTargetOutage", "critical"], // target down, not blocked, not in maintenance
+  ["PantauServiceOutage", "critical"],
+  ["PantauSiteOutage", "critical"],
+  ["PantauTargetDegraded", "warning"],
+  ["PantauCertificateExpiring", "warning"],
+  ["PantauAbsent", "critical"],
+  ["PantauSchedulerLagging", "warning"],
+  ["PantauLedgerWriteErrors", "warning"],
 ];
+const DASHBOARD_URL = /^https:\/\/grafana\.example\.internal\/d\/([a-z0-9-]+)\?(.*)$/;
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 function anchorOf(heading: string): string {
@@ -84,10 +85,11 @@ describe("config/prometheus/pantau-rules.yml", () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).not.toContain("PantauTargetDown");
     for (const name of names) expect(name).toMatch(/^Pantau[A-Z][A-Za-z]+$/);
-    for (const rule of alerts) expect(["page", "ticket"]).toContain(rule.labels?.severity);
+    // the monitoring-mixins names (critical, warning, info), which existing routes match
+    for (const rule of alerts) expect(["critical", "warning"]).toContain(rule.labels?.severity);
   });
 
-  it("annotates every alert with a summary, a description and a runbook section that exists", () => {
+  it("annotates every alert with a summary, a description, a runbook section and a dashboard that exist", () => {
     const runbook = readFileSync(RUNBOOK, "utf8");
     const anchors = new Set(
       [...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((match) => anchorOf(match[1] as string)),
@@ -95,6 +97,7 @@ describe("config/prometheus/pantau-rules.yml", () => {
     for (const rule of alerts) {
       const annotations = rule.annotations ?? {};
       expect(Object.keys(annotations).sort(), rule.alert).toEqual([
+        "dashboard_url",
         "description",
         "runbook_url",
         "summary",
@@ -106,6 +109,48 @@ describe("config/prometheus/pantau-rules.yml", () => {
       const anchor = url.slice(RUNBOOK_URL.length);
       expect(anchor, rule.alert).toBe(rule.alert.toLowerCase());
       expect(anchors.has(anchor), `${rule.alert}: no section #${anchor} in ${RUNBOOK}`).toBe(true);
+    }
+  });
+
+  it("gives each alert the same severity in the rules, docs/alerting.md and docs/runbook.md", () => {
+    const table = readFileSync("docs/alerting.md", "utf8");
+    const inTable = new Map(
+      [...table.matchAll(/^\| `(Pantau\w+)` \| (\w+) \|/gm)].map((m) => [m[1], m[2]]),
+    );
+    const runbook = readFileSync(RUNBOOK, "utf8");
+    const inRunbook = new Map(
+      [...runbook.matchAll(/^## (Pantau\w+)\n\n\*\*(\w+)\*\*/gm)].map((m) => [
+        m[1],
+        m[2]?.toLowerCase(),
+      ]),
+    );
+    for (const rule of alerts) {
+      expect(inTable.get(rule.alert), `alerting.md: ${rule.alert}`).toBe(rule.labels?.severity);
+      expect(inRunbook.get(rule.alert), `runbook.md: ${rule.alert}`).toBe(rule.labels?.severity);
+    }
+  });
+
+  it("links every alert to a shipped dashboard by uid, setting only variables it has", () => {
+    const variablesOf = new Map(
+      shippedDashboards().map(({ dashboard }) => [
+        dashboard.uid,
+        new Set(dashboard.templating.list.map((variable) => variable.name)),
+      ]),
+    );
+    for (const rule of alerts) {
+      const url = (rule.annotations?.dashboard_url ?? "").trim();
+      const [, uid = "", query = ""] = DASHBOARD_URL.exec(url) ?? [];
+      const variables = variablesOf.get(uid);
+      expect(variables, `${rule.alert}: ${url}`).toBeDefined();
+      const names = [...query.matchAll(/(?:^|&)var-([a-z_]+)=/g)].map((m) => m[1] as string);
+      expect(names.length, `${rule.alert}: ${url}`).toBeGreaterThan(0);
+      for (const name of names)
+        expect(variables?.has(name), `${rule.alert}: var-${name}`).toBe(true);
+      // the dashboard for what the alert is about: a target's, a service's or site's, pantau's own
+      if (/^PantauTarget|Certificate/.test(rule.alert))
+        expect(uid, rule.alert).toBe("pantau-target");
+      if (/^Pantau(Service|Site)Outage$/.test(rule.alert))
+        expect(uid, rule.alert).toBe("pantau-overview");
     }
   });
 

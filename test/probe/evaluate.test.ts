@@ -83,17 +83,34 @@ const cases: Case[] = [
       detail: 'body does not contain "ok" (first 4 bytes read)',
     },
   },
+  // the match itself runs in a worker (test/probe/regex-match.test.ts): here, its outcome
   {
     name: "body_regex matches",
-    seen: seen({ body: "v1.2.3" }),
+    seen: seen({ body: "v1.2.3", bodyRegex: "matched" }),
     expect: { bodyRegex: "v\\d+\\.\\d+" },
     want: ok(),
   },
   {
     name: "body_regex misses",
-    seen: seen({ body: "vX" }),
+    seen: seen({ body: "vX", bodyRegex: "unmatched" }),
     expect: { bodyRegex: "v\\d+" },
     want: { result: "failed", reason: "body", detail: "body does not match /v\\d+/" },
+  },
+  {
+    name: "body_regex not decided within the budget",
+    seen: seen({ body: "aaaa!", bodyRegex: "over budget", truncated: true }),
+    expect: { bodyRegex: "^(\\w+\\s?)*$" },
+    want: {
+      result: "failed",
+      reason: "body",
+      detail: "body_regex /^(\\w+\\s?)*$/ was not decided within the timeout (first 5 bytes read)",
+    },
+  },
+  {
+    name: "body_regex a prober did not match fails rather than passes",
+    seen: seen({ body: "v1" }),
+    expect: { bodyRegex: "v\\d+" },
+    want: { result: "failed", reason: "body", detail: "body_regex /v\\d+/ was not matched" },
   },
   {
     name: "json path equals",

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Election } from "../../src/fleet/ha-member.js";
 import type { TargetState } from "../../src/health/types.js";
-import type { StoredTransition } from "../../src/ledger/ledger.js";
+import type { NewTransition, StoredTransition } from "../../src/ledger/ledger.js";
 import { openSqliteLedger, type SqliteLedger } from "../../src/ledger/sqlite.js";
 import { QuorumDecider, type QuorumEvent, quorumChain } from "../../src/quorum/decider.js";
 import { transition } from "../ledger/contract.js";
@@ -19,6 +19,10 @@ const s = (seconds: number) => T0 + seconds * 1000;
 const GROUP = "estate";
 const VANTAGES = ["cgk", "dr", "sub"] as const;
 const gate = makeTarget("autogate-dps", { interval: 2_000, failureThreshold: 2, site: "dps" });
+const core = makeTarget("simkim-core", { interval: 2_000, failureThreshold: 2 });
+const gateOnCore = { ...gate, dependsOn: [core.id] };
+/** The targets the deciders are configured with. */
+let targets = [gate];
 
 class FakeElection implements Election {
   constructor(public winning = true) {}
@@ -52,6 +56,7 @@ beforeEach(async () => {
   events = [];
   deciders = [];
   silent = new Set();
+  targets = [gate];
   // every vantage alive beats each second of fake time, as its daemon would
   const beat = () => {
     for (const vantage of VANTAGES) {
@@ -80,7 +85,7 @@ function decider(instance: string, election = new FakeElection(), minDown = 2): 
     instance,
     ledger,
     election,
-    targets: () => [gate],
+    targets: () => targets,
     clock: time,
     timers: time,
     pollMs: 250,
@@ -92,15 +97,23 @@ function decider(instance: string, election = new FakeElection(), minDown = 2): 
   return d;
 }
 
-/** `vantage` commits its own transition of the gate to `to` at `seconds`. */
-async function see(vantage: string, to: TargetState, seconds: number): Promise<StoredTransition> {
-  const from = states.get(vantage) ?? "unknown";
-  states.set(vantage, to);
+/** `vantage` commits its own transition of a target (the gate) to `to` at `seconds`. */
+async function see(
+  vantage: string,
+  to: TargetState,
+  seconds: number,
+  targetId = gate.id,
+  overrides: Partial<NewTransition> = {},
+): Promise<StoredTransition> {
+  const key = `${vantage}/${targetId}`;
+  const from = states.get(key) ?? "unknown";
+  states.set(key, to);
   const [stored] = await ledger.commit(runs.get(vantage) as number, [
-    transition(gate.id, from, to, s(seconds), {
+    transition(targetId, from, to, s(seconds), {
       previousProbeAt: s(seconds - 2),
       reason: to === "down" ? "timeout" : null,
       detail: to === "down" ? `timed out from ${vantage}` : null,
+      ...overrides,
     }),
   ]);
   return stored as StoredTransition;
@@ -253,5 +266,75 @@ describe("the quorum decider", () => {
     const leader = await ledger.leader(quorumChain(GROUP));
     expect(downs.map((t) => t.runId)).toEqual([leader?.runId]);
     expect(second.isLeader).toBe(true);
+  });
+});
+
+describe("the quorum decider: dependencies and page holds", () => {
+  beforeEach(async () => {
+    targets = [core, gateOnCore];
+    for (const vantage of VANTAGES) await see(vantage, "up", -60, core.id);
+  });
+
+  const groupOutage = async (targetId: string) =>
+    (await ledger.outages({ instance: quorumChain(GROUP), targetId }))[0];
+  const committedEvents = () =>
+    events.filter((e): e is Extract<QuorumEvent, { kind: "committed" }> => e.kind === "committed");
+
+  it("a gate the vantages hold blocked by the core is blocked for the group; its page waits, then goes as blocked", async () => {
+    const d = decider("cgk");
+    await d.start();
+    // every vantage sees the gate down first, its page held on the core (not yet decided)
+    for (const [i, v] of VANTAGES.entries())
+      await see(v, "down", 10 + i / 10, gate.id, { pageHeld: true });
+    await at(12, d);
+    expect(await groupOutage(gate.id)).toMatchObject({ start: s(10.1), blockedBy: null });
+    const opened = committedEvents().find((e) => e.transitions.some((t) => t.to === "down"));
+    expect(opened?.waitingOn).toEqual([[core.id]]);
+    // the core goes down for the vantages, which block their gate outages on it and settle
+    for (const [i, v] of VANTAGES.entries()) {
+      await see(v, "down", 9 + i / 10, core.id);
+      const run = runs.get(v) as number;
+      await ledger.commit(
+        run,
+        [],
+        [{ targetId: gate.id, at: s(13), blockedBy: core.id }],
+        [{ targetId: gate.id, at: s(13) }],
+      );
+    }
+    await at(14, d);
+    expect(await groupOutage(gate.id)).toMatchObject({ blockedBy: core.id });
+    const released = committedEvents().flatMap((e) => e.releases);
+    expect(released).toEqual([{ targetId: gate.id, waitingOn: [] }]);
+  });
+
+  it("a gate the vantages settle as its own pages as its own", async () => {
+    const d = decider("cgk");
+    await d.start();
+    for (const [i, v] of VANTAGES.entries())
+      await see(v, "down", 10 + i / 10, gate.id, { pageHeld: true });
+    await at(12, d);
+    for (const v of VANTAGES) {
+      await ledger.commit(runs.get(v) as number, [], [], [{ targetId: gate.id, at: s(13) }]);
+    }
+    await at(14, d);
+    expect(await groupOutage(gate.id)).toMatchObject({ blockedBy: null });
+    expect(committedEvents().flatMap((e) => e.releases)).toEqual([
+      { targetId: gate.id, waitingOn: [] },
+    ]);
+    expect(committedEvents().flatMap((e) => e.attributions)).toEqual([]);
+  });
+
+  it("a held page goes out at its bound when the vantages never settle", async () => {
+    const d = decider("cgk");
+    await d.start();
+    for (const [i, v] of VANTAGES.entries())
+      await see(v, "down", 10 + i / 10, gate.id, { pageHeld: true });
+    await at(12, d);
+    expect(committedEvents().flatMap((e) => e.releases)).toEqual([]);
+    // the core's bound: 2 × 2 s + its timeout after the group outage began, plus a second
+    await at(10.1 + 4 + core.timeout / 1000 + 1.5, d);
+    expect(committedEvents().flatMap((e) => e.releases)).toEqual([
+      { targetId: gate.id, waitingOn: [] },
+    ]);
   });
 });

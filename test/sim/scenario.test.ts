@@ -126,7 +126,7 @@ describe("parseScenario", () => {
     [
       "unknown top key",
       "name: x\nspeeed: 2\nsteps: [{ at: 0, note: n }]\n",
-      ['s.yaml:2:1: speeed: unknown key "speeed"'],
+      ['s.yaml:2:1: speeed: unknown key "speeed"; did you mean "speed"?'],
     ],
     ["no steps", "name: x\nsteps: []\n", ["s.yaml:2:8: steps: must have at least 1 item"]],
     [

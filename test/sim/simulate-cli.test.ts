@@ -66,12 +66,20 @@ describe("pantau simulate: scenarios", () => {
     });
   });
 
-  it("names a scenario file it cannot read (exit 1)", async () => {
+  it("names a scenario file that does not exist (a usage error, exit 2)", async () => {
     const file = join(dir, "missing.yaml");
     expect(await runCli(["simulate", "--scenario", file])).toEqual({
-      code: 1,
+      code: 2,
       stdout: "",
-      stderr: `${file}:1:1: cannot read the scenario file (ENOENT)\n`,
+      stderr: `pantau simulate: --scenario: no file ${file}\n`,
+    });
+  });
+
+  it("plays a shipped scenario by name from any directory, and names the nearest for a typo", async () => {
+    expect(await runCli(["simulate", "--scenario", "pdns-2O24"], { cwd: dir })).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `pantau simulate: --scenario: no file ${join(dir, "pdns-2O24")}, and no shipped scenario named "pdns-2O24" (shipped: pdns-2024); did you mean "pdns-2024"?\n`,
     });
   });
 

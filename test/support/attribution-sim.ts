@@ -177,9 +177,11 @@ export async function simulate(
   }
 }
 
-/** Targets that got a `severity: page` alert, each once. */
+/** Targets that got a `severity: critical` alert, each once. */
 export function pagedTargets(outcome: SimOutcome): string[] {
-  const paged = new Set(outcome.posts.filter((p) => p.severity === "page").map((p) => p.targetId));
+  const paged = new Set(
+    outcome.posts.filter((p) => p.severity === "critical").map((p) => p.targetId),
+  );
   return [...paged].sort();
 }
 

@@ -53,11 +53,12 @@ export function windowOutages(
   histories.forEach(({ identity, history }, index) => {
     const before = count;
     eachDownInterval(history, (start, end) => {
-      if (end !== null && end <= window.since) return;
       if (end === null) {
         const record = trueEnd.get(keyOf(identity));
         end = record !== undefined && record.start === start ? record.end : null;
       }
+      // an empty window at an outage's end: the record ends there, so the outage is not in it
+      if (end !== null && end <= window.since) return;
       target[count] = index;
       starts[count] = start;
       ends[count] = end ?? Number.NaN;

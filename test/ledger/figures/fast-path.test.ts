@@ -596,6 +596,25 @@ describe("report fast path: ties, as the ledger lists them", () => {
   });
 });
 
+describe("report fast path: an empty window", () => {
+  it("at an outage's end holds no outage (a counterexample the property found)", async () => {
+    await checkScenario({
+      ha: false,
+      second: false,
+      switchAt: null,
+      blind: [],
+      ending: "stop",
+      maintenance: [[], [], [], [], []],
+      steps: [
+        { target: 2, minute: 1, second: 0, to: "down" },
+        { target: 2, minute: 27, second: 0, to: "up" },
+      ],
+      window: [27, 27],
+      limits: { outages: 0, transitions: 0, timelineRows: 0 },
+    });
+  });
+});
+
 describe("kthSmallest", () => {
   it("is the k-th of the sorted values (property: ties, sorted, reversed, constant input)", () => {
     const value = fc.oneof(
