@@ -63,6 +63,8 @@ for (const name of [
   "lastTransitionsBefore",
   "latestTransitions",
   "commitQuorum",
+  "openOutagesOf",
+  "outages",
   "heartbeat",
   "leader",
   "claimLeadership",

@@ -187,6 +187,8 @@ function inexact(r: QuorumResults, q: StoredTransition): string {
 
 const REFRESH = ["quorumMembers", "runs", "gaps"];
 const OWN = [
+  "openOutagesOf",
+  "outages",
   "heartbeat",
   "leader",
   "claimLeadership",
@@ -232,7 +234,7 @@ function printProfile(windows: readonly Window[]): void {
       "reading vantages (calls)",
       "members, runs, gaps (rounds)",
       "commitQuorum (calls)",
-      "heartbeat, leader, load",
+      "attribution reads, heartbeat, leader, load",
       "the rest: judging, in process",
     ],
     rows,
