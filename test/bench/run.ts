@@ -7,6 +7,7 @@ import { hungBench } from "./hung.bench.js";
 import { metricsBench } from "./metrics.bench.js";
 import { outageBench } from "./outage.bench.js";
 import { queriesBench } from "./queries.bench.js";
+import { quorumBench } from "./quorum.bench.js";
 import { regexBench } from "./regex.bench.js";
 import { scaleBench } from "./scale.bench.js";
 import { sideBySideBench } from "./sidebyside.bench.js";
@@ -22,6 +23,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   queries: queriesBench,
   "dark-estate": darkEstateBench,
   regex: regexBench,
+  quorum: quorumBench,
 };
 
 const wanted = process.argv.slice(2);
