@@ -180,6 +180,8 @@ export interface ScopeOptions {
   target?: string;
   service?: string;
   site?: string;
+  /** A quorum group: its verdicts (the chain quorum/GROUP) instead of every instance's. */
+  quorum?: string;
 }
 
 /** --since/--until (default: the 24 hours before now) and --target/--service/--site. */
@@ -191,6 +193,7 @@ export function parseScope(options: ScopeOptions, now: number): (TargetFilters &
     target: options.target,
     service: options.service,
     site: options.site,
+    quorum: options.quorum,
   });
   if (isQueryError(filters)) return usage(`--${filters.message}`);
   return { ...filters, ...range };

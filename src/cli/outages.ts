@@ -39,6 +39,7 @@ interface OutagesOptions {
   target?: string;
   service?: string;
   site?: string;
+  quorum?: string;
   open?: boolean;
   format: string;
   db?: string;
@@ -63,6 +64,10 @@ export function outagesCommand(deps: Partial<OutagesDeps> = {}): Command {
     .option("--target <id>", "only this target")
     .option("--service <name>", "only this service")
     .option("--site <name>", "only this site")
+    .option(
+      "--quorum <group>",
+      "the quorum group's verdicts (its vantages agreeing), not one daemon's",
+    )
     .option("--open", "only outages still open")
     .option("--format <format>", `${OUTAGE_FORMATS.join(", ")} (or md)`, "table")
     .option("--db <file>", `SQLite ledger; default: --config's storage.path, else ${DEFAULT_DB}`)

@@ -3,7 +3,9 @@ import { Command } from "commander";
 import type { MaintenanceWindow } from "../config/types.js";
 import type { ReportQuery } from "../ledger/figures/availability.js";
 import { readIncident } from "../ledger/figures/incident.js";
+import { readQuorumView } from "../ledger/figures/quorum-view.js";
 import { notBeforeFirstRun } from "../ledger/figures/unwatched.js";
+import { isQuorumLedger } from "../ledger/ledger.js";
 import { renderIncidentHtml } from "../report/html.js";
 import { renderIncidentMarkdown } from "../report/markdown.js";
 import {
@@ -79,6 +81,10 @@ export function reportCommand(deps: Partial<ReportDeps> = {}): Command {
     .option("--service <name>", "only this service")
     .option("--site <name>", "only this site")
     .option(
+      "--quorum <group>",
+      "the quorum group's verdicts (its vantages agreeing), not one daemon's",
+    )
+    .option(
       "--format <format>",
       `${REPORT_FORMATS.join(", ")} (or md); default: html when --out ends in .html, else markdown`,
     )
@@ -108,7 +114,10 @@ async function runReport(options: ReportOptions, deps: ReportDeps): Promise<numb
       const query = request.sinceGiven
         ? request.query
         : await notBeforeFirstRun(ledger, request.query);
-      return readIncident(ledger, query, now, source.windows);
+      const incident = await readIncident(ledger, query, now, source.windows);
+      if (options.quorum === undefined || !isQuorumLedger(ledger)) return incident;
+      const quorum = await readQuorumView(ledger, options.quorum, incident.window, now);
+      return { ...incident, quorum };
     },
     source.origin,
   );

@@ -13,6 +13,7 @@ import type {
   JsonCondition,
   MaintenanceWindow,
   ProbeSpec,
+  QuorumSettings,
   ServerSettings,
   StatusRange,
   StorageSettings,
@@ -42,6 +43,7 @@ export function resolveConfig(
     storage: resolveStorage(written.storage ?? {}),
     alertmanager: resolveAlertmanager(written.alertmanager),
     maintenance: (written.maintenance ?? []).map(resolveMaintenance),
+    quorum: resolveQuorum(written.quorum, written.storage?.heartbeat),
     targets,
     targetsInFile: all.length,
   };
@@ -92,6 +94,18 @@ function resolveAlertmanager(written: WrittenConfig["alertmanager"]): Alertmanag
     url: written.url,
     resend: written.resend ?? defaultMs(DEFAULTS.alertmanagerResend),
     labels: written.labels ?? {},
+  };
+}
+
+function resolveQuorum(
+  written: WrittenConfig["quorum"],
+  heartbeat: number | undefined,
+): QuorumSettings | null {
+  if (written === null || written === undefined) return null;
+  return {
+    group: written.group,
+    minDown: written.min_down,
+    deadAfter: written.dead_after ?? 3 * (heartbeat ?? defaultMs(DEFAULTS.heartbeat)),
   };
 }
 

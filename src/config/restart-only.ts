@@ -4,7 +4,7 @@ import type { ConfigIssue } from "../fields/errors.js";
 import { type ConfigPath, formatPath } from "../fields/path-issue.js";
 import { formatDuration } from "../fields/units.js";
 import { createLocator } from "./locate.js";
-import type { AlertmanagerSettings, Config } from "./types.js";
+import type { AlertmanagerSettings, Config, QuorumSettings } from "./types.js";
 
 /** A key the daemon reads only when it starts, changed by a reloaded file. */
 export interface RestartOnlyChange {
@@ -76,7 +76,16 @@ export function restartOnlyChanges(
     formatDuration(next.storage.heartbeat),
   );
   changes.push(...alertmanagerChanges(running.alertmanager, next.alertmanager));
+  compare("quorum", describeQuorum(running.quorum), describeQuorum(next.quorum));
   return changes;
+}
+
+/** `group "estate", min_down 2, dead_after 15s` */
+function describeQuorum(quorum: QuorumSettings | null): string {
+  if (quorum === null) return "no quorum";
+  const { group, minDown, deadAfter } = quorum;
+  const min = "count" in minDown ? String(minDown.count) : `${minDown.percent}%`;
+  return `group ${JSON.stringify(group)}, min_down ${min}, dead_after ${formatDuration(deadAfter)}`;
 }
 
 function alertmanagerChanges(

@@ -7,12 +7,14 @@ import {
   httpUrl,
   labels,
   listenAddress,
+  minDown,
   postgresUrl,
   regex,
   statusRange,
   targetId,
   timezone,
 } from "../fields/values.js";
+import { QUORUM_GROUP_PATTERN } from "../health/quorum.js";
 import { proberBlocks } from "../probe/registry.js";
 
 /**
@@ -147,6 +149,20 @@ const alertmanagerSettings = z.strictObject({
   labels: labels().optional(),
 });
 
+const quorumSettings = z.strictObject({
+  group: z
+    .string()
+    .regex(QUORUM_GROUP_PATTERN, { error: "letters, digits, '.', '_' and '-' only" })
+    .meta({ description: "the quorum group this daemon is a vantage of; needs storage.url" }),
+  min_down: minDown().meta({
+    description: "vantages that must see a target down for the group's verdict",
+  }),
+  dead_after: duration().optional().meta({
+    description:
+      "a vantage without a heartbeat this long stops voting; default: 3 × storage.heartbeat",
+  }),
+});
+
 const maintenanceWindow = z.strictObject({
   name: z.string().min(1),
   targets: z
@@ -169,6 +185,7 @@ export const configSchema = z.strictObject({
   storage: storageSettings.nullable().optional(),
   alertmanager: alertmanagerSettings.nullable().optional(),
   maintenance: z.array(maintenanceWindow).nullable().optional(),
+  quorum: quorumSettings.nullable().optional(),
   targets: z.array(target),
 });
 

@@ -5,6 +5,7 @@ import type {
   JsonCondition,
   StatusRange,
 } from "../fields/verdict-rules.js";
+import type { MinDown } from "../health/quorum.js";
 import type { ProbeSpec } from "../probe/registry.js";
 import type { Shard } from "./shard.js";
 
@@ -15,6 +16,7 @@ export type {
   Expectations,
   IpFamily,
   JsonCondition,
+  MinDown,
   ProbeSpec,
   StatusRange,
   TlsSettings,
@@ -93,6 +95,14 @@ export interface MaintenanceWindow {
   duration: number;
 }
 
+/** This daemon as a vantage of a quorum group (docs/quorum.md). */
+export interface QuorumSettings {
+  group: string;
+  minDown: MinDown;
+  /** A vantage without a heartbeat this long stops voting (ms). */
+  deadAfter: number;
+}
+
 export interface Config {
   /** The file it was read from, for messages. */
   file: string;
@@ -101,6 +111,7 @@ export interface Config {
   storage: StorageSettings;
   alertmanager: AlertmanagerSettings | null;
   maintenance: MaintenanceWindow[];
+  quorum: QuorumSettings | null;
   /** This shard's targets (every target when not sharded). */
   targets: Target[];
   /** Targets in the file after `each` expansion, before the shard filter. */

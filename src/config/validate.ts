@@ -18,6 +18,7 @@ export function validateSettings(config: Record<string, unknown>): PathIssue[] {
     ...checkMaintenanceSelects(config),
     ...checkShard(config),
     ...checkHaGroup(config),
+    ...checkQuorum(config),
   ];
 }
 
@@ -43,6 +44,29 @@ function checkHaGroup(config: Record<string, unknown>): PathIssue[] {
       "CONFIG_INVALID",
       ["global", "ha_group"],
       "needs storage.url: the pair elects its leader and shares its ledger in PostgreSQL",
+    ),
+  ];
+}
+
+function checkQuorum(config: Record<string, unknown>): PathIssue[] {
+  if (isUnset(config.quorum)) return [];
+  if (isUnset(asRecord(config.storage).url)) {
+    return [
+      pathIssue(
+        "CONFIG_INVALID",
+        ["quorum"],
+        "needs storage.url: the vantages of a quorum share their ledger in PostgreSQL",
+        "key",
+      ),
+    ];
+  }
+  if (isUnset(asRecord(config.global).shard)) return [];
+  return [
+    pathIssue(
+      "CONFIG_INVALID",
+      ["global", "shard"],
+      "a quorum vantage watches every target: shard the vantages' work with more vantages, not shards",
+      "key",
     ),
   ];
 }

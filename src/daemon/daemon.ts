@@ -19,6 +19,7 @@ import type { Ledger, RunStart, StoredTransition } from "../ledger/ledger.js";
 import { openLedger } from "../ledger/open.js";
 import { engineLogger } from "../log/engine-log.js";
 import { probeTarget } from "../probe/registry.js";
+import { QuorumService } from "../quorum/service.js";
 import { Scheduler } from "../schedule/scheduler.js";
 import { type Clock, systemClock, systemTimers, type Timers } from "../time/clock.js";
 import { VERSION } from "../version.js";
@@ -42,6 +43,8 @@ export class Daemon {
   private server: HttpServerHandle | null = null;
   private readonly heartbeat: RunHeartbeat;
   private readonly leadership: Leadership;
+  /** This daemon as a vantage of a quorum group (a decider candidate), else null. */
+  private readonly quorum: QuorumService | null;
   private readonly reloader: Reloader;
 
   private constructor(
@@ -83,9 +86,28 @@ export class Daemon {
       timers,
       logger: options.logger,
       registry: metrics.registry,
-      alertmanager: () => this.config.alertmanager,
+      // a vantage of a quorum group pages nothing of its own: the group's decider pages
+      alertmanager: () => (this.config.quorum === null ? this.config.alertmanager : null),
       onDelivery: (result) => metrics.alertmanagerPosts.inc({ result }),
     });
+    const quorum = config.quorum;
+    this.quorum =
+      quorum === null || config.storage.url === null
+        ? null
+        : new QuorumService({
+            settings: quorum,
+            url: config.storage.url,
+            instance: config.global.instance,
+            ledger,
+            targets: () => this.config.targets,
+            clock,
+            timers,
+            heartbeatMs: everyMs,
+            logger: options.logger,
+            registry: metrics.registry,
+            alertmanager: () => this.config.alertmanager,
+            onDelivery: (result) => metrics.alertmanagerPosts.inc({ result }),
+          });
   }
 
   /** Re-reads the config; an invalid one is rejected and the old one keeps running. */
@@ -116,7 +138,11 @@ export class Daemon {
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = await openLedger(config.storage);
     // a member of an HA group is alive while it beats: two heartbeats of slack
-    const runOptions = { haGroup: haPairOf(config), liveWithinMs: 2 * config.storage.heartbeat };
+    const runOptions = {
+      haGroup: haPairOf(config),
+      liveWithinMs: 2 * config.storage.heartbeat,
+      quorumGroup: config.quorum?.group ?? null,
+    };
     const run = await ledger.startRun(config.global.instance, clock.now(), runOptions);
     const engine = new Engine({
       clock,
@@ -206,6 +232,7 @@ export class Daemon {
     } catch (error) {
       // an HA member releases its lock (and stops its election loop) before giving up
       await this.leadership.stop();
+      await this.quorum?.stop();
       await this.ledger.stopRun(this.run.run.id, this.clock.now());
       await this.ledger.close();
       const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
@@ -239,6 +266,7 @@ export class Daemon {
       watchTarget(target, this, pushes.get(target.id) ?? null);
     }
     await this.leadership.start(view);
+    await this.quorum?.start();
   }
 
   private logStart(): void {
@@ -299,6 +327,7 @@ export class Daemon {
       );
     }
     await this.leadership.stop();
+    await this.quorum?.stop();
     await this.ledger.stopRun(this.run.run.id, this.clock.now());
     await this.server?.close();
     await this.ledger.close();

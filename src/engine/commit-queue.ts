@@ -1,6 +1,6 @@
 import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
-import type { Gap, Ledger, NewTransition } from "../ledger/ledger.js";
+import type { Gap, Ledger, NewTransition, PageSettlement } from "../ledger/ledger.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import type { BatchAttribution } from "./attribution-tracker.js";
 import type { EngineEvent } from "./events.js";
@@ -68,6 +68,8 @@ export class CommitQueue {
   private gaps: GapWrite[] = [];
   /** An attribution change is due without a transition (a release seen to be due). */
   private attributionDue = false;
+  /** Held pages that stopped waiting, written with the next batch (or alone). */
+  private settlements: PageSettlement[] = [];
   private writing: Promise<void> | null = null;
   /** Size of the batch being written (part of the queue until it is committed). */
   private writingCount = 0;
@@ -140,9 +142,16 @@ export class CommitQueue {
     this.schedule();
   }
 
+  /** A held page stopped waiting (paged or blocked): recorded on its open outage. */
+  settle(settlement: PageSettlement): void {
+    this.settlements.push(settlement);
+    this.schedule();
+  }
+
   /** An HA standby writes nothing: what was queued is the leader's to write. */
   clear(): void {
     this.pending = [];
+    this.settlements = [];
     this.gaps = [];
     this.attributionDue = false;
     if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
@@ -172,7 +181,12 @@ export class CommitQueue {
   }
 
   private get hasWork(): boolean {
-    return this.pending.length > 0 || this.attributionDue || this.gaps.length > 0;
+    return (
+      this.pending.length > 0 ||
+      this.attributionDue ||
+      this.settlements.length > 0 ||
+      this.gaps.length > 0
+    );
   }
 
   private schedule(): void {
@@ -190,7 +204,8 @@ export class CommitQueue {
 
   private writeNext(): Promise<void> {
     if (this.writing || !this.hasWork) return this.writing ?? Promise.resolve();
-    const transitions = this.pending.length > 0 || this.attributionDue;
+    const transitions =
+      this.pending.length > 0 || this.attributionDue || this.settlements.length > 0;
     // a backlog (the ledger was unwritable) drains in chunks: SQLite commits synchronously,
     // and 100,000 transitions in one transaction would stall probing and HTTP for seconds
     const backlog = this.pending.length > MAX_BATCH;
@@ -211,28 +226,37 @@ export class CommitQueue {
     this.writingCount = batch.length;
     const attributed = this.options.attribute(batch, this.attributionDue);
     this.attributionDue = false;
+    const settlements = this.settlements;
+    this.settlements = [];
     const began = this.options.clock.monotonic();
     const elapsed = () => this.options.clock.monotonic() - began;
     const count = batch.length;
     try {
       const { runId, ledger } = this.options;
-      const stored = await ledger.commit(runId, batch, attributed.changes);
+      const stored = await ledger.commit(runId, batch, attributed.changes, settlements);
       this.writingCount = 0;
       this.written("transitions", elapsed(), count);
       // the ledger returns the batch in order: each stored row is its batch entry, with an id
       const transitions = stored.map((t, i): CommittedTransition => {
         const entry = batch[i];
         const outageStart = (entry && this.outageStarts.get(entry)) ?? null;
-        return { ...t, outageStart, waitingOn: [] };
+        return { ...t, pageHeld: entry?.pageHeld === true, outageStart, waitingOn: [] };
       });
       this.options.committed(transitions, attributed);
       this.writeSucceeded("commit");
     } catch (error) {
       this.writingCount = 0;
-      if (isRefusal(error)) return this.refuse(batch, error, elapsed());
+      if (isRefusal(error)) {
+        // the settlements of targets the refusal does not rewind still stand
+        const rewound = new Set(batch.map((t) => t.targetId));
+        const kept = settlements.filter((settlement) => !rewound.has(settlement.targetId));
+        this.settlements = kept.concat(this.settlements);
+        return this.refuse(batch, error, elapsed());
+      }
       // keep order: the failed batch goes back in front of what arrived meanwhile, and its
       // attribution changes are worked out again with the retry
       this.pending = batch.concat(this.pending);
+      this.settlements = settlements.concat(this.settlements);
       if (attributed.changes.length > 0) this.attributionDue = true;
       this.failed("transitions", error, elapsed(), count);
     }

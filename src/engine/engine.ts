@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import type { MaintenanceWindow, Target } from "../config/types.js";
+import { pendingUpstreams } from "../health/attribution.js";
 import type { Transition } from "../health/types.js";
 import type { NewTransition, StoredTransition } from "../ledger/ledger.js";
 import type { ProbeResult } from "../probe/types.js";
@@ -36,6 +37,8 @@ export class Engine {
   private readonly wallClock: WallClockWatch;
   private readonly shutdown = new AbortController();
   private readonly pushRecorder: PushRecorder;
+  /** Down targets whose outage was committed with its page held and not settled since. */
+  private readonly unsettled = new Set<string>();
   /** An HA member's writing and standing by (warm-standby-port.ts). */
   readonly ha: WarmStandby;
   /** Push targets: their pushes and missed deadlines, observed like probe results. */
@@ -297,7 +300,39 @@ export class Engine {
 
   private attribute(batch: NewTransition[], force: boolean): BatchAttribution {
     const subjects = [...this.targets.values()].map((rt) => rt.subject());
-    return this.attribution.attribute(subjects, batch, this.options.clock.now(), force);
+    const attributed = this.attribution.attribute(subjects, batch, this.options.clock.now(), force);
+    // an own outage whose upstream has no verdict yet opens with its page unsettled: the
+    // ledger says so (a quorum's decider reads it) until the hold is released
+    const upstreams = { get: (id: string) => this.targets.get(id)?.upstreamVerdict() };
+    for (const t of batch) {
+      if (t.to !== "down" || t.blockedBy !== null) continue;
+      t.pageHeld = pendingUpstreams(t.targetId, t.at, upstreams).length > 0;
+    }
+    return attributed;
+  }
+
+  /**
+   * Records when held pages stop waiting: a hold released (the upstream's verdict is in, or its
+   * bound passed), or an outage committed as held that the commit already settled.
+   */
+  private settlePages(event: EngineEvent): void {
+    if (event.kind !== "committed" && event.kind !== "holds") return;
+    const now = this.options.clock.now();
+    const settle = (targetId: string) => {
+      if (this.unsettled.delete(targetId)) this.queue.settle({ targetId, at: now });
+    };
+    if (event.kind === "committed") {
+      for (const t of event.transitions) {
+        if (t.to === "down" && t.pageHeld === true) this.unsettled.add(t.targetId);
+        else if (t.from === "down") this.unsettled.delete(t.targetId);
+      }
+      for (const t of event.transitions) {
+        if (this.holds.waitingOn(t.targetId).length === 0) settle(t.targetId);
+      }
+    }
+    for (const change of event.kind === "committed" ? event.holds : event.changes) {
+      if (change.waitingOn.length === 0) settle(change.targetId);
+    }
   }
 
   /** The ledger accepted a batch: it becomes the committed view, and then the world sees it. */
@@ -311,6 +346,7 @@ export class Engine {
   }
 
   private emit(event: EngineEvent): void {
+    if (this.writes) this.settlePages(event);
     for (const listener of this.listeners) listener(event);
   }
 }

@@ -38,6 +38,8 @@ export interface ApiSources {
 }
 
 const FILTERS = ["target", "service", "site"] as const;
+/** History answers read this daemon's chain, or a quorum group's (`quorum=GROUP`). */
+const HISTORY_FILTERS = [...FILTERS, "quorum"] as const;
 const DEFAULT_TRANSITIONS_LIMIT = 1000;
 
 const badRequest = (error: QueryError): ApiResponse => ({
@@ -65,18 +67,18 @@ export function apiRoutes(sources: ApiSources): Record<string, ApiRoute> {
   return {
     targets: route(FILTERS, async (params) => targetsAnswer(sources, params), clock),
     transitions: route(
-      [...FILTERS, "since", "until", "limit"],
+      [...HISTORY_FILTERS, "since", "until", "limit"],
       (params, now) => transitionsAnswer(sources, params, now),
       clock,
     ),
     outages: route(
-      [...FILTERS, "since", "until", "open"],
+      [...HISTORY_FILTERS, "since", "until", "open"],
       (params, now) => outagesAnswer(sources, params, now),
       clock,
     ),
     maintenance: route([], async (_params, now) => maintenanceAnswer(sources, now), clock),
     report: route(
-      [...FILTERS, "since", "until"],
+      [...HISTORY_FILTERS, "since", "until"],
       (params, now) => reportAnswer(sources, params, now),
       clock,
     ),
@@ -185,7 +187,11 @@ async function transitionsAnswer(
   if (isQueryError(scope)) return badRequest(scope);
   const limit = params.limit === undefined ? DEFAULT_TRANSITIONS_LIMIT : parseLimit(params.limit);
   if (isQueryError(limit)) return badRequest(limit);
-  const rows = await sources.ledger.transitions({ ...scope, instance: sources.instance(), limit });
+  const rows = await sources.ledger.transitions({
+    ...scope,
+    instance: scope.instance ?? sources.instance(),
+    limit,
+  });
   return { status: 200, body: { transitions: rows.map(transitionJson) } };
 }
 
@@ -220,7 +226,11 @@ async function outagesAnswer(
   if (isQueryError(open)) return badRequest(open);
   const outages = await listOutages(
     sources.ledger,
-    { ...scope, instance: sources.instance(), ...(open === undefined ? {} : { open }) },
+    {
+      ...scope,
+      instance: scope.instance ?? sources.instance(),
+      ...(open === undefined ? {} : { open }),
+    },
     now,
   );
   return { status: 200, body: { outages: outages.map(outageJson) } };
@@ -236,7 +246,7 @@ async function reportAnswer(
   const windows = sources.maintenance();
   const report = await computeReport(
     sources.ledger,
-    { ...scope, instance: sources.instance() },
+    { ...scope, instance: scope.instance ?? sources.instance() },
     now,
     ({ targetId: id, service, site }, range) =>
       maintenanceIntervals(windows, { id, service, site }, range.since, range.until),

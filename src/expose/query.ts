@@ -1,4 +1,5 @@
 import { parseDuration } from "../fields/units.js";
+import { QUORUM_GROUP_PATTERN, quorumChain } from "../health/quorum.js";
 import { formatTime } from "../text/time.js";
 
 /**
@@ -24,6 +25,8 @@ export interface TimeRange {
 }
 
 export interface TargetFilters {
+  /** A quorum group's chain (`quorum=GROUP`): its verdicts instead of this daemon's. */
+  instance?: string;
   targetId?: string;
   service?: string;
   site?: string;
@@ -138,7 +141,10 @@ export function parseTimeRange(params: QueryParams, now: number): TimeRange | Qu
   return { since: start, until };
 }
 
-/** `target` (a target id), `service` and `site` (1 to 128 characters); each optional. */
+/**
+ * `target` (a target id), `service` and `site` (1 to 128 characters), and `quorum` (a quorum
+ * group, whose verdicts are read instead); each optional.
+ */
 export function parseFilters(params: QueryParams): TargetFilters | QueryError {
   const filters: TargetFilters = {};
   if (params.target !== undefined) {
@@ -147,6 +153,16 @@ export function parseFilters(params: QueryParams): TargetFilters | QueryError {
       return queryError("target", `${quoted} is not a target id ([a-z0-9][a-z0-9._-]*)`);
     }
     filters.targetId = params.target;
+  }
+  if (params.quorum !== undefined) {
+    if (!QUORUM_GROUP_PATTERN.test(params.quorum)) {
+      const quoted = JSON.stringify(params.quorum);
+      return queryError(
+        "quorum",
+        `${quoted} is not a quorum group (letters, digits, '.', '_', '-')`,
+      );
+    }
+    filters.instance = quorumChain(params.quorum);
   }
   for (const param of ["service", "site"] as const) {
     const value = params[param];

@@ -102,6 +102,33 @@ export function size() {
   );
 }
 
+/**
+ * `min_down` of a quorum: a count of vantages (2) or a percentage of the running ones ("50%"),
+ * as `{ count }` or `{ percent }` (above 0, at most 100).
+ */
+export function minDown() {
+  return parsedField(
+    (input): { count: number } | { percent: number } | Problem => {
+      if (typeof input === "number" && Number.isInteger(input) && input >= 1 && input <= 1000) {
+        return { count: input };
+      }
+      const percent = typeof input === "string" ? /^(\d+(?:\.\d+)?)%$/.exec(input.trim()) : null;
+      const value = percent ? Number(percent[1]) : Number.NaN;
+      if (value > 0 && value <= 100) return { percent: value };
+      return {
+        code: "CONFIG_INVALID",
+        message: `${describeValue(input)} is not a count of vantages (2) or a percentage of the running ones ("50%", above 0 and at most 100)`,
+      };
+    },
+    {
+      anyOf: [
+        { type: "integer", minimum: 1, maximum: 1000 },
+        { type: "string", pattern: "^\\d+(\\.\\d+)?%$" },
+      ],
+    },
+  );
+}
+
 /** `200-299` → { min: 200, max: 299 }; `204` and 204 → { min: 204, max: 204 }. */
 export function statusRange() {
   return parsedField(

@@ -26,6 +26,17 @@ export interface NewTransition extends Transition {
   blockedBy: string | null;
   /** →down: `at` fell inside a maintenance window; out of down: the outage overlapped one. */
   maintenance: boolean;
+  /**
+   * →down: its page waits for an upstream's verdict (the outage's `pageSettledAt` stays null
+   * until a PageSettlement); absent or false: settled as it opens.
+   */
+  pageHeld?: boolean;
+}
+
+/** The page of a target's open outage stopped waiting for an upstream's verdict at `at`. */
+export interface PageSettlement {
+  targetId: string;
+  at: number;
 }
 
 export interface StoredTransition extends NewTransition {
@@ -84,6 +95,11 @@ export interface OutageRecord {
    * open, or when no failed probe was seen since a restart.
    */
   lastFailedAt: number | null;
+  /**
+   * When its page stopped waiting for an upstream's verdict (paged or blocked); null while it
+   * waits, and for outages recorded before pantau kept this.
+   */
+  pageSettledAt: number | null;
 }
 
 export interface TimeRange {
@@ -144,6 +160,8 @@ export interface RunOptions {
    * group is watched and a start records no restart gap. Default 0 (only a heartbeat at `at`).
    */
   liveWithinMs?: number;
+  /** The quorum group the run is a vantage of (docs/quorum.md): its decider reads it. */
+  quorumGroup?: string | null;
 }
 
 /** The elected writer of an HA group. */
@@ -196,8 +214,8 @@ export interface Ledger {
   /**
    * Commits transitions in ONE transaction, maintaining outages: →down opens one,
    * down→x closes it (`endReason` `removed` when the transition's reason is `removed`,
-   * else `recovered`). Attribution changes of open outages are applied after the transitions,
-   * in the same transaction; a commit may carry attribution changes alone. Resolves only once durable; nothing may observe them before.
+   * else `recovered`). Attribution changes and page settlements of open outages are applied
+   * after the transitions, in the same transaction; a commit may carry those alone. Resolves only once durable; nothing may observe them before.
    * A run of an HA group writes under the group's name, and only while it is the leader
    * (LEDGER_FENCED otherwise).
    */
@@ -205,6 +223,7 @@ export interface Ledger {
     runId: number,
     transitions: readonly NewTransition[],
     attributions?: readonly AttributionChange[],
+    settlements?: readonly PageSettlement[],
   ): Promise<StoredTransition[]>;
   /**
    * Keeps each target's latest push for the run's chain (its instance, or its HA group),
@@ -230,4 +249,48 @@ export interface Ledger {
   gaps(query: { instance?: string } & TimeRange): Promise<Gap[]>;
   runs(query: { instance?: string } & TimeRange): Promise<Run[]>;
   close(): Promise<void>;
+}
+
+/** A vantage's vote on a quorum transition, as the ledger keeps it (docs/quorum.md). */
+export interface QuorumVoteRecord {
+  vantage: string;
+  vote: TargetState | "blind" | "dead";
+  /** When this vote began; null when it began before what the decider read. */
+  since: number | null;
+}
+
+/** The newest run of one daemon that is a vantage of a quorum group. */
+export interface QuorumMember extends Run {
+  /** What it votes as: its HA pair's name, or its own instance. */
+  vantage: string;
+}
+
+/**
+ * What a quorum's decider reads and writes besides the Ledger (PostgreSQL in production; the
+ * SQLite store implements it too, for tests and the offline CLI).
+ */
+export interface QuorumLedger {
+  /** The newest run of each daemon that joined `group`, by instance. */
+  quorumMembers(group: string): Promise<QuorumMember[]>;
+  /** `instance`'s transitions with an id above `afterId`, in commit (id) order, at most `limit`. */
+  transitionsAfter(instance: string, afterId: number, limit: number): Promise<StoredTransition[]>;
+  /** The open outages of `instance` among `targetIds`. */
+  openOutagesOf(instance: string, targetIds: readonly string[]): Promise<OutageRecord[]>;
+  /**
+   * Commits a decider's transitions as `commit` does (fenced: only the group's leader), with
+   * each one's votes (`votes[i]` for `transitions[i]`), in one transaction.
+   */
+  commitQuorum(
+    runId: number,
+    transitions: readonly NewTransition[],
+    votes: readonly (readonly QuorumVoteRecord[])[],
+    attributions?: readonly AttributionChange[],
+  ): Promise<StoredTransition[]>;
+  /** The votes of these transitions, by transition id. */
+  quorumVotes(transitionIds: readonly number[]): Promise<Map<number, QuorumVoteRecord[]>>;
+}
+
+/** Whether a store can serve a quorum group (both stores can; a test double may not). */
+export function isQuorumLedger(ledger: Ledger): ledger is Ledger & QuorumLedger {
+  return "commitQuorum" in ledger && "transitionsAfter" in ledger;
 }

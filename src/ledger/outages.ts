@@ -30,7 +30,7 @@ export interface Window {
 export type TimedTransition = Pick<Transition, "to" | "at">;
 
 /** An outage rebuilt from transitions: an OutageRecord without the ledger's row id. */
-export type DerivedOutage = Omit<OutageRecord, "id">;
+export type DerivedOutage = Omit<OutageRecord, "id" | "pageSettledAt">;
 
 const MS_PER_SECOND = 1000;
 

@@ -9,7 +9,11 @@ import type {
   NewTransition,
   OutageQuery,
   OutageRecord,
+  PageSettlement,
   PushRecord,
+  QuorumLedger,
+  QuorumMember,
+  QuorumVoteRecord,
   Run,
   RunOptions,
   RunStart,
@@ -28,7 +32,7 @@ import {
   restartGap,
   runNotWritable,
 } from "./sql/checks.js";
-import { fitsOneStatementPerTable, insertBatch } from "./sql/postgres-batch.js";
+import { fitsOneStatementPerTable, insertBatch, insertVotes } from "./sql/postgres-batch.js";
 import {
   checkSchema,
   createPool,
@@ -55,8 +59,12 @@ import {
 } from "./sql/pushes.js";
 import {
   gapsQuery,
+  groupVotes,
   lastTransitionsBeforeQuery,
+  openOutagesOfQueries,
   outagesQuery,
+  type QuorumVoteRow,
+  quorumVotesQueries,
   runsQuery,
   stateHistoryQuery,
   transitionsQuery,
@@ -72,6 +80,7 @@ import {
   toGap,
   toLeader,
   toOutage,
+  toQuorumMember,
   toRun,
   toStoredTransition,
 } from "./sql/rows.js";
@@ -113,7 +122,7 @@ export async function openPostgresLedger(
   }
 }
 
-export class PostgresLedger implements Ledger {
+export class PostgresLedger implements Ledger, QuorumLedger {
   private closed = false;
 
   constructor(
@@ -147,6 +156,7 @@ export class PostgresLedger implements Ledger {
         at,
         at,
         haGroup,
+        options.quorumGroup ?? null,
       ]);
       if (inserted === undefined) throw new Error("INSERT … RETURNING id returned no row");
       const run: Run = {
@@ -197,40 +207,28 @@ export class PostgresLedger implements Ledger {
     runId: number,
     transitions: readonly NewTransition[],
     attributions: readonly AttributionChange[] = [],
+    settlements: readonly PageSettlement[] = [],
+  ): Promise<StoredTransition[]> {
+    this.requireWritable();
+    if (transitions.length === 0 && attributions.length === 0 && settlements.length === 0) {
+      return [];
+    }
+    return this.transaction((client) =>
+      this.commitIn(client, runId, transitions, attributions, settlements),
+    );
+  }
+
+  async commitQuorum(
+    runId: number,
+    transitions: readonly NewTransition[],
+    votes: readonly (readonly QuorumVoteRecord[])[],
+    attributions: readonly AttributionChange[] = [],
   ): Promise<StoredTransition[]> {
     this.requireWritable();
     if (transitions.length === 0 && attributions.length === 0) return [];
     return this.transaction(async (client) => {
-      // FOR SHARE: a concurrent stopRun waits until this batch is in
-      const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);
-      if (run === undefined || run.stopped_at !== null) throw runNotWritable(runId, run);
-      if (run.ha_group !== null) {
-        // FOR SHARE: a new leader's claim waits for this commit, and this one sees its claim
-        const leader = await one<LeaderRow>(client, `${SQL.leader} FOR SHARE`, [run.ha_group]);
-        checkLeader(run, leader);
-      }
-      // a group member writes the group's chain: the row's instance is the group's name
-      const writer: RunRow = { ...run, instance: chainOf(run) };
-      const chain = await lockTargets(client, writer.instance, transitions);
-      // the whole batch is checked first, against the chain as it grows within the batch
-      for (const [index, transition] of transitions.entries()) {
-        checkLink(writer.instance, transition, index, chain.get(transition.targetId));
-        chain.set(transition.targetId, { state: transition.to, at: transition.at });
-      }
-      const stored = fitsOneStatementPerTable(transitions)
-        ? await insertBatch(client, writer, transitions)
-        : await insertEach(client, writer, transitions);
-      for (const change of attributions) {
-        if (change.blockedBy !== null) {
-          await execute(client, SQL.attributeOutage, [
-            change.blockedBy,
-            writer.instance,
-            change.targetId,
-          ]);
-        } else {
-          await execute(client, SQL.releaseOutage, [change.at, writer.instance, change.targetId]);
-        }
-      }
+      const stored = await this.commitIn(client, runId, transitions, attributions, []);
+      await insertVotes(client, stored, votes);
       return stored;
     });
   }
@@ -256,6 +254,90 @@ export class PostgresLedger implements Ledger {
   async lastPushes(instance: string): Promise<PushRecord[]> {
     this.requireOpen();
     return (await all<PushRow>(this.pool, PUSH_SQL.last, [instance])).map(toPushRecord);
+  }
+
+  async quorumMembers(group: string): Promise<QuorumMember[]> {
+    this.requireOpen();
+    return (await all<RunRow>(this.pool, SQL.quorumMembers, [group])).map(toQuorumMember);
+  }
+
+  async transitionsAfter(
+    instance: string,
+    afterId: number,
+    limit: number,
+  ): Promise<StoredTransition[]> {
+    this.requireOpen();
+    const rows = await all<TransitionRow>(this.pool, SQL.transitionsAfter, [
+      instance,
+      afterId,
+      limit,
+    ]);
+    return rows.map(toStoredTransition);
+  }
+
+  async openOutagesOf(instance: string, targetIds: readonly string[]): Promise<OutageRecord[]> {
+    this.requireOpen();
+    const outages: OutageRecord[] = [];
+    for (const { sql, params } of openOutagesOfQueries(instance, targetIds)) {
+      outages.push(...(await all<OutageRow>(this.pool, sql, params)).map(toOutage));
+    }
+    return outages;
+  }
+
+  async quorumVotes(transitionIds: readonly number[]): Promise<Map<number, QuorumVoteRecord[]>> {
+    this.requireOpen();
+    const rows: QuorumVoteRow[] = [];
+    for (const { sql, params } of quorumVotesQueries(transitionIds)) {
+      rows.push(...(await all<QuorumVoteRow>(this.pool, sql, params)));
+    }
+    return groupVotes(rows);
+  }
+
+  private async commitIn(
+    client: pg.PoolClient,
+    runId: number,
+    transitions: readonly NewTransition[],
+    attributions: readonly AttributionChange[],
+    settlements: readonly PageSettlement[],
+  ): Promise<StoredTransition[]> {
+    // FOR SHARE: a concurrent stopRun waits until this batch is in
+    const run = await one<RunRow>(client, `${SQL.runById} FOR SHARE`, [runId]);
+    if (run === undefined || run.stopped_at !== null) throw runNotWritable(runId, run);
+    if (run.ha_group !== null) {
+      // FOR SHARE: a new leader's claim waits for this commit, and this one sees its claim
+      const leader = await one<LeaderRow>(client, `${SQL.leader} FOR SHARE`, [run.ha_group]);
+      checkLeader(run, leader);
+    }
+    // a group member writes the group's chain: the row's instance is the group's name
+    const writer: RunRow = { ...run, instance: chainOf(run) };
+    const chain = await lockTargets(client, writer.instance, transitions);
+    // the whole batch is checked first, against the chain as it grows within the batch
+    for (const [index, transition] of transitions.entries()) {
+      checkLink(writer.instance, transition, index, chain.get(transition.targetId));
+      chain.set(transition.targetId, { state: transition.to, at: transition.at });
+    }
+    const stored = fitsOneStatementPerTable(transitions)
+      ? await insertBatch(client, writer, transitions)
+      : await insertEach(client, writer, transitions);
+    for (const change of attributions) {
+      if (change.blockedBy !== null) {
+        await execute(client, SQL.attributeOutage, [
+          change.blockedBy,
+          writer.instance,
+          change.targetId,
+        ]);
+      } else {
+        await execute(client, SQL.releaseOutage, [change.at, writer.instance, change.targetId]);
+      }
+    }
+    for (const settlement of settlements) {
+      await execute(client, SQL.settleOutage, [
+        settlement.at,
+        writer.instance,
+        settlement.targetId,
+      ]);
+    }
+    return stored;
   }
 
   async openGap(gap: Gap): Promise<number> {

@@ -9,7 +9,11 @@ import type {
   NewTransition,
   OutageQuery,
   OutageRecord,
+  PageSettlement,
   PushRecord,
+  QuorumLedger,
+  QuorumMember,
+  QuorumVoteRecord,
   Run,
   RunOptions,
   RunStart,
@@ -34,8 +38,12 @@ import {
 import { latestPushes, toPushRecord } from "./sql/pushes.js";
 import {
   gapsQuery,
+  groupVotes,
   lastTransitionsBeforeQuery,
+  openOutagesOfQueries,
   outagesQuery,
+  type QuorumVoteRow,
+  quorumVotesQueries,
   runsQuery,
   type SqlQuery,
   stateHistoryQuery,
@@ -46,6 +54,7 @@ import {
   closeOutageParams,
   type GapRow,
   insertTransitionParams,
+  type OutageRow,
   type OutageTuple,
   openOutageParams,
   type RunRow,
@@ -53,6 +62,8 @@ import {
   type TransitionRow,
   toGap,
   toLeader,
+  toOutage,
+  toQuorumMember,
   toRun,
   toStoredTransition,
   tupleToOutage,
@@ -92,7 +103,7 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
   return new SqliteLedger(db, path, readonly);
 }
 
-export class SqliteLedger implements Ledger {
+export class SqliteLedger implements Ledger, QuorumLedger {
   private readonly statements: Statements;
   private readonly queryCache = new Map<string, Database.Statement<unknown[], unknown>>();
   private readonly commitBatch: Database.Transaction<
@@ -100,6 +111,8 @@ export class SqliteLedger implements Ledger {
       runId: number,
       batch: readonly NewTransition[],
       attributions: readonly AttributionChange[],
+      settlements: readonly PageSettlement[],
+      votes: readonly (readonly QuorumVoteRecord[])[],
     ) => StoredTransition[]
   >;
   private closed = false;
@@ -115,9 +128,21 @@ export class SqliteLedger implements Ledger {
         runId: number,
         batch: readonly NewTransition[],
         attributions: readonly AttributionChange[],
+        settlements: readonly PageSettlement[],
+        votes: readonly (readonly QuorumVoteRecord[])[],
       ) => {
         const stored = this.commitInTransaction(runId, batch);
-        this.applyAttributions(runId, attributions);
+        this.applyOutageChanges(runId, attributions, settlements);
+        stored.forEach((transition, i) => {
+          for (const vote of votes[i] ?? []) {
+            this.statements.insertQuorumVote.run(
+              transition.id,
+              vote.vantage,
+              vote.vote,
+              vote.since,
+            );
+          }
+        });
         return stored;
       },
     );
@@ -149,7 +174,13 @@ export class SqliteLedger implements Ledger {
           haGroup === null
             ? 0
             : (this.statements.groupAlive.get(haGroup, at - (options.liveWithinMs ?? 0))?.n ?? 0);
-        const inserted = this.statements.insertRun.get(instance, at, at, haGroup);
+        const inserted = this.statements.insertRun.get(
+          instance,
+          at,
+          at,
+          haGroup,
+          options.quorumGroup ?? null,
+        );
         if (inserted === undefined) throw new Error("INSERT … RETURNING id returned no row");
         const run: Run = {
           id: inserted.id,
@@ -201,12 +232,57 @@ export class SqliteLedger implements Ledger {
     runId: number,
     transitions: readonly NewTransition[],
     attributions: readonly AttributionChange[] = [],
+    settlements: readonly PageSettlement[] = [],
+  ): Promise<StoredTransition[]> {
+    this.requireWritable();
+    if (transitions.length === 0 && attributions.length === 0 && settlements.length === 0) {
+      return [];
+    }
+    // IMMEDIATE takes the write lock up front; with synchronous=FULL the WAL is fsynced before
+    // this returns, so nothing observes a transition that a power cut could lose
+    return this.commitBatch.immediate(runId, transitions, attributions, settlements, []);
+  }
+
+  async commitQuorum(
+    runId: number,
+    transitions: readonly NewTransition[],
+    votes: readonly (readonly QuorumVoteRecord[])[],
+    attributions: readonly AttributionChange[] = [],
   ): Promise<StoredTransition[]> {
     this.requireWritable();
     if (transitions.length === 0 && attributions.length === 0) return [];
-    // IMMEDIATE takes the write lock up front; with synchronous=FULL the WAL is fsynced before
-    // this returns, so nothing observes a transition that a power cut could lose
-    return this.commitBatch.immediate(runId, transitions, attributions);
+    return this.commitBatch.immediate(runId, transitions, attributions, [], votes);
+  }
+
+  async quorumMembers(group: string): Promise<QuorumMember[]> {
+    this.requireOpen();
+    return this.statements.quorumMembers.all(group).map(toQuorumMember);
+  }
+
+  async transitionsAfter(
+    instance: string,
+    afterId: number,
+    limit: number,
+  ): Promise<StoredTransition[]> {
+    this.requireOpen();
+    return this.statements.transitionsAfter.all(instance, afterId, limit).map(toStoredTransition);
+  }
+
+  async openOutagesOf(instance: string, targetIds: readonly string[]): Promise<OutageRecord[]> {
+    this.requireOpen();
+    const outages: OutageRecord[] = [];
+    for (const { sql, params } of openOutagesOfQueries(instance, targetIds)) {
+      outages.push(...this.select<OutageRow>({ sql, params }).map(toOutage));
+    }
+    return outages;
+  }
+
+  async quorumVotes(transitionIds: readonly number[]): Promise<Map<number, QuorumVoteRecord[]>> {
+    this.requireOpen();
+    const rows: QuorumVoteRow[] = [];
+    for (const query of quorumVotesQueries(transitionIds))
+      rows.push(...this.select<QuorumVoteRow>(query));
+    return groupVotes(rows);
   }
 
   async recordPushes(runId: number, pushes: readonly PushRecord[]): Promise<void> {
@@ -329,11 +405,19 @@ export class SqliteLedger implements Ledger {
     });
   }
 
-  private applyAttributions(runId: number, changes: readonly AttributionChange[]): void {
-    if (changes.length === 0) return;
+  private applyOutageChanges(
+    runId: number,
+    changes: readonly AttributionChange[],
+    settlements: readonly PageSettlement[],
+  ): void {
+    if (changes.length === 0 && settlements.length === 0) return;
     const run = this.statements.runById.get(runId);
-    if (run === undefined) this.throwRunNotWritable(runId);
+    if (run === undefined || run.stopped_at !== null) this.throwRunNotWritable(runId);
+    if (run.ha_group !== null) checkLeader(run, this.statements.leader.get(run.ha_group));
     const instance = chainOf(run);
+    for (const settlement of settlements) {
+      this.statements.settleOutage.run(settlement.at, instance, settlement.targetId);
+    }
     for (const change of changes) {
       if (change.blockedBy !== null) {
         this.statements.attributeOutage.run(change.blockedBy, instance, change.targetId);

@@ -17,6 +17,7 @@ import {
   section,
   tableSection,
 } from "./document.js";
+import { quorumSections } from "./quorum-sections.js";
 import { restorationSections } from "./restoration-sections.js";
 
 /**
@@ -37,6 +38,7 @@ export function reportDocument(incident: IncidentReport): ReportDocument {
       figuresSection("sites", "By site", "site", numbers.sites, (g) => g.site),
       targetsSection(incident),
       outagesSection(incident),
+      ...(incident.quorum === undefined ? [] : quorumSections(incident.quorum)),
       gapsSection(incident.gaps),
       transitionsSection(incident),
     ],

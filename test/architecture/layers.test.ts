@@ -21,6 +21,7 @@ const IO_ROOMS = [
   "src/sim/",
   "src/alert/",
   "src/log/",
+  "src/quorum/",
 ];
 /** Node's network, file and process modules, and the packages that reach a network or a file. */
 const IO_MODULES = [

@@ -10,6 +10,7 @@ import { namesBench } from "./names.bench.js";
 import { outageBench } from "./outage.bench.js";
 import { pushBench } from "./push.bench.js";
 import { queriesBench } from "./queries.bench.js";
+import { quorumBench } from "./quorum.bench.js";
 import { regexBench } from "./regex.bench.js";
 import { scaleBench } from "./scale.bench.js";
 import { sideBySideBench } from "./sidebyside.bench.js";
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   kinds: kindsBench,
   push: pushBench,
   names: namesBench,
+  quorum: quorumBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -194,6 +194,7 @@ describe("pantau outages: table layout", () => {
     endReason: "recovered",
     lastOkAt: null,
     lastFailedAt: null,
+    pageSettledAt: Date.UTC(2023, 11, 31, 23, 31),
     durationSeconds: 2700,
     blindSeconds: 0,
     ...overrides,

@@ -86,6 +86,7 @@ describe("parseConfig: valid files resolve to the exact model", () => {
       storage: { path: "data/pantau.db", url: null, heartbeat: 5000, maxPending: 100_000 },
       alertmanager: null,
       maintenance: [],
+      quorum: null,
       targets: [httpTarget("web", "https://web.example.invalid/")],
       targetsInFile: 1,
     } satisfies Config);

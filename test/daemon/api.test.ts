@@ -173,7 +173,7 @@ describe("the API's parameters", () => {
     ],
     [
       "/api/v1/report?limit=5",
-      "limit: unknown parameter (expected one of target, service, site, since, until)",
+      "limit: unknown parameter (expected one of target, service, site, quorum, since, until)",
     ],
     ["/api/v1/outages?target=a&target=b", "target: is given more than once"],
   ];

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import { haLeaderGauge } from "../../src/fleet/ha-member.js";
+import { QuorumMetrics } from "../../src/quorum/metrics.js";
 
 export interface ExposedMetrics {
   /** Family name → type, as `# TYPE` lines declare them. */
@@ -44,6 +45,8 @@ export async function pantauExposed(): Promise<ExposedMetrics> {
   const metrics = new PantauMetrics({ version: "test" });
   // an HA member's gauge joins the same registry (src/fleet)
   haLeaderGauge(metrics.registry);
+  // and a quorum vantage's (src/quorum)
+  new QuorumMetrics(metrics.registry, "estate", { count: 2 }, () => undefined);
   return exposedFromText(await metrics.render());
 }
 

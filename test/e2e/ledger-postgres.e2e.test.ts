@@ -6,6 +6,7 @@ import { MIGRATIONS } from "../../src/ledger/sql/migrations.js";
 import { expectLedgerError, ledgerContract, transition } from "../ledger/contract.js";
 import { haLedgerContract } from "../ledger/contract-ha.js";
 import { pushLedgerContract } from "../ledger/contract-push.js";
+import { quorumLedgerContract } from "../ledger/contract-quorum.js";
 import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
 
 /**
@@ -41,6 +42,11 @@ haLedgerContract("postgres", async () => {
 });
 
 pushLedgerContract("postgres", async () => {
+  await server.sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`, "contract");
+  return openPostgresLedger(contractUrl);
+});
+
+quorumLedgerContract("postgres", async () => {
   await server.sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`, "contract");
   return openPostgresLedger(contractUrl);
 });

@@ -93,7 +93,12 @@ describe("a dependant's page waits for its upstream's verdict", () => {
     expect(engine.committedState("autogate-cgk")?.blockedBy).toBe("simkim-core");
     expect(engine.pageWaitingOn("autogate-cgk")).toEqual([]);
     const [outage] = await ledger.outages({ targetId: "autogate-cgk" });
-    expect(outage).toMatchObject({ start: s(10), blockedBy: "simkim-core", blockedUntil: null });
+    expect(outage).toMatchObject({
+      start: s(10),
+      blockedBy: "simkim-core",
+      blockedUntil: null,
+      pageSettledAt: s(120),
+    });
   });
 
   it("does not hold when the core was seen healthy after the gate's first failed probe", async () => {
@@ -125,9 +130,13 @@ describe("a dependant's page waits for its upstream's verdict", () => {
     // the third failure is decided, but the ledger has not answered when the bound passes
     const commit = ledger.commit.bind(ledger);
     let release: () => void = () => undefined;
+    // only the one commit waits: the settlement that follows the release is written as usual
     ledger.commit = (...args) =>
       new Promise((resolve, reject) => {
-        release = () => void commit(...args).then(resolve, reject);
+        release = () => {
+          ledger.commit = commit;
+          void commit(...args).then(resolve, reject);
+        };
       });
     await time.advance(s(180) - time.now());
     engine.observe("simkim-core", makeResult("failed", s(180)));
@@ -139,6 +148,35 @@ describe("a dependant's page waits for its upstream's verdict", () => {
     await engine.flush();
     expect(engine.committedState("autogate-cgk")?.blockedBy).toBe("simkim-core");
     expect(engine.pageWaitingOn("autogate-cgk")).toEqual([]);
+  });
+
+  it("records when each page stopped waiting on the outage (what a quorum's decider reads)", async () => {
+    const settledAt = async (id: string) =>
+      (await ledger.outages({ targetId: id }))[0]?.pageSettledAt;
+    await healthy();
+    await probe("autogate-cgk", "failed", 10);
+    await probe("autogate-cgk", "failed", 20);
+    expect(await settledAt("autogate-cgk")).toBeNull();
+    // released by the core's ok probe: settled when the release was seen
+    await probe("simkim-core", "ok", 60);
+    expect(await settledAt("autogate-cgk")).toBe(s(60));
+    // an outage of the core's own, with nothing above it, is settled as it is detected
+    await probe("simkim-core", "failed", 120);
+    await probe("simkim-core", "failed", 180);
+    await probe("simkim-core", "failed", 240);
+    const [coreOutage] = await ledger.outages({ targetId: "simkim-core" });
+    expect(coreOutage?.pageSettledAt).toBe(coreOutage?.detectedAt);
+  });
+
+  it("settles a held page at its bound, and one blocked by the commit that blocks it", async () => {
+    const settledAt = async (id: string) =>
+      (await ledger.outages({ targetId: id }))[0]?.pageSettledAt;
+    await healthy();
+    await probe("autogate-cgk", "failed", 10);
+    await probe("autogate-cgk", "failed", 20);
+    await time.advance(s(10) + BOUND_MS - time.now());
+    await engine.flush();
+    expect(await settledAt("autogate-cgk")).toBe(s(10) + BOUND_MS);
   });
 
   it("drops the hold when the gate recovers before the verdict, or leaves the config", async () => {

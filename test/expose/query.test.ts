@@ -267,6 +267,8 @@ describe("parseFilters", () => {
       { target: "autogate-cgk", service: "autogate", site: "cgk", since: "-1h" },
       { targetId: "autogate-cgk", service: "autogate", site: "cgk" },
     ],
+    [{ quorum: "estate" }, { instance: "quorum/estate" }],
+    [{ quorum: "Estate-2.dr_a" }, { instance: "quorum/Estate-2.dr_a" }],
   ])("accepts %j", (params, expected) => {
     expect(parseFilters(params)).toEqual(expected);
   });
@@ -288,6 +290,17 @@ describe("parseFilters", () => {
     ],
     [{ service: "" }, invalid("service", "service: must be 1 to 128 characters long")],
     [{ site: long }, invalid("site", "site: must be 1 to 128 characters long")],
+    [
+      { quorum: "quorum/estate" },
+      invalid(
+        "quorum",
+        `quorum: "quorum/estate" is not a quorum group (letters, digits, '.', '_', '-')`,
+      ),
+    ],
+    [
+      { quorum: "" },
+      invalid("quorum", `quorum: "" is not a quorum group (letters, digits, '.', '_', '-')`),
+    ],
   ])("rejects %j", (params, expected) => {
     expect(parseFilters(params)).toEqual(expected);
   });

@@ -370,6 +370,8 @@ export function ledgerContract(
         endReason: null,
         lastOkAt: null,
         lastFailedAt: null,
+        // not held: settled as it opened
+        pageSettledAt: 1_030,
       };
 
       it("keeps the sampling bounds: last_ok_at from the →down, last_failed_at from its end", async () => {

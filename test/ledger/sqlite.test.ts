@@ -17,6 +17,7 @@ import { builtModuleUrl } from "../support/built-cli.js";
 import { expectLedgerError, ledgerContract, transition } from "./contract.js";
 import { haLedgerContract } from "./contract-ha.js";
 import { pushLedgerContract } from "./contract-push.js";
+import { quorumLedgerContract } from "./contract-quorum.js";
 
 const dirs: string[] = [];
 
@@ -43,6 +44,12 @@ haLedgerContract(
 );
 
 pushLedgerContract(
+  "sqlite (temp file)",
+  async () => openSqliteLedger(join(await tempDir(), "ledger.db")),
+  removeTempDirs,
+);
+
+quorumLedgerContract(
   "sqlite (temp file)",
   async () => openSqliteLedger(join(await tempDir(), "ledger.db")),
   removeTempDirs,

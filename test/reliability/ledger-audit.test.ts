@@ -50,6 +50,7 @@ function outage(target: string, start: number, end: number | null): OutageRecord
     endReason: end === null ? null : "recovered",
     lastOkAt: null,
     lastFailedAt: null,
+    pageSettledAt: start + 500,
   };
 }
 

@@ -21,6 +21,7 @@ import {
   summarize,
 } from "./incident-outages.js";
 import { listOutages, type OutageFacts, outageFacts } from "./outage-facts.js";
+import type { QuorumView } from "./quorum-view.js";
 import { type RestorationOrder, restorationOrder } from "./restoration.js";
 import {
   type HistoryTransition,
@@ -72,6 +73,8 @@ export interface IncidentReport {
   monitorTimeline: MonitorRow[];
   /** How many targets the timeline chose from. */
   timelineTargetCount: number;
+  /** For a quorum group's report (`--quorum`): its vantages' matrix; else absent. */
+  quorum?: QuorumView;
 }
 
 /** How much the report lists in full: beyond these, the largest part and a count of the rest. */

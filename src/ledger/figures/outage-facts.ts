@@ -113,6 +113,7 @@ function factsOf(
     endReason: outage.endReason,
     lastOkAt: outage.lastOkAt,
     lastFailedAt: outage.lastFailedAt,
+    pageSettledAt: outage.pageSettledAt,
     durationSeconds: Math.max(0, (outage.end ?? now) - outage.start) / MS_PER_SECOND,
     blindSeconds: blindSecondsIn(outage, mergedGaps, now),
   };

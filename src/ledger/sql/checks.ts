@@ -80,6 +80,7 @@ export function storedTransition(
     blockedBy: t.blockedBy,
     maintenance: t.maintenance,
     previousProbeAt: t.previousProbeAt,
+    ...(t.pageHeld === true ? { pageHeld: true } : {}),
   };
 }
 

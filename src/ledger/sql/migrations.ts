@@ -164,6 +164,28 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: "quorum groups: runs.quorum_group, outages.page_settled_at, quorum_votes",
+    statements: [
+      // a vantage's runs name its quorum group: the decider finds the group's vantages here
+      "ALTER TABLE runs ADD COLUMN quorum_group TEXT",
+      "CREATE INDEX runs_quorum_group ON runs (quorum_group, instance, id)",
+      // the decider reads each vantage's transitions in commit order, after the last it read
+      "CREATE INDEX transitions_instance_id ON transitions (instance, id)",
+      // when the outage's page stopped waiting for an upstream's verdict (paged or blocked);
+      // null while it waits, and for rows written before this step
+      "ALTER TABLE outages ADD COLUMN page_settled_at BIGINT",
+      // which vantages saw a quorum transition, and from when (docs/quorum.md)
+      `CREATE TABLE quorum_votes (
+        transition_id BIGINT NOT NULL REFERENCES transitions (id),
+        vantage TEXT NOT NULL,
+        vote TEXT NOT NULL CHECK (vote IN ('unknown', 'up', 'degraded', 'down', 'blind', 'dead')),
+        since BIGINT,
+        PRIMARY KEY (transition_id, vantage)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

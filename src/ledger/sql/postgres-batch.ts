@@ -1,7 +1,7 @@
 import type pg from "pg";
-import type { NewTransition, StoredTransition } from "../ledger.js";
+import type { NewTransition, QuorumVoteRecord, StoredTransition } from "../ledger.js";
 import { noOpenOutage, storedTransition } from "./checks.js";
-import { endReasonOf, type RunRow } from "./rows.js";
+import { endReasonOf, pageSettledAt, type RunRow } from "./rows.js";
 
 /**
  * A checked batch in which every target appears once (a mass outage, a recovery) written with
@@ -31,13 +31,13 @@ const UPSERT_TARGET_STATES = `INSERT INTO target_states (instance, target_id, st
 
 const OPEN_OUTAGES = `INSERT INTO outages (instance, target_id, service, site, start_at, end_at,
     detected_at, reason, detail, blocked_by, maintenance, end_reason, last_ok_at,
-    open_transition_id, close_transition_id)
+    page_settled_at, open_transition_id, close_transition_id)
   SELECT $1, u.target_id, u.service, u.site, u.start_at, NULL, u.detected_at, u.reason, u.detail,
-    u.blocked_by, u.maintenance, NULL, u.last_ok_at, u.transition_id, NULL
+    u.blocked_by, u.maintenance, NULL, u.last_ok_at, u.page_settled_at, u.transition_id, NULL
   FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[],
-    $8::text[], $9::text[], $10::integer[], $11::bigint[], $12::bigint[])
+    $8::text[], $9::text[], $10::integer[], $11::bigint[], $12::bigint[], $13::bigint[])
     AS u(target_id, service, site, start_at, detected_at, reason, detail, blocked_by,
-      maintenance, last_ok_at, transition_id)`;
+      maintenance, last_ok_at, page_settled_at, transition_id)`;
 
 const CLOSE_OUTAGES = `UPDATE outages o SET end_at = u.end_at, end_reason = u.end_reason,
     close_transition_id = u.transition_id, last_failed_at = u.last_failed_at,
@@ -139,6 +139,31 @@ async function openOutages(
     opening.map((t) => t.blockedBy),
     opening.map(flag),
     opening.map((t) => t.previousProbeAt),
+    opening.map(pageSettledAt),
     opening.map((t) => t.id),
   ]);
+}
+
+const INSERT_VOTES = `INSERT INTO quorum_votes (transition_id, vantage, vote, since)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])`;
+
+/** The votes of each stored quorum transition (`votes[i]` for `stored[i]`), in one statement. */
+export async function insertVotes(
+  client: pg.PoolClient,
+  stored: readonly StoredTransition[],
+  votes: readonly (readonly QuorumVoteRecord[])[],
+): Promise<void> {
+  const ids: number[] = [];
+  const vantages: string[] = [];
+  const kinds: string[] = [];
+  const since: (number | null)[] = [];
+  stored.forEach((transition, i) => {
+    for (const vote of votes[i] ?? []) {
+      ids.push(transition.id);
+      vantages.push(vote.vantage);
+      kinds.push(vote.vote);
+      since.push(vote.since);
+    }
+  });
+  if (ids.length > 0) await client.query(INSERT_VOTES, [ids, vantages, kinds, since]);
 }

@@ -2,6 +2,7 @@ import { LedgerError } from "../errors.js";
 import type {
   LastTransitionQuery,
   OutageQuery,
+  QuorumVoteRecord,
   TargetFilter,
   TimeRange,
   TransitionQuery,
@@ -226,4 +227,51 @@ export function runsQuery(query: { instance?: string } & TimeRange): SqlQuery {
     sql: `SELECT ${RUN_COLUMNS} FROM runs${where.toSql()} ORDER BY started_at, id`,
     params: where.params,
   };
+}
+
+/** Ids per IN list: SQLite binds at most 32,766 parameters, PostgreSQL 65,535; this stays far below. */
+const IN_CHUNK = 500;
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += IN_CHUNK) out.push(list.slice(i, i + IN_CHUNK));
+  return out;
+}
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+/** The open outages of `instance` among `targetIds`, in chunks (the open-outage index serves each). */
+export function openOutagesOfQueries(instance: string, targetIds: readonly string[]): SqlQuery[] {
+  return chunks([...new Set(targetIds)]).map((ids) => ({
+    sql: `SELECT ${OUTAGE_COLUMNS} FROM outages WHERE instance = ? AND end_at IS NULL AND target_id IN (${placeholders(ids.length)})`,
+    params: [instance, ...ids],
+  }));
+}
+
+export interface QuorumVoteRow {
+  transition_id: number;
+  vantage: string;
+  vote: QuorumVoteRecord["vote"];
+  since: number | null;
+}
+
+export function quorumVotesQueries(transitionIds: readonly number[]): SqlQuery[] {
+  return chunks([...new Set(transitionIds)]).map((ids) => ({
+    sql: `SELECT transition_id, vantage, vote, since FROM quorum_votes WHERE transition_id IN (${placeholders(ids.length)}) ORDER BY transition_id, vantage`,
+    params: ids,
+  }));
+}
+
+export function groupVotes(rows: readonly QuorumVoteRow[]): Map<number, QuorumVoteRecord[]> {
+  const votes = new Map<number, QuorumVoteRecord[]>();
+  for (const row of rows) {
+    const id = row.transition_id;
+    let list = votes.get(id);
+    if (list === undefined) {
+      list = [];
+      votes.set(id, list);
+    }
+    list.push({ vantage: row.vantage, vote: row.vote, since: row.since });
+  }
+  return votes;
 }

@@ -1,5 +1,13 @@
 import type { TargetState } from "../../health/types.js";
-import type { Gap, Leader, NewTransition, OutageRecord, Run, StoredTransition } from "../ledger.js";
+import type {
+  Gap,
+  Leader,
+  NewTransition,
+  OutageRecord,
+  QuorumMember,
+  Run,
+  StoredTransition,
+} from "../ledger.js";
 
 /**
  * Row shapes of the ledger tables and the one place they become record types. Booleans are
@@ -14,6 +22,8 @@ export interface RunRow {
   stopped_at: number | null;
   /** The high-availability group the run writes for (schema version 2); null: its own instance. */
   ha_group: string | null;
+  /** The quorum group the run is a vantage of (schema version 6). */
+  quorum_group: string | null;
 }
 
 export interface LeaderRow {
@@ -58,6 +68,7 @@ export interface OutageRow {
   blocked_until: number | null;
   last_ok_at: number | null;
   last_failed_at: number | null;
+  page_settled_at: number | null;
   open_transition_id: number;
   close_transition_id: number | null;
 }
@@ -78,14 +89,15 @@ export interface TargetStateRow {
   at: number;
 }
 
-export const RUN_COLUMNS = "id, instance, started_at, last_heartbeat, stopped_at, ha_group";
+export const RUN_COLUMNS =
+  "id, instance, started_at, last_heartbeat, stopped_at, ha_group, quorum_group";
 export const TRANSITION_COLUMNS =
   "id, run_id, instance, target_id, service, site, from_state, to_state, at, detected_at, " +
   "reason, detail, blocked_by, maintenance, previous_probe_at";
 export const OUTAGE_COLUMNS =
   "id, instance, target_id, service, site, start_at, end_at, detected_at, reason, detail, " +
   "blocked_by, blocked_until, maintenance, end_reason, last_ok_at, last_failed_at, " +
-  "open_transition_id, close_transition_id";
+  "page_settled_at, open_transition_id, close_transition_id";
 export const GAP_COLUMNS = "id, instance, kind, start_at, end_at";
 
 export function toFlag(value: boolean): 0 | 1 {
@@ -140,6 +152,7 @@ export function toOutage(row: OutageRow): OutageRecord {
     endReason: row.end_reason,
     lastOkAt: row.last_ok_at,
     lastFailedAt: row.last_failed_at,
+    pageSettledAt: row.page_settled_at,
   };
 }
 
@@ -161,6 +174,7 @@ export type OutageTuple = [
   endReason: string | null,
   lastOkAt: number | null,
   lastFailedAt: number | null,
+  pageSettledAt: number | null,
 ];
 
 /** As toOutage, from an array row: a store listing half a million outages skips row objects. */
@@ -182,6 +196,7 @@ export function tupleToOutage(row: OutageTuple): OutageRecord {
     endReason: row[13],
     lastOkAt: row[14],
     lastFailedAt: row[15],
+    pageSettledAt: row[16],
   };
 }
 
@@ -242,6 +257,14 @@ export function closeOutageParams(t: StoredTransition) {
   ] as [number, number | null, string, number, 0 | 1, string, string];
 }
 
+/**
+ * When an outage's page is settled as it opens: at once (`detectedAt`) unless its page waits for an
+ * upstream's verdict (`pageHeld`), then later by a settlement.
+ */
+export function pageSettledAt(t: NewTransition): number | null {
+  return t.pageHeld === true ? null : t.detectedAt;
+}
+
 /** Parameters of SQL.openOutage, in its order; the →down's `previousProbeAt` is its `last_ok_at`. */
 export function openOutageParams(t: StoredTransition) {
   return [
@@ -256,6 +279,7 @@ export function openOutageParams(t: StoredTransition) {
     t.blockedBy,
     toFlag(t.maintenance),
     t.previousProbeAt,
+    pageSettledAt(t),
     t.id,
   ] as [
     string,
@@ -269,6 +293,7 @@ export function openOutageParams(t: StoredTransition) {
     string | null,
     0 | 1,
     number | null,
+    number | null,
     number,
   ];
 }
@@ -276,6 +301,10 @@ export function openOutageParams(t: StoredTransition) {
 /** The ledger identity a run writes its transitions, outages and gaps under. */
 export function chainOf(run: RunRow): string {
   return run.ha_group ?? run.instance;
+}
+
+export function toQuorumMember(row: RunRow): QuorumMember {
+  return { ...toRun(row), vantage: chainOf(row) };
 }
 
 export function toLeader(row: LeaderRow): Leader {

@@ -140,7 +140,9 @@ export function prepareStatements(db: Database.Database) {
   return {
     previousRun: db.prepare<[string], RunRow>(SQL.previousRun),
     runById: db.prepare<[number], RunRow>(SQL.runById),
-    insertRun: db.prepare<[string, number, number, string | null], Id>(SQL.insertRun),
+    insertRun: db.prepare<[string, number, number, string | null, string | null], Id>(
+      SQL.insertRun,
+    ),
     groupAlive: db.prepare<[string, number], { n: number }>(SQL.groupAlive),
     groupLastHeartbeat: db.prepare<[string], { last: number | null }>(SQL.groupLastHeartbeat),
     leader: db.prepare<[string], LeaderRow>(SQL.leader),
@@ -185,9 +187,14 @@ export function prepareStatements(db: Database.Database) {
         Text,
         Flag,
         number | null,
+        number | null,
         number,
       ]
     >(SQL.openOutage),
+    settleOutage: db.prepare<[number, string, string]>(SQL.settleOutage),
+    quorumMembers: db.prepare<[string], RunRow>(SQL.quorumMembers),
+    transitionsAfter: db.prepare<[string, number, number], TransitionRow>(SQL.transitionsAfter),
+    insertQuorumVote: db.prepare<[number, string, string, number | null]>(SQL.insertQuorumVote),
     closeOutage: db.prepare<[number, number | null, string, number, Flag, string, string]>(
       SQL.closeOutage,
     ),

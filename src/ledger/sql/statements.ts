@@ -10,9 +10,9 @@ export const SQL = {
   previousRun: `SELECT ${RUN_COLUMNS} FROM runs WHERE instance = ? ORDER BY id DESC LIMIT 1`,
   /** (id) */
   runById: `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`,
-  /** (instance, started_at, last_heartbeat, ha_group) → id */
+  /** (instance, started_at, last_heartbeat, ha_group, quorum_group) → id */
   insertRun:
-    "INSERT INTO runs (instance, started_at, last_heartbeat, stopped_at, ha_group) VALUES (?, ?, ?, NULL, ?) RETURNING id",
+    "INSERT INTO runs (instance, started_at, last_heartbeat, stopped_at, ha_group, quorum_group) VALUES (?, ?, ?, NULL, ?, ?) RETURNING id",
   /** (ha_group, alive_since) → members still running with a heartbeat since alive_since */
   groupAlive:
     "SELECT COUNT(*) AS n FROM runs WHERE ha_group = ? AND stopped_at IS NULL AND last_heartbeat >= ?",
@@ -52,11 +52,25 @@ export const SQL = {
     .join(", ")}
     FROM target_states s JOIN transitions t ON t.id = s.transition_id
     WHERE s.instance = ? ORDER BY s.target_id`,
-  /** (instance, target_id, service, site, start_at, detected_at, reason, detail, blocked_by, maintenance, last_ok_at, open_transition_id) */
+  /** (instance, target_id, service, site, start_at, detected_at, reason, detail, blocked_by, maintenance, last_ok_at, page_settled_at, open_transition_id) */
   openOutage: `INSERT INTO outages (instance, target_id, service, site, start_at, end_at, detected_at,
-    reason, detail, blocked_by, maintenance, end_reason, last_ok_at, open_transition_id,
-    close_transition_id)
-    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, NULL)`,
+    reason, detail, blocked_by, maintenance, end_reason, last_ok_at, page_settled_at,
+    open_transition_id, close_transition_id)
+    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL)`,
+  /** (page_settled_at, instance, target_id): the open outage's page stopped waiting */
+  settleOutage: `UPDATE outages SET page_settled_at = ?
+    WHERE instance = ? AND target_id = ? AND end_at IS NULL AND page_settled_at IS NULL`,
+  /** (quorum_group) → the newest run of each instance that is a vantage of the group */
+  quorumMembers: `SELECT ${RUN_COLUMNS} FROM runs r
+    WHERE r.quorum_group = ?
+    AND r.id = (SELECT MAX(n.id) FROM runs n WHERE n.instance = r.instance AND n.quorum_group = r.quorum_group)
+    ORDER BY r.instance`,
+  /** (instance, after_id, limit) → the instance's transitions in commit order */
+  transitionsAfter: `SELECT ${TRANSITION_COLUMNS} FROM transitions
+    WHERE instance = ? AND id > ? ORDER BY id LIMIT ?`,
+  /** (transition_id, vantage, vote, since) */
+  insertQuorumVote:
+    "INSERT INTO quorum_votes (transition_id, vantage, vote, since) VALUES (?, ?, ?, ?)",
   /** (blocked_by, instance, target_id): the open outage's cause from its start, learnt late */
   attributeOutage: `UPDATE outages SET blocked_by = ?, blocked_until = NULL
     WHERE instance = ? AND target_id = ? AND end_at IS NULL`,

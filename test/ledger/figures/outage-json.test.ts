@@ -22,6 +22,7 @@ describe("outageJson", () => {
       endReason: null,
       lastOkAt: 1_718_845_170_500,
       lastFailedAt: null,
+      pageSettledAt: 1_718_845_260_123,
       durationSeconds: 3600.5,
       blindSeconds: 12.25,
     };
