@@ -10,7 +10,9 @@
 # The ledger goes to the /data volume. SIGTERM stops pantau cleanly (probes in flight end within
 # their timeout): give `docker stop` a grace period above your longest timeout (-t 30).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24, the active LTS line: .ci/run tests it besides the build machine's Node (README.md,
+# Requirements).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 downloads a prebuilt addon when one matches this Node and libc, and compiles
