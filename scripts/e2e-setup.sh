@@ -9,6 +9,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # the PostgreSQL ledger's tests start a throwaway cluster with the server binaries (initdb, pg_ctl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# compose.yaml is read by Compose itself: the docker client's plugin when it has one, else Debian's
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 ||
+  need+=(docker-compose)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -20,3 +23,4 @@ prometheus --version 2>&1 | head -n 1
 prometheus-alertmanager --version 2>&1 | head -n 1
 /usr/bin/chromium --version 2>/dev/null | head -n 1
 "$(ls /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)" --version
+docker compose version 2>/dev/null | head -n 1 || docker-compose version --short
