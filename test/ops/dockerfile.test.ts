@@ -6,7 +6,7 @@ import { dirname, posix } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { DEFAULTS } from "../../src/fields/defaults.js";
-import { type Instruction, parseDockerfile, stagesOf } from "./dockerfile.js";
+import { type Instruction, imageNodeOptions, parseDockerfile, stagesOf } from "./dockerfile.js";
 import { dockerignoreIncludes } from "./dockerignore.js";
 
 /**
@@ -80,6 +80,13 @@ describe("Dockerfile", () => {
       );
     }
     expect(runs(runtime?.instructions)).not.toMatch(/npm (ci|install)/);
+  });
+
+  it("caps V8's old space and young generation (the memory figures are measured with both)", () => {
+    expect(imageNodeOptions(text).split(" ")).toEqual([
+      "--max-old-space-size=1024",
+      "--max-semi-space-size=16",
+    ]);
   });
 
   it("runs as a non-root user", () => {
