@@ -10,7 +10,9 @@
 # The ledger goes to the /data volume. SIGTERM stops pantau cleanly (probes in flight end within
 # their timeout): give `docker stop` a grace period above your longest timeout (-t 30).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24, the active LTS line: .ci/run tests it besides the build machine's Node (README.md,
+# Requirements).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # better-sqlite3 downloads a prebuilt addon when one matches this Node and libc, and compiles
@@ -39,7 +41,10 @@ ENV NODE_ENV=production
 # V8 sizes its heap growth by this limit: under the default (4 GiB on a 24 GiB host) the old
 # space grows to ~4x the live heap between major GCs (RSS 345 MiB at 10,000 targets); under
 # 1 GiB, ~1.6x (213 MiB), for a few % more CPU. The live heap is ~70 MiB at 10,000 targets.
-ENV NODE_OPTIONS=--max-old-space-size=1024
+# Node 24 also lets the young generation grow further than Node 20 did: 16 MiB semi-spaces keep
+# it to Node 20's size (RSS growth under 2,200 hostile targets: +219 MiB with Node 24's defaults,
+# +77 MiB with both flags; docs/performance.md, Memory).
+ENV NODE_OPTIONS="--max-old-space-size=1024 --max-semi-space-size=16"
 WORKDIR /app
 # Same base image as the builder: the compiled addon matches this Node ABI and glibc.
 COPY --from=build /app/package.json ./package.json

@@ -14,6 +14,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # the DNS and gRPC zoo: blackbox_exporter's verdicts beside pantau's, unbound serving a local zone
 command -v prometheus-blackbox-exporter >/dev/null 2>&1 || need+=(prometheus-blackbox-exporter)
 [ -x /usr/sbin/unbound ] || need+=(unbound)
+# compose.yaml is read by Compose itself: the docker client's plugin when it has one, else Debian's
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 ||
+  need+=(docker-compose)
 
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
@@ -27,3 +30,4 @@ prometheus-blackbox-exporter --version 2>&1 | head -n 1
 /usr/sbin/unbound -V 2>&1 | head -n 1
 /usr/bin/chromium --version 2>/dev/null | head -n 1
 "$(ls /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)" --version
+docker compose version 2>/dev/null | head -n 1 || docker-compose version --short

@@ -220,6 +220,9 @@ export function cronPattern() {
 
 // Any fixed instant will do: the question is whether the pattern ever fires, not when.
 const CRON_REFERENCE = new Date(Date.UTC(2024, 0, 1));
+// croner 10+ reads a seventh field as the year: pantau's patterns have 5 fields, or 6 with
+// seconds, as documented.
+const CRON_FIELDS = { mode: "5-or-6-parts" } as const;
 
 /**
  * `compute` once per pattern (the last 1,024 kept): thousands of targets share a few patterns
@@ -241,12 +244,12 @@ const cronProblem = perPattern(findCronProblem);
 
 function findCronProblem(pattern: string): string | null {
   try {
-    const cron = new Cron(pattern, { paused: true, timezone: "UTC" });
+    const cron = new Cron(pattern, { ...CRON_FIELDS, paused: true, timezone: "UTC" });
     if (cron.nextRun(CRON_REFERENCE) === null) return `"${pattern}" never fires`;
     return null;
   } catch (error) {
     const reason = error instanceof Error ? error.message : "";
-    if (/five or six/.test(reason)) {
+    if (/five, six, or seven|5 or 6 parts/.test(reason)) {
       return `"${pattern}" is not a cron pattern (use 5 fields, or 6 with seconds: "*/20 * * * * *")`;
     }
     return `"${pattern}" is not a cron pattern: ${reason.replace(/^CronPattern: /, "").toLowerCase()}`;
@@ -258,7 +261,8 @@ export const shortestCronGap = perPattern(findShortestCronGap);
 
 function findShortestCronGap(pattern: string): number | null {
   try {
-    const runs = new Cron(pattern, { paused: true, timezone: "UTC" }).nextRuns(8, CRON_REFERENCE);
+    const cron = new Cron(pattern, { ...CRON_FIELDS, paused: true, timezone: "UTC" });
+    const runs = cron.nextRuns(8, CRON_REFERENCE);
     const gaps = runs.slice(1).map((run, index) => run.getTime() - (runs[index]?.getTime() ?? 0));
     return gaps.length === 0 ? null : Math.min(...gaps);
   } catch {

@@ -298,24 +298,25 @@ describe("daylight saving time (Europe/Berlin, 31 March and 27 October 2024)", (
       ],
     },
     {
-      // croner fires the missing 02:30 at 03:30 CEST; pinned so an upgrade cannot change it unseen
-      name: "02:30 does not exist on 31 March: fired an hour later",
+      // croner (11, as Vixie cron) fires the missing 02:30 at the first time after the gap,
+      // 03:00 CEST; pinned so an upgrade cannot change it unseen
+      name: "02:30 does not exist on 31 March: fired when the gap ends",
       window: berlin("half-two", "30 2 * * *", HOUR),
       from: "2024-03-29T12:00:00.000Z",
       expected: [
         "2024-03-30T01:30:00.000Z",
-        "2024-03-31T01:30:00.000Z",
+        "2024-03-31T01:00:00.000Z",
         "2024-04-01T00:30:00.000Z",
       ],
     },
     {
-      // croner fires the doubled 02:30 once, at its second (CET) instance
+      // croner (11, as Vixie cron) fires the doubled 02:30 once, at its first (CEST) instance
       name: "02:30 happens twice on 27 October: fired once",
       window: berlin("half-two", "30 2 * * *", HOUR),
       from: "2024-10-25T12:00:00.000Z",
       expected: [
         "2024-10-26T00:30:00.000Z",
-        "2024-10-27T01:30:00.000Z",
+        "2024-10-27T00:30:00.000Z",
         "2024-10-28T01:30:00.000Z",
       ],
     },

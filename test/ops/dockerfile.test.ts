@@ -6,7 +6,7 @@ import { dirname, posix } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { DEFAULTS } from "../../src/fields/defaults.js";
-import { type Instruction, parseDockerfile, stagesOf } from "./dockerfile.js";
+import { type Instruction, imageNodeOptions, parseDockerfile, stagesOf } from "./dockerfile.js";
 import { dockerignoreIncludes } from "./dockerignore.js";
 
 /**
@@ -38,11 +38,13 @@ const runs = (stage: Instruction[] | undefined) => args(stage, "RUN").join("\n")
 const execForm = (value: string) => JSON.parse(value) as string[];
 
 describe("Dockerfile", () => {
-  it("builds in one stage and runs from another, both on the Node of package.json", () => {
+  it("builds in one stage and runs from another, both on the Node LTS that CI tests too", () => {
     expect(stages.map((stage) => stage.name)).toEqual(["build", "runtime"]);
     const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(text)?.[1] ?? "";
-    const major = /(\d+)/.exec(packageJson.engines.node)?.[1];
+    // .ci/run installs that Node from the npm registry and runs the tests on it
+    const major = /scripts\/install-node\.sh (\d+) /.exec(readFileSync(".ci/run", "utf8"))?.[1];
     expect(image).toBe(`node:${major}-bookworm-slim`);
+    expect(Number(major)).toBeGreaterThanOrEqual(Number(/\d+/.exec(packageJson.engines.node)));
     // the addon compiled in the builder must match the runtime's Node ABI and glibc
     for (const stage of stages) expect(stage.from).toBe(`\${NODE_IMAGE}`);
   });
@@ -78,6 +80,13 @@ describe("Dockerfile", () => {
       );
     }
     expect(runs(runtime?.instructions)).not.toMatch(/npm (ci|install)/);
+  });
+
+  it("caps V8's old space and young generation (the memory figures are measured with both)", () => {
+    expect(imageNodeOptions(text).split(" ")).toEqual([
+      "--max-old-space-size=1024",
+      "--max-semi-space-size=16",
+    ]);
   });
 
   it("runs as a non-root user", () => {

@@ -50,3 +50,11 @@ export function stagesOf(instructions: readonly Instruction[]): Stage[] {
   }
   return stages;
 }
+
+/** The NODE_OPTIONS the image runs pantau with (its `ENV NODE_OPTIONS=…`), "" when none. */
+export function imageNodeOptions(dockerfile: string): string {
+  const env = parseDockerfile(dockerfile).findLast(
+    (i) => i.keyword === "ENV" && i.args.startsWith("NODE_OPTIONS="),
+  );
+  return env?.args.slice("NODE_OPTIONS=".length).replace(/^"(.*)"$/, "$1") ?? "";
+}
