@@ -69,8 +69,9 @@ describe("a pathological body_regex over a 1 MiB body", () => {
         .map((p) => Date.parse(p.started_at))
         .filter((at) => at >= from && at <= to);
       const gaps = starts.slice(1).map((at, i) => at - (starts[i] as number));
-      expect(starts.length).toBeGreaterThanOrEqual(((to - from) / STEADY_INTERVAL_MS) * 0.8);
-      // 1.5 s: room for a loaded machine; a match on the event loop holds it 2–7 s on Node 20
+      // half its schedule at least, and never a long wait: a match on the event loop holds it
+      // 2–7 s on Node 20 (1.5 s leaves room for a loaded machine)
+      expect(starts.length).toBeGreaterThanOrEqual(((to - from) / STEADY_INTERVAL_MS) * 0.5);
       expect(Math.max(...gaps)).toBeLessThan(1500);
     } finally {
       daemon.signal("SIGTERM");

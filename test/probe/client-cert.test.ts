@@ -174,7 +174,16 @@ describe("TCP+TLS with a client certificate", () => {
   });
 
   it.each([
-    ["none", { reason: "tls", detail: "TLS handshake failed: sslv3 alert handshake failure" }],
+    [
+      "none",
+      // OpenSSL names the alert "sslv3" under Node 20 and "ssl/tls" under Node 24
+      {
+        reason: "tls",
+        detail: expect.stringMatching(
+          /^TLS handshake failed: (sslv3|ssl\/tls) alert handshake failure$/,
+        ),
+      },
+    ],
     [
       // Node's server closes on an untrusted certificate without an alert
       "stranger",
