@@ -16,6 +16,7 @@ import {
   variableQuery,
 } from "../dashboards/grafana-model.js";
 import { metricNames } from "../dashboards/promql-names.js";
+import { KIND_FAMILIES, onlyOf, QUORUM_FAMILY } from "../dashboards/run-families.js";
 import {
   alertmanagerTestConfig,
   type Notification,
@@ -105,15 +106,14 @@ const KNOWN_EMPTY: Record<string, string[]> = {
   "pantau-target": ['panel 7 "Certificate days left"', 'panel 15 "Certificate days left"'],
 };
 /**
- * And panels of what this run has none of: a quorum group (needs PostgreSQL and vantages), push
- * targets, DNS and gRPC targets. A panel querying only those families is empty here; each is
- * shown with data by its own end-to-end test (quorum, push, the DNS and gRPC zoo).
+ * And panels of what this run has none of (a quorum group, push, DNS and gRPC targets): each is
+ * shown with data by its own end-to-end test.
  */
-const ABSENT_FAMILIES = [/^pantau_quorum_/, /^pantau_push_/, /^probe_dns_/, /^probe_grpc_/];
-const ofAbsentFamilies = (panel: { targets?: { expr?: string }[] }) => {
-  const names = (panel.targets ?? []).flatMap((t) => metricNames(t.expr ?? ""));
-  return names.length > 0 && names.every((n) => ABSENT_FAMILIES.some((f) => f.test(n)));
-};
+const ofAbsentFamilies = (panel: { targets?: { expr?: string }[] }) =>
+  onlyOf(
+    (panel.targets ?? []).flatMap((t) => metricNames(t.expr ?? "")),
+    [QUORUM_FAMILY, ...KIND_FAMILIES],
+  );
 const dashboards = shippedDashboards();
 const shownDuringOutage = new Map<string, Set<string>>();
 
