@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { INSTANCE, type LiveStack, startLiveStack, TARGETS } from "../ops/live-stack.js";
 
 /**
@@ -9,6 +11,10 @@ import { INSTANCE, type LiveStack, startLiveStack, TARGETS } from "../ops/live-s
  */
 
 const RULES = "config/prometheus/pantau-rules.yml";
+/** Alerts and recording rules in the shipped file. */
+const RULE_COUNT = (
+  parse(readFileSync(RULES, "utf8")) as { groups: { rules: unknown[] }[] }
+).groups.reduce((sum, group) => sum + group.rules.length, 0);
 
 function promtool(...args: string[]) {
   const run = spawnSync("promtool", args, { encoding: "utf8" });
@@ -18,7 +24,7 @@ function promtool(...args: string[]) {
 describe("promtool", () => {
   it("checks the rules", () => {
     const check = promtool("check", "rules", RULES);
-    expect(check.out).toMatch(/SUCCESS: 18 rules found/);
+    expect(check.out).toContain(`SUCCESS: ${RULE_COUNT} rules found`);
     expect(check.status, check.out).toBe(0);
   });
 
@@ -37,7 +43,7 @@ describe("promtool", () => {
   it("checks the example scrape config, and the rule file it loads", () => {
     const check = promtool("check", "config", "config/prometheus/prometheus.yml");
     expect(check.out).toContain("SUCCESS: 1 rule files found");
-    expect(check.out).toMatch(/SUCCESS: 18 rules found/);
+    expect(check.out).toContain(`SUCCESS: ${RULE_COUNT} rules found`);
     expect(check.status, check.out).toBe(0);
   });
 });
@@ -70,7 +76,7 @@ describe("the rules in Prometheus, scraping a live pantau", () => {
   it("evaluates every rule without an error", async () => {
     const { data } = await stack.api<RulesResponse>("/api/v1/rules");
     const rules = data.groups.flatMap((group) => group.rules);
-    expect(rules).toHaveLength(18);
+    expect(rules).toHaveLength(RULE_COUNT);
     for (const rule of rules) {
       expect({ rule: rule.name, health: rule.health, error: rule.lastError ?? "" }).toEqual({
         rule: rule.name,
