@@ -335,7 +335,7 @@ export class QuorumDecider {
   private async decide(): Promise<void> {
     const { clock, minDown, ledger } = this.options;
     const now = clock.now();
-    const configured = new Map(this.options.targets().map((t) => [t.id, t]));
+    const configured = targetsById(this.options.targets());
     const transitions: NewTransition[] = [];
     const outageStarts: (number | null)[] = [];
     const votes: QuorumVoteRecord[][] = [];
@@ -455,6 +455,22 @@ export class QuorumDecider {
     for (const target of this.options.targets()) max = Math.max(max, settleMs(target, now));
     return max;
   }
+}
+
+const byIdCache = new WeakMap<readonly Target[], ReadonlyMap<string, Target>>();
+
+/**
+ * The configured targets by id, built once per configuration: the list is replaced, not
+ * changed, on reload, so rounds and every metrics lookup reuse one map instead of building one
+ * over every target each time.
+ */
+export function targetsById(targets: readonly Target[]): ReadonlyMap<string, Target> {
+  let byId = byIdCache.get(targets);
+  if (byId === undefined) {
+    byId = new Map(targets.map((t) => [t.id, t]));
+    byIdCache.set(targets, byId);
+  }
+  return byId;
 }
 
 /**

@@ -7,7 +7,7 @@ import { LeaderElection } from "../fleet/election.js";
 import { isQuorumLedger, type Ledger } from "../ledger/ledger.js";
 import type { Logger } from "../log/logger.js";
 import type { Clock, Timers } from "../time/clock.js";
-import { QuorumDecider, type QuorumEvent, quorumChain } from "./decider.js";
+import { QuorumDecider, type QuorumEvent, quorumChain, targetsById } from "./decider.js";
 import { QuorumMetrics } from "./metrics.js";
 
 /**
@@ -48,10 +48,8 @@ export class QuorumService {
       { url, haGroup: chain, keepaliveSeconds: Math.max(1, heartbeatMs / 1000) },
       (reason) => this.decider.lockLost(reason),
     );
-    const byId = () => new Map(options.targets().map((t) => [t.id, t]));
-    this.metrics = new QuorumMetrics(options.registry, settings.group, settings.minDown, (id) =>
-      byId().get(id),
-    );
+    const target = (id: string) => targetsById(options.targets()).get(id);
+    this.metrics = new QuorumMetrics(options.registry, settings.group, settings.minDown, target);
     this.decider = new QuorumDecider({
       group: settings.group,
       minDown: settings.minDown,
@@ -112,7 +110,7 @@ export class QuorumService {
       instance: chain,
       clock,
       timers,
-      targetName: (id) => targets().find((t) => t.id === id)?.name,
+      targetName: (id) => targetsById(targets()).get(id)?.name,
       onDelivery: this.options.onDelivery,
       logger,
     });
