@@ -1,9 +1,10 @@
 import { hostname } from "node:os";
 import { Command } from "commander";
+import { readBearerToken } from "../config/bearer-token.js";
 import { loadConfig } from "../config/load.js";
 import { formatShard, parseShard } from "../config/shard.js";
 import type { Config } from "../config/types.js";
-import { formatConfigIssue } from "../fields/errors.js";
+import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 
 export const DEFAULT_CONFIG = "config/pantau.yaml";
 
@@ -20,15 +21,22 @@ export function checkCommand(): Command {
         return;
       }
       const loaded = await loadConfig(options.config, process.env, { hostname: hostname(), shard });
-      if (!loaded.ok) {
-        for (const issue of loaded.issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
-        const n = loaded.issues.length;
+      // the token file is read at start, as `run` reads it: a missing one fails here, not there
+      const token = loaded.ok ? await readBearerToken(loaded.config) : null;
+      const issues = !loaded.ok ? loaded.issues : isIssue(token) ? [token] : [];
+      if (issues.length > 0) {
+        for (const issue of issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
+        const n = issues.length;
         process.stderr.write(`${options.config}: ${n} error${n === 1 ? "" : "s"}\n`);
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(summarizeConfig(loaded.config));
+      if (loaded.ok) process.stdout.write(summarizeConfig(loaded.config));
     });
+}
+
+function isIssue(value: string | null | ConfigIssue): value is ConfigIssue {
+  return value !== null && typeof value === "object";
 }
 
 /** Targets per service and per site, and the dependency roots everything hangs from. */

@@ -42,17 +42,42 @@ function toPathIssues(issue: z.core.$ZodIssue, schema?: z.core.$ZodType): PathIs
       pathIssue("CONFIG_INVALID", path.slice(0, -1), `missing required key "${String(key)}"`),
     ];
   }
-  return [pathIssue("CONFIG_INVALID", path, messageFor(issue))];
+  return [pathIssue("CONFIG_INVALID", path, messageFor(issue, isSecretPath(path)))];
 }
 
-function messageFor(issue: z.core.$ZodIssue): string {
+/**
+ * Keys whose values are secrets (tokens, passwords, header values such as Authorization): an
+ * error about them says what type was found, never the value — a token typed as a number
+ * would otherwise be printed by `check`, the reload log and `POST /-/reload`.
+ */
+const SECRET_KEYS = new Set(["bearer_token", "token", "password", "secret"]);
+
+function isSecretPath(path: readonly (string | number)[]): boolean {
+  const last = path.at(-1);
+  return (typeof last === "string" && SECRET_KEYS.has(last)) || path.includes("headers");
+}
+
+/** What a value is, without the value. */
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  if (typeof value === "boolean") return "true or false";
+  return typeof value === "number" ? "a number" : "a string";
+}
+
+function messageFor(issue: z.core.$ZodIssue, secret: boolean): string {
+  const got = (value: unknown) =>
+    secret ? `${typeOf(value)} (the value is not shown)` : describeValue(value);
   switch (issue.code) {
     case "invalid_type":
-      return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}${placeholderHint(issue.input)}`;
+      return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${got(issue.input)}${secret ? "" : placeholderHint(issue.input)}`;
     case "invalid_value": {
       const hint =
-        typeof issue.input === "string" ? didYouMean(issue.input, issue.values.map(String)) : "";
-      return `expected one of ${issue.values.map(String).join(", ")}, got ${describeValue(issue.input)}${hint}`;
+        typeof issue.input === "string" && !secret
+          ? didYouMean(issue.input, issue.values.map(String))
+          : "";
+      return `expected one of ${issue.values.map(String).join(", ")}, got ${got(issue.input)}${hint}`;
     }
     case "too_small":
       return tooSmall(issue);

@@ -72,11 +72,11 @@ const target = z.strictObject({
   name: z.string().min(1).optional().meta({ description: "display name; default: the id" }),
   service: z.string().optional().meta({ default: "" }),
   site: z.string().optional().meta({ default: "" }),
-  interval: duration().optional().meta({ description: "default: global.interval" }),
+  interval: duration({ timer: true }).optional().meta({ description: "default: global.interval" }),
   schedule: cronPattern()
     .optional()
     .meta({ description: "croner pattern with seconds; replaces interval" }),
-  timeout: duration()
+  timeout: duration({ timer: true })
     .optional()
     .meta({ description: "default: global.timeout; must be < interval" }),
   failure_threshold: threshold(),
@@ -91,8 +91,8 @@ const target = z.strictObject({
 });
 
 const globalSettings = z.strictObject({
-  interval: duration().optional().meta({ default: DEFAULTS.interval }),
-  timeout: duration().optional().meta({ default: DEFAULTS.timeout }),
+  interval: duration({ timer: true }).optional().meta({ default: DEFAULTS.interval }),
+  timeout: duration({ timer: true }).optional().meta({ default: DEFAULTS.timeout }),
   failure_threshold: threshold().meta({ default: DEFAULTS.failureThreshold }),
   success_threshold: threshold().meta({ default: DEFAULTS.successThreshold }),
   degraded_threshold: threshold().meta({ default: DEFAULTS.degradedThreshold }),
@@ -135,7 +135,7 @@ const serverSettings = z.strictObject({
 const storageSettings = z.strictObject({
   path: optionalText().meta({ description: "SQLite file", default: DEFAULTS.storagePath }),
   url: postgresUrl().nullable().optional().meta({ description: "PostgreSQL URL, instead of path" }),
-  heartbeat: duration().optional().meta({ default: DEFAULTS.heartbeat }),
+  heartbeat: duration({ timer: true }).optional().meta({ default: DEFAULTS.heartbeat }),
   max_pending: z.int().min(1).max(1_000_000).optional().meta({
     description:
       "transitions kept, in order, while the ledger cannot be written (applied on reload)",
@@ -145,7 +145,7 @@ const storageSettings = z.strictObject({
 
 const alertmanagerSettings = z.strictObject({
   url: httpUrl(),
-  resend: duration().optional().meta({ default: DEFAULTS.alertmanagerResend }),
+  resend: duration({ timer: true }).optional().meta({ default: DEFAULTS.alertmanagerResend }),
   labels: labels().optional(),
 });
 
@@ -157,7 +157,7 @@ const quorumSettings = z.strictObject({
   min_down: minDown().meta({
     description: "vantages that must see a target down for the group's verdict",
   }),
-  dead_after: duration().optional().meta({
+  dead_after: duration({ timer: true }).optional().meta({
     description:
       "a vantage without a heartbeat this long stops voting; default: 3 × storage.heartbeat",
   }),

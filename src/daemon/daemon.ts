@@ -10,11 +10,14 @@ import { PantauMetrics } from "../expose/metrics.js";
 import { pushRoute } from "../expose/push-route.js";
 import { readiness } from "../expose/readiness.js";
 import { type ApiResponse, type HttpServerHandle, startHttpServer } from "../expose/server.js";
+import { DEFAULTS } from "../fields/defaults.js";
 import { formatConfigIssue } from "../fields/errors.js";
 import { type ListenAddress, listenAddressProblem, parseListenAddress } from "../fields/listen.js";
 import type { HaMember } from "../fleet/ha-member.js";
 import { Leadership } from "../fleet/leadership.js";
 import { readCommittedView } from "../ledger/committed-view.js";
+import { isLedgerError } from "../ledger/errors.js";
+import { InstanceLock } from "../ledger/instance-lock.js";
 import type { Ledger, RunStart, StoredTransition } from "../ledger/ledger.js";
 import { openLedger } from "../ledger/open.js";
 import { engineLogger } from "../log/engine-log.js";
@@ -46,6 +49,8 @@ export class Daemon {
   /** This daemon as a vantage of a quorum group (a decider candidate), else null. */
   private readonly quorum: QuorumService | null;
   private readonly reloader: Reloader;
+  /** A SQLite ledger's lock of this instance (none on PostgreSQL): released at the very end. */
+  private lock: InstanceLock | null = null;
 
   private constructor(
     private config: Config,
@@ -137,6 +142,7 @@ export class Daemon {
     }
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = await openLedger(config.storage);
+    const lock = takeInstanceLock(config, ledger);
     // a member of an HA group is alive while it beats: two heartbeats of slack
     const runOptions = {
       haGroup: haPairOf(config),
@@ -170,6 +176,7 @@ export class Daemon {
     });
     const args = [config, ledger, engine, scheduler, metrics, run, options, bearerToken] as const;
     const daemon = new Daemon(...args);
+    daemon.lock = lock;
     metrics.configReloaded(true, clock.now());
     await daemon.restore();
     metrics.syncTargets(config.targets, (id) => engine.committedState(id));
@@ -235,6 +242,7 @@ export class Daemon {
       await this.quorum?.stop();
       await this.ledger.stopRun(this.run.run.id, this.clock.now());
       await this.ledger.close();
+      this.lock?.release();
       const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
       throw new StartError(`cannot listen on ${address.host}:${address.port} (${code})`, 1);
     }
@@ -331,6 +339,22 @@ export class Daemon {
     await this.ledger.stopRun(this.run.run.id, this.clock.now());
     await this.server?.close();
     await this.ledger.close();
+    this.lock?.release();
     this.options.logger.info({ event: "stop", run: this.run.run.id }, "pantau stopped cleanly");
+  }
+}
+
+/**
+ * On a SQLite ledger, this instance's lock: a second daemon of the same instance on the same
+ * file stops here, before it records a run, with exit 1 and what to do.
+ */
+function takeInstanceLock(config: Config, ledger: Ledger): InstanceLock | null {
+  if (config.storage.url !== null || config.storage.path === ":memory:") return null;
+  try {
+    return InstanceLock.take(config.storage.path ?? DEFAULTS.storagePath, config.global.instance);
+  } catch (error) {
+    void ledger.close();
+    if (isLedgerError(error, "LEDGER_LOCKED")) throw new StartError(error.message, 1);
+    throw error;
   }
 }

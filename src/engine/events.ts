@@ -24,6 +24,8 @@ export type EngineEvent =
       transitions: readonly CommittedTransition[];
       attributions: readonly AttributionChange[];
       holds: readonly PageHoldChange[];
+      /** An HA standby's view of what its leader committed: shown, not its own to tell. */
+      adopted?: true;
     }
   /** Page holds settled between commits: an upstream seen healthy, a bound reached. */
   | { kind: "holds"; changes: readonly PageHoldChange[] }

@@ -92,10 +92,22 @@ export class WarmStandby {
       if (rt.committed.state === "down") this.parts.attribution.restore(id, rt.committed.blockedBy);
     }
     if (fresh.length > 0) {
-      this.parts.emit({ kind: "committed", transitions: fresh, attributions: [], holds: [] });
+      this.parts.emit({
+        kind: "committed",
+        transitions: fresh,
+        attributions: [],
+        holds: [],
+        adopted: true,
+      });
     }
     if (attributions.length > 0) {
-      this.parts.emit({ kind: "committed", transitions: [], attributions, holds: [] });
+      this.parts.emit({
+        kind: "committed",
+        transitions: [],
+        attributions,
+        holds: [],
+        adopted: true,
+      });
     }
   }
 

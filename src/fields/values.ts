@@ -62,7 +62,14 @@ function isProblem(value: unknown): value is Problem {
   return typeof value === "object" && value !== null && "code" in value && "message" in value;
 }
 
-export function duration() {
+/**
+ * The longest delay a Node timer takes (2^31 − 1 ms, just under 24d 20h 31m 24s): a longer one
+ * fires after 1 ms, so a key that sets a timer refuses more than this at load and on reload.
+ */
+export const TIMER_LIMIT_MS = 2 ** 31 - 1;
+
+/** `timer`: the duration sets a timer (an interval, a timeout, a heartbeat), so it is bounded. */
+export function duration(options: { timer?: boolean } = {}) {
   return parsedField(
     (input): number | Problem => {
       const ms = typeof input === "string" ? parseDuration(input) : null;
@@ -73,6 +80,12 @@ export function duration() {
         };
       }
       if (ms === 0) return { code: "CONFIG_DURATION", message: "must be longer than 0s" };
+      if (options.timer === true && ms > TIMER_LIMIT_MS) {
+        return {
+          code: "CONFIG_DURATION",
+          message: `must be at most 24d (a timer's limit: ${TIMER_LIMIT_MS} ms)`,
+        };
+      }
       return ms;
     },
     { type: "string", pattern: DURATION_JSON_PATTERN },

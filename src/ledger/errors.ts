@@ -24,6 +24,8 @@ export type LedgerErrorCode =
   | "LEDGER_INVALID"
   /** A member of a high-availability group committed while another run holds the leadership. */
   | "LEDGER_FENCED"
+  /** Another live daemon already runs this instance on this SQLite ledger. */
+  | "LEDGER_LOCKED"
   /** The stored data contradicts itself (e.g. last state `down` but no open outage). */
   | "LEDGER_CORRUPT";
 

@@ -40,6 +40,8 @@ export function engineLogger(logger: Logger): EngineListener {
       case "probed":
         return logProbe(logger, event.target.id, event.result);
       case "committed":
+        // a standby's adopted view is its leader's transitions: logged once, by the leader
+        if (event.adopted === true) return logAdopted(logger, event.transitions);
         for (const t of event.transitions) logTransition(logger, t);
         return;
       case "holds":
@@ -69,6 +71,14 @@ function logProbe(logger: Logger, target: string, result: ProbeResult): void {
     duration_ms: result.durationMs,
     status: result.status,
   });
+}
+
+function logAdopted(logger: Logger, transitions: readonly CommittedTransition[]): void {
+  if (transitions.length === 0 || !logger.isLevelEnabled("debug")) return;
+  logger.debug(
+    { event: "adopted", transitions: transitions.length, run: transitions[0]?.runId },
+    "adopted the leader's committed transitions",
+  );
 }
 
 function logTransition(logger: Logger, t: CommittedTransition): void {

@@ -29,8 +29,8 @@ const block = z.strictObject({
     description:
       "the target's own token, sent as Authorization: Bearer; 16 to 256 printable ASCII characters",
   }),
-  expect_every: duration().meta({ description: "how often the target pushes" }),
-  grace: duration()
+  expect_every: duration({ timer: true }).meta({ description: "how often the target pushes" }),
+  grace: duration({ timer: true })
     .optional()
     .meta({ description: "how late a push may be", default: DEFAULTS.pushGrace }),
 });

@@ -78,6 +78,27 @@ describe("pantau check", () => {
     expect(lines.length - 1).toBeGreaterThanOrEqual(3);
   });
 
+  it("refuses a bearer_token_file it cannot read, as run would, and exits 1", async () => {
+    const missing = join(dir, "no-token");
+    const file = writeFile(
+      "token-file.yaml",
+      [
+        `server: { bearer_token_file: "${missing}" }`,
+        "targets: [{ id: portal, http: { url: 'http://127.0.0.1:1/' } }]",
+        "",
+      ].join("\n"),
+    );
+    const result = await runCli(["check", "--config", file]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toBe(
+      `${file}:1:1: server.bearer_token_file: cannot read "${missing}" (ENOENT)\n${file}: 1 error\n`,
+    );
+    writeFileSync(missing, "s3cret-token\n");
+    const fixed = await runCli(["check", "--config", file]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout + fixed.stderr).not.toContain("s3cret-token");
+  });
+
   it("names a config it cannot read and exits 1", async () => {
     const result = await runCli(["check", "--config", join(dir, "missing.yaml")]);
     expect(result.code).toBe(1);

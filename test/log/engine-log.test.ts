@@ -50,3 +50,50 @@ describe("engineLogger: the daemon's own trouble", () => {
     ]);
   });
 });
+
+describe("engineLogger: transitions", () => {
+  const committed = {
+    id: 7,
+    runId: 3,
+    instance: "jkt",
+    targetId: "portal",
+    service: "portal",
+    site: "jakarta",
+    from: "up" as const,
+    to: "down" as const,
+    at: T0,
+    detectedAt: T0 + 20_000,
+    previousProbeAt: T0 - 10_000,
+    reason: "timeout",
+    detail: "no answer in 10s",
+    blockedBy: null,
+    maintenance: false,
+    outageStart: null,
+    waitingOn: [],
+  };
+
+  it("logs the transitions this daemon committed, one line each", () => {
+    const log = memoryLogger("info");
+    engineLogger(log.logger)({
+      kind: "committed",
+      transitions: [committed],
+      attributions: [],
+      holds: [],
+    });
+    expect(log.lines.map((l) => [l.event, l.target, l.to])).toEqual([
+      ["transition", "portal", "down"],
+    ]);
+  });
+
+  it("an HA standby's adopted view logs no transition line (its leader logged it)", () => {
+    const log = memoryLogger("debug");
+    engineLogger(log.logger)({
+      kind: "committed",
+      transitions: [committed],
+      attributions: [],
+      holds: [],
+      adopted: true,
+    });
+    expect(log.lines.map((l) => [l.event, l.transitions, l.run])).toEqual([["adopted", 1, 3]]);
+  });
+});
