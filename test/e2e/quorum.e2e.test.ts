@@ -8,19 +8,21 @@ import { DaemonProcess, isTransition, type LogLine } from "../support/daemon-pro
 import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
 import { parsePromText } from "../support/prom-text.js";
 import { startReceiver } from "../support/servers/receiver.js";
-import { type SwitchServer, startSwitchServer } from "../support/servers/switch.js";
+import { startSourceGate } from "../support/servers/source-gate.js";
 import { until } from "../support/until.js";
 
 /**
  * Three vantages, one verdict (docs/quorum.md), end to end on Debian's PostgreSQL: three real
  * `pantau run` daemons (cgk, dr, sub) share the ledger and the quorum group `estate` with
- * min_down 2. Each watches the DPS autogate through its own path: a loopback server per
- * vantage, switched off to cut that vantage's way to the gate. Alertmanager is a loopback
+ * min_down 2. All three watch the same DPS autogate (one loopback server), each from its own
+ * source address (`source_ip_address` 127.0.0.2, .3, .4): the gate drops the connections of a
+ * source the test cuts, as a firewall on that vantage's path would. Alertmanager is a loopback
  * receiver that keeps what is pushed.
  */
 
 const VANTAGES = ["cgk", "dr", "sub"] as const;
 type Vantage = (typeof VANTAGES)[number];
+const SOURCE: Record<Vantage, string> = { cgk: "127.0.0.2", dr: "127.0.0.3", sub: "127.0.0.4" };
 const TARGET = "autogate-dps";
 const CHAIN = "quorum/estate";
 
@@ -43,7 +45,7 @@ afterAll(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A group of three vantage daemons on a fresh database, each with its own path to the gate. */
+/** A group of three vantage daemons on a fresh database, each reaching the gate from its own address. */
 async function estate() {
   const url = await server.createDatabase(`quorum_${++n}`);
   const dir = mkdtempSync(join(tmpdir(), "pantau-quorum-"));
@@ -52,8 +54,7 @@ async function estate() {
   const alertmanager = await startReceiver((path, body) => {
     if (path === "/api/v2/alerts") pushed.push(...(JSON.parse(body) as Pushed[]));
   });
-  const paths = new Map<Vantage, SwitchServer>();
-  for (const vantage of VANTAGES) paths.set(vantage, await startSwitchServer());
+  const gate = await startSourceGate();
   const configOf = (vantage: Vantage) => {
     const file = join(dir, `${vantage}.yaml`);
     writeFileSync(
@@ -63,7 +64,7 @@ storage: { url: "${url}", heartbeat: 200ms }
 alertmanager: { url: "${alertmanager.url}", resend: 1m }
 quorum: { group: estate, min_down: 2, dead_after: 1s }
 targets:
-  - { id: ${TARGET}, site: dps, http: { url: "${paths.get(vantage)?.url}" } }
+  - { id: ${TARGET}, site: dps, http: { url: "${gate.url}", source_ip_address: ${SOURCE[vantage]} } }
 `,
     );
     return file;
@@ -83,7 +84,7 @@ targets:
   const chain = () => ledger.transitions({ instance: CHAIN });
   const own = (vantage: Vantage) => ledger.transitions({ instance: vantage });
   const cut = (vantages: readonly Vantage[], down: boolean) => {
-    for (const v of vantages) paths.get(v)?.setUp(!down);
+    for (const v of vantages) gate.cut(SOURCE[v], down);
   };
   const scrape = async (vantage: Vantage) => {
     const started = await daemons.get(vantage)!.waitFor((l) => l.event === "start");
@@ -95,12 +96,14 @@ targets:
     await Promise.all([...daemons.values()].map((d) => d.exited()));
     await ledger.close();
     await alertmanager.close();
-    for (const path of paths.values()) await path.close();
+    await gate.close();
   };
   // and the group says so
   await until(async () => (await chain()).some((t) => t.to === "up"), {
     what: "the group to see the gate up",
   });
+  // each vantage reached the gate from its own address, and only from it
+  expect([...gate.seen.keys()].sort()).toEqual(Object.values(SOURCE).sort());
   return { ledger, chain, own, cut, daemons, start, scrape, pushed, close };
 }
 
