@@ -5,6 +5,7 @@ import type {
   JsonCondition,
   StatusRange,
 } from "../fields/verdict-rules.js";
+import type { MaintenanceWindow } from "../health/maintenance.js";
 import type { MinDown } from "../health/quorum.js";
 import type { ProbeSpec } from "../probe/registry.js";
 import type { Shard } from "./shard.js";
@@ -16,6 +17,7 @@ export type {
   Expectations,
   IpFamily,
   JsonCondition,
+  MaintenanceWindow,
   MinDown,
   ProbeSpec,
   StatusRange,
@@ -83,16 +85,6 @@ export interface AlertmanagerSettings {
   url: string;
   resend: number;
   labels: Record<string, string>;
-}
-
-export interface MaintenanceWindow {
-  name: string;
-  targets: string[];
-  services: string[];
-  sites: string[];
-  cron: string;
-  timezone: string | null;
-  duration: number;
 }
 
 /** This daemon as a vantage of a quorum group (docs/quorum.md). */

@@ -1,5 +1,4 @@
 import { Cron } from "croner";
-import type { MaintenanceWindow, Target } from "../config/types.js";
 import { globsPattern } from "../text/glob.js";
 
 /**
@@ -20,8 +19,23 @@ export interface MaintenanceInterval {
   window: string;
 }
 
+/** A `maintenance` entry as configured (durations in ms); config/ resolves it, this file reads it. */
+export interface MaintenanceWindow {
+  name: string;
+  targets: string[];
+  services: string[];
+  sites: string[];
+  cron: string;
+  timezone: string | null;
+  duration: number;
+}
+
 /** What a window needs to know about a target to decide whether it applies. */
-export type MaintenanceSubject = Pick<Target, "id" | "service" | "site">;
+export interface MaintenanceSubject {
+  id: string;
+  service: string;
+  site: string;
+}
 
 /** How many occurrences nextMaintenance lists when not told. */
 export const DEFAULT_UPCOMING_COUNT = 10;

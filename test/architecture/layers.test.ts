@@ -45,9 +45,9 @@ const IO_MODULES = [
 /** One line a rule; a new room (alert/, log/, text/) joins a list or adds a line. */
 const RULES: LayerRule[] = [
   {
-    name: "health/ and schedule/ are pure: no I/O room, no node: network or fs",
+    name: "health/ and schedule/ are pure: no I/O room, no config/ (it resolves into their types), no node: network or fs",
     from: ["src/health/", "src/schedule/"],
-    forbid: [...IO_ROOMS, ...IO_MODULES],
+    forbid: [...IO_ROOMS, ...IO_MODULES, "src/config/"],
   },
   {
     name: "probe/ does not reach up to config/, engine/, ledger/ or expose/ (its fields come from fields/)",
@@ -159,7 +159,8 @@ describe("the layer checker", () => {
 
   it("names the file, what it imports and the rule it breaks", () => {
     expect(forbiddenImports(fake, RULES)).toEqual([
-      "src/health/decide.ts imports node:fs/promises: health/ and schedule/ are pure: no I/O room, no node: network or fs",
+      "src/health/decide.ts imports node:fs/promises: health/ and schedule/ are pure: no I/O room, no config/ (it resolves into their types), no node: network or fs",
+      "src/health/types.ts imports src/config/types.ts: health/ and schedule/ are pure: no I/O room, no config/ (it resolves into their types), no node: network or fs",
       "src/engine/engine.ts imports src/daemon/daemon.ts: only cli/ imports daemon/ (and daemon/ itself)",
     ]);
   });
