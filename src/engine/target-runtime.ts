@@ -146,7 +146,9 @@ export class TargetRuntime {
   removal(now: number, wallOffset: number): { transition: Transition; wallOffset: number } | null {
     if (this.health.state !== "down") return null;
     const monotonicNow = now - wallOffset;
-    const at = this.claimAt(monotonicNow + this.recordedOffset(wallOffset));
+    const offset = this.recordedOffset(wallOffset);
+    // the clock's own reading unless it stepped since the outage began
+    const at = this.claimAt(offset === wallOffset ? now : monotonicNow + offset);
     const transition: Transition = {
       targetId: this.target.id,
       from: "down",
