@@ -69,8 +69,7 @@ export function firingAlert(
   return {
     labels: alertLabels(outage, settings),
     annotations: { summary: summary(outage), description: description(outage) },
-    startsAt: formatTime(outage.start),
-    endsAt: formatTime(leaseUntil),
+    ...interval(outage.start, leaseUntil),
   };
 }
 
@@ -91,12 +90,17 @@ export function resolvedAlert(
     annotations.duration = humanDuration(seconds);
     annotations.duration_seconds = String(seconds);
   }
-  return {
-    labels: alertLabels(outage, settings),
-    annotations,
-    startsAt: formatTime(outage.start),
-    endsAt: formatTime(end.at),
-  };
+  return { labels: alertLabels(outage, settings), annotations, ...interval(outage.start, end.at) };
+}
+
+/**
+ * `startsAt` and `endsAt`, never the end before the start: Alertmanager refuses such an alert
+ * ("start time must be before end time"). The end is what the receiver acts on (the lease,
+ * or the moment it resolved), so the start gives way. Notices are built so this never bites
+ * (sending-clock.ts); it is the last guard.
+ */
+function interval(start: number, end: number): { startsAt: string; endsAt: string } {
+  return { startsAt: formatTime(Math.min(start, end)), endsAt: formatTime(end) };
 }
 
 function summary(outage: OutageAlert): string {

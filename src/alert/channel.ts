@@ -7,7 +7,11 @@ import type { AlertEnd, OutageAlert } from "./outage-alert.js";
  * are done for every channel alike, so a new channel is this interface and nothing else.
  */
 
-/** An alert as a channel carries it. */
+/**
+ * An alert as a channel carries it. Its times (`outage.start`, `leaseUntil`, `end.at`) are on
+ * the wall clock as it read when the delivery went out (sending-clock.ts), never after then
+ * but for the lease: a receiver may compare them with its own clock.
+ */
 export type AlertNotice =
   | {
       status: "firing";

@@ -3,6 +3,7 @@ import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import { backoffDelay } from "./backoff.js";
 import type { AlertChannel, AlertNotice, DeliveryOutcome } from "./channel.js";
 import type { AlertOutbox } from "./firing.js";
+import { noticeOf, sendingClock } from "./sending-clock.js";
 import { type AlertUpdate, UpdateQueue } from "./update-queue.js";
 
 export interface AlertDeliveryOptions {
@@ -84,9 +85,10 @@ export class AlertDelivery implements AlertOutbox {
   }
 
   private async deliverBatch(batch: [string, AlertUpdate][]): Promise<void> {
-    // a lease runs from the moment the alert goes out, however long it waited in the queue
-    const now = this.options.clock.now();
-    const notices = batch.map(([, update]) => notice(update, now));
+    // a lease runs from the moment the alert goes out, however long it waited in the queue,
+    // and every time is read on the wall clock as it is then (sending-clock.ts)
+    const clock = sendingClock(this.options.clock);
+    const notices = batch.map(([, update]) => noticeOf(update, clock));
     const outcome = await this.attempt(notices);
     if (this.stopped) return;
     this.options.onDelivery(outcome.kind === "delivered" ? "ok" : "error");
@@ -148,10 +150,4 @@ export class AlertDelivery implements AlertOutbox {
     await Promise.race([promise, elapsed]);
     if (timer) this.options.timers.clearTimeout(timer);
   }
-}
-
-function notice(update: AlertUpdate, now: number): AlertNotice {
-  if (update.kind === "resolve")
-    return { status: "resolved", outage: update.outage, end: update.end };
-  return { status: "firing", outage: update.outage, leaseUntil: now + update.leaseMs };
 }

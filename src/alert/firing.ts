@@ -9,9 +9,13 @@ import {
 } from "./outage-alert.js";
 import type { AlertUpdate } from "./update-queue.js";
 
-/** A committed transition; on a →down, the upstreams whose verdict its page waits for. */
+/**
+ * A committed transition; on a →down, the upstreams whose verdict its page waits for;
+ * `wallOffset`, when known, the wall − monotonic its `at` was recorded on (sending-clock.ts).
+ */
 export interface AlertTransition extends StoredTransition {
   waitingOn?: readonly string[];
+  wallOffset?: number;
 }
 
 /** A change of one target's page hold; `waitingOn` empty: released. */
@@ -133,26 +137,26 @@ export class FiringAlerts {
     this.resendTimer = null;
   }
 
-  private outageStarted(transition: StoredTransition, held = false): void {
+  private outageStarted(transition: AlertTransition, held = false): void {
     if (transition.maintenance) return;
     const name = this.options.targetName(transition.targetId);
     const outage = outageAlertFrom(transition, name, this.options.instance);
     const previous = this.firing.get(transition.targetId);
     // an earlier outage never seen to end is over; the same one (restored) just fires again
     if (previous && previous.outage.start !== outage.start) {
-      this.resolve(previous, { at: transition.at, reason: "recovered" });
+      this.resolve(previous, { ...endOf(transition), reason: "recovered" });
     }
     if (held) this.held.set(outage.targetId, outage);
     else this.fire(outage);
   }
 
-  private outageEnded(transition: StoredTransition): void {
+  private outageEnded(transition: AlertTransition): void {
     // an outage over before its upstream's verdict came was never paged: nothing to resolve
     this.held.delete(transition.targetId);
     const current = this.firing.get(transition.targetId);
     if (!current) return;
     const reason = transition.reason === "removed" ? "removed" : "recovered";
-    this.resolve(current, { at: transition.at, reason });
+    this.resolve(current, { ...endOf(transition), reason });
   }
 
   private fire(outage: OutageAlert): void {
@@ -207,4 +211,10 @@ export class FiringAlerts {
     }
     this.scheduleResend();
   }
+}
+
+/** Where an outage ended, with the base its time was recorded on when known. */
+function endOf(transition: AlertTransition): { at: number; wallOffset?: number } {
+  const { at, wallOffset } = transition;
+  return wallOffset === undefined ? { at } : { at, wallOffset };
 }

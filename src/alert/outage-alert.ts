@@ -13,8 +13,13 @@ export interface OutageAlert {
   site: string;
   /** The daemon (or HA pair) that pages: part of the alert's identity. */
   instance: string;
-  /** `at` of the →down transition: the first failed probe. */
+  /** `at` of the →down transition: the first failed probe, as the ledger recorded it. */
   start: number;
+  /**
+   * Wall − monotonic of the base `start` was recorded on; absent when not known (restored
+   * after a restart): the start is then read as recorded. See sending-clock.ts.
+   */
+  wallOffset?: number;
   reason: string | null;
   detail: string | null;
   /** Root-most down dependency; null for a root outage. */
@@ -27,15 +32,17 @@ export type AlertEndReason = "recovered" | "removed" | "reattributed";
 export interface AlertEnd {
   at: number;
   reason: AlertEndReason;
+  /** Wall − monotonic of the base `at` was recorded on, when known (as `OutageAlert.wallOffset`). */
+  wallOffset?: number;
 }
 
 /** The outage a committed →down transition opens; the name falls back to the id. */
 export function outageAlertFrom(
-  transition: StoredTransition,
+  transition: StoredTransition & { wallOffset?: number },
   targetName: string | undefined,
   instance: string,
 ): OutageAlert {
-  return {
+  const outage: OutageAlert = {
     targetId: transition.targetId,
     targetName: targetName ?? transition.targetId,
     service: transition.service,
@@ -46,6 +53,8 @@ export function outageAlertFrom(
     detail: transition.detail,
     blockedBy: transition.blockedBy,
   };
+  if (transition.wallOffset !== undefined) outage.wallOffset = transition.wallOffset;
+  return outage;
 }
 
 /** The same outage, now attributed to another dependency (or to none). */

@@ -1,5 +1,5 @@
 import type { Daemon } from "../daemon/daemon.js";
-import type { CommittedTransition } from "../engine/engine.js";
+import { type CommittedTransition, endedOutageMs } from "../engine/engine.js";
 import type { Clock } from "../time/clock.js";
 import {
   type BoardNote,
@@ -79,7 +79,8 @@ export class DemoBoard {
 
   /** Seconds in `from` when leaving down (from the outage's start) or degraded. */
   private lasted(t: CommittedTransition): number | null {
-    if (t.from === "down" && t.outageStart !== null) return (t.at - t.outageStart) / 1000;
+    const outageMs = endedOutageMs(t);
+    if (outageMs !== null) return outageMs / 1000;
     const since = this.lastAt.get(t.targetId);
     return t.from === "degraded" && since !== undefined ? (t.at - since) / 1000 : null;
   }

@@ -14,6 +14,7 @@ import { blindOf, Overlays } from "./overlays.js";
 import { PageHoldKeeper } from "./page-hold-keeper.js";
 import { PushRecorder } from "./push-recorder.js";
 import { PushWatch } from "./push-watch.js";
+import { RecordedOffsets } from "./recorded-offsets.js";
 import { TargetRuntime } from "./target-runtime.js";
 import type { CommittedState, CommittedTransition, EngineOptions, QueueState } from "./types.js";
 import { WarmStandby } from "./warm-standby-port.js";
@@ -21,6 +22,7 @@ import { WarmStandby } from "./warm-standby-port.js";
 export { DEFAULT_MAX_PENDING } from "./commit-queue.js";
 export type { EngineEvent, EngineListener, LedgerWrite } from "./events.js";
 export type { CommittedState, CommittedTransition, EngineOptions, QueueState } from "./types.js";
+export { endedOutageMs } from "./types.js";
 
 /**
  * decide → commit → publish. Each probe result is folded into its target's chain (pure, in
@@ -37,6 +39,8 @@ export class Engine {
   private readonly wallClock: WallClockWatch;
   private readonly shutdown = new AbortController();
   private readonly pushRecorder: PushRecorder;
+  /** The wall base each queued transition was recorded on, until it is published. */
+  private readonly recorded = new RecordedOffsets();
   /** Down targets whose outage was committed with its page held and not settled since. */
   private readonly unsettled = new Set<string>();
   /** An HA member's writing and standing by (warm-standby-port.ts). */
@@ -59,7 +63,10 @@ export class Engine {
       attribute: (batch, force) => this.attribute(batch, force),
       committed: (transitions, attributed) => this.publish(transitions, attributed),
       refused: (ids) => {
-        for (const id of ids) this.targets.get(id)?.rewind(this.wallClock.currentOffset);
+        for (const id of ids) {
+          this.recorded.forget(id);
+          this.targets.get(id)?.rewind(this.wallClock.currentOffset);
+        }
       },
       gapWritten: (gap) => emit({ kind: "blind", ...blindOf(gap) }),
       emit,
@@ -127,8 +134,12 @@ export class Engine {
     this.targets.delete(targetId);
     const released = this.holds.release(targetId);
     if (released) this.emit({ kind: "holds", changes: [released] });
-    const removal = runtime.removal(this.options.clock.now());
-    if (removal) this.enqueue(runtime, removal, runtime.health.since);
+    const { clock } = this.options;
+    const now = clock.now();
+    const removal = runtime.removal(now, now - clock.monotonic());
+    if (removal) {
+      this.enqueue(runtime, removal.transition, runtime.health.since, removal.wallOffset);
+    }
   }
 
   /**
@@ -227,7 +238,7 @@ export class Engine {
     const settled = this.holds.afterProbe(rt.target.id);
     if (settled.length > 0) this.emit({ kind: "holds", changes: settled });
     if (judged.kind === "decided") {
-      this.enqueue(rt, judged.transition, judged.outageStart);
+      this.enqueue(rt, judged.transition, judged.outageStart, judged.wallOffset);
       return;
     }
     // still failing after its upstream came back: its outage is its own from then
@@ -289,11 +300,22 @@ export class Engine {
     await Promise.all([this.queue.flush(), this.pushRecorder.flush()]);
   }
 
-  /** `outageStart`: for a transition out of down, the start of the outage it ends. */
-  private enqueue(rt: TargetRuntime, transition: Transition, outageStart: number | null): void {
+  /**
+   * `outageStart`: for a transition out of down, the recorded start of the outage it ends;
+   * `wallOffset`: wall − monotonic of the base its `at` was recorded on, when decided here.
+   */
+  private enqueue(
+    rt: TargetRuntime,
+    transition: Transition,
+    outageStart: number | null,
+    wallOffset?: number,
+  ): void {
     if (!this.writes) {
       this.ha.decidedWarm(transition);
       return;
+    }
+    if (wallOffset !== undefined) {
+      this.recorded.note(transition.targetId, transition.to, transition.at, wallOffset);
     }
     this.queue.add(this.overlays.queued(rt.target, transition, outageStart), outageStart);
   }
@@ -338,7 +360,11 @@ export class Engine {
   /** The ledger accepted a batch: it becomes the committed view, and then the world sees it. */
   private publish(transitions: CommittedTransition[], attributed: BatchAttribution): void {
     this.attribution.committedBatch(attributed);
-    for (const t of transitions) this.targets.get(t.targetId)?.committedTo(t);
+    for (const t of transitions) {
+      const wallOffset = this.recorded.take(t);
+      if (wallOffset !== undefined) t.wallOffset = wallOffset;
+      this.targets.get(t.targetId)?.committedTo(t);
+    }
     const { changes: attributions } = attributed;
     for (const c of attributions) this.targets.get(c.targetId)?.reattributed(c.blockedBy);
     const holds = this.holds.afterCommit(transitions);

@@ -26,8 +26,11 @@ const NEVER = {
 export type Judgement =
   /** Nothing new; `startedAt` as recorded. */
   | { kind: "none"; startedAt: number; failed: boolean }
-  /** A transition, `at` already kept in order; `outageStart` when it leaves down. */
-  | { kind: "decided"; transition: Transition; outageStart: number | null }
+  /**
+   * A transition, `at` already kept in order; `outageStart` (the recorded `at` of its →down)
+   * when it leaves down; `wallOffset`: wall − monotonic of the base `at` is recorded on.
+   */
+  | { kind: "decided"; transition: Transition; outageStart: number | null; wallOffset: number }
   /** The queue is full: the decision is put off (`first` of this episode is counted). */
   | { kind: "put-off"; transition: Transition; first: boolean };
 
@@ -102,10 +105,15 @@ export class TargetRuntime {
     this.putOffNow = false;
     if (!transition) return { kind: "none", startedAt, failed: result.result === "failed" };
     const at = this.claimAt(transition.at);
-    // the →down's recorded start and its monotonic time fix the base its end is measured on
+    // `since` is the `at` recorded, as a restart or a takeover restores it: an outage's end,
+    // log line, metric and alert are all measured from the start the ledger holds
+    if (at !== transition.at) this.health = { ...this.health, since: at };
+    // the recorded `at` and its probe's monotonic start fix the base it is read on; for a
+    // →down it is the base its end is measured on
     const atOffset = streakStartedBefore ? this.streakOffset : offset;
-    this.downOffset = transition.to === "down" ? at - transition.at + atOffset : null;
-    return { kind: "decided", transition: { ...transition, at }, outageStart };
+    const wallOffset = at - transition.at + atOffset;
+    this.downOffset = transition.to === "down" ? wallOffset : null;
+    return { kind: "decided", transition: { ...transition, at }, outageStart, wallOffset };
   }
 
   /** What attribution reads of it: its decided state and sampling bounds. */
@@ -131,19 +139,27 @@ export class TargetRuntime {
     };
   }
 
-  /** Leaves the configuration: a down target's outage ends now, `removed`. */
-  removal(now: number): Transition | null {
+  /**
+   * Leaves the configuration: a down target's outage ends now, `removed`, on its start's base
+   * (so it lasts what the monotonic clock measured). `wallOffset`: wall − monotonic now.
+   */
+  removal(now: number, wallOffset: number): { transition: Transition; wallOffset: number } | null {
     if (this.health.state !== "down") return null;
-    return {
+    const monotonicNow = now - wallOffset;
+    const offset = this.recordedOffset(wallOffset);
+    // the clock's own reading unless it stepped since the outage began
+    const at = this.claimAt(offset === wallOffset ? now : monotonicNow + offset);
+    const transition: Transition = {
       targetId: this.target.id,
       from: "down",
       to: "unknown",
-      at: this.claimAt(now),
+      at,
       detectedAt: now,
       previousProbeAt: lastFailedAt(this.health),
       reason: "removed",
       detail: "target removed from the configuration",
     };
+    return { transition, wallOffset: at - monotonicNow };
   }
 
   /**

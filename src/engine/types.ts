@@ -11,12 +11,29 @@ export type RunProbe = (target: Target, signal: AbortSignal) => Promise<ProbeRes
 
 /** A committed transition, with the start of the outage it ends (out of `down` only). */
 export interface CommittedTransition extends StoredTransition {
+  /** The recorded `at` of the →down whose outage this ends: the ledger's start of it. */
   outageStart: number | null;
+  /**
+   * Wall − monotonic of the base `at` was recorded on (`at − wallOffset` is the monotonic time
+   * of the probe it rests on), when this process decided it; absent for transitions restored,
+   * adopted from a leader or decided by a quorum: read on the wall clock as it is.
+   */
+  wallOffset?: number;
   /**
    * →down only: upstreams that may have caused it and have no verdict yet; while any is
    * pending the target's page waits (see the `holds` of events). Empty: nothing to wait for.
    */
   waitingOn: readonly string[];
+}
+
+/**
+ * How long the outage a transition out of down ends lasted, in ms, as the ledger has it (its
+ * `at` less the recorded start: both on one base, so a wall-clock step between them is not
+ * counted); null for a transition that ends none. The log line, the outage histogram and the
+ * demo's board all read this one.
+ */
+export function endedOutageMs(t: Pick<CommittedTransition, "at" | "outageStart">): number | null {
+  return t.outageStart === null ? null : t.at - t.outageStart;
 }
 
 /** The queue of decided, uncommitted transitions. */

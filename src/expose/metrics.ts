@@ -1,10 +1,11 @@
 import client, { Registry } from "prom-client";
 import type { Target } from "../config/types.js";
-import type {
-  CommittedState,
-  CommittedTransition,
-  EngineEvent,
-  LedgerWrite,
+import {
+  type CommittedState,
+  type CommittedTransition,
+  type EngineEvent,
+  endedOutageMs,
+  type LedgerWrite,
 } from "../engine/engine.js";
 import type { PageHoldChange } from "../engine/page-holds.js";
 import type { AttributionChange } from "../ledger/ledger.js";
@@ -226,9 +227,10 @@ export class PantauMetrics {
 
   transitionsCommitted(transitions: readonly CommittedTransition[]): void {
     for (const t of transitions) {
-      if (t.outageStart !== null) {
-        const seconds = secondsOf(t.at - t.outageStart);
-        this.outageDuration.observe({ service: t.service, site: t.site }, seconds);
+      // the ledger's length: a wall-clock step during the outage is not counted in it
+      const outageMs = endedOutageMs(t);
+      if (outageMs !== null) {
+        this.outageDuration.observe({ service: t.service, site: t.site }, secondsOf(outageMs));
       }
       this.targets.transitioned(t.targetId, t.from, t.to, t.at);
       const down = t.to === "down";

@@ -1,4 +1,9 @@
-import type { CommittedTransition, EngineListener, QueueState } from "../engine/engine.js";
+import {
+  type CommittedTransition,
+  type EngineListener,
+  endedOutageMs,
+  type QueueState,
+} from "../engine/engine.js";
 import {
   type LedgerRecoveryReport,
   type LedgerTroubleReport,
@@ -18,12 +23,16 @@ import type { Logger } from "./logger.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** On recovery, how long it was down: the first question of on-call and of the review. */
-function outageDuration(at: number, outageStart: number | null) {
-  if (outageStart === null) return {};
-  const seconds = (at - outageStart) / 1000;
+/**
+ * On recovery, how long it was down: the first question of on-call and of the review. The
+ * ledger's start and length, so a wall-clock step during the outage is not counted in it.
+ */
+function outageDuration(t: CommittedTransition) {
+  const ms = endedOutageMs(t);
+  if (ms === null || t.outageStart === null) return {};
+  const seconds = ms / 1000;
   return {
-    outage_started_at: iso(outageStart),
+    outage_started_at: iso(t.outageStart),
     outage_seconds: seconds,
     outage_duration: humanDuration(seconds),
   };
@@ -96,7 +105,7 @@ function logTransition(logger: Logger, t: CommittedTransition): void {
       reason: t.reason,
       detail: t.detail,
       blocked_by: t.to === "down" ? t.blockedBy : undefined,
-      ...outageDuration(t.at, t.outageStart),
+      ...outageDuration(t),
     },
     `${t.targetId} ${t.from} -> ${t.to}`,
   );

@@ -26,8 +26,8 @@ describe("alert engine events", () => {
     notifier.listener({
       kind: "committed",
       transitions: [
-        committed({ at: time.now() }),
-        committed({ ...cgk, at: time.now(), waitingOn: ["simkim-core"] }),
+        committed({ at: time.now() - 1 }),
+        committed({ ...cgk, at: time.now() - 1, waitingOn: ["simkim-core"] }),
       ],
       attributions: [],
       holds: [],
@@ -36,14 +36,14 @@ describe("alert engine events", () => {
     expect(notifier.heldTargets()).toEqual(["autogate-cgk"]);
     notifier.listener({
       kind: "committed",
-      transitions: [committed({ from: "down", to: "up", at: time.now() + 1 })],
+      transitions: [committed({ from: "down", to: "up", at: time.now() })],
       attributions: [],
       holds: [],
     });
     await settle();
     expect(summary(channel)).toEqual([
       [["firing", "simkim-core", null, time.now() + LEASE]],
-      [["resolved", "simkim-core", null, time.now() + 1]],
+      [["resolved", "simkim-core", null, time.now()]],
     ]);
     await notifier.stop();
   });

@@ -96,3 +96,34 @@ describe("a wall-clock jump", () => {
     expect(jumps.map((j) => j.jumpMs)).toEqual([jump]);
   });
 });
+
+describe("a wall-clock jump during an outage whose target is then removed", () => {
+  it.each([+HOUR, -HOUR])(
+    "of %i ms ends the outage after the time the monotonic clock measured",
+    async (jump) => {
+      const time = new FakeTime(T0);
+      const runId = (await ledger.startRun("clock", T0)).run.id;
+      const engine = new Engine({
+        clock: time,
+        timers: time,
+        ledger,
+        runId,
+        instance: "clock",
+        batchWindowMs: 100,
+        runProbe: async () => makeResult("failed", time.now()),
+      });
+      engine.restore(makeTarget("core", { failureThreshold: 2 }), null);
+      for (let i = 0; i < 3; i++) {
+        await engine.probe("core");
+        await time.advance(10 * S);
+      }
+      time.jumpWall(jump);
+      await time.advance(10 * S);
+      engine.remove("core");
+      await engine.flush();
+      const outages = await ledger.outages({ targetId: "core" });
+      // down from the first probe at 0 s; removed 40 s later by the monotonic clock
+      expect(outages).toMatchObject([{ start: T0, end: T0 + 40 * S, endReason: "removed" }]);
+    },
+  );
+});

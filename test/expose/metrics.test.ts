@@ -3,6 +3,7 @@ import type { CommittedState, CommittedTransition } from "../../src/engine/engin
 import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { TargetState } from "../../src/health/types.js";
 import { parsePromText, sampleValue } from "../support/prom-text.js";
+import { CLOCK_STEPS, steppedOutage } from "../support/stepped-outage.js";
 import { makeCommitted, makeResult, makeTarget } from "../support/targets.js";
 
 const T0 = Date.UTC(2024, 5, 20, 1, 0, 0);
@@ -194,4 +195,28 @@ describe("PantauMetrics", () => {
       "down>degraded=0",
     ]);
   });
+});
+
+describe("PantauMetrics: an outage across wall-clock steps", () => {
+  it.each(CLOCK_STEPS)(
+    "$name: pantau_outage_duration_seconds observes the 6 s the monotonic clock measured",
+    async (steps) => {
+      const { down, up } = await steppedOutage(steps);
+      const metrics = new PantauMetrics({ version: "0", defaultMetrics: false });
+      metrics.syncTargets([makeTarget("core")], none);
+      metrics.listener({
+        kind: "committed",
+        transitions: [down.transition, up.transition],
+        attributions: [],
+        holds: [],
+      });
+      const samples = await scrape(metrics);
+      const group = { service: "svc", site: "site" };
+      expect(sampleValue(samples, "pantau_outage_duration_seconds_sum", group)).toBe(6);
+      expect(sampleValue(samples, "pantau_outage_duration_seconds_count", group)).toBe(1);
+      expect(
+        sampleValue(samples, "pantau_outage_duration_seconds_bucket", { ...group, le: "60" }),
+      ).toBe(1);
+    },
+  );
 });

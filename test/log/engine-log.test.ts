@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { engineLogger } from "../../src/log/engine-log.js";
 import { memoryLogger } from "../support/memory-log.js";
+import { CLOCK_STEPS, steppedOutage } from "../support/stepped-outage.js";
 
 const T0 = Date.UTC(2024, 5, 20, 0, 0, 0);
 
@@ -96,4 +97,30 @@ describe("engineLogger: transitions", () => {
     });
     expect(log.lines.map((l) => [l.event, l.transitions, l.run])).toEqual([["adopted", 1, 3]]);
   });
+});
+
+describe("engineLogger: an outage across wall-clock steps", () => {
+  it.each(CLOCK_STEPS)(
+    "$name: the recovery line tells the ledger's start and the 6 s the monotonic clock measured",
+    async (steps) => {
+      const { down, up } = await steppedOutage(steps);
+      // the start it is measured from is the one the ledger recorded for the →down
+      expect(up.transition.outageStart).toBe(down.transition.at);
+      const log = memoryLogger("info");
+      engineLogger(log.logger)({
+        kind: "committed",
+        transitions: [down.transition, up.transition],
+        attributions: [],
+        holds: [],
+      });
+      const recovery = log.lines.find((line) => line.from === "down");
+      expect(recovery).toMatchObject({
+        event: "transition",
+        at: new Date(up.transition.at).toISOString(),
+        outage_started_at: new Date(down.transition.at).toISOString(),
+        outage_seconds: 6,
+        outage_duration: "6s",
+      });
+    },
+  );
 });
