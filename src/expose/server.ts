@@ -58,6 +58,7 @@ export async function startHttpServer(
   context: HttpServerContext,
   limits: HttpLimits = HTTP_LIMITS,
 ): Promise<HttpServerHandle> {
+  const guard = new ConnectionGuard(limits, () => performance.now(), pressureLog(context.logger));
   const server: Server = createServer(
     {
       maxHeaderSize: limits.maxHeaderBytes,
@@ -79,7 +80,6 @@ export async function startHttpServer(
       });
     },
   );
-  const guard = new ConnectionGuard(limits, () => performance.now(), pressureLog(context.logger));
   guard.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
