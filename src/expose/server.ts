@@ -6,7 +6,9 @@ import { pipeline } from "node:stream/promises";
 import { createGzip, constants as zlib } from "node:zlib";
 import type { Logger } from "pino";
 import type { ListenAddress } from "../fields/listen.js";
+import { ConnectionGuard, type GuardCounts } from "./connection-guard.js";
 import type { ExpositionFormat } from "./exposition.js";
+import { HTTP_LIMITS, type HttpLimits, MONITORING_PATHS } from "./http-limits.js";
 import { indexPage } from "./index-page.js";
 import { acceptsGzip, negotiateFormat } from "./negotiate.js";
 import { PUSH_PATH, type PushAnswer, type PushRoute } from "./push-route.js";
@@ -47,35 +49,38 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-/** Bounds that keep a slow or hostile client from holding the monitor's server. */
-const LIMITS = {
-  maxHeaderSize: 16 * 1024,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 512,
-};
-
 const OPEN_PATHS = new Set(["/-/healthy", "/-/ready"]);
+/** How often a full server says so in the log. */
+const PRESSURE_LOG_EVERY_MS = 60_000;
 
 export async function startHttpServer(
   listen: ListenAddress,
   context: HttpServerContext,
+  limits: HttpLimits = HTTP_LIMITS,
 ): Promise<HttpServerHandle> {
-  const server: Server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize }, (req, res) => {
-    handle(req, res, context).catch((error: unknown) => {
-      context.logger.error(
-        { event: "http_error", err: error, path: pathOf(req) },
-        "request failed",
-      );
-      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-      else res.destroy();
-    });
-  });
-  server.headersTimeout = LIMITS.headersTimeoutMs;
-  server.requestTimeout = LIMITS.requestTimeoutMs;
-  server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
-  server.maxConnections = LIMITS.maxConnections;
+  const guard = new ConnectionGuard(limits, () => performance.now(), pressureLog(context.logger));
+  const server: Server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckMs,
+    },
+    (req, res) => {
+      const overflow = guard.begin(req, res);
+      const answer = overflow ? handleOverflow(req, res, context) : handle(req, res, context);
+      answer.catch((error: unknown) => {
+        context.logger.error(
+          { event: "http_error", err: error, path: pathOf(req) },
+          "request failed",
+        );
+        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+    },
+  );
+  guard.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
@@ -91,6 +96,35 @@ export async function startHttpServer(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A request on an overflow connection (every slot busy answering): the monitoring paths are
+ * served, anything else is told to come back; either way the connection closes after.
+ */
+async function handleOverflow(
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: HttpServerContext,
+): Promise<void> {
+  res.setHeader("Connection", "close");
+  if (MONITORING_PATHS.has(pathOf(req))) return handle(req, res, context);
+  res.setHeader("Retry-After", "1");
+  sendJson(res, 503, { error: "server busy: every connection is in use; retry" });
+}
+
+/** A warning when the server first fills up, then at most once a minute while it stays full. */
+function pressureLog(logger: Logger): (counts: Readonly<GuardCounts>, open: number) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (counts, open) => {
+    const now = performance.now();
+    if (now - last < PRESSURE_LOG_EVERY_MS) return;
+    last = now;
+    logger.warn(
+      { event: "http_connections_full", open, ...counts },
+      "HTTP server full: closing idle and slow connections to make room (counts since start)",
+    );
   };
 }
 

@@ -3,6 +3,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { darkEstateBench } from "./dark-estate.bench.js";
 import { detectionBench } from "./detection.bench.js";
+import { floodBench } from "./flood.bench.js";
 import { hungBench } from "./hung.bench.js";
 import { kindsBench } from "./kinds.bench.js";
 import { metricsBench } from "./metrics.bench.js";
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   push: pushBench,
   names: namesBench,
   quorum: quorumBench,
+  flood: floodBench,
 };
 
 const wanted = process.argv.slice(2);
