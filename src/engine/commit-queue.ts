@@ -31,6 +31,8 @@ const DEFAULT_RETRY_MS = 1000;
 /** Short enough that a queue drains within seconds of space coming back; a failed commit is cheap. */
 const DEFAULT_RETRY_MAX_MS = 5000;
 const DEFAULT_REPORT_EVERY_MS = 60_000;
+/** How long after a write failed for want of space the WAL is truncated after every write. */
+export const LEAN_AFTER_NO_SPACE_MS = 10 * 60_000;
 
 /** A blind gap opened, or the one opened last closed at `close` (epoch ms). */
 export type GapWrite = { open: Gap } | { close: number };
@@ -88,8 +90,11 @@ export class CommitQueue {
   private readonly trouble: LedgerTrouble;
   /** The gap opened last and not yet closed: the one a close ends. */
   private openGap: { id: number; start: number } | null = null;
-  /** A write failed for want of space: the WAL is checkpointed again when one succeeds. */
-  private outOfSpace = false;
+  /**
+   * Until then (monotonic ms) every write that succeeds is followed by a WAL truncation: after
+   * a write failed for want of space, the WAL must not grow back into the room just freed.
+   */
+  private leanUntil = Number.NEGATIVE_INFINITY;
   /** Handed to the recovery journal: nothing more is written. */
   private closed = false;
 
@@ -236,7 +241,7 @@ export class CommitQueue {
     const { clock } = this.options;
     // a full disk: the WAL is given back to the file system, so the room it held is free
     if (isNoSpace(error)) {
-      this.outOfSpace = true;
+      this.leanUntil = clock.monotonic() + LEAN_AFTER_NO_SPACE_MS;
       this.reclaimSpace();
     }
     const report = this.trouble.failed(operation, error, clock.now(), clock.monotonic());
@@ -244,11 +249,8 @@ export class CommitQueue {
   }
 
   writeSucceeded(operation: LedgerOperation): void {
-    // space came back: what this write and the ones before it added to the WAL is given back
-    if (this.outOfSpace) {
-      this.outOfSpace = false;
-      this.reclaimSpace();
-    }
+    // space came back lately: what this write added to the WAL is given back at once
+    if (this.options.clock.monotonic() < this.leanUntil) this.reclaimSpace();
     const report = this.trouble.succeeded(operation, this.options.clock.now());
     if (report) this.options.emit({ kind: "writable", report, queue: this.state });
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LEAN_AFTER_NO_SPACE_MS } from "../../src/engine/commit-queue.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { HEARTBEAT_BACKOFF_MAX_MS } from "../../src/engine/heartbeat.js";
 import { LedgerError } from "../../src/ledger/errors.js";
@@ -155,7 +156,7 @@ describe("the heartbeat on a full disk", () => {
 });
 
 describe("the WAL on a full disk", () => {
-  it("is given back when a write fails for want of space, and again when one succeeds", async () => {
+  it("is given back when a write fails for want of space, and after every write for ten minutes more", async () => {
     const { time, ledger, engine } = harness({ commitRetryMs: 1000, commitRetryMaxMs: 1000 });
     ledger.failWith = sqliteFull();
     engine.observe("simkim-core", makeResult("failed", time.now()));
@@ -167,10 +168,17 @@ describe("the WAL on a full disk", () => {
     await time.advance(1000);
     expect(engine.pendingCount).toBe(0);
     expect(ledger.reclaims).toBe(4);
-    // no trouble, no checkpoints
+    // the room just freed is kept: the WAL does not grow back into it
     engine.observe("simkim-core", makeResult("ok", time.now()));
     await time.advance(1000);
-    expect(ledger.reclaims).toBe(4);
+    expect(ledger.committed).toHaveLength(2);
+    expect(ledger.reclaims).toBe(5);
+    // ten minutes after the last failure for space, writes go to the WAL as usual
+    await time.advance(LEAN_AFTER_NO_SPACE_MS);
+    engine.observe("simkim-core", makeResult("failed", time.now()));
+    await time.advance(1000);
+    expect(ledger.committed).toHaveLength(3);
+    expect(ledger.reclaims).toBe(5);
   });
 
   it("is left alone for a failure that is not about space", async () => {
