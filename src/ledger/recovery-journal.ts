@@ -157,13 +157,50 @@ export function readRecoveryJournal(ledgerPath: string): JournalContents | null 
 }
 
 function parseLine(text: string): JournalLine | null {
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<JournalLine> | null;
-    const known = ["transition", "attribution", "settlement", "gap", "stop"];
-    if (value === null || value.v !== 1 || typeof value.run?.runId !== "number") return null;
-    return known.includes(String(value.kind)) ? (value as JournalLine) : null;
+    value = JSON.parse(text);
   } catch {
     return null;
+  }
+  return isJournalLine(value) ? value : null;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null;
+const isTime = (value: unknown): value is number => Number.isFinite(value);
+
+/**
+ * The shape of a line, so that a hand-edited or damaged journal is skipped line by line; what
+ * the values mean (states, chains) the ledger's own checks decide on replay.
+ */
+function isJournalLine(value: unknown): value is JournalLine {
+  if (!isObject(value) || value.v !== 1 || !isObject(value.run)) return false;
+  const { run } = value;
+  if (!Number.isSafeInteger(run.runId) || typeof run.instance !== "string") return false;
+  if (typeof run.chain !== "string") return false;
+  switch (value.kind) {
+    case "transition": {
+      const t = value.transition;
+      return (
+        isObject(t) &&
+        typeof t.targetId === "string" &&
+        typeof t.from === "string" &&
+        typeof t.to === "string" &&
+        isTime(t.at) &&
+        isTime(t.detectedAt)
+      );
+    }
+    case "attribution":
+      return isObject(value.change) && typeof value.change.targetId === "string";
+    case "settlement":
+      return isObject(value.settlement) && typeof value.settlement.targetId === "string";
+    case "gap":
+      return isObject(value.gap) && (isObject(value.gap.open) || isTime(value.gap.close));
+    case "stop":
+      return isTime(value.at);
+    default:
+      return false;
   }
 }
 

@@ -60,7 +60,7 @@ async function fallBehindFullLedger(name: string) {
   const { config, db } = writeConfig(name, server.url);
   const log = memoryLogger("info");
   const fake = await startOnFakeTime(
-    { configFile: config, logger: log.logger, listen: "none", stopTimeoutMs: 30_000 },
+    { configFile: config, logger: log.logger, listen: "none" },
     { stepMs: 50 },
   );
   const { daemon } = fake;
