@@ -1,6 +1,6 @@
 import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
-import type { Gap, Ledger, NewTransition, PageSettlement } from "../ledger/ledger.js";
+import type { Ledger, NewTransition, PageSettlement } from "../ledger/ledger.js";
 import type { JournalRecord } from "../ledger/recovery-journal.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import type { BatchAttribution } from "./attribution-tracker.js";
@@ -12,6 +12,9 @@ import {
   type LedgerTroubleStatus,
 } from "./ledger-trouble.js";
 import type { CommittedTransition, QueueState } from "./types.js";
+import { type GapWrite, journalRecords } from "./uncommitted.js";
+
+export type { GapWrite } from "./uncommitted.js";
 
 /**
  * What the engine decided and the ledger has not accepted yet, written in order: transitions
@@ -33,9 +36,6 @@ const DEFAULT_RETRY_MAX_MS = 5000;
 const DEFAULT_REPORT_EVERY_MS = 60_000;
 /** How long after a write failed for want of space the WAL is truncated after every write. */
 export const LEAN_AFTER_NO_SPACE_MS = 10 * 60_000;
-
-/** A blind gap opened, or the one opened last closed at `close` (epoch ms). */
-export type GapWrite = { open: Gap } | { close: number };
 
 export interface CommitQueueOptions {
   ledger: Ledger;
@@ -211,23 +211,14 @@ export class CommitQueue {
     if (this.writing) await this.writing;
     this.closed = true;
     this.cancelRetry();
-    const records: JournalRecord[] = [];
-    if (this.pending.length > 0 || this.attributionDue) {
-      const { changes } = this.options.attribute(this.pending, this.attributionDue);
-      for (const transition of this.pending) records.push({ kind: "transition", transition });
-      for (const change of changes) records.push({ kind: "attribution", change });
-    }
-    for (const settlement of this.settlements) records.push({ kind: "settlement", settlement });
-    let openGap = this.openGap;
-    for (const write of this.gaps) {
-      if ("open" in write) {
-        records.push({ kind: "gap", gap: write });
-        openGap = null;
-      } else {
-        const close = Math.max(write.close, openGap?.start ?? write.close);
-        records.push({ kind: "gap", gap: { close, gapId: openGap?.id ?? null } });
-      }
-    }
+    const due = this.pending.length > 0 || this.attributionDue;
+    const records = journalRecords({
+      transitions: this.pending,
+      changes: due ? this.options.attribute(this.pending, this.attributionDue).changes : [],
+      settlements: this.settlements,
+      gaps: this.gaps,
+      openGap: this.openGap,
+    });
     this.pending = [];
     this.settlements = [];
     this.gaps = [];
