@@ -38,6 +38,8 @@ const STOP_TIMEOUT_S = 10;
 const outside = mkdtempSync(join(tmpdir(), "pantau-full-disk-"));
 const disk = join(outside, "disk");
 let server: SwitchServer;
+/** Every daemon started here: killed before the disk is unmounted, however a test ended. */
+const started: DaemonProcess[] = [];
 
 beforeAll(async () => {
   if (!isRoot) return;
@@ -48,6 +50,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  for (const daemon of started) {
+    daemon.signal("SIGKILL");
+    await daemon.exited();
+  }
   if (isRoot) execFileSync("umount", [disk]);
   rmSync(outside, { recursive: true, force: true });
 });
@@ -100,7 +106,7 @@ const freeBytes = () => {
 };
 
 function startDaemon(config: string): DaemonProcess {
-  return new DaemonProcess([
+  const daemon = new DaemonProcess([
     "run",
     "--config",
     config,
@@ -109,6 +115,8 @@ function startDaemon(config: string): DaemonProcess {
     "--stop-timeout",
     `${STOP_TIMEOUT_S}s`,
   ]);
+  started.push(daemon);
+  return daemon;
 }
 
 async function metricsOf(daemon: DaemonProcess) {
