@@ -1,7 +1,8 @@
 import { Command } from "commander";
 import { parseShard } from "../config/shard.js";
-import { Daemon, DaemonStartError, StartError } from "../daemon/daemon.js";
+import { Daemon, DaemonStartError, DEFAULT_STOP_TIMEOUT_MS, StartError } from "../daemon/daemon.js";
 import { formatConfigIssue } from "../fields/errors.js";
+import { parseDuration } from "../fields/units.js";
 import { createLogger } from "../log/logger.js";
 import { DEFAULT_CONFIG } from "./check.js";
 
@@ -10,7 +11,11 @@ interface RunOptions {
   listen?: string;
   shard?: string;
   logLevel: string;
+  stopTimeout?: string;
 }
+
+/** Past the stop's own bound, this long for the last words before the process is ended. */
+const EXIT_GRACE_MS = 5000;
 
 export function runCommand(): Command {
   return new Command("run")
@@ -19,10 +24,25 @@ export function runCommand(): Command {
     .option("--listen <addr>", "address for /metrics and the API (overrides server.listen)")
     .option("--log-level <level>", "trace, debug, info, warn, error", "info")
     .option("--shard <i/n>", "watch only shard I of N (from 0); overrides global.shard")
+    .option(
+      "--stop-timeout <duration>",
+      "a SIGTERM/SIGINT stop ends within this; what the ledger has not taken by then is journaled (default 30s)",
+    )
     .action(async (options: RunOptions) => {
       const shard = options.shard === undefined ? undefined : parseShard(options.shard);
       if (typeof shard === "string") {
         process.stderr.write(`pantau run: --shard: ${shard}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const stopTimeoutMs =
+        options.stopTimeout === undefined
+          ? DEFAULT_STOP_TIMEOUT_MS
+          : parseDuration(options.stopTimeout);
+      if (stopTimeoutMs === null || stopTimeoutMs <= 0) {
+        process.stderr.write(
+          `pantau run: --stop-timeout: not a positive duration: ${JSON.stringify(options.stopTimeout)}\n`,
+        );
         process.exitCode = 2;
         return;
       }
@@ -32,6 +52,7 @@ export function runCommand(): Command {
         daemon = await Daemon.start({
           configFile: options.config,
           logger,
+          stopTimeoutMs,
           ...(options.listen ? { listen: options.listen } : {}),
           ...(shard ? { shard } : {}),
         });
@@ -46,17 +67,29 @@ export function runCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      await untilStopped(daemon, logger);
+      await untilStopped(daemon, logger, stopTimeoutMs);
     });
 }
 
-/** SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads. */
-function untilStopped(daemon: Daemon, logger: ReturnType<typeof createLogger>): Promise<void> {
+/**
+ * SIGTERM/SIGINT stop cleanly (exit 0; 1 when something was lost); SIGHUP reloads. A stop that
+ * overruns its bound (a hung socket, a store that never answers) is ended: exit 1.
+ */
+function untilStopped(
+  daemon: Daemon,
+  logger: ReturnType<typeof createLogger>,
+  stopTimeoutMs: number,
+): Promise<void> {
   return new Promise((resolve) => {
     const onHup = () => void daemon.reload();
     const onStop = (signal: NodeJS.Signals) => {
       logger.info({ event: "signal", signal }, `${signal}: stopping`);
       process.off("SIGHUP", onHup);
+      setTimeout(() => {
+        logger.fatal({ event: "stop_overrun", bound_ms: stopTimeoutMs }, "stop overran its bound");
+        logger.flush?.();
+        process.exit(1);
+      }, stopTimeoutMs + EXIT_GRACE_MS).unref();
       daemon.stop().then(
         () => resolve(),
         (error: unknown) => {

@@ -28,6 +28,7 @@ import { type Clock, systemClock, systemTimers, type Timers } from "../time/cloc
 import { VERSION } from "../version.js";
 import { type DaemonOptions, DaemonStartError, loadDaemonConfig, StartError } from "./options.js";
 import { Reloader, type ReloadOutcome } from "./reload.js";
+import { recoverBeforeStart, stopWithJournal } from "./stop-journal.js";
 import { watchTarget } from "./watch.js";
 
 export { type DaemonOptions, DaemonStartError, StartError } from "./options.js";
@@ -35,6 +36,9 @@ export type { ReloadOutcome } from "./reload.js";
 
 /** Transitions decided within this window commit together; well inside the 1 s budget. */
 const COMMIT_WINDOW_MS = 100;
+
+/** What a stop may take at most, unless DaemonOptions.stopTimeoutMs says otherwise. */
+export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 /**
  * Wires config → ledger → engine → scheduler, and the readers of the engine's events (log,
@@ -143,6 +147,8 @@ export class Daemon {
     const metrics = new PantauMetrics({ version: VERSION });
     const ledger = await openLedger(config.storage);
     const lock = takeInstanceLock(config, ledger);
+    // what a stop on a full disk journaled is committed before this run starts and probes
+    await recoverBeforeStart(config, ledger, lock, options.logger);
     // a member of an HA group is alive while it beats: two heartbeats of slack
     const runOptions = {
       haGroup: haPairOf(config),
@@ -314,7 +320,15 @@ export class Daemon {
     return this.stopping;
   }
 
+  /**
+   * Bounded by `stopTimeoutMs` (30 s): probes end, the queue is committed while the ledger
+   * takes it, and what it will not take by then goes to the recovery journal (stop-journal.ts).
+   * Rejects with StopLossError when something could be neither committed nor journaled.
+   */
   private async doStop(): Promise<void> {
+    const began = this.clock.monotonic();
+    const budget = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    const left = () => Math.max(0, budget - (this.clock.monotonic() - began));
     this.started = false;
     this.heartbeat.stop();
     this.engine.push.stop();
@@ -322,25 +336,33 @@ export class Daemon {
     const drained = this.scheduler.stop();
     let boundTimer: ReturnType<Timers["setTimeout"]> | null = null;
     const bound = new Promise<"timeout">((resolve) => {
-      boundTimer = this.timers.setTimeout(() => resolve("timeout"), longestTimeout + 1000);
+      boundTimer = this.timers.setTimeout(
+        () => resolve("timeout"),
+        Math.min(longestTimeout + 1000, left() / 2),
+      );
       boundTimer.unref?.();
     });
     if ((await Promise.race([drained, bound])) === "timeout") this.engine.abortProbes();
     if (boundTimer) this.timers.clearTimeout(boundTimer);
-    await this.engine.flush();
-    if (this.engine.pendingCount > 0) {
-      this.options.logger.error(
-        { event: "stop", uncommitted: this.engine.pendingCount },
-        "stopping with transitions the ledger did not accept",
-      );
+    try {
+      await stopWithJournal({
+        config: this.config,
+        ledger: this.ledger,
+        engine: this.engine,
+        run: this.run.run,
+        clock: this.clock,
+        logger: this.options.logger,
+        withinMs: left(),
+        beforeStopRun: async () => {
+          await this.leadership.stop();
+          await this.quorum?.stop();
+        },
+      });
+    } finally {
+      await this.server?.close();
+      await this.ledger.close();
+      this.lock?.release();
     }
-    await this.leadership.stop();
-    await this.quorum?.stop();
-    await this.ledger.stopRun(this.run.run.id, this.clock.now());
-    await this.server?.close();
-    await this.ledger.close();
-    this.lock?.release();
-    this.options.logger.info({ event: "stop", run: this.run.run.id }, "pantau stopped cleanly");
   }
 }
 

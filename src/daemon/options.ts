@@ -20,6 +20,8 @@ export interface DaemonOptions {
   /** Extra readers of the engine's events, attached before the first probe. */
   listeners?: EngineListener[];
   schedulerObserver?: SchedulerObserver;
+  /** `--stop-timeout`: a stop ends within this (default 30 s); what is uncommitted is journaled. */
+  stopTimeoutMs?: number;
   /** Retry and queue bounds of the engine (tests shorten them). */
   engineTuning?: Pick<
     EngineOptions,

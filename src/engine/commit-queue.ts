@@ -1,11 +1,20 @@
 import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
-import type { Gap, Ledger, NewTransition, PageSettlement } from "../ledger/ledger.js";
+import type { Ledger, NewTransition, PageSettlement } from "../ledger/ledger.js";
+import type { JournalRecord } from "../ledger/recovery-journal.js";
 import type { Clock, TimerHandle, Timers } from "../time/clock.js";
 import type { BatchAttribution } from "./attribution-tracker.js";
 import type { EngineEvent } from "./events.js";
-import { type LedgerOperation, LedgerTrouble, type LedgerTroubleStatus } from "./ledger-trouble.js";
+import {
+  isNoSpace,
+  type LedgerOperation,
+  LedgerTrouble,
+  type LedgerTroubleStatus,
+} from "./ledger-trouble.js";
 import type { CommittedTransition, QueueState } from "./types.js";
+import { type GapWrite, journalRecords } from "./uncommitted.js";
+
+export type { GapWrite } from "./uncommitted.js";
 
 /**
  * What the engine decided and the ledger has not accepted yet, written in order: transitions
@@ -22,11 +31,11 @@ const BACKLOG_CHUNK = 1000;
 
 export const DEFAULT_MAX_PENDING = 100_000;
 const DEFAULT_RETRY_MS = 1000;
-const DEFAULT_RETRY_MAX_MS = 30_000;
+/** Short enough that a queue drains within seconds of space coming back; a failed commit is cheap. */
+const DEFAULT_RETRY_MAX_MS = 5000;
 const DEFAULT_REPORT_EVERY_MS = 60_000;
-
-/** A blind gap opened, or the one opened last closed at `close` (epoch ms). */
-export type GapWrite = { open: Gap } | { close: number };
+/** How long after a write failed for want of space the WAL is truncated after every write. */
+export const LEAN_AFTER_NO_SPACE_MS = 10 * 60_000;
 
 export interface CommitQueueOptions {
   ledger: Ledger;
@@ -81,6 +90,13 @@ export class CommitQueue {
   private readonly trouble: LedgerTrouble;
   /** The gap opened last and not yet closed: the one a close ends. */
   private openGap: { id: number; start: number } | null = null;
+  /**
+   * Until then (monotonic ms) every write that succeeds is followed by a WAL truncation: after
+   * a write failed for want of space, the WAL must not grow back into the room just freed.
+   */
+  private leanUntil = Number.NEGATIVE_INFINITY;
+  /** Handed to the recovery journal: nothing more is written. */
+  private closed = false;
 
   constructor(private readonly options: CommitQueueOptions) {
     this.retryDelayMs = options.retryMs ?? DEFAULT_RETRY_MS;
@@ -161,23 +177,84 @@ export class CommitQueue {
 
   /** Resolves when everything queued is written, or the ledger keeps failing. */
   async flush(): Promise<void> {
-    while (this.writing || this.hasWork) {
+    while (this.writing || (this.hasWork && !this.closed)) {
       if (this.writing) await this.writing;
       else await this.writeNext();
       if (this.retryTimer) return;
     }
   }
 
+  /**
+   * Writes until the queue is empty or `withinMs` has passed, retrying a failing ledger at the
+   * base retry delay (a stop cannot wait out a long backoff). Resolves true when all is written.
+   */
+  async drain(withinMs: number): Promise<boolean> {
+    const { clock, timers } = this.options;
+    const end = clock.monotonic() + withinMs;
+    for (;;) {
+      this.cancelRetry();
+      await this.flush();
+      if (!this.hasWork && !this.writing) return true;
+      const left = end - clock.monotonic();
+      if (left <= 0) return false;
+      this.cancelRetry();
+      const wait = Math.min(this.options.retryMs ?? DEFAULT_RETRY_MS, left);
+      await new Promise<void>((resolve) => timers.setTimeout(resolve, wait));
+    }
+  }
+
+  /**
+   * Ends the queue: what it holds, as the recovery journal records it (transitions with their
+   * attribution changes, page settlements, gap writes, in the order they would be written).
+   */
+  async takeUncommitted(): Promise<JournalRecord[]> {
+    if (this.writing) await this.writing;
+    this.closed = true;
+    this.cancelRetry();
+    const due = this.pending.length > 0 || this.attributionDue;
+    const records = journalRecords({
+      transitions: this.pending,
+      changes: due ? this.options.attribute(this.pending, this.attributionDue).changes : [],
+      settlements: this.settlements,
+      gaps: this.gaps,
+      openGap: this.openGap,
+    });
+    this.pending = [];
+    this.settlements = [];
+    this.gaps = [];
+    this.attributionDue = false;
+    this.emitQueue();
+    return records;
+  }
+
   /** Outcome of a ledger write made elsewhere (the run's heartbeat). */
   writeFailed(operation: LedgerOperation, error: unknown): void {
     const { clock } = this.options;
+    // a full disk: the WAL is given back to the file system, so the room it held is free
+    if (isNoSpace(error)) {
+      this.leanUntil = clock.monotonic() + LEAN_AFTER_NO_SPACE_MS;
+      this.reclaimSpace();
+    }
     const report = this.trouble.failed(operation, error, clock.now(), clock.monotonic());
     if (report) this.options.emit({ kind: "unwritable", report, queue: this.state });
   }
 
   writeSucceeded(operation: LedgerOperation): void {
+    // space came back lately: what this write added to the WAL is given back at once
+    if (this.options.clock.monotonic() < this.leanUntil) this.reclaimSpace();
     const report = this.trouble.succeeded(operation, this.options.clock.now());
     if (report) this.options.emit({ kind: "writable", report, queue: this.state });
+  }
+
+  private reclaimSpace(): void {
+    this.options.ledger.reclaimSpace?.().catch(() => {
+      // the disk may be too full even to checkpoint: the next failure or success tries again
+    });
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   private get hasWork(): boolean {
@@ -190,7 +267,7 @@ export class CommitQueue {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.writing || this.retryTimer) return;
+    if (this.closed || this.scheduled || this.writing || this.retryTimer) return;
     this.scheduled = true;
     const write = () => {
       this.scheduled = false;
@@ -203,7 +280,7 @@ export class CommitQueue {
   }
 
   private writeNext(): Promise<void> {
-    if (this.writing || !this.hasWork) return this.writing ?? Promise.resolve();
+    if (this.closed || this.writing || !this.hasWork) return this.writing ?? Promise.resolve();
     const transitions =
       this.pending.length > 0 || this.attributionDue || this.settlements.length > 0;
     // a backlog (the ledger was unwritable) drains in chunks: SQLite commits synchronously,

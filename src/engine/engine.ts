@@ -3,6 +3,7 @@ import type { MaintenanceWindow, Target } from "../config/types.js";
 import { pendingUpstreams } from "../health/attribution.js";
 import type { Transition } from "../health/types.js";
 import type { NewTransition, StoredTransition } from "../ledger/ledger.js";
+import type { JournalRecord } from "../ledger/recovery-journal.js";
 import type { ProbeResult } from "../probe/types.js";
 import { WallClockWatch } from "../time/wall-clock-watch.js";
 import { AttributionTracker, type BatchAttribution } from "./attribution-tracker.js";
@@ -298,6 +299,17 @@ export class Engine {
    */
   async flush(): Promise<void> {
     await Promise.all([this.queue.flush(), this.pushRecorder.flush()]);
+  }
+
+  /** Commits what is queued, retrying a failing ledger for at most `withinMs`: true when done. */
+  drain(withinMs: number): Promise<boolean> {
+    return this.queue.drain(withinMs);
+  }
+
+  /** Ends committing: what is still queued, for the recovery journal (the daemon stops). */
+  takeUncommitted(): Promise<JournalRecord[]> {
+    this.pushRecorder.stop();
+    return this.queue.takeUncommitted();
   }
 
   /**

@@ -25,6 +25,12 @@ export interface LedgerRecoveryReport {
   failures: number;
 }
 
+/** A write failed for want of space: SQLite's SQLITE_FULL, or the file system's ENOSPC. */
+export function isNoSpace(error: unknown): boolean {
+  if (!(error instanceof Error) || !("code" in error)) return false;
+  return error.code === "SQLITE_FULL" || error.code === "ENOSPC";
+}
+
 /** `SQLITE_FULL: database or disk is full`, whatever the driver's error shape. */
 export function describeLedgerError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

@@ -249,6 +249,12 @@ export interface Ledger {
   gaps(query: { instance?: string } & TimeRange): Promise<Gap[]>;
   runs(query: { instance?: string } & TimeRange): Promise<Run[]>;
   close(): Promise<void>;
+  /**
+   * Gives room the store holds back to the file system (SQLite: checkpoints the WAL and
+   * truncates it). Called when a write failed for want of space and when one succeeds again.
+   * Optional: a network store has nothing to give back.
+   */
+  reclaimSpace?(): Promise<void>;
 }
 
 /** A vantage's vote on a quorum transition, as the ledger keeps it (docs/quorum.md). */

@@ -383,6 +383,12 @@ export class SqliteLedger implements Ledger, QuorumLedger {
     return this.select<RunRow>(runsQuery(query)).map(toRun);
   }
 
+  async reclaimSpace(): Promise<void> {
+    this.requireWritable();
+    // TRUNCATE: the WAL's frames go into the database file and the WAL is cut to zero bytes
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -55,6 +55,24 @@ describe("pantau check", () => {
     });
   });
 
+  it.each([["soon"], ["0s"], ["-5s"]])(
+    "run --stop-timeout %s is a usage error (exit 2)",
+    async (value) => {
+      const result = await runCli([
+        "run",
+        "--config",
+        "config/pantau.yaml",
+        "--stop-timeout",
+        value,
+      ]);
+      expect(result).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `pantau run: --stop-timeout: not a positive duration: ${JSON.stringify(value)}\n`,
+      });
+    },
+  );
+
   it("prints every error of a broken config and exits 1", async () => {
     const file = writeFile(
       "broken.yaml",

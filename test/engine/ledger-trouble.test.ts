@@ -233,9 +233,10 @@ describe("Engine while the ledger cannot be written", () => {
     expect(engine.pendingCount).toBe(0);
     expect(engine.ledgerTrouble?.operations).toEqual(["heartbeat"]);
     expect(seen.writable).toEqual([]);
-    // two beats succeed
+    // the next beat (backed off: every beat so far failed for want of space) succeeds
     ledger.heartbeatFailsWith = null;
-    await time.advance(2000);
+    expect(heartbeat.nextDelayMs).toBe(4000);
+    await time.advance(heartbeat.nextDelayMs);
     heartbeat.stop();
     expect(engine.ledgerTrouble).toBeNull();
     expect(seen.writable).toHaveLength(1);

@@ -107,5 +107,12 @@ export class FakeLedger implements Ledger {
   stateHistories(): never {
     throw new Error("not used by engine tests");
   }
+  /** reclaimSpace() calls (SQLite: a TRUNCATE checkpoint of the WAL). */
+  reclaims = 0;
+
+  async reclaimSpace(): Promise<void> {
+    this.reclaims++;
+  }
+
   async close(): Promise<void> {}
 }
