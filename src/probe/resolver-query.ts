@@ -14,7 +14,7 @@ export interface Answer {
 }
 
 export interface QueryPolicy {
-  /** c-ares' timeout of a first try, ms; it adapts later ones to the server's latency (≥ 250 ms). */
+  /** c-ares' timeout per try, ms, until it has measured the server (then ≈ 5 × its latency, ≥ 250 ms). */
   timeoutMs: number;
   /** Tries per question: 2 asks once more after a timeout, and only after one. */
   tries: number;

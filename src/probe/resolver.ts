@@ -30,7 +30,7 @@ export const systemResolve: ResolveAddress = async (host, family) =>
 const SYSTEM: NameResolver = { resolve: systemResolve, cached: () => null };
 
 export interface ResolverPolicy {
-  /** c-ares' timeout of a first try, ms (it adapts later ones to the server, ≥ 250 ms). */
+  /** c-ares' timeout per try, ms, until it has measured the server (then ≈ 5 × its latency, ≥ 250 ms). */
   timeoutMs: number;
   /** Tries per question: 2 asks once more after a timeout. */
   tries: number;
@@ -44,7 +44,7 @@ export interface ResolverPolicy {
 }
 
 /**
- * 1 s per first try and one more try after a timeout: within the default 2 s probe timeout.
+ * 1 s per try (before c-ares adapts it) and one more try after a timeout: within a 2 s probe timeout.
  * 256 questions at once: unbound's own default is 1,024 per thread. TTLs are kept between 1 s
  * (a TTL 0 name shared by many targets is asked once a second, not once a probe) and one day
  * (unbound's cache-max-ttl). Refreshed in the last 10 % of their life, as unbound's `prefetch`.
