@@ -167,6 +167,9 @@ async function run(
       (readProc(unbound.pid).cpuSeconds - cpu0) / ((performance.now() - began) / 1000);
     const failedAfter = failureCounts((await daemon.metrics()).samples);
     const failures = await failureReasons(daemon, failedBefore, failedAfter);
+    // printed now too: a run stopped before its tables still tells why each finished mode failed
+    const probes = windows.reduce((sum, w) => sum + w.probes, 0);
+    progress(`${mode}: ${fmtInt(probes)} probes; failed by reason: ${formatReasons(failures)}`);
     return { mode, windows, unboundCpuPerSecond, failures };
   } finally {
     await daemon.stop();
