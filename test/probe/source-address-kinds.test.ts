@@ -16,11 +16,13 @@ import {
   SERVING,
   startHealthServer,
 } from "../support/servers/grpc-health-server.js";
+import { ipv6LoopbackAvailable } from "../support/servers/loopback.js";
 import { settleOpenTcpSockets } from "../support/socket-leaks.js";
 import { DEFAULT_EXPECT, NO_DEGRADED_RULES } from "../support/targets.js";
 import { type TestPki, testPki } from "../support/tls-certs.js";
 
 const options = { clock: systemClock };
+const hasIpv6 = await ipv6LoopbackAvailable();
 let dns: DnsTestServer;
 let grpc: HealthServer;
 let grpcTls: HealthServer;
@@ -144,6 +146,21 @@ describe("source_ip_address: grpc", () => {
       "127.0.0.1",
     ]);
   });
+
+  it.skipIf(!hasIpv6)(
+    "IPv6: bound to ::1, the server sees ::1 (skipped: this host has no IPv6 loopback)",
+    async () => {
+      const server = await startHealthServer({ services: { "": SERVING }, host: "::1" });
+      try {
+        const target = grpcTarget({ host: "::1", port: server.port, source_ip_address: "::1" });
+        expect((await sawFrom(server.peers, () => probeGrpc(target, options))).peers).toEqual([
+          "::1",
+        ]);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("an IPv4 source cannot reach an IPv6 literal: a dns failure naming why", async () => {
     const target = grpcTarget({ host: "::1", source_ip_address: "127.0.0.2" });
