@@ -50,10 +50,14 @@ export async function openConnection(
   const credentials = tls === null ? null : loadedCredentials(tls);
   deadline.phase = "resolving";
   const family = addressFamily(endpoint);
-  // an IP literal needs no lookup: no promise, no phase time
+  const resolver = resolverFor(endpoint.resolver);
+  // an IP literal, or a name global.resolver has cached, needs no lookup: no promise, no phase time
   const address =
     literalAddress(endpoint, family) ??
-    (await timePhase(context, "resolve", () => lookupAddress(endpoint, family, context)));
+    resolver.cached(endpoint.host, family.family) ??
+    (await timePhase(context, "resolve", () =>
+      context.deadline.race(resolver.resolve(endpoint.host, family.family)),
+    ));
   const localAddress = endpoint.sourceIpAddress ?? undefined;
   // One socket object per connection, even under TLS: Node 20 can crash (SIGSEGV) when a
   // TCP socket is destroyed under a TLS socket wrapping it, so we never wrap one ourselves.
@@ -112,15 +116,6 @@ function literalAddress(
     throw new ProbeFailure("dns", `${endpoint.host} is not an IPv${family} address (${because})`);
   }
   return endpoint.host;
-}
-
-function lookupAddress(
-  endpoint: Endpoint,
-  { family }: { family: AddressFamily },
-  context: ProbeContext,
-): Promise<string> {
-  const resolve = resolverFor(endpoint.resolver);
-  return context.deadline.race(resolve(endpoint.host, family));
 }
 
 function tlsOptions(

@@ -13,6 +13,8 @@ import { type ProbeContext, timePhase } from "./run.js";
 
 export interface DnsPeer extends ResolvedAddress {
   port: number;
+  /** The local address to send from (`source_ip_address`); null: the system's choice. */
+  sourceIpAddress: string | null;
 }
 
 /** Sends `query` in one datagram and resolves with the answer to it. */
@@ -30,10 +32,14 @@ export async function exchangeUdp(
     deadline.race(
       new Promise<void>((resolve, reject) => {
         socket.once("error", reject);
-        socket.connect(peer.port, peer.address, () => {
-          socket.off("error", reject);
-          resolve();
-        });
+        const connect = (): void =>
+          socket.connect(peer.port, peer.address, () => {
+            socket.off("error", reject);
+            resolve();
+          });
+        // bound first when a source is set: connect would bind the system's choice itself
+        if (peer.sourceIpAddress === null) connect();
+        else socket.bind({ address: peer.sourceIpAddress, port: 0 }, connect);
       }),
     ),
   );
@@ -63,7 +69,7 @@ export async function exchangeTcp(
       host: peer.address,
       port: peer.port,
       ipFamily: "any",
-      sourceIpAddress: null,
+      sourceIpAddress: peer.sourceIpAddress,
       resolver: null,
       tls: null,
       alpn: [],

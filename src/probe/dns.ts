@@ -6,7 +6,12 @@
 import { randomInt } from "node:crypto";
 import { encode, RECURSION_DESIRED } from "dns-packet";
 import * as z from "zod";
-import { type IpFamily, ipFamily } from "../fields/connection-fields.js";
+import {
+  type IpFamily,
+  ipFamily,
+  resolveSourceIpAddress,
+  sourceIpAddress,
+} from "../fields/connection-fields.js";
 import { DEFAULTS } from "../fields/defaults.js";
 import { type DnsPeer, exchangeTcp, exchangeUdp } from "./dns-exchange.js";
 import { DNS_FAMILIES } from "./dns-families.js";
@@ -38,6 +43,8 @@ export interface DnsProbeSpec {
   recursionDesired: boolean;
   rules: AnswerRules;
   ipFamily: IpFamily;
+  /** The local address the UDP and TCP sockets bind (`source_ip_address`); null: the system's choice. */
+  sourceIpAddress: string | null;
 }
 
 const block = z.strictObject({
@@ -61,6 +68,7 @@ const block = z.strictObject({
   validate_authority_rrs: recordRules.optional(),
   validate_additional_rrs: recordRules.optional(),
   ip_family: ipFamily(),
+  source_ip_address: sourceIpAddress(),
 });
 
 function resolve(dns: z.output<typeof block>): DnsProbeSpec {
@@ -80,6 +88,7 @@ function resolve(dns: z.output<typeof block>): DnsProbeSpec {
       },
     },
     ipFamily: dns.ip_family ?? DEFAULTS.ipFamily,
+    sourceIpAddress: resolveSourceIpAddress(dns.source_ip_address),
   };
 }
 
@@ -124,9 +133,10 @@ export function probeDns(
     const server =
       spec.server ??
       (await context.deadline.race(systemResolver.server(context.clock.monotonic())));
-    const peer = {
-      ...(await resolveAddress(server.host, spec.ipFamily, context)),
+    const peer: DnsPeer = {
+      ...(await resolveAddress(server.host, spec.ipFamily, context, spec.sourceIpAddress)),
       port: server.port,
+      sourceIpAddress: spec.sourceIpAddress,
     };
     const seen = await ask(spec, peer, figures, context);
     return ({ durationMs, now }) => {

@@ -14,6 +14,7 @@ import {
 import { classifyFailure, ProbeFailure } from "./failure.js";
 import { type ConnectionSeen, type GrpcTls, ProbeCredentials } from "./grpc-connector.js";
 import { decodeCheckResponse, encodeCheckRequest, HEALTH_CHECK_PATH } from "./grpc-health-codec.js";
+import { boundTarget } from "./grpc-source.js";
 import { joinHostPort } from "./resolve-address.js";
 import type { ProbeContext } from "./run.js";
 import type { GrpcFigures } from "./types.js";
@@ -26,6 +27,8 @@ export interface HealthCheck {
   authority: string;
   service: string;
   tls: GrpcTls | null;
+  /** The local address to connect from; null: the system's choice. */
+  sourceIpAddress: string | null;
 }
 
 /** The status value of the health check's answer; sets figures.statusCode on the way. */
@@ -36,7 +39,7 @@ export async function callHealthCheck(
 ): Promise<number> {
   const { deadline, clock } = context;
   const credentials = new ProbeCredentials(check.tls, context);
-  const client = new Client(joinHostPort(check.address, check.port), credentials, {
+  const client = new Client(channelTarget(check), credentials, {
     "grpc.default_authority": check.authority,
     // no connection shared with another channel, no TXT lookup, no retry, no channelz bookkeeping
     "grpc.use_local_subchannel_pool": 1,
@@ -81,6 +84,12 @@ export async function callHealthCheck(
     const { readyAt } = credentials.seen;
     if (readyAt !== null) context.trace.phases.processing += clock.monotonic() - readyAt;
   }
+}
+
+/** The address itself, or through grpc-source.ts's resolver when the connection binds a source. */
+function channelTarget(check: HealthCheck): string {
+  const address = joinHostPort(check.address, check.port);
+  return check.sourceIpAddress === null ? address : boundTarget(check.sourceIpAddress, address);
 }
 
 function isServiceError(error: unknown): error is ServiceError {

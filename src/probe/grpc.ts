@@ -8,7 +8,9 @@ import * as z from "zod";
 import {
   type IpFamily,
   ipFamily,
+  resolveSourceIpAddress,
   resolveTls,
+  sourceIpAddress,
   type TlsSettings,
   tlsSettings,
 } from "../fields/connection-fields.js";
@@ -35,6 +37,8 @@ export interface GrpcProbeSpec {
   tls: boolean;
   tlsSettings: TlsSettings;
   ipFamily: IpFamily;
+  /** The local address the channel's connection binds (`source_ip_address`); null: the system's choice. */
+  sourceIpAddress: string | null;
 }
 
 const block = z.strictObject({
@@ -47,6 +51,7 @@ const block = z.strictObject({
   tls: z.boolean().optional().meta({ description: "connect with TLS", default: false }),
   tls_config: tlsSettings.optional().meta({ description: "TLS settings; needs tls: true" }),
   ip_family: ipFamily(),
+  source_ip_address: sourceIpAddress(),
 });
 
 function resolve(grpc: z.output<typeof block>): GrpcProbeSpec {
@@ -58,6 +63,7 @@ function resolve(grpc: z.output<typeof block>): GrpcProbeSpec {
     tls: grpc.tls ?? false,
     tlsSettings: resolveTls(grpc.tls_config),
     ipFamily: grpc.ip_family ?? DEFAULTS.ipFamily,
+    sourceIpAddress: resolveSourceIpAddress(grpc.source_ip_address),
   };
 }
 
@@ -94,7 +100,12 @@ export function probeGrpc(
     // UNAVAILABLE until the call says otherwise: gRPC's word for "no connection could be made"
     const figures: GrpcFigures = { kind: "grpc", statusCode: 14, servingStatus: null };
     context.trace.figures = figures;
-    const { address } = await resolveAddress(spec.host, spec.ipFamily, context);
+    const { address } = await resolveAddress(
+      spec.host,
+      spec.ipFamily,
+      context,
+      spec.sourceIpAddress,
+    );
     const tls = spec.tls ? await grpcTls(spec, context) : null;
     const value = await callHealthCheck(
       {
@@ -103,6 +114,7 @@ export function probeGrpc(
         authority: joinHostPort(spec.host, spec.port),
         service: spec.service,
         tls,
+        sourceIpAddress: spec.sourceIpAddress,
       },
       figures,
       context,

@@ -21,12 +21,14 @@ export async function resolveAddress(
   host: string,
   ipFamily: IpFamily,
   context: ProbeContext,
+  /** `source_ip_address`: with ip_family any, its family is the one to use (as connection.ts). */
+  sourceIpAddress: string | null = null,
 ): Promise<ResolvedAddress> {
-  const wanted = FAMILY[ipFamily];
+  const { wanted, because } = wantedFamily(ipFamily, sourceIpAddress);
   const literal = isIP(host);
   if (literal === 4 || literal === 6) {
     if (wanted !== 0 && literal !== wanted) {
-      throw new ProbeFailure("dns", `${host} is not an IPv${wanted} address (ip_family)`);
+      throw new ProbeFailure("dns", `${host} is not an IPv${wanted} address (${because})`);
     }
     return { address: host, family: literal };
   }
@@ -35,6 +37,16 @@ export async function resolveAddress(
     context.deadline.race(lookup(host, { family: wanted })),
   );
   return { address: found.address, family: found.family === 6 ? 6 : 4 };
+}
+
+/** A socket bound to an IPv4 address reaches IPv4 peers only: the source decides under `any`. */
+function wantedFamily(
+  ipFamily: IpFamily,
+  source: string | null,
+): { wanted: 0 | 4 | 6; because: string } {
+  const wanted = FAMILY[ipFamily];
+  if (wanted !== 0 || source === null) return { wanted, because: "ip_family" };
+  return { wanted: isIP(source) === 6 ? 6 : 4, because: `source_ip_address ${source}` };
 }
 
 /** `127.0.0.1:53`, `[::1]:53`: an address and port as written in details and targets. */

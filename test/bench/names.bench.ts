@@ -8,11 +8,18 @@
  */
 import { createSocket } from "node:dgram";
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { decode, encode } from "dns-packet";
 import { stringify } from "yaml";
 import { localZone, startUnbound, UNBOUND } from "../support/external/unbound.js";
 import { envNumber, sleep } from "./env.js";
+import {
+  type FailureReason,
+  failureCounts,
+  failureReasons,
+  formatReasons,
+} from "./failure-reasons.js";
 import { type Farm, startFarm } from "./farm.js";
 import { fmtInt, fmtSeconds, measureWindow, type Window } from "./measure.js";
 import { exists, freePort, startDaemon, targetId, workDir } from "./pantau.js";
@@ -26,10 +33,18 @@ const SLOW_MS = 3_000;
 
 type Mode = "IP literals" | "names, system lookup" | "names, global.resolver";
 
+const MODES: Readonly<Record<string, Mode>> = {
+  ip: "IP literals",
+  system: "names, system lookup",
+  resolver: "names, global.resolver",
+};
+
 interface Run {
   mode: Mode;
   windows: Window[];
   unboundCpuPerSecond: number;
+  /** Failed probes over all the windows by reason, with a sample detail each. */
+  failures: FailureReason[];
 }
 
 /** The config: target i by `host(i)`; the last target is the slow name in the name modes. */
@@ -135,19 +150,38 @@ async function run(
   const config = writeNamesConfig(dir, farm, count, mode, port, unbound.address);
   // every mode runs in the namespace, so that the launcher costs all three the same
   const launcher = resolvConfLauncher(dir, unbound.port53);
+  progress(`${mode}: starting the daemon`);
   const daemon = await startDaemon(config, port, [], launcher);
+  progress(`${mode}: daemon up, warming up for one interval`);
   try {
     await sleep((INTERVAL_S + 2) * 1000);
     const windows: Window[] = [];
     const cpu0 = readProc(unbound.pid).cpuSeconds;
     const began = performance.now();
-    for (let i = 0; i < repeats; i++) windows.push(await measureWindow(daemon, farm, windowS));
+    const failedBefore = failureCounts((await daemon.metrics()).samples);
+    for (let i = 0; i < repeats; i++) {
+      windows.push(await measureWindow(daemon, farm, windowS));
+      progress(`${mode}: window ${i + 1} of ${repeats} measured`);
+    }
     const unboundCpuPerSecond =
       (readProc(unbound.pid).cpuSeconds - cpu0) / ((performance.now() - began) / 1000);
-    return { mode, windows, unboundCpuPerSecond };
+    const failedAfter = failureCounts((await daemon.metrics()).samples);
+    const failures = await failureReasons(daemon, failedBefore, failedAfter);
+    // printed now too: a run stopped before its tables still tells why each finished mode failed
+    const probes = windows.reduce((sum, w) => sum + w.probes, 0);
+    progress(`${mode}: ${fmtInt(probes)} probes; failed by reason: ${formatReasons(failures)}`);
+    return { mode, windows, unboundCpuPerSecond, failures };
   } finally {
     await daemon.stop();
   }
+}
+
+/** A line on stderr with the time and load: a 10,000-target run takes minutes on a busy machine. */
+function progress(text: string): void {
+  const load = loadavg()
+    .map((value) => value.toFixed(1))
+    .join(" ");
+  process.stderr.write(`[names ${new Date().toISOString().slice(11, 19)} load ${load}] ${text}\n`);
 }
 
 /** A loopback address of its own for unbound's port 53 (no other process there). */
@@ -188,8 +222,7 @@ export async function namesBench(): Promise<void> {
   const farm = await startFarm(count);
   const runs: Run[] = [];
   try {
-    const modes: Mode[] = ["IP literals", "names, system lookup", "names, global.resolver"];
-    for (const mode of modes) {
+    for (const mode of chosenModes()) {
       runs.push(await run(mode, farm, count, { ...unbound, port53 }, windowS, repeats));
     }
   } finally {
@@ -211,7 +244,7 @@ export async function namesBench(): Promise<void> {
       "daemon CPU (of 1 core)",
       "unbound CPU",
     ],
-    runs.map(({ mode, windows, unboundCpuPerSecond }) => {
+    runs.map(({ mode, windows, unboundCpuPerSecond }: Run) => {
       const probes = windows.reduce((s, w) => s + w.probes, 0);
       const seconds = windows.reduce((s, w) => s + w.seconds, 0);
       return [
@@ -228,4 +261,23 @@ export async function namesBench(): Promise<void> {
       ];
     }),
   );
+  printTable(
+    "Names: failed probes by reason over the same windows (each with the last failed probe of one target for that reason)",
+    ["targets named by", "failed probes by reason"],
+    runs.map(({ mode, failures }) => [mode, formatReasons(failures)]),
+  );
+}
+
+/** BENCH_NAMES_MODES=ip,system,resolver (the default: all three, in that order). */
+function chosenModes(): Mode[] {
+  const text = process.env.BENCH_NAMES_MODES ?? "ip,system,resolver";
+  return text.split(",").map((name) => {
+    const mode = MODES[name.trim()];
+    if (mode === undefined) {
+      throw new Error(
+        `BENCH_NAMES_MODES: "${name}" is not one of ${Object.keys(MODES).join(", ")}`,
+      );
+    }
+    return mode;
+  });
 }

@@ -215,8 +215,53 @@ describe("source_ip_address: a config error at load", () => {
         '3:74: targets[0].tcp.source_ip_address: "127.0.0.2" is an IPv4 address; ip_family is ipv6 [CONFIG_SOURCE_ADDRESS]',
       ],
     },
+    {
+      name: "dns: an address no interface of this host has",
+      probe: "dns: { server: 127.0.0.1, query_name: x.example, source_ip_address: 192.0.2.1 }",
+      want: [
+        '3:73: targets[0].dns.source_ip_address: "192.0.2.1" is not an address of this host (no interface has it) [CONFIG_SOURCE_ADDRESS]',
+      ],
+    },
+    {
+      name: "dns: of the family ip_family excludes",
+      probe:
+        "dns: { server: 127.0.0.1, query_name: x.example, ip_family: ipv6, source_ip_address: 127.0.0.2 }",
+      want: [
+        '3:90: targets[0].dns.source_ip_address: "127.0.0.2" is an IPv4 address; ip_family is ipv6 [CONFIG_SOURCE_ADDRESS]',
+      ],
+    },
+    {
+      name: "grpc: an address no interface of this host has",
+      probe: "grpc: { host: 127.0.0.1, port: 1, source_ip_address: 192.0.2.1 }",
+      want: [
+        '3:58: targets[0].grpc.source_ip_address: "192.0.2.1" is not an address of this host (no interface has it) [CONFIG_SOURCE_ADDRESS]',
+      ],
+    },
+    {
+      name: "grpc: not an IP address",
+      probe: "grpc: { host: 127.0.0.1, port: 1, source_ip_address: eth0 }",
+      want: [
+        '3:58: targets[0].grpc.source_ip_address: "eth0" is not an IP address [CONFIG_SOURCE_ADDRESS]',
+      ],
+    },
   ])("$name", async ({ probe, want }) => {
     expect(await issuesOf(target(probe))).toEqual(want);
+  });
+
+  it("an address of this host loads for dns and grpc too", async () => {
+    const { result } = await load(
+      "source-kinds.yaml",
+      `targets:
+  - id: ns
+    dns: { server: 127.0.0.1, query_name: x.example, source_ip_address: 127.0.0.2 }
+  - id: core
+    grpc: { host: 127.0.0.1, port: 1, source_ip_address: 127.0.0.3 }
+`,
+    );
+    if (!result.ok) throw new Error(result.issues.map(formatConfigIssue).join("\n"));
+    expect(
+      result.config.targets.map((t) => (t.probe as { sourceIpAddress: unknown }).sourceIpAddress),
+    ).toEqual(["127.0.0.2", "127.0.0.3"]);
   });
 
   it("an address of this host loads (127.0.0.2: all of 127/8 is loopback)", async () => {

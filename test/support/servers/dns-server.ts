@@ -54,6 +54,8 @@ export interface DnsTestServer {
   /** `127.0.0.1:PORT`, as a `server:` value. */
   address: string;
   queries: SeenQuery[];
+  /** The address each query came from, in the order of `queries`. */
+  peers: string[];
   close(): Promise<void>;
 }
 
@@ -163,7 +165,9 @@ export interface DnsTestServerOptions {
 export async function startDnsServer(options: DnsTestServerOptions = {}): Promise<DnsTestServer> {
   const behaviour = options.behaviour ?? zooBehaviour;
   const queries: SeenQuery[] = [];
-  const seen = (packet: DecodedPacket, transport: Transport): void => {
+  const peers: string[] = [];
+  const seen = (packet: DecodedPacket, transport: Transport, from: string): void => {
+    peers.push(from);
     const question = packet.questions?.[0];
     queries.push({
       transport,
@@ -191,6 +195,7 @@ export async function startDnsServer(options: DnsTestServerOptions = {}): Promis
       port,
       address: `127.0.0.1:${port}`,
       queries,
+      peers,
       close: () => closeAll(udp, tcp, sockets),
     };
   }
@@ -207,11 +212,11 @@ async function listenTcp(port: number): Promise<Server | null> {
 function serveUdp(
   udp: UdpSocket,
   behaviour: DnsTestServerOptions["behaviour"] & {},
-  seen: (packet: DecodedPacket, transport: Transport) => void,
+  seen: (packet: DecodedPacket, transport: Transport, from: string) => void,
 ): void {
   udp.on("message", (message, from) => {
     const query = decode(message);
-    seen(query, "udp");
+    seen(query, "udp", from.address);
     const reply = respond(query, behaviour(query, "udp"));
     if (reply !== null) udp.send(reply, from.port, from.address);
   });
@@ -220,7 +225,7 @@ function serveUdp(
 function serveTcp(
   socket: Socket,
   behaviour: DnsTestServerOptions["behaviour"] & {},
-  seen: (packet: DecodedPacket, transport: Transport) => void,
+  seen: (packet: DecodedPacket, transport: Transport, from: string) => void,
   sockets: Set<Socket>,
 ): void {
   sockets.add(socket);
@@ -233,7 +238,7 @@ function serveTcp(
       const length = buffered.readUInt16BE(0);
       const query = decode(buffered.subarray(2, 2 + length));
       buffered = buffered.subarray(2 + length);
-      seen(query, "tcp");
+      seen(query, "tcp", socket.remoteAddress ?? "?");
       const what = behaviour(query, "tcp");
       if ("close" in what) {
         socket.destroy();

@@ -22,6 +22,8 @@ export interface HealthServer {
   port: number;
   /** Every service name asked, in order ("" for the server). */
   asked: string[];
+  /** The address each call came from, in the order of `asked`. */
+  peers: string[];
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startHealthServer(options: {
 }): Promise<HealthServer> {
   const server = new Server();
   const asked: string[] = [];
+  const peers: string[] = [];
   const hung: sendUnaryData<Buffer>[] = [];
   const services = options.services;
   if (services !== undefined) {
@@ -61,6 +64,7 @@ export async function startHealthServer(options: {
       Check: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
         const service = serviceOf(call.request);
         asked.push(service);
+        peers.push(peerAddress(call.getPeer()));
         // grpc-go's answer for a service it does not know: NOT_FOUND
         const behaviour = services[service] ?? { error: 5, details: "unknown service" };
         if ("hang" in behaviour) hung.push(callback);
@@ -90,6 +94,7 @@ export async function startHealthServer(options: {
   return {
     port,
     asked,
+    peers,
     close: async () => {
       server.forceShutdown();
     },
@@ -102,4 +107,9 @@ const listenHost = (host = "127.0.0.1"): string => (host.includes(":") ? `[${hos
 function serviceOf(request: Buffer): string {
   if (request.length === 0) return "";
   return request.subarray(2, 2 + (request[1] ?? 0)).toString("utf8");
+}
+
+/** `127.0.0.2:40312`, `[::1]:40312` (grpc-js' getPeer) → the address alone. */
+function peerAddress(peer: string): string {
+  return peer.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
 }
