@@ -47,6 +47,9 @@ export function runCommand(): Command {
         return;
       }
       const logger = createLogger({ level: options.logLevel });
+      // trapped before the start: a SIGTERM during it (systemd stopping a unit it just started)
+      // stops the daemon cleanly once it has started, instead of killing it mid-start
+      const signals = new EarlySignals();
       let daemon: Daemon;
       try {
         daemon = await Daemon.start({
@@ -57,6 +60,7 @@ export function runCommand(): Command {
           ...(shard ? { shard } : {}),
         });
       } catch (error) {
+        signals.release();
         if (error instanceof StartError) {
           process.stderr.write(`pantau run: ${error.message}\n`);
           process.exitCode = error.exitCode;
@@ -67,8 +71,32 @@ export function runCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      await untilStopped(daemon, logger, stopTimeoutMs);
+      await untilStopped(daemon, logger, stopTimeoutMs, signals);
     });
+}
+
+/** Records SIGTERM/SIGINT/SIGHUP until the daemon can act on them. */
+class EarlySignals {
+  stop: NodeJS.Signals | null = null;
+  reload = false;
+  private readonly onStop = (signal: NodeJS.Signals) => {
+    this.stop ??= signal;
+  };
+  private readonly onHup = () => {
+    this.reload = true;
+  };
+
+  constructor() {
+    process.on("SIGTERM", this.onStop);
+    process.on("SIGINT", this.onStop);
+    process.on("SIGHUP", this.onHup);
+  }
+
+  release(): void {
+    process.off("SIGTERM", this.onStop);
+    process.off("SIGINT", this.onStop);
+    process.off("SIGHUP", this.onHup);
+  }
 }
 
 /**
@@ -79,6 +107,7 @@ function untilStopped(
   daemon: Daemon,
   logger: ReturnType<typeof createLogger>,
   stopTimeoutMs: number,
+  early: EarlySignals,
 ): Promise<void> {
   return new Promise((resolve) => {
     const onHup = () => void daemon.reload();
@@ -102,5 +131,8 @@ function untilStopped(
     process.on("SIGHUP", onHup);
     process.once("SIGTERM", onStop);
     process.once("SIGINT", onStop);
+    early.release();
+    if (early.stop) onStop(early.stop);
+    else if (early.reload) onHup();
   });
 }
