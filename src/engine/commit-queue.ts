@@ -2,7 +2,7 @@ import type { Transition } from "../health/types.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger, NewTransition, PageSettlement } from "../ledger/ledger.js";
 import type { JournalRecord } from "../ledger/recovery-journal.js";
-import type { Clock, TimerHandle, Timers } from "../time/clock.js";
+import type { Clock, Timers } from "../time/clock.js";
 import type { BatchAttribution } from "./attribution-tracker.js";
 import type { EngineEvent } from "./events.js";
 import {
@@ -11,6 +11,7 @@ import {
   LedgerTrouble,
   type LedgerTroubleStatus,
 } from "./ledger-trouble.js";
+import { RetryBackoff } from "./retry-backoff.js";
 import type { CommittedTransition, QueueState } from "./types.js";
 import { type GapWrite, journalRecords } from "./uncommitted.js";
 
@@ -83,8 +84,7 @@ export class CommitQueue {
   /** Size of the batch being written (part of the queue until it is committed). */
   private writingCount = 0;
   private scheduled = false;
-  private retryTimer: TimerHandle | null = null;
-  private retryDelayMs: number;
+  private readonly retry: RetryBackoff;
   private maxPending: number;
   private putOffCount = 0;
   private readonly trouble: LedgerTrouble;
@@ -99,7 +99,11 @@ export class CommitQueue {
   private closed = false;
 
   constructor(private readonly options: CommitQueueOptions) {
-    this.retryDelayMs = options.retryMs ?? DEFAULT_RETRY_MS;
+    this.retry = new RetryBackoff(
+      options.timers,
+      options.retryMs ?? DEFAULT_RETRY_MS,
+      options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS,
+    );
     this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.trouble = new LedgerTrouble(options.reportEveryMs ?? DEFAULT_REPORT_EVERY_MS);
   }
@@ -134,7 +138,7 @@ export class CommitQueue {
     }
     this.pending.push(transition);
     this.emitQueue();
-    if (this.pending.length >= MAX_BATCH && !this.writing && !this.retryTimer) {
+    if (this.pending.length >= MAX_BATCH && !this.writing && !this.retry.pending) {
       void this.writeNext();
       return;
     }
@@ -170,8 +174,7 @@ export class CommitQueue {
     this.settlements = [];
     this.gaps = [];
     this.attributionDue = false;
-    if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.retry.cancel();
     this.emitQueue();
   }
 
@@ -180,7 +183,7 @@ export class CommitQueue {
     while (this.writing || (this.hasWork && !this.closed)) {
       if (this.writing) await this.writing;
       else await this.writeNext();
-      if (this.retryTimer) return;
+      if (this.retry.pending) return;
     }
   }
 
@@ -192,12 +195,12 @@ export class CommitQueue {
     const { clock, timers } = this.options;
     const end = clock.monotonic() + withinMs;
     for (;;) {
-      this.cancelRetry();
+      this.retry.cancel();
       await this.flush();
       if (!this.hasWork && !this.writing) return true;
       const left = end - clock.monotonic();
       if (left <= 0) return false;
-      this.cancelRetry();
+      this.retry.cancel();
       const wait = Math.min(this.options.retryMs ?? DEFAULT_RETRY_MS, left);
       await new Promise<void>((resolve) => timers.setTimeout(resolve, wait));
     }
@@ -210,7 +213,7 @@ export class CommitQueue {
   async takeUncommitted(): Promise<JournalRecord[]> {
     if (this.writing) await this.writing;
     this.closed = true;
-    this.cancelRetry();
+    this.retry.cancel();
     const due = this.pending.length > 0 || this.attributionDue;
     const records = journalRecords({
       transitions: this.pending,
@@ -252,11 +255,6 @@ export class CommitQueue {
     });
   }
 
-  private cancelRetry(): void {
-    if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-  }
-
   private get hasWork(): boolean {
     return (
       this.pending.length > 0 ||
@@ -267,7 +265,7 @@ export class CommitQueue {
   }
 
   private schedule(): void {
-    if (this.closed || this.scheduled || this.writing || this.retryTimer) return;
+    if (this.closed || this.scheduled || this.writing || this.retry.pending) return;
     this.scheduled = true;
     const write = () => {
       this.scheduled = false;
@@ -289,7 +287,7 @@ export class CommitQueue {
     this.writing = (transitions ? this.writeTransitions(backlog) : this.writeGap()).finally(() => {
       this.writing = null;
       this.emitQueue();
-      if (!this.hasWork || this.retryTimer) return;
+      if (!this.hasWork || this.retry.pending) return;
       // between chunks of a backlog, let probes and requests run
       if (backlog) setImmediate(() => void this.writeNext());
       else void this.writeNext();
@@ -371,7 +369,7 @@ export class CommitQueue {
   }
 
   private written(what: "transitions" | "gap", durationMs: number, count: number): void {
-    this.retryDelayMs = this.options.retryMs ?? DEFAULT_RETRY_MS;
+    this.retry.succeeded();
     this.options.emit({ kind: "write", result: "ok", what, durationMs, count });
   }
 
@@ -384,7 +382,8 @@ export class CommitQueue {
     const pending = this.pending.length + this.gaps.length;
     this.options.emit({ kind: "write", result: "error", what, durationMs, count, error, pending });
     this.writeFailed("commit", error);
-    this.scheduleRetry();
+    // backs off while the ledger keeps failing: a full disk is not hammered every second
+    this.retry.schedule(() => void this.writeNext());
   }
 
   /** A refused batch would block every later commit: drop it and what was decided on top of it. */
@@ -404,18 +403,6 @@ export class CommitQueue {
       error,
       dropped,
     });
-  }
-
-  /** Backs off while the ledger keeps failing: a full disk is not hammered every second. */
-  private scheduleRetry(): void {
-    if (this.retryTimer) return;
-    const delay = this.retryDelayMs;
-    const max = this.options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
-    this.retryDelayMs = Math.min(delay * 2, Math.max(max, delay));
-    this.retryTimer = this.options.timers.setTimeout(() => {
-      this.retryTimer = null;
-      void this.writeNext();
-    }, delay);
   }
 
   private emitQueue(): void {

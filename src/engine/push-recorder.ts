@@ -1,6 +1,7 @@
 import type { Ledger, PushRecord } from "../ledger/ledger.js";
-import type { TimerHandle, Timers } from "../time/clock.js";
+import type { Timers } from "../time/clock.js";
 import type { WriteOutcomes } from "./heartbeat.js";
+import { RetryBackoff } from "./retry-backoff.js";
 
 const DEFAULT_RETRY_MS = 1000;
 const DEFAULT_RETRY_MAX_MS = 30_000;
@@ -31,8 +32,7 @@ export class PushRecorder {
   private scheduled: ReturnType<typeof setTimeout> | null = null;
   /** performance.now() when the last write began. */
   private lastWriteAt = Number.NEGATIVE_INFINITY;
-  private retryTimer: TimerHandle | null = null;
-  private retryDelayMs: number;
+  private readonly retry: RetryBackoff;
 
   constructor(
     private readonly options: {
@@ -45,7 +45,11 @@ export class PushRecorder {
       minGapMs?: number;
     },
   ) {
-    this.retryDelayMs = options.retryMs ?? DEFAULT_RETRY_MS;
+    this.retry = new RetryBackoff(
+      options.timers,
+      options.retryMs ?? DEFAULT_RETRY_MS,
+      options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS,
+    );
   }
 
   /** Resolves true once `push` (or a later push of its target) is durable, false if its write failed. */
@@ -60,20 +64,19 @@ export class PushRecorder {
 
   /** Resolves once what is pending now has been written, or its write failed. */
   async flush(): Promise<void> {
-    while (this.writing || (this.pending.size > 0 && this.retryTimer === null)) {
+    while (this.writing || (this.pending.size > 0 && !this.retry.pending)) {
       await (this.writing ?? this.write());
     }
   }
 
   /** Stops retrying (the daemon stops; what is pending is lost, as the answers said). */
   stop(): void {
-    if (this.retryTimer) this.options.timers.clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.retry.cancel();
     this.unschedule();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.writing || this.retryTimer) return;
+    if (this.scheduled || this.writing || this.retry.pending) return;
     const run = () => {
       this.scheduled = null;
       void this.write();
@@ -112,7 +115,7 @@ export class PushRecorder {
         runId,
         entries.map((entry) => entry.push),
       );
-      this.retryDelayMs = this.options.retryMs ?? DEFAULT_RETRY_MS;
+      this.retry.succeeded();
       outcomes.writeSucceeded("push");
       for (const entry of entries) for (const resolve of entry.waiters) resolve(true);
     } catch (error) {
@@ -123,18 +126,7 @@ export class PushRecorder {
         const id = entry.push.targetId;
         if (!this.pending.has(id)) this.pending.set(id, { push: entry.push, waiters: [] });
       }
-      this.scheduleRetry();
+      this.retry.schedule(() => void this.write());
     }
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer) return;
-    const delay = this.retryDelayMs;
-    const max = this.options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
-    this.retryDelayMs = Math.min(delay * 2, Math.max(max, delay));
-    this.retryTimer = this.options.timers.setTimeout(() => {
-      this.retryTimer = null;
-      void this.write();
-    }, delay);
   }
 }
