@@ -28,14 +28,19 @@ export function targetChanges(before: readonly Target[], after: readonly Target[
 }
 
 /**
- * targetChanges one target at a time: the generator yields after each target of `after`, so a
+ * targetChanges one target at a time: the generator yields after each target, so a
  * caller on the event loop can give the loop a turn between slices of a large reload.
  */
 export function* targetDiff(
   before: readonly Target[],
   after: readonly Target[],
 ): Generator<void, TargetChanges> {
-  const old = new Map(before.map((t) => [t.id, t]));
+  // built a step at a time too: at 160,000 targets the map alone is a long turn of the loop
+  const old = new Map<string, Target>();
+  for (const target of before) {
+    old.set(target.id, target);
+    yield;
+  }
   const changes: TargetChanges = { added: [], changed: [], removed: [], apply: [] };
   for (const target of after) {
     yield;
