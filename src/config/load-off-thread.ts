@@ -6,7 +6,7 @@ import type { ConfigIssue } from "../fields/errors.js";
 import { attachCredentialsAgain } from "./connection-resources.js";
 import type { Environment } from "./env.js";
 import { type ConfigLoadResult, type LoadOptions, loadConfig } from "./load.js";
-import type { RestartOnlyOptions } from "./restart-only.js";
+import { type RestartOnlyOptions, restartOnlyIssues } from "./restart-only.js";
 import type { Config, Target } from "./types.js";
 
 /**
@@ -47,7 +47,11 @@ export async function loadConfigOffThread(
 ): Promise<OffThreadLoad> {
   const settings =
     running === null ? null : { ...running, config: { ...running.config, targets: [] } };
-  const received = await receive({ file, env: { ...env }, options, running: settings });
+  const received = await receive({ file, env: { ...env }, options, running: settings }).catch(
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  // a worker that cannot start or breaks: the load is done here, slower but never lost
+  if (received instanceof Error) return loadOnThisThread(file, env, options, running);
   if (received.kind === "issues") {
     return { loaded: { ok: false, issues: received.issues }, restartOnly: [] };
   }
@@ -58,6 +62,18 @@ export async function loadConfigOffThread(
     return { loaded: await loadConfig(file, env, options), restartOnly };
   }
   return { loaded: { ok: true, config }, restartOnly };
+}
+
+async function loadOnThisThread(
+  file: string,
+  env: Environment,
+  options: LoadOptions,
+  running: LoadRequest["running"],
+): Promise<OffThreadLoad> {
+  const loaded = await loadConfig(file, env, options);
+  if (!loaded.ok || running === null) return { loaded, restartOnly: [] };
+  const restartOnly = await restartOnlyIssues(running.config, loaded.config, running.options);
+  return { loaded, restartOnly };
 }
 
 type Received = Extract<LoadMessage, { kind: "issues" }> | Extract<LoadMessage, { kind: "config" }>;
