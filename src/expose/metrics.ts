@@ -212,6 +212,7 @@ export class PantauMetrics {
     this.groupOf.clear();
     for (const target of targets) {
       this.groupOf.set(target.id, { service: target.service, site: target.site });
+      yield;
     }
     yield* this.targets.syncSteps(
       targets,

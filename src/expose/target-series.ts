@@ -128,7 +128,10 @@ export class TargetSeries {
       };
       this.records.set(target.id, { facts });
     }
-    for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
+    for (const id of this.records.keys()) {
+      if (!keep.has(id)) this.records.delete(id);
+      yield;
+    }
   }
 
   probed(targetId: string, result: ProbeResult): void {
