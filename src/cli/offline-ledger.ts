@@ -11,7 +11,7 @@ import {
 import { formatConfigIssue } from "../fields/errors.js";
 import { isLedgerError } from "../ledger/errors.js";
 import type { Ledger } from "../ledger/ledger.js";
-import { openLedger } from "../ledger/open.js";
+import { openReadOnlyLedger } from "../ledger/open.js";
 import { didYouMean } from "../text/suggest.js";
 
 /**
@@ -43,6 +43,8 @@ export interface LedgerCommandDeps {
   now(): number;
   env: Environment;
   loadConfig(file: string, env: Environment): Promise<ConfigLoadResult>;
+  /** Opens the ledger to read only (ledger/open.ts: on a read-only filesystem too). */
+  openLedger(location: LedgerLocation): Promise<Ledger>;
 }
 
 export const processIo: CommandIo = {
@@ -68,6 +70,7 @@ export const defaultLedgerCommandDeps: LedgerCommandDeps = {
   now: () => Date.now(),
   env: process.env,
   loadConfig: loadConfigLazily,
+  openLedger: (location) => openReadOnlyLedger(location),
 };
 
 /** A reason to stop: a one-line message and the exit code. */
@@ -89,7 +92,8 @@ export function isStop(value: unknown): value is Stop {
 export type LedgerLocation = Pick<StorageSettings, "path" | "url">;
 
 /**
- * Opens the ledger read-only, reads, closes. A ledger that cannot be read (missing file or
+ * Opens the ledger read-only (`open`: no migration, no instance lock, nothing written), reads,
+ * closes. A ledger that cannot be read (missing file or
  * unreachable server, not a ledger, newer schema) is a Stop with exit 1; anything else is a
  * bug and thrown.
  */
@@ -97,9 +101,10 @@ export async function readLedger<T>(
   location: LedgerLocation,
   read: (ledger: Ledger) => Promise<T | Stop>,
   origin: LedgerOrigin = "flag",
+  open: (location: LedgerLocation) => Promise<Ledger> = openReadOnlyLedger,
 ): Promise<T | Stop> {
   try {
-    const ledger = await openLedger(location, { readonly: true });
+    const ledger = await open(location);
     try {
       return await read(ledger);
     } finally {

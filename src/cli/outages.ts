@@ -95,6 +95,7 @@ async function runOutages(options: OutagesOptions, deps: OutagesDeps): Promise<n
       return null;
     },
     source.origin,
+    deps.openLedger,
   );
   if (isStop(outages)) return stop(outages, deps.io);
   if (outages !== null) deps.io.out(renderOutages(outages, format, query, deps.io.columns));

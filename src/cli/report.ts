@@ -120,6 +120,7 @@ async function runReport(options: ReportOptions, deps: ReportDeps): Promise<numb
       return { ...incident, quorum };
     },
     source.origin,
+    deps.openLedger,
   );
   if (isStop(incident)) return stop(incident, deps);
   const text =

@@ -205,3 +205,50 @@ function isTlsSettings(
     "caFile" in value && "certFile" in value && "keyFile" in value && "insecureSkipVerify" in value
   );
 }
+
+/**
+ * Takes the credentials out of the targets' TLS blocks (a secure context cannot be sent to
+ * another thread) and says which targets had some: the indices attachCredentialsAgain takes.
+ */
+export function withoutCredentials(targets: readonly Config["targets"][number][]): number[] {
+  const had: number[] = [];
+  targets.forEach((target, index) => {
+    let found = false;
+    visitTlsBlocks(target.probe, (settings) => {
+      found ||= settings.credentials !== undefined;
+      delete settings.credentials;
+    });
+    if (found) had.push(index);
+  });
+  return had;
+}
+
+/**
+ * Reads the TLS files of `targets` again and gives each block its credentials, each set of
+ * files read once; false when a file has become unusable since (the caller loads again).
+ */
+export async function attachCredentialsAgain(
+  targets: readonly Config["targets"][number][],
+): Promise<boolean> {
+  const blocks: TlsSettings[] = [];
+  for (const target of targets) visitTlsBlocks(target.probe, (settings) => blocks.push(settings));
+  const { credentials, issues } = await readAllTls(
+    blocks.map((settings) => ({ path: [], settings })),
+  );
+  if (issues.length > 0) return false;
+  for (const settings of blocks) {
+    const key = tlsFilesKey(settings);
+    const found = key === null ? undefined : credentials.get(key);
+    if (found !== undefined) settings.credentials = found;
+  }
+  return true;
+}
+
+function visitTlsBlocks(value: unknown, visit: (settings: TlsSettings) => void): void {
+  if (!isRecord(value)) return;
+  if (isTlsSettings(value)) {
+    if (tlsFilesKey(value) !== null) visit(value);
+    return;
+  }
+  for (const inner of Object.values(value)) visitTlsBlocks(inner, visit);
+}

@@ -332,7 +332,8 @@ export class Daemon {
     this.started = false;
     this.heartbeat.stop();
     this.engine.push.stop();
-    const longestTimeout = Math.max(0, ...this.config.targets.map((t) => t.timeout));
+    // a loop, not Math.max(...): a spread of 160,000 arguments overflows the call stack
+    const longestTimeout = this.config.targets.reduce((max, t) => Math.max(max, t.timeout), 0);
     const drained = this.scheduler.stop();
     let boundTimer: ReturnType<Timers["setTimeout"]> | null = null;
     const bound = new Promise<"timeout">((resolve) => {

@@ -1,6 +1,7 @@
+import { hostname } from "node:os";
 import { readBearerToken } from "../config/bearer-token.js";
-import { chainOf, haPairChange, targetChanges } from "../config/reload-diff.js";
-import { restartOnlyIssues } from "../config/restart-only.js";
+import { loadConfigOffThread } from "../config/load-off-thread.js";
+import { chainOf, haPairChange, targetDiff } from "../config/reload-diff.js";
 import type { Config } from "../config/types.js";
 import type { Engine } from "../engine/engine.js";
 import type { PantauMetrics } from "../expose/metrics.js";
@@ -8,7 +9,8 @@ import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
 import type { Scheduler } from "../schedule/scheduler.js";
 import type { Clock } from "../time/clock.js";
-import { type DaemonOptions, loadDaemonConfig } from "./options.js";
+import type { DaemonOptions } from "./options.js";
+import { inSlices, Slicer } from "./slices.js";
 import { watchTarget } from "./watch.js";
 
 export type ReloadOutcome =
@@ -47,7 +49,15 @@ export class Reloader {
 
   private async reloadNow(): Promise<ReloadOutcome> {
     const { options, engine, scheduler, metrics, clock } = this.parts;
-    const loaded = await loadDaemonConfig(options);
+    const running = this.parts.config();
+    const listenOverridden = options.listen !== undefined;
+    // parsed, validated and compared in a worker thread: a big file must not stop the probes
+    const { loaded, restartOnly } = await loadConfigOffThread(
+      options.configFile,
+      options.env ?? process.env,
+      { hostname: hostname(), shard: options.shard ?? null },
+      { config: running, options: { listenOverridden } },
+    );
     if (!loaded.ok) {
       const outcome = this.reject(loaded.issues);
       options.logger.error(
@@ -56,26 +66,25 @@ export class Reloader {
       );
       return outcome;
     }
-    const running = this.parts.config();
     const next = loaded.config;
     const pairChange = haPairChange(running, next);
     if (pairChange !== null) return this.reject([pairChange]);
-    const listenOverridden = options.listen !== undefined;
-    const restartOnly = await restartOnlyIssues(running, next, { listenOverridden });
     if (restartOnly.length > 0) return this.reject(restartOnly);
     const token = await readBearerToken(next);
     if (token !== null && typeof token !== "string") return this.reject([token]);
-    const changes = targetChanges(running.targets, next.targets);
-    for (const id of changes.removed) {
+    // the diff and its application run in slices, each a short turn of the event loop
+    const slicer = new Slicer();
+    const changes = await inSlices(targetDiff(running.targets, next.targets), slicer);
+    await slicer.forEach(changes.removed, (id) => {
       scheduler.remove(id);
       engine.remove(id);
-    }
+    });
     const latest = await this.latestOf(changes.added, chainOf(running));
-    for (const target of changes.apply) {
+    await slicer.forEach(changes.apply, (target) => {
       engine.update(target, latest.get(target.id) ?? null);
       // a push target added or changed by a reload: its deadlines run from now, or its last push
       watchTarget(target, { scheduler, engine });
-    }
+    });
     this.parts.accepted(next, token);
     const maxPendingBefore = engine.queueState.max;
     // a test's tuning stays what it was at start; otherwise the file's bound applies
@@ -83,7 +92,10 @@ export class Reloader {
     const { canaries } = next.global;
     engine.setPolicy({ canaries, maintenance: next.maintenance, maxPending });
     metrics.ledgerQueue.queueLimitChanged(maxPending);
-    metrics.syncTargets(next.targets, (id) => engine.committedState(id));
+    await inSlices(
+      metrics.syncTargetSteps(next.targets, (id) => engine.committedState(id)),
+      slicer,
+    );
     metrics.configReloaded(true, clock.now());
     const { added, changed, removed } = changes;
     const limit = maxPending !== maxPendingBefore ? { max_pending: maxPending } : {};

@@ -202,11 +202,20 @@ export class PantauMetrics {
     targets: readonly Target[],
     stateOf: (id: string) => CommittedState | undefined,
   ): void {
+    for (const _ of this.syncTargetSteps(targets, stateOf));
+  }
+
+  /** syncTargets one target at a time: yields after each, so a reload can slice it. */
+  *syncTargetSteps(
+    targets: readonly Target[],
+    stateOf: (id: string) => CommittedState | undefined,
+  ): Generator<void, void> {
     this.groupOf.clear();
     for (const target of targets) {
       this.groupOf.set(target.id, { service: target.service, site: target.site });
+      yield;
     }
-    this.targets.sync(
+    yield* this.targets.syncSteps(
       targets,
       (id) => {
         const committed = stateOf(id);

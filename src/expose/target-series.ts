@@ -75,9 +75,19 @@ export class TargetSeries {
     initial: (id: string) => { state: TargetState; since: number | null },
     now: number,
   ): void {
+    for (const _ of this.syncSteps(targets, initial, now));
+  }
+
+  /** sync one target at a time: yields after each, so a reload can slice it. */
+  *syncSteps(
+    targets: readonly Target[],
+    initial: (id: string) => { state: TargetState; since: number | null },
+    now: number,
+  ): Generator<void, void> {
     const created = formatValue(timestampSeconds(now));
     const keep = new Set<string>();
     for (const target of targets) {
+      yield;
       keep.add(target.id);
       const record = this.records.get(target.id);
       // joined, not template literals: one flat string each, not a rope kept for the target's life
@@ -118,7 +128,10 @@ export class TargetSeries {
       };
       this.records.set(target.id, { facts });
     }
-    for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
+    for (const id of this.records.keys()) {
+      if (!keep.has(id)) this.records.delete(id);
+      yield;
+    }
   }
 
   probed(targetId: string, result: ProbeResult): void {

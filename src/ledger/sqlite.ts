@@ -79,6 +79,11 @@ import { StateHistoryBuilder } from "./sql/state-histories.js";
 export interface SqliteLedgerOptions {
   /** For the offline CLI: never writes, never migrates; the file must exist and be migrated. */
   readonly?: boolean;
+  /**
+   * With readonly, on a read-only filesystem: SQLite's `immutable=1` (no -wal, -shm or lock is
+   * created; the file must not change while open). Chosen by ledger/open.ts.
+   */
+  immutable?: boolean;
   /** How long a statement waits for a lock held by another connection. Default 5000. */
   busyTimeoutMs?: number;
 }
@@ -99,7 +104,9 @@ export interface SqlitePragmas {
  */
 export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}): SqliteLedger {
   const readonly = options.readonly ?? false;
-  const db = openSqliteConnection(path, readonly, options.busyTimeoutMs ?? 5000);
+  const db = openSqliteConnection(path, readonly, options.busyTimeoutMs ?? 5000, {
+    immutable: readonly && options.immutable === true,
+  });
   return new SqliteLedger(db, path, readonly);
 }
 

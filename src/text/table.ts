@@ -43,7 +43,7 @@ export function renderTable(
   const { maxWidth = 80, gap = "  " } = layout;
   const cells = rows.map((row) => columns.map((_, index) => oneLine(row[index] ?? "")));
   const widths = columns.map((column, index) =>
-    Math.max(column.header.length, ...cells.map((row) => row[index]?.length ?? 0)),
+    cells.reduce((max, row) => Math.max(max, row[index]?.length ?? 0), column.header.length),
   );
   fitWidths(columns, widths, maxWidth - gap.length * (columns.length - 1));
   const line = (values: readonly string[]) =>

@@ -13,6 +13,7 @@ import { pushBench } from "./push.bench.js";
 import { queriesBench } from "./queries.bench.js";
 import { quorumBench } from "./quorum.bench.js";
 import { regexBench } from "./regex.bench.js";
+import { reloadBench } from "./reload.bench.js";
 import { scaleBench } from "./scale.bench.js";
 import { sideBySideBench } from "./sidebyside.bench.js";
 
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   names: namesBench,
   quorum: quorumBench,
   flood: floodBench,
+  reload: reloadBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -109,6 +109,13 @@ describe("renderTable", () => {
     expect(text).toBe(["target  note   n", "a       x      1", "bbbbbb        22", ""].join("\n"));
   });
 
+  it("renders 200,000 rows (an outages table of a long incident) without overflowing the stack", () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => [`t-${i}`, "", String(i)]);
+    const lines = renderTable(columns, rows).split("\n");
+    expect(lines).toHaveLength(200_002);
+    expect(lines[200_000]).toBe("t-199999        199999");
+  });
+
   it("cuts the column with the most room above its minimum first, to the width given", () => {
     const text = renderTable(
       columns,

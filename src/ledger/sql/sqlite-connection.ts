@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { LedgerError } from "../errors.js";
 import {
@@ -17,6 +18,10 @@ import { SQL } from "./statements.js";
  * running (or, read-only, only checking) the migrations, and preparing the fixed statements.
  */
 
+// better-sqlite3 takes URI filenames (`file:…?immutable=1`) only when SQLITE_USE_URI=1 as its
+// addon loads (at the first open in the process): set here, before any open
+process.env.SQLITE_USE_URI ??= "1";
+
 /**
  * Opens `path`; the writer creates the parent directory, sets WAL + synchronous=FULL and
  * migrates; a read-only open never writes and requires a fully migrated file.
@@ -26,8 +31,9 @@ export function openSqliteConnection(
   path: string,
   readonly: boolean,
   busyTimeoutMs: number,
+  mode: { immutable: boolean } = { immutable: false },
 ): Database.Database {
-  const db = connect(path, readonly);
+  const db = connect(path, readonly, mode.immutable);
   try {
     configure(db, readonly, busyTimeoutMs);
     if (readonly) checkSchema(db, path);
@@ -45,7 +51,7 @@ export function openSqliteConnection(
   }
 }
 
-function connect(path: string, readonly: boolean): Database.Database {
+function connect(path: string, readonly: boolean, immutable: boolean): Database.Database {
   const inMemory = path === ":memory:" || path === "";
   if (readonly && !inMemory && !existsSync(path)) {
     throw new LedgerError("LEDGER_OPEN", `ledger file does not exist: ${path}`, {
@@ -55,7 +61,10 @@ function connect(path: string, readonly: boolean): Database.Database {
   }
   try {
     if (!readonly && !inMemory) mkdirSync(dirname(path), { recursive: true });
-    return new Database(path, { readonly, fileMustExist: readonly });
+    // immutable: SQLite reads the file as it is, creating nothing beside it (a read-only
+    // filesystem); only a URI filename can say so
+    const name = immutable ? `${pathToFileURL(resolve(path)).href}?immutable=1` : path;
+    return new Database(name, { readonly, fileMustExist: readonly });
   } catch (error) {
     throw new LedgerError(
       "LEDGER_OPEN",
