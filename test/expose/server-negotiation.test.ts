@@ -2,15 +2,8 @@ import { randomBytes } from "node:crypto";
 import { get, type IncomingHttpHeaders, request } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ExpositionFormat } from "../../src/expose/exposition.js";
-import { PantauMetrics } from "../../src/expose/metrics.js";
-import {
-  type HttpServerContext,
-  type HttpServerHandle,
-  startHttpServer,
-} from "../../src/expose/server.js";
-import { memoryLogger } from "../support/memory-log.js";
-import { makeResult, makeTarget } from "../support/targets.js";
+import type { HttpServerContext, HttpServerHandle } from "../../src/expose/server.js";
+import { startOneTargetServer } from "../support/one-target-server.js";
 import { until } from "../support/until.js";
 
 let server: HttpServerHandle | null = null;
@@ -20,23 +13,7 @@ afterEach(async () => {
 });
 
 async function serve(overrides: Partial<HttpServerContext> = {}): Promise<string> {
-  const metrics = new PantauMetrics({ version: "9.9.9", defaultMetrics: false });
-  const target = makeTarget("core", { service: "immigration-core", site: "pdns2" });
-  metrics.syncTargets([target], () => undefined);
-  metrics.probeCompleted(target, makeResult("ok", Date.UTC(2024, 5, 20)));
-  server = await startHttpServer(
-    { host: "127.0.0.1", port: 0 },
-    {
-      renderMetrics: (format: ExpositionFormat) => metrics.exposition(format),
-      version: "9.9.9",
-      readiness: () => ({ ready: true }),
-      reload: async () => ({ status: 200, body: {} }),
-      api: {},
-      bearerToken: () => null,
-      logger: memoryLogger().logger,
-      ...overrides,
-    },
-  );
+  server = await startOneTargetServer(overrides);
   return `http://127.0.0.1:${server.address.port}`;
 }
 

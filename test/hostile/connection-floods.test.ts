@@ -4,15 +4,9 @@
  * health check or the readiness check out, and a push past the limit is told to retry, never reset.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { ExpositionFormat } from "../../src/expose/exposition.js";
 import { HTTP_LIMITS } from "../../src/expose/http-limits.js";
-import { PantauMetrics } from "../../src/expose/metrics.js";
 import type { PushAnswer } from "../../src/expose/push-route.js";
-import {
-  type HttpServerContext,
-  type HttpServerHandle,
-  startHttpServer,
-} from "../../src/expose/server.js";
+import type { HttpServerContext, HttpServerHandle } from "../../src/expose/server.js";
 import {
   closeAll,
   type Exchange,
@@ -22,7 +16,7 @@ import {
   trickle,
 } from "../support/http-clients.js";
 import { memoryLogger } from "../support/memory-log.js";
-import { makeResult, makeTarget } from "../support/targets.js";
+import { startOneTargetServer } from "../support/one-target-server.js";
 import { until } from "../support/until.js";
 
 const HOST = "127.0.0.1";
@@ -37,23 +31,7 @@ afterEach(async () => {
 });
 
 async function serve(overrides: Partial<HttpServerContext> = {}): Promise<number> {
-  const metrics = new PantauMetrics({ version: "9.9.9", defaultMetrics: false });
-  const target = makeTarget("core", { service: "immigration-core", site: "pdns2" });
-  metrics.syncTargets([target], () => undefined);
-  metrics.probeCompleted(target, makeResult("ok", Date.UTC(2024, 5, 20)));
-  server = await startHttpServer(
-    { host: HOST, port: 0 },
-    {
-      renderMetrics: (format: ExpositionFormat) => metrics.exposition(format),
-      version: "9.9.9",
-      readiness: () => ({ ready: true }),
-      reload: async () => ({ status: 200, body: {} }),
-      api: {},
-      bearerToken: () => null,
-      logger: memoryLogger("error").logger,
-      ...overrides,
-    },
-  );
+  server = await startOneTargetServer({ logger: memoryLogger("error").logger, ...overrides });
   return server.address.port;
 }
 
