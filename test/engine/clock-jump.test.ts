@@ -27,23 +27,28 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/**
- * One probe every 10 s of real (monotonic) time for 300 s; the target fails from 60 s to
- * 180 s when `outage`; the wall clock steps by `jump` just after `jumpAt` s.
- */
-async function run(options: { jump: number; jumpAt: number; outage: boolean }) {
-  const time = new FakeTime(T0);
+/** An engine of a new run on `time`, whose probes end as `outcome` says at the time they run. */
+async function engineOn(time: FakeTime, outcome: () => "ok" | "failed"): Promise<Engine> {
   const runId = (await ledger.startRun("clock", T0)).run.id;
-  const failing = (elapsed: number) => options.outage && elapsed >= 60 * S && elapsed < 180 * S;
-  const engine = new Engine({
+  return new Engine({
     clock: time,
     timers: time,
     ledger,
     runId,
     instance: "clock",
     batchWindowMs: 100,
-    runProbe: async () => makeResult(failing(time.monotonic()) ? "failed" : "ok", time.now()),
+    runProbe: async () => makeResult(outcome(), time.now()),
   });
+}
+
+/**
+ * One probe every 10 s of real (monotonic) time for 300 s; the target fails from 60 s to
+ * 180 s when `outage`; the wall clock steps by `jump` just after `jumpAt` s.
+ */
+async function run(options: { jump: number; jumpAt: number; outage: boolean }) {
+  const time = new FakeTime(T0);
+  const failing = (elapsed: number) => options.outage && elapsed >= 60 * S && elapsed < 180 * S;
+  const engine = await engineOn(time, () => (failing(time.monotonic()) ? "failed" : "ok"));
   const jumps: WallClockJump[] = [];
   on(engine, { "clock-jump": ({ jump }) => jumps.push(jump) });
   engine.restore(makeTarget("core", { failureThreshold: 2, successThreshold: 2 }), null);
@@ -102,16 +107,7 @@ describe("a wall-clock jump during an outage whose target is then removed", () =
     "of %i ms ends the outage after the time the monotonic clock measured",
     async (jump) => {
       const time = new FakeTime(T0);
-      const runId = (await ledger.startRun("clock", T0)).run.id;
-      const engine = new Engine({
-        clock: time,
-        timers: time,
-        ledger,
-        runId,
-        instance: "clock",
-        batchWindowMs: 100,
-        runProbe: async () => makeResult("failed", time.now()),
-      });
+      const engine = await engineOn(time, () => "failed");
       engine.restore(makeTarget("core", { failureThreshold: 2 }), null);
       for (let i = 0; i < 3; i++) {
         await engine.probe("core");
