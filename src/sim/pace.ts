@@ -44,6 +44,9 @@ export function pacePlan(
   }
   if (endMs <= 0) return [{ atMs: 0, speed }];
   const stretches = splitStretches(stepTimes, endMs, options);
+  // Nothing eventful (no lead or follow around any step): no stretch to play slower, and capped
+  // quiet stretches alone could not fill the run's time, so it all plays at the average speed.
+  if (!stretches.some((s) => s.eventful)) return [{ atMs: 0, speed }];
   const eventful = eventfulSpeed(stretches, endMs / speed, options);
   const changes: PaceChange[] = [];
   for (const stretch of stretches) {

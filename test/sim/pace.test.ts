@@ -73,6 +73,14 @@ describe("pacePlan", () => {
       options: DEMO,
       plan: [{ atMs: 0, speed: 3600 }],
     },
+    {
+      // capped quiet stretches alone would play 2 ms of scenario in 1 ms, not the 2 ms it lasts
+      name: "no lead and no follow: nothing is eventful, all plays at the speed",
+      steps: [2],
+      end: 2,
+      options: { speed: 1, quietFactor: 1, maxQuietMs: 1, leadMs: 0, followMs: 0 },
+      plan: [{ atMs: 0, speed: 1 }],
+    },
   ])("$name", ({ steps, end, options, plan }) => {
     expect(pacePlan(steps, end, options)).toEqual(plan);
   });
