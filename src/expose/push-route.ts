@@ -34,6 +34,7 @@ export const PUSH_REJECTIONS = [
   "too_large",
   "bad_request",
   "unavailable",
+  "server_busy",
 ] as const;
 export type PushRejection = (typeof PUSH_REJECTIONS)[number];
 
@@ -54,11 +55,14 @@ export interface PushSources {
   rejected(reason: PushRejection, targetId: string | null): void;
 }
 
-export type PushRoute = (
-  req: IncomingMessage,
-  path: string,
-  search: URLSearchParams,
-) => Promise<PushAnswer>;
+export interface PushRoute {
+  (req: IncomingMessage, path: string, search: URLSearchParams): Promise<PushAnswer>;
+  /**
+   * A push on an overflow connection (every connection busy answering): told to retry without
+   * being read, and counted like every refused push.
+   */
+  busy(path: string): PushAnswer;
+}
 
 export function pushRoute(sources: PushSources): PushRoute {
   const buckets = new TokenBuckets(PUSH_LIMITS.burst, PUSH_LIMITS.perSecond);
@@ -75,7 +79,19 @@ export function pushRoute(sources: PushSources): PushRoute {
     sources.rejected(reason, id);
     return answer;
   };
-  return async (req, path, search) => {
+  const busy = (path: string): PushAnswer => {
+    const id = path.slice(PUSH_PATH.length);
+    const known = TARGET_ID_PATTERN.test(id) && sources.target(id)?.probe.kind === "push";
+    return refuse("server_busy", known ? id : null, {
+      ...unavailable("server busy: every connection is in use"),
+      close: true,
+    });
+  };
+  const route = async (
+    req: IncomingMessage,
+    path: string,
+    search: URLSearchParams,
+  ): Promise<PushAnswer> => {
     if (req.method !== "POST") {
       const answer = { status: 405, body: { error: "method not allowed; use POST" } };
       return refuse("method", null, { ...answer, headers: { Allow: "POST" }, close: true });
@@ -111,6 +127,7 @@ export function pushRoute(sources: PushSources): PushRoute {
     const receipt = await sources.received(id, params.status, params.message);
     return answerOf(id, params.status, receipt, sources);
   };
+  return Object.assign(route, { busy });
 }
 
 function answerOf(

@@ -109,7 +109,10 @@ async function handleOverflow(
   context: HttpServerContext,
 ): Promise<void> {
   res.setHeader("Connection", "close");
-  if (MONITORING_PATHS.has(pathOf(req))) return handle(req, res, context);
+  const path = pathOf(req);
+  if (MONITORING_PATHS.has(path)) return handle(req, res, context);
+  if (context.push && path.startsWith(PUSH_PATH))
+    return sendPushAnswer(res, context.push.busy(path));
   res.setHeader("Retry-After", "1");
   sendJson(res, 503, { error: "server busy: every connection is in use; retry" });
 }

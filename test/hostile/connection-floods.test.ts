@@ -5,8 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { HTTP_LIMITS } from "../../src/expose/http-limits.js";
-import type { PushAnswer } from "../../src/expose/push-route.js";
+import { type PushRejection, pushRoute } from "../../src/expose/push-route.js";
 import type { HttpServerContext, HttpServerHandle } from "../../src/expose/server.js";
+import { systemClock } from "../../src/time/clock.js";
 import {
   closeAll,
   type Exchange,
@@ -17,9 +18,11 @@ import {
 } from "../support/http-clients.js";
 import { memoryLogger } from "../support/memory-log.js";
 import { startOneTargetServer } from "../support/one-target-server.js";
+import { makePushTarget } from "../support/targets.js";
 import { until } from "../support/until.js";
 
 const HOST = "127.0.0.1";
+const TOKEN = "push-token-of-the-flood-0123456789";
 let server: HttpServerHandle | null = null;
 let slow: SlowClient[] = [];
 
@@ -68,16 +71,25 @@ describe("a burst of complete pushes past the connection limit", () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const push = async (): Promise<PushAnswer> => {
-      pending++;
-      await gate;
-      return { status: 200, body: { ok: true } };
-    };
+    const rejected: [PushRejection, string | null][] = [];
+    const push = pushRoute({
+      clock: systemClock,
+      target: (id) => makePushTarget(id, { token: TOKEN }),
+      received: async () => {
+        pending++;
+        await gate;
+        return { kind: "received", recorded: true, at: 0, deadline: 90_000 };
+      },
+      rejected: (reason, id) => rejected.push([reason, id]),
+    });
     const port = await serve({ push });
     const pushOf = (i: number) =>
       exchange(HOST, port, `/api/v1/push/t-${i}`, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          authorization: `Bearer ${TOKEN}`,
+        },
         body: "status=ok",
       });
     const held = Array.from({ length: HTTP_LIMITS.maxConnections }, (_, i) => pushOf(i));
@@ -101,5 +113,9 @@ describe("a burst of complete pushes past the connection limit", () => {
     }
     expect(statuses(scrapes)).toEqual(Array(5).fill("200"));
     expect(pending).toBe(HTTP_LIMITS.maxConnections);
+    // each refused push is counted (pantau_push_rejections_total) with the target it was for
+    expect(rejected.map(([reason]) => reason)).toEqual(Array(100).fill("server_busy"));
+    const ids = rejected.map(([, id]) => id).sort();
+    expect(ids).toEqual(Array.from({ length: 100 }, (_, i) => `t-${1000 + i}`).sort());
   });
 });
