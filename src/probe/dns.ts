@@ -134,7 +134,15 @@ export function probeDns(
       spec.server ??
       (await context.deadline.race(systemResolver.server(context.clock.monotonic())));
     const peer: DnsPeer = {
-      ...(await resolveAddress(server.host, spec.ipFamily, context, spec.sourceIpAddress)),
+      ...(await resolveAddress(
+        {
+          host: server.host,
+          ipFamily: spec.ipFamily,
+          sourceIpAddress: spec.sourceIpAddress,
+          resolver: target.resolver ?? null,
+        },
+        context,
+      )),
       port: server.port,
       sourceIpAddress: spec.sourceIpAddress,
     };

@@ -101,10 +101,13 @@ export function probeGrpc(
     const figures: GrpcFigures = { kind: "grpc", statusCode: 14, servingStatus: null };
     context.trace.figures = figures;
     const { address } = await resolveAddress(
-      spec.host,
-      spec.ipFamily,
+      {
+        host: spec.host,
+        ipFamily: spec.ipFamily,
+        sourceIpAddress: spec.sourceIpAddress,
+        resolver: target.resolver ?? null,
+      },
       context,
-      spec.sourceIpAddress,
     );
     const tls = spec.tls ? await grpcTls(spec, context) : null;
     const value = await callHealthCheck(

@@ -1,13 +1,15 @@
 /**
  * The address a probe talks to when the kind, not connection.ts, makes the connection: a DNS
- * server reached over UDP, a gRPC server reached by grpc-js. Same rules as connection.ts: an IP
- * literal needs no lookup (and must be of the allowed family), a name is looked up once, timed
- * into the `resolve` phase and bounded by the deadline.
+ * server reached over UDP, a gRPC server reached by grpc-js (dialled at the address found here, so
+ * grpc-js never looks a name up itself). Same rules as connection.ts: an IP literal needs no
+ * lookup (and must be of the allowed family); a name goes to `global.resolver` when it is set
+ * (a cached answer waits on nothing and takes no phase time), else to the system's lookup; a
+ * lookup is timed into the `resolve` phase and bounded by the deadline.
  */
-import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import type { IpFamily } from "../fields/connection-fields.js";
 import { ProbeFailure } from "./failure.js";
+import { resolverFor } from "./resolver.js";
 import { type ProbeContext, timePhase } from "./run.js";
 
 const FAMILY: Readonly<Record<IpFamily, 0 | 4 | 6>> = { any: 0, ipv4: 4, ipv6: 6 };
@@ -17,14 +19,21 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-export async function resolveAddress(
-  host: string,
-  ipFamily: IpFamily,
-  context: ProbeContext,
+export interface AddressQuery {
+  host: string;
+  ipFamily: IpFamily;
   /** `source_ip_address`: with ip_family any, its family is the one to use (as connection.ts). */
-  sourceIpAddress: string | null = null,
+  sourceIpAddress: string | null;
+  /** Name servers to ask (`global.resolver`); null for the system's lookup. */
+  resolver: readonly string[] | null;
+}
+
+export async function resolveAddress(
+  query: AddressQuery,
+  context: ProbeContext,
 ): Promise<ResolvedAddress> {
-  const { wanted, because } = wantedFamily(ipFamily, sourceIpAddress);
+  const { host } = query;
+  const { wanted, because } = wantedFamily(query.ipFamily, query.sourceIpAddress);
   const literal = isIP(host);
   if (literal === 4 || literal === 6) {
     if (wanted !== 0 && literal !== wanted) {
@@ -33,10 +42,13 @@ export async function resolveAddress(
     return { address: host, family: literal };
   }
   context.deadline.phase = "resolving";
-  const found = await timePhase(context, "resolve", () =>
-    context.deadline.race(lookup(host, { family: wanted })),
-  );
-  return { address: found.address, family: found.family === 6 ? 6 : 4 };
+  const resolver = resolverFor(query.resolver);
+  const address =
+    resolver.cached(host, wanted) ??
+    (await timePhase(context, "resolve", () =>
+      context.deadline.race(resolver.resolve(host, wanted)),
+    ));
+  return { address, family: isIP(address) === 6 ? 6 : 4 };
 }
 
 /** A socket bound to an IPv4 address reaches IPv4 peers only: the source decides under `any`. */
