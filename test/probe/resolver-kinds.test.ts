@@ -8,11 +8,13 @@
 import type { LookupAddress, LookupOptions } from "node:dns";
 import type { Answer, Packet } from "dns-packet";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
 import { type DnsProbeSpec, dnsKind, probeDns } from "../../src/probe/dns.js";
 import { DNS_FAMILIES } from "../../src/probe/dns-families.js";
 import { type GrpcProbeSpec, grpcKind, probeGrpc } from "../../src/probe/grpc.js";
 import { GRPC_FAMILIES } from "../../src/probe/grpc-families.js";
 import type { ResultFamily } from "../../src/probe/kind.js";
+import { probeTarget } from "../../src/probe/registry.js";
 import type { ProbeResult, ProbeTarget } from "../../src/probe/types.js";
 import { systemClock } from "../../src/time/clock.js";
 import {
@@ -273,6 +275,26 @@ it("dns and grpc: a resolver that never answers, within a long timeout: its own 
   };
   expect(dns).toMatchObject(failure);
   expect(grpc).toMatchObject(failure);
+  expect(system.lookups).toEqual([]);
+});
+
+it("from the configuration: global.resolver reaches dns and grpc targets as written", async () => {
+  const yaml = [
+    `global: { resolver: "${resolver.address}" }`,
+    "targets:",
+    `  - { id: ns, dns: { server: "config-ns.kinds.test:${zoo.port}", query_name: ok.zoo.example } }`,
+    `  - { id: core, grpc: { host: config-core.kinds.test, port: ${health.port} } }`,
+    "",
+  ].join("\n");
+  const loaded = parseConfig(yaml, "pantau.yaml", {}, { hostname: "test" });
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  const results = await Promise.all(
+    loaded.config.targets.map((target) => probeTarget(target, options)),
+  );
+  expect(results.map(({ result, detail }) => ({ result, detail }))).toEqual([
+    { result: "ok", detail: "NOERROR: 1 answer, 0 authority, 0 additional (UDP)" },
+    { result: "ok", detail: "SERVING" },
+  ]);
   expect(system.lookups).toEqual([]);
 });
 
