@@ -27,6 +27,7 @@ import {
   SERVING,
   startHealthServer,
 } from "../support/servers/grpc-health-server.js";
+import { ipv6LoopbackAvailable } from "../support/servers/loopback.js";
 import { DEFAULT_EXPECT, NO_DEGRADED_RULES } from "../support/targets.js";
 import { type TestPki, testPki } from "../support/tls-certs.js";
 
@@ -60,6 +61,10 @@ function zone(query: Packet): Behaviour {
   if (name === "silent.kinds.test") return { drop: true };
   if (!name.endsWith(".kinds.test") || name.startsWith("nx")) {
     return { answer: { rcode: "NXDOMAIN" } };
+  }
+  if (name.startsWith("v6")) {
+    const aaaa: Answer = { name, type: "AAAA", class: "IN", ttl: 30, data: "::1" };
+    return { answer: { answers: question?.type === "AAAA" ? [aaaa] : [] } };
   }
   return { answer: { answers: question?.type === "A" ? [a(name)] : [] } };
 }
@@ -226,6 +231,20 @@ describe("grpc: the host through global.resolver", () => {
     );
     expect(result).toMatchObject({ result: "ok", detail: "SERVING" });
     expect(system.lookups).toEqual([]);
+  });
+
+  it("a name with only an AAAA record: dialled at its IPv6 address under ip_family any", async (context) => {
+    if (!(await ipv6LoopbackAvailable())) context.skip();
+    const v6 = await startHealthServer({ services: { "": SERVING }, host: "::1" });
+    try {
+      const asked = askedFor("v6.kinds.test");
+      const result = await probeGrpc(grpcTarget({ host: "v6.kinds.test", port: v6.port }), options);
+      expect(result).toMatchObject({ result: "ok", detail: "SERVING" });
+      expect(v6.peers).toEqual(["::1"]);
+      expect(asked()).toEqual(["A", "AAAA"]);
+    } finally {
+      await v6.close();
+    }
   });
 
   it("a name already cached is not looked up: no resolve phase", async () => {
