@@ -29,6 +29,9 @@ export interface QuorumResults {
 interface Latency {
   wall: number;
   ms: number;
+  quorum: StoredTransition;
+  /** Joined to the newest news at or before it: no vantage transition had its step. */
+  unmatched: boolean;
 }
 
 /**
@@ -58,13 +61,14 @@ export function printQuorumTables(r: QuorumResults): void {
       throw new Error(`quorum transition ${q.id} was not reported by the decider`);
     const before = (byTarget.get(q.targetId) ?? []).filter((v) => v.wall <= wall);
     let causes = before.filter((v) => v.at === q.at && v.to === q.to);
-    if (causes.length === 0) {
+    const matched = causes.length > 0;
+    if (!matched) {
       // a step moved to the chain's end: the newest news at or before it
       unmatched++;
       causes = before.filter((v) => v.at <= q.at);
     }
     const completing = Math.max(...causes.map((v) => v.wall));
-    latencies.push({ wall, ms: wall - completing });
+    latencies.push({ wall, ms: wall - completing, quorum: q, unmatched: !matched });
   }
 
   const rows = r.windows.map((w) => {
@@ -137,7 +141,7 @@ export function printQuorumTables(r: QuorumResults): void {
     rows,
   );
   process.stdout.write(
-    `\nquorum transitions: ${r.chain.length} (${unmatched} matched to the newest news instead of their own step); ${exactness(r)}\n`,
+    `\nquorum transitions: ${r.chain.length} (${unmatched} matched to the newest news instead of their own step); ${exactness(r)}\n${slowest(r, latencies)}`,
   );
   printProfile(r.windows);
 }
@@ -171,14 +175,26 @@ function exactness(r: QuorumResults): string {
   return `dark outages: ${outages} of ${r.count} targets, ${exact} starting exactly at the second vantage's first failed probe (the others off by at most ${worst} ms)${lines}`;
 }
 
-/** A dark outage whose start is not the second vantage's: what each vantage committed, and when. */
+/** The three slowest quorum commits, with what each vantage committed: where a max comes from. */
+function slowest(r: QuorumResults, latencies: readonly Latency[]): string {
+  return [...latencies]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 3)
+    .map((l) => {
+      const how = l.unmatched ? ", joined to the newest news" : "";
+      return `  slowest (${fmtMs(l.ms)}${how}): ${inexact(r, l.quorum)}\n`;
+    })
+    .join("");
+}
+
+/** A quorum transition's story: what each vantage committed from 15 s before it on, and when. */
 function inexact(r: QuorumResults, q: StoredTransition): string {
   const walls = new Map(r.committed.map((c) => [c.id, c.wall]));
   const qWall = r.quorumCommits.find((c) => c.transitions.some((t) => t.id === q.id))?.wall;
   const rel = (t: number | undefined) =>
     t === undefined ? "?" : `${((t - r.t0) / 1000).toFixed(3)}`;
   const vantage = r.stored
-    .filter((t) => t.targetId === q.targetId && t.at >= r.t0 + DARK_AT_MS - 15_000)
+    .filter((t) => t.targetId === q.targetId && t.at >= q.at - 15_000)
     .map(
       (t) => `${t.instance} ${t.from}→${t.to} at ${rel(t.at)} committed ${rel(walls.get(t.id))}`,
     );
