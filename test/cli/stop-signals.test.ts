@@ -64,10 +64,10 @@ describe("untilStopped", () => {
   });
 
   it.each([
-    ["finishes", async () => undefined, 0, ["signal"]],
+    ["finishes", (): Promise<void> => Promise.resolve(), 0, ["signal"]],
     [
       "fails (something lost)",
-      async () => Promise.reject(new Error("lost")),
+      (): Promise<void> => Promise.reject(new Error("lost")),
       1,
       ["signal", "stop_error"],
     ],
