@@ -105,12 +105,16 @@ describe("a stop signal during the start", { timeout: 60_000 }, () => {
     const ledger = join(dir, "pantau.db");
     const daemon = new DaemonProcess(run(config));
     let fifo: number | null = null;
+    let gone = false;
+    void daemon.exited().then(() => {
+      gone = true;
+    });
     try {
       // non-blocking: refused (ENXIO) until the daemon has opened the FIFO to read it
       fifo = await until(() => openSync(config, constants.O_WRONLY | constants.O_NONBLOCK), {
         what: "the daemon to open its config",
         timeoutMs: 30_000,
-        failed: () => (daemon.lines.length > 0 || daemon.stderr.length > 0 ? "it wrote" : null),
+        failed: () => (gone ? `pantau exited: ${daemon.stderr.join("\n")}` : null),
       });
       daemon.signal("SIGTERM");
       await daemon.waitFor((line) => line.event === "signal" && line.starting === true);
