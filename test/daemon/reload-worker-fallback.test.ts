@@ -46,7 +46,13 @@ function writeTargets(config: string, ids: string[]): void {
   const targets = ids.map((id, i) => `  - { id: ${id}, tcp: { host: 127.0.0.1, port: ${i + 1} } }`);
   writeFileSync(
     config,
-    ["global: { interval: 1h, instance: jakarta-1 }", "targets:", ...targets, ""].join("\n"),
+    [
+      "global: { interval: 1h, instance: jakarta-1 }",
+      `storage: { path: "${config}.db" }`,
+      "targets:",
+      ...targets,
+      "",
+    ].join("\n"),
   );
 }
 
