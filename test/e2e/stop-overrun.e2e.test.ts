@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT_GRACE_MS } from "../../src/cli/stop-signals.js";
 import { DaemonProcess } from "../support/daemon-process.js";
 import { type RunningPostgres, startPostgres } from "../support/external/postgres.js";
 
@@ -13,7 +14,6 @@ import { type RunningPostgres, startPostgres } from "../support/external/postgre
  * the overrun bound ends it: exit 1 and a stop_overrun line, --stop-timeout + 5 s after SIGTERM.
  */
 const STOP_TIMEOUT_MS = 2000;
-const EXIT_GRACE_MS = 5000;
 const dir = mkdtempSync(join(tmpdir(), "pantau-stop-overrun-"));
 let server: RunningPostgres;
 
