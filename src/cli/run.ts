@@ -5,6 +5,7 @@ import { formatConfigIssue } from "../fields/errors.js";
 import { parseDuration } from "../fields/units.js";
 import { createLogger } from "../log/logger.js";
 import { DEFAULT_CONFIG } from "./check.js";
+import { EarlySignals, untilStopped } from "./stop-signals.js";
 
 interface RunOptions {
   config: string;
@@ -13,9 +14,6 @@ interface RunOptions {
   logLevel: string;
   stopTimeout?: string;
 }
-
-/** Past the stop's own bound, this long for the last words before the process is ended. */
-const EXIT_GRACE_MS = 5000;
 
 export function runCommand(): Command {
   return new Command("run")
@@ -47,9 +45,8 @@ export function runCommand(): Command {
         return;
       }
       const logger = createLogger({ level: options.logLevel });
-      // trapped before the start: a SIGTERM during it (systemd stopping a unit it just started)
-      // stops the daemon cleanly once it has started, instead of killing it mid-start
-      const signals = new EarlySignals();
+      // trapped before the start, acted on once it returns; bounded if it never does
+      const signals = new EarlySignals({ logger, stopTimeoutMs });
       let daemon: Daemon;
       try {
         daemon = await Daemon.start({
@@ -71,68 +68,7 @@ export function runCommand(): Command {
         process.exitCode = 1;
         return;
       }
-      await untilStopped(daemon, logger, stopTimeoutMs, signals);
+      const code = await untilStopped(daemon, { logger, stopTimeoutMs }, signals);
+      if (code !== 0) process.exitCode = code;
     });
-}
-
-/** Records SIGTERM/SIGINT/SIGHUP until the daemon can act on them. */
-class EarlySignals {
-  stop: NodeJS.Signals | null = null;
-  reload = false;
-  private readonly onStop = (signal: NodeJS.Signals) => {
-    this.stop ??= signal;
-  };
-  private readonly onHup = () => {
-    this.reload = true;
-  };
-
-  constructor() {
-    process.on("SIGTERM", this.onStop);
-    process.on("SIGINT", this.onStop);
-    process.on("SIGHUP", this.onHup);
-  }
-
-  release(): void {
-    process.off("SIGTERM", this.onStop);
-    process.off("SIGINT", this.onStop);
-    process.off("SIGHUP", this.onHup);
-  }
-}
-
-/**
- * SIGTERM/SIGINT stop cleanly (exit 0; 1 when something was lost); SIGHUP reloads. A stop that
- * overruns its bound (a hung socket, a store that never answers) is ended: exit 1.
- */
-function untilStopped(
-  daemon: Daemon,
-  logger: ReturnType<typeof createLogger>,
-  stopTimeoutMs: number,
-  early: EarlySignals,
-): Promise<void> {
-  return new Promise((resolve) => {
-    const onHup = () => void daemon.reload();
-    const onStop = (signal: NodeJS.Signals) => {
-      logger.info({ event: "signal", signal }, `${signal}: stopping`);
-      process.off("SIGHUP", onHup);
-      setTimeout(() => {
-        logger.fatal({ event: "stop_overrun", bound_ms: stopTimeoutMs }, "stop overran its bound");
-        logger.flush?.();
-        process.exit(1);
-      }, stopTimeoutMs + EXIT_GRACE_MS).unref();
-      daemon.stop().then(
-        () => resolve(),
-        (error: unknown) => {
-          logger.error({ event: "stop_error", err: error }, "unclean stop");
-          process.exitCode = 1;
-          resolve();
-        },
-      );
-    };
-    process.on("SIGHUP", onHup);
-    process.once("SIGTERM", onStop);
-    process.once("SIGINT", onStop);
-    early.release();
-    if (early.stop) onStop(early.stop);
-    else if (early.reload) onHup();
-  });
 }

@@ -8,7 +8,7 @@ import type { PantauMetrics } from "../expose/metrics.js";
 import { type ConfigIssue, formatConfigIssue } from "../fields/errors.js";
 import type { Ledger, StoredTransition } from "../ledger/ledger.js";
 import type { Scheduler } from "../schedule/scheduler.js";
-import type { Clock } from "../time/clock.js";
+import { type Clock, systemTimers } from "../time/clock.js";
 import type { DaemonOptions } from "./options.js";
 import { inSlices, Slicer } from "./slices.js";
 import { watchTarget } from "./watch.js";
@@ -52,12 +52,20 @@ export class Reloader {
     const running = this.parts.config();
     const listenOverridden = options.listen !== undefined;
     // parsed, validated and compared in a worker thread: a big file must not stop the probes
-    const { loaded, restartOnly } = await loadConfigOffThread(
+    const { loaded, restartOnly, fallback } = await loadConfigOffThread(
       options.configFile,
       options.env ?? process.env,
       { hostname: hostname(), shard: options.shard ?? null },
       { config: running, options: { listenOverridden } },
+      { timers: options.timers ?? systemTimers },
     );
+    if (fallback) {
+      // done all the same, but on this thread: a big file held the probes for as long
+      options.logger.warn(
+        { event: "reload_fallback", reason: fallback.reason, error: fallback.detail },
+        "the config load worker did not do the load: loaded on the main thread",
+      );
+    }
     if (!loaded.ok) {
       const outcome = this.reject(loaded.issues);
       options.logger.error(
