@@ -97,7 +97,11 @@ export function untilStopped(
   const signals = bounds.signals ?? process;
   const exit = bounds.exit ?? exitProcess;
   return new Promise((resolve) => {
-    const onHup = () => void daemon.reload();
+    // a reload that throws (a ledger it could not read) is logged, never an unhandled rejection
+    const onHup = () =>
+      void daemon.reload().catch((error: unknown) => {
+        logger.error({ event: "reload_failed", err: error }, "config reload failed");
+      });
     let stopping = false;
     const onStop = (signal: NodeJS.Signals) => {
       // the same signal again is not trapped any more: a second SIGTERM ends the process at once

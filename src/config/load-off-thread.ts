@@ -58,6 +58,8 @@ export interface OffThreadSeams {
   timers?: Timers;
   /** Starts the worker; tests pass one that breaks or never answers. */
   startWorker?: (request: LoadRequest) => LoadWorker;
+  /** Aborted: the worker is ended and the load throws the signal's reason (a daemon stopping). */
+  signal?: AbortSignal;
 }
 
 const MIB = 1024 * 1024;
@@ -86,6 +88,7 @@ export async function loadConfigOffThread(
     (s) => s.size,
     () => 0,
   );
+  seams.signal?.throwIfAborted();
   const request = { file, env: { ...env }, options, running: settings };
   let received: Received;
   try {
@@ -163,6 +166,7 @@ function receive(
       if (settled) return;
       settled = true;
       if (silence !== null) timers.clearTimeout(silence);
+      seams.signal?.removeEventListener("abort", abandon);
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
       void worker.terminate();
@@ -179,6 +183,10 @@ function receive(
       silence.unref?.();
     };
     heard();
+    const { signal } = seams;
+    const abandon = () =>
+      settle(signal?.reason instanceof Error ? signal.reason : new Error("the load was abandoned"));
+    signal?.addEventListener("abort", abandon, { once: true });
     // the next slice is asked for after a turn of the event loop: probes run in between
     const askForMore = () => setImmediate(() => worker.postMessage("more"));
     worker.on("message", (message: LoadMessage) => {

@@ -306,6 +306,9 @@ export class Daemon {
 
   private async reloadAnswer(): Promise<ApiResponse> {
     const outcome = await this.reload();
+    if (!outcome.ok && "abandoned" in outcome) {
+      return { status: 503, body: { error: "pantau is stopping: the reload was not applied" } };
+    }
     if (!outcome.ok) {
       const issues = outcome.issues.map(formatConfigIssue);
       return { status: 400, body: { error: "config rejected", issues } };
@@ -330,6 +333,7 @@ export class Daemon {
     const budget = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     const left = () => Math.max(0, budget - (this.clock.monotonic() - began));
     this.started = false;
+    this.reloader.abandon();
     this.heartbeat.stop();
     this.engine.push.stop();
     // a loop, not Math.max(...): a spread of 160,000 arguments overflows the call stack

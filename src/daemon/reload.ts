@@ -15,7 +15,14 @@ import { watchTarget } from "./watch.js";
 
 export type ReloadOutcome =
   | { ok: true; added: string[]; changed: string[]; removed: string[] }
-  | { ok: false; issues: ConfigIssue[] };
+  | { ok: false; issues: ConfigIssue[] }
+  /** The daemon began to stop first: the reload was ended where it stood (see `abandon`). */
+  | { ok: false; abandoned: true; issues: [] };
+
+/** Thrown through a reload by `Reloader.abandon`: the daemon is stopping. */
+class ReloadAbandoned extends Error {
+  override readonly name = "ReloadAbandoned";
+}
 
 /** The running daemon as a reload sees it: the parts it changes, and its config and token. */
 export interface ReloadParts {
@@ -38,16 +45,42 @@ export interface ReloadParts {
  */
 export class Reloader {
   private reloading: Promise<unknown> = Promise.resolve();
+  private readonly stopping = new AbortController();
 
   constructor(private readonly parts: ReloadParts) {}
 
   reload(): Promise<ReloadOutcome> {
-    const outcome = this.reloading.then(() => this.reloadNow());
+    const outcome = this.reloading.then(() => this.reloadOrAbandon());
     this.reloading = outcome.catch(() => undefined);
     return outcome;
   }
 
-  private async reloadNow(): Promise<ReloadOutcome> {
+  /**
+   * The daemon stops: a reload in progress ends at its next step (its worker terminated, or
+   * between two slices), and any asked for later is not begun. A stop must not wait for the
+   * parse of a big file, nor a reload change targets under a stopping engine. What a reload
+   * had already applied stays (targets it removed end their outages as `removed`): the file
+   * holds the new config, and the next start reads it whole.
+   */
+  abandon(): void {
+    this.stopping.abort(new ReloadAbandoned("the daemon is stopping"));
+  }
+
+  private async reloadOrAbandon(): Promise<ReloadOutcome> {
+    try {
+      this.stopping.signal.throwIfAborted();
+      return await this.reloadNow(this.stopping.signal);
+    } catch (error) {
+      if (!(error instanceof ReloadAbandoned)) throw error;
+      this.parts.options.logger.info(
+        { event: "reload", ok: false, abandoned: true },
+        "config reload abandoned: pantau is stopping",
+      );
+      return { ok: false, abandoned: true, issues: [] };
+    }
+  }
+
+  private async reloadNow(signal: AbortSignal): Promise<ReloadOutcome> {
     const { options, engine, scheduler, metrics, clock } = this.parts;
     const running = this.parts.config();
     const listenOverridden = options.listen !== undefined;
@@ -57,7 +90,7 @@ export class Reloader {
       options.env ?? process.env,
       { hostname: hostname(), shard: options.shard ?? null },
       { config: running, options: { listenOverridden } },
-      { timers: options.timers ?? systemTimers },
+      { timers: options.timers ?? systemTimers, signal },
     );
     if (fallback) {
       // done all the same, but on this thread: a big file held the probes for as long
@@ -79,15 +112,17 @@ export class Reloader {
     if (pairChange !== null) return this.reject([pairChange]);
     if (restartOnly.length > 0) return this.reject(restartOnly);
     const token = await readBearerToken(next);
+    signal.throwIfAborted();
     if (token !== null && typeof token !== "string") return this.reject([token]);
     // the diff and its application run in slices, each a short turn of the event loop
-    const slicer = new Slicer();
+    const slicer = new Slicer(undefined, signal);
     const changes = await inSlices(targetDiff(running.targets, next.targets), slicer);
     await slicer.forEach(changes.removed, (id) => {
       scheduler.remove(id);
       engine.remove(id);
     });
     const latest = await this.latestOf(changes.added, chainOf(running));
+    signal.throwIfAborted();
     await slicer.forEach(changes.apply, (target) => {
       engine.update(target, latest.get(target.id) ?? null);
       // a push target added or changed by a reload: its deadlines run from now, or its last push
@@ -100,9 +135,10 @@ export class Reloader {
     const { canaries } = next.global;
     engine.setPolicy({ canaries, maintenance: next.maintenance, maxPending });
     metrics.ledgerQueue.queueLimitChanged(maxPending);
+    // accepted: the rest runs to its end, a stop or not
     await inSlices(
       metrics.syncTargetSteps(next.targets, (id) => engine.committedState(id)),
-      slicer,
+      new Slicer(),
     );
     metrics.configReloaded(true, clock.now());
     const { added, changed, removed } = changes;

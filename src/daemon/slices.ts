@@ -9,7 +9,11 @@ export class Slicer {
   private sliceStart = performance.now();
   private sinceCheck = 0;
 
-  constructor(private readonly budgetMs = 5) {}
+  /** `signal`: once aborted, the work ends at its next turn, throwing the signal's reason. */
+  constructor(
+    private readonly budgetMs = 5,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** Call once per item: yields when the slice has used its budget (checked every 32 items). */
   async step(): Promise<void> {
@@ -17,6 +21,7 @@ export class Slicer {
     this.sinceCheck = 0;
     if (performance.now() - this.sliceStart < this.budgetMs) return;
     await nextTurn();
+    this.signal?.throwIfAborted();
     this.sliceStart = performance.now();
   }
 

@@ -44,6 +44,26 @@ afterEach(() => {
 });
 
 describe("untilStopped", () => {
+  it("logs a SIGHUP reload that throws, as an error line, and keeps running", async () => {
+    const { signals, exits, bounds, log } = harness();
+    const daemon = {
+      stop: vi.fn(() => Promise.resolve()),
+      reload: vi.fn(() => Promise.reject(new Error("LEDGER_CLOSED: ledger is closed"))),
+    };
+    const stopped = untilStopped(daemon, bounds, new EarlySignals(bounds));
+    signals.emit("SIGHUP", "SIGHUP");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(daemon.reload).toHaveBeenCalledTimes(1);
+    expect(log.lines.find((line) => line.event === "reload_failed")).toMatchObject({
+      level: 50,
+      msg: "config reload failed",
+      err: { message: "LEDGER_CLOSED: ledger is closed" },
+    });
+    signals.emit("SIGTERM", "SIGTERM");
+    expect(await stopped).toBe(0);
+    expect(exits).toEqual([]);
+  });
+
   it("ends a stop that never finishes with exit 1 and stop_overrun, at its bound + the grace and not before", async () => {
     const { signals, exits, bounds, log } = harness();
     const daemon = daemonWith(never);
