@@ -147,6 +147,54 @@ describe("loadConfigOffThread falls back to this thread", { timeout: 60_000 }, (
   });
 });
 
+describe("loadConfigOffThread abandoned (the daemon stops)", { timeout: 60_000 }, () => {
+  it("ends a worker that is still loading at once, and throws the signal's reason", async () => {
+    const time = new FakeTime();
+    let started: Worker | null = null;
+    let terminated = false;
+    const startWorker = () => {
+      const worker = workerOf(SILENT);
+      const terminate = worker.terminate.bind(worker);
+      worker.terminate = () => {
+        terminated = true;
+        return terminate();
+      };
+      started = worker;
+      return worker;
+    };
+    const stopping = new AbortController();
+    const loading = loadConfigOffThread(file, {}, HOST, null, {
+      timers: time,
+      startWorker,
+      signal: stopping.signal,
+    });
+    await until(() => started !== null, { what: "the worker to start" });
+    const exited = once(started as unknown as Worker, "exit");
+    const reason = new Error("the daemon is stopping");
+    stopping.abort(reason);
+    await expect(loading).rejects.toBe(reason);
+    expect(terminated).toBe(true);
+    await exited;
+    // no silence bound left behind
+    expect(time.pendingTimers).toBe(0);
+  });
+
+  it("starts no worker once the signal is aborted", async () => {
+    const stopping = new AbortController();
+    const reason = new Error("the daemon is stopping");
+    stopping.abort(reason);
+    let starts = 0;
+    const startWorker = () => {
+      starts++;
+      return workerOf(SILENT);
+    };
+    await expect(
+      loadConfigOffThread(file, {}, HOST, null, { startWorker, signal: stopping.signal }),
+    ).rejects.toBe(reason);
+    expect(starts).toBe(0);
+  });
+});
+
 describe("workerSilenceBoundMs", () => {
   it.each([
     [0, 60_000],
