@@ -136,3 +136,36 @@ describe("a PostgreSQL ledger query behind another session's row lock", () => {
     expect(committed.map((t) => t.id)).toEqual(stored.map((t) => t.id));
   });
 });
+
+describe("migrations at start", () => {
+  it("are not bound by statement_timeout: a start waiting out another daemon's migration succeeds", async () => {
+    const url = await server.createDatabase("migrating");
+    // another daemon migrating: it holds the migration lock (src/ledger/sql/postgres-connection.ts)
+    const other = new pg.Client({ connectionString: url });
+    other.on("error", () => undefined);
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT pg_advisory_xact_lock(7242013)");
+      const opening = openPostgresLedger(url, { statementTimeoutMs: 300 });
+      opening.catch(() => undefined);
+      await until(
+        async () =>
+          (
+            await server.sql(
+              `SELECT 1 FROM pg_stat_activity WHERE datname = 'migrating' AND wait_event_type = 'Lock'`,
+            )
+          ).rowCount === 1,
+        { what: "the start to wait for the migration lock", timeoutMs: 30_000 },
+      );
+      // well past the 300 ms that bounds every other statement
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await other.query("COMMIT");
+      const ledger = await opening;
+      expect(await ledger.latestTransitions("jakarta-1")).toEqual([]);
+      await ledger.close();
+    } finally {
+      await other.end().catch(() => undefined);
+    }
+  });
+});
