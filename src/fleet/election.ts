@@ -9,6 +9,12 @@ import pg from "pg";
 
 /** Namespace of the election locks (startRun/commit use 7_242_014, migrations 7_242_013). */
 const ELECTION_LOCK = 7_242_015;
+/**
+ * The lock's queries never wait on the server (a try-lock, SELECT 1), so 10 s without an answer
+ * is a hung backend or a cut network, which keepalives do not see while the peer's kernel still
+ * acknowledges: the HA round would wait on it for ever. A timed-out connection is dropped.
+ */
+const LOCK_QUERY_TIMEOUT_MS = 10_000;
 
 export interface ElectionOptions {
   url: string;
@@ -16,6 +22,8 @@ export interface ElectionOptions {
   haGroup: string;
   /** Server-side TCP keepalive, so a vanished leader host releases its lock too (seconds). */
   keepaliveSeconds: number;
+  /** For tests: how long a lock query may go unanswered (default 10 s). */
+  queryTimeoutMs?: number;
 }
 
 export type ElectionState = "holding" | "not_holding";
@@ -43,11 +51,17 @@ export class LeaderElection {
   async tryAcquire(): Promise<boolean> {
     if (this.holding) return this.check();
     const client = await this.connect();
-    const result = await client.query<{ locked: boolean }>(
-      "SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked",
-      [ELECTION_LOCK, this.key],
-    );
-    this.holding = result.rows[0]?.locked === true;
+    try {
+      const result = await client.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked",
+        [ELECTION_LOCK, this.key],
+      );
+      this.holding = result.rows[0]?.locked === true;
+    } catch (error) {
+      // the next attempt connects afresh: after a timeout this client is half-open
+      this.connectionLost(error);
+      throw error;
+    }
     return this.holding;
   }
 
@@ -78,16 +92,23 @@ export class LeaderElection {
     const client = new pg.Client({
       connectionString: this.options.url,
       connectionTimeoutMillis: 10_000,
+      query_timeout: this.options.queryTimeoutMs ?? LOCK_QUERY_TIMEOUT_MS,
       keepAlive: true,
     });
     client.on("error", (error) => this.connectionLost(error));
     client.on("end", () => this.connectionLost(new Error("connection ended")));
-    await client.connect();
-    const seconds = Math.max(1, Math.round(this.options.keepaliveSeconds));
-    // a leader host that vanishes without closing its socket releases the lock after ~3 probes
-    await client.query(
-      `SET tcp_keepalives_idle = ${seconds}; SET tcp_keepalives_interval = ${seconds}; SET tcp_keepalives_count = 3`,
-    );
+    try {
+      await client.connect();
+      const seconds = Math.max(1, Math.round(this.options.keepaliveSeconds));
+      // a leader host that vanishes without closing its socket releases the lock after ~3 probes
+      await client.query(
+        `SET tcp_keepalives_idle = ${seconds}; SET tcp_keepalives_interval = ${seconds}; SET tcp_keepalives_count = 3`,
+      );
+    } catch (error) {
+      // not kept, so closed here: a half-open client would otherwise hold its socket for ever
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     this.client = client;
     return client;
   }

@@ -27,7 +27,9 @@ export type LedgerErrorCode =
   /** Another live daemon already runs this instance on this SQLite ledger. */
   | "LEDGER_LOCKED"
   /** The stored data contradicts itself (e.g. last state `down` but no open outage). */
-  | "LEDGER_CORRUPT";
+  | "LEDGER_CORRUPT"
+  /** A query outlived its deadline (PostgreSQL: a row lock held elsewhere, a server not answering). */
+  | "LEDGER_TIMEOUT";
 
 export type LedgerErrorContext = Readonly<Record<string, string | number | boolean | null>>;
 

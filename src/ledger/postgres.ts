@@ -37,9 +37,13 @@ import {
   checkSchema,
   createPool,
   describeUrl,
+  isQueryReadTimeout,
   migrate,
   openError,
   type PostgresLocation,
+  type QueryDeadlines,
+  queryDeadlines,
+  timeoutError,
 } from "./sql/postgres-connection.js";
 import {
   all,
@@ -92,6 +96,10 @@ export interface PostgresLedgerOptions {
   readonly?: boolean;
   /** Connections in the pool. Default 4. */
   poolSize?: number;
+  /** For tests: the server-side deadline of every query (default 30 s; read-only 10 min). */
+  statementTimeoutMs?: number;
+  /** For tests: the client-side deadline (default statementTimeoutMs + 5 s). */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -105,17 +113,22 @@ export async function openPostgresLedger(
 ): Promise<PostgresLedger> {
   const readonly = options.readonly ?? false;
   const location = describeUrl(url);
+  const deadlines = queryDeadlines(readonly, options.statementTimeoutMs, options.queryTimeoutMs);
   let pool: pg.Pool | undefined;
   try {
-    pool = createPool(url, readonly, options.poolSize ?? 4);
+    pool = createPool(url, readonly, options.poolSize ?? 4, deadlines);
     const client = await pool.connect();
+    let failed: Error | undefined;
     try {
       if (readonly) await checkSchema(client, location);
       else await migrate(client, location);
+    } catch (error) {
+      failed = error instanceof Error ? error : new Error(String(error));
+      throw error;
     } finally {
-      client.release();
+      client.release(failed);
     }
-    return new PostgresLedger(pool, location, readonly);
+    return new PostgresLedger(pool, location, readonly, deadlines);
   } catch (error) {
     await pool?.end().catch(() => undefined);
     throw openError(location, url, readonly, error);
@@ -129,6 +142,7 @@ export class PostgresLedger implements Ledger, QuorumLedger {
     private readonly pool: pg.Pool,
     readonly location: PostgresLocation,
     readonly readonly: boolean,
+    private readonly deadlines: QueryDeadlines = queryDeadlines(readonly),
   ) {}
 
   async startRun(instance: string, at: number, options: RunOptions = {}): Promise<RunStart> {
@@ -188,19 +202,26 @@ export class PostgresLedger implements Ledger, QuorumLedger {
 
   async leader(haGroup: string): Promise<Leader | null> {
     this.requireOpen();
-    const row = await one<LeaderRow>(this.pool, SQL.leader, [haGroup]);
-    return row === undefined ? null : toLeader(row);
+    return this.guard(async () => {
+      const row = await one<LeaderRow>(this.pool, SQL.leader, [haGroup]);
+      return row === undefined ? null : toLeader(row);
+    });
   }
 
   async heartbeat(runId: number, at: number): Promise<void> {
     this.requireWritable();
-    if ((await execute(this.pool, SQL.heartbeat, [at, runId])) === 0) await this.notWritable(runId);
+    return this.guard(async () => {
+      if ((await execute(this.pool, SQL.heartbeat, [at, runId])) === 0)
+        await this.notWritable(runId);
+    });
   }
 
   async stopRun(runId: number, at: number): Promise<void> {
     this.requireWritable();
-    if ((await execute(this.pool, SQL.stopRun, [at, at, runId])) === 0)
-      await this.notWritable(runId);
+    return this.guard(async () => {
+      if ((await execute(this.pool, SQL.stopRun, [at, at, runId])) === 0)
+        await this.notWritable(runId);
+    });
   }
 
   async commit(
@@ -253,12 +274,16 @@ export class PostgresLedger implements Ledger, QuorumLedger {
 
   async lastPushes(instance: string): Promise<PushRecord[]> {
     this.requireOpen();
-    return (await all<PushRow>(this.pool, PUSH_SQL.last, [instance])).map(toPushRecord);
+    return this.guard(async () => {
+      return (await all<PushRow>(this.pool, PUSH_SQL.last, [instance])).map(toPushRecord);
+    });
   }
 
   async quorumMembers(group: string): Promise<QuorumMember[]> {
     this.requireOpen();
-    return (await all<RunRow>(this.pool, SQL.quorumMembers, [group])).map(toQuorumMember);
+    return this.guard(async () => {
+      return (await all<RunRow>(this.pool, SQL.quorumMembers, [group])).map(toQuorumMember);
+    });
   }
 
   async transitionsAfter(
@@ -267,30 +292,36 @@ export class PostgresLedger implements Ledger, QuorumLedger {
     limit: number,
   ): Promise<StoredTransition[]> {
     this.requireOpen();
-    const rows = await all<TransitionRow>(this.pool, SQL.transitionsAfter, [
-      instance,
-      afterId,
-      limit,
-    ]);
-    return rows.map(toStoredTransition);
+    return this.guard(async () => {
+      const rows = await all<TransitionRow>(this.pool, SQL.transitionsAfter, [
+        instance,
+        afterId,
+        limit,
+      ]);
+      return rows.map(toStoredTransition);
+    });
   }
 
   async openOutagesOf(instance: string, targetIds: readonly string[]): Promise<OutageRecord[]> {
     this.requireOpen();
-    const outages: OutageRecord[] = [];
-    for (const { sql, params } of openOutagesOfQueries(instance, targetIds)) {
-      outages.push(...(await all<OutageRow>(this.pool, sql, params)).map(toOutage));
-    }
-    return outages;
+    return this.guard(async () => {
+      const outages: OutageRecord[] = [];
+      for (const { sql, params } of openOutagesOfQueries(instance, targetIds)) {
+        outages.push(...(await all<OutageRow>(this.pool, sql, params)).map(toOutage));
+      }
+      return outages;
+    });
   }
 
   async quorumVotes(transitionIds: readonly number[]): Promise<Map<number, QuorumVoteRecord[]>> {
     this.requireOpen();
-    const rows: QuorumVoteRow[] = [];
-    for (const { sql, params } of quorumVotesQueries(transitionIds)) {
-      rows.push(...(await all<QuorumVoteRow>(this.pool, sql, params)));
-    }
-    return groupVotes(rows);
+    return this.guard(async () => {
+      const rows: QuorumVoteRow[] = [];
+      for (const { sql, params } of quorumVotesQueries(transitionIds)) {
+        rows.push(...(await all<QuorumVoteRow>(this.pool, sql, params)));
+      }
+      return groupVotes(rows);
+    });
   }
 
   private async commitIn(
@@ -343,62 +374,80 @@ export class PostgresLedger implements Ledger, QuorumLedger {
   async openGap(gap: Gap): Promise<number> {
     this.requireWritable();
     checkGap(gap);
-    const params = [gap.instance, gap.kind, gap.start, gap.end];
-    const row = await one<{ id: number }>(this.pool, SQL.insertGap, params);
-    if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
-    return row.id;
+    return this.guard(async () => {
+      const params = [gap.instance, gap.kind, gap.start, gap.end];
+      const row = await one<{ id: number }>(this.pool, SQL.insertGap, params);
+      if (row === undefined) throw new Error("INSERT … RETURNING id returned no row");
+      return row.id;
+    });
   }
 
   async closeGap(gapId: number, end: number): Promise<void> {
     this.requireWritable();
-    if ((await execute(this.pool, SQL.closeGap, [end, gapId, end])) === 1) return;
-    throw gapNotClosable(gapId, await one<GapRow>(this.pool, SQL.gapById, [gapId]), end);
+    return this.guard(async () => {
+      if ((await execute(this.pool, SQL.closeGap, [end, gapId, end])) === 1) return;
+      throw gapNotClosable(gapId, await one<GapRow>(this.pool, SQL.gapById, [gapId]), end);
+    });
   }
 
   async latestTransitions(instance: string): Promise<StoredTransition[]> {
     this.requireOpen();
-    const rows = await all<TransitionRow>(this.pool, SQL.latestTransitions, [instance]);
-    return rows.map(toStoredTransition);
+    return this.guard(async () => {
+      const rows = await all<TransitionRow>(this.pool, SQL.latestTransitions, [instance]);
+      return rows.map(toStoredTransition);
+    });
   }
 
   async transitions(query: TransitionQuery): Promise<StoredTransition[]> {
     this.requireOpen();
-    const { sql, params } = transitionsQuery(query);
-    return (await all<TransitionRow>(this.pool, sql, params)).map(toStoredTransition);
+    return this.guard(async () => {
+      const { sql, params } = transitionsQuery(query);
+      return (await all<TransitionRow>(this.pool, sql, params)).map(toStoredTransition);
+    });
   }
 
   async lastTransitionsBefore(query: LastTransitionQuery): Promise<StoredTransition[]> {
     this.requireOpen();
-    const { sql, params } = lastTransitionsBeforeQuery(query);
-    return (await all<TransitionRow>(this.pool, sql, params)).map(toStoredTransition);
+    return this.guard(async () => {
+      const { sql, params } = lastTransitionsBeforeQuery(query);
+      return (await all<TransitionRow>(this.pool, sql, params)).map(toStoredTransition);
+    });
   }
 
   async stateHistories(query: TargetFilter & TimeRange): Promise<StateHistory[]> {
     this.requireOpen();
-    const { sql, params } = stateHistoryQuery(query);
-    const builder = new StateHistoryBuilder();
-    for (const row of await allArrays<StateHistoryRow>(this.pool, sql, params)) {
-      builder.add(...row);
-    }
-    return builder.result();
+    return this.guard(async () => {
+      const { sql, params } = stateHistoryQuery(query);
+      const builder = new StateHistoryBuilder();
+      for (const row of await allArrays<StateHistoryRow>(this.pool, sql, params)) {
+        builder.add(...row);
+      }
+      return builder.result();
+    });
   }
 
   async outages(query: OutageQuery): Promise<OutageRecord[]> {
     this.requireOpen();
-    const { sql, params } = outagesQuery(query);
-    return (await all<OutageRow>(this.pool, sql, params)).map(toOutage);
+    return this.guard(async () => {
+      const { sql, params } = outagesQuery(query);
+      return (await all<OutageRow>(this.pool, sql, params)).map(toOutage);
+    });
   }
 
   async gaps(query: { instance?: string } & TimeRange): Promise<Gap[]> {
     this.requireOpen();
-    const { sql, params } = gapsQuery(query);
-    return (await all<GapRow>(this.pool, sql, params)).map(toGap);
+    return this.guard(async () => {
+      const { sql, params } = gapsQuery(query);
+      return (await all<GapRow>(this.pool, sql, params)).map(toGap);
+    });
   }
 
   async runs(query: { instance?: string } & TimeRange): Promise<Run[]> {
     this.requireOpen();
-    const { sql, params } = runsQuery(query);
-    return (await all<RunRow>(this.pool, sql, params)).map(toRun);
+    return this.guard(async () => {
+      const { sql, params } = runsQuery(query);
+      return (await all<RunRow>(this.pool, sql, params)).map(toRun);
+    });
   }
 
   async close(): Promise<void> {
@@ -409,23 +458,39 @@ export class PostgresLedger implements Ledger, QuorumLedger {
 
   /** BEGIN … COMMIT on one pooled connection; any throw rolls back and is rethrown. */
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query("BEGIN");
+    return this.guard(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
       try {
-        const result = await work(client);
-        await client.query("COMMIT");
-        return result;
-      } catch (error) {
-        await client.query("ROLLBACK").catch((rollback: unknown) => {
-          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-        });
-        throw error;
+        await client.query("BEGIN");
+        try {
+          const result = await work(client);
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          if (isQueryReadTimeout(error)) {
+            // half-open: the answer may still come, and a ROLLBACK would wait behind it
+            broken = error;
+            throw error;
+          }
+          await client.query("ROLLBACK").catch((rollback: unknown) => {
+            broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+          });
+          throw error;
+        }
+      } finally {
+        // a connection that could not roll back is dropped (destroyed), not handed to the next
+        client.release(broken);
       }
-    } finally {
-      // a connection that could not roll back is dropped, not handed to the next caller
-      client.release(broken);
+    });
+  }
+
+  /** A query past its deadline as LEDGER_TIMEOUT (retried by the commit queue); others as they are. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw timeoutError(error, this.deadlines, this.location) ?? error;
     }
   }
 

@@ -30,8 +30,8 @@ afterAll(() => {
 /**
  * PostgreSQL as a session stuck behind a lock (or a proxy before a frozen server) shows itself:
  * the connection is accepted and authenticated (AuthenticationOk, ReadyForQuery), and no query
- * is ever answered. pg's connectionTimeoutMillis covers only the connection; no query of the
- * start has a deadline, so the start waits for ever.
+ * is ever answered. pg's connectionTimeoutMillis covers only the connection; the start's first
+ * query ends only at its own deadline (35 s), far beyond the stop's bound here.
  */
 async function silentPostgres(): Promise<TestServer & { queried: () => boolean }> {
   let queried = false;

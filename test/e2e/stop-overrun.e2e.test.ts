@@ -10,8 +10,9 @@ import { type RunningPostgres, startPostgres } from "../support/external/postgre
 /**
  * A stop that cannot finish, for real: `pantau run` on Debian's PostgreSQL, and another session
  * holding the daemon's run row (an operator's open transaction, a long migration). The stop's
- * last write waits on that lock, and no query of the ledger has a deadline of its own, so only
- * the overrun bound ends it: exit 1 and a stop_overrun line, --stop-timeout + 5 s after SIGTERM.
+ * last write waits on that lock; the query's own deadline (statement_timeout, 30 s) is far
+ * beyond the stop's bound, so the overrun bound ends it: exit 1 and a stop_overrun line,
+ * --stop-timeout + 5 s after SIGTERM.
  */
 const STOP_TIMEOUT_MS = 2000;
 const dir = mkdtempSync(join(tmpdir(), "pantau-stop-overrun-"));

@@ -9,12 +9,90 @@ import {
 
 /**
  * The PostgreSQL side of the SQL layer: the pool (BIGINT read as JS numbers, read-only sessions
- * for the CLI), the URL as it may be shown (never its password), and migrating under an advisory
- * lock so that daemons starting together apply each step exactly once.
+ * for the CLI, a deadline on every query), the URL as it may be shown (never its password), and
+ * migrating under an advisory lock so that daemons starting together apply each step exactly once.
  */
 
 /** Key of the transaction-level advisory lock held while migrating (any constant would do). */
 const MIGRATION_LOCK = 7_242_013;
+
+/** The deadlines of one pool's queries, in milliseconds. */
+export interface QueryDeadlines {
+  /** Server side (statement_timeout): the server cancels the statement, the session stays usable. */
+  statementMs: number;
+  /** Client side (pg's query_timeout): for a server that cannot answer at all. */
+  queryMs: number;
+}
+
+/**
+ * Why these numbers. A daemon's slowest legitimate queries are its reads of a month (the API's
+ * report and outages over 31 days of 10,000 targets: 0.5 s and 6.5 s with the answer built,
+ * docs/performance.md) and a backlog commit of 1,000 transitions (milliseconds): 30 s is far
+ * beyond them, and still turns a lock wait or a hung backend into a failed commit that the
+ * commit queue retries and reports instead of a silent wait. The offline CLI reads more at once
+ * (a year, a whole estate) and holds nothing anyone else waits for: 10 min. The client's bound
+ * is 5 s longer, so that a live server's cancel always arrives first (the connection is kept);
+ * only a server that cannot answer reaches it, and that connection is dropped.
+ */
+const CLIENT_MARGIN_MS = 5_000;
+export const DAEMON_STATEMENT_TIMEOUT_MS = 30_000;
+export const READONLY_STATEMENT_TIMEOUT_MS = 600_000;
+/**
+ * Migrations run with statement_timeout 0: an index built over a large ledger takes what it
+ * takes, and cancelling it would leave a daemon that can never start. A server that cannot
+ * answer still ends a migration statement after an hour.
+ */
+const MIGRATION_QUERY_TIMEOUT_MS = 3_600_000;
+
+/** The defaults for a daemon's or the CLI's sessions; a test may shorten either bound. */
+export function queryDeadlines(
+  readonly: boolean,
+  statementMs?: number,
+  queryMs?: number,
+): QueryDeadlines {
+  const statement =
+    statementMs ?? (readonly ? READONLY_STATEMENT_TIMEOUT_MS : DAEMON_STATEMENT_TIMEOUT_MS);
+  return { statementMs: statement, queryMs: queryMs ?? statement + CLIENT_MARGIN_MS };
+}
+
+/** pg's error when query_timeout ends a query (it has no code). */
+const QUERY_READ_TIMEOUT = "Query read timeout";
+
+/** The client gave up on a query already sent: its connection is half-open, never reuse it. */
+export function isQueryReadTimeout(error: unknown): error is Error {
+  return error instanceof Error && error.message === QUERY_READ_TIMEOUT;
+}
+
+/** 57014 is also an operator's pg_cancel_backend: only the statement_timeout's is a timeout. */
+function isStatementTimeout(error: Error): boolean {
+  return "code" in error && error.code === "57014" && error.message.includes("statement timeout");
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
+}
+
+/** A query that outlived either deadline, as LEDGER_TIMEOUT; null for any other error. */
+export function timeoutError(
+  error: unknown,
+  deadlines: QueryDeadlines,
+  location: PostgresLocation,
+): LedgerError | null {
+  if (!(error instanceof Error)) return null;
+  const side = isStatementTimeout(error)
+    ? "statement_timeout"
+    : isQueryReadTimeout(error)
+      ? "query_timeout"
+      : null;
+  if (side === null) return null;
+  const ms = side === "statement_timeout" ? deadlines.statementMs : deadlines.queryMs;
+  return new LedgerError(
+    "LEDGER_TIMEOUT",
+    `ledger query timed out after ${duration(ms)} (${side}) on ${location.url}: ${error.message}`,
+    { url: location.url, timeout: side, timeout_ms: ms },
+    { cause: error },
+  );
+}
 
 /** Where the ledger is, fit for messages and logs: no password, no query parameters. */
 export interface PostgresLocation {
@@ -82,12 +160,21 @@ export function openError(
   );
 }
 
-export function createPool(url: string, readonly: boolean, poolSize: number): pg.Pool {
+export function createPool(
+  url: string,
+  readonly: boolean,
+  poolSize: number,
+  deadlines: QueryDeadlines,
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     types: bigintAsNumber(),
     connectionTimeoutMillis: 10_000,
+    // sent at login: every statement of the session has it (migrations lift it, see migrate)
+    statement_timeout: deadlines.statementMs,
+    // pg-pool's query() releases a client whose query timed out with the error: it is destroyed
+    query_timeout: deadlines.queryMs,
     // the server itself refuses writes from the CLI's sessions
     ...(readonly ? { options: "-c default_transaction_read_only=on" } : {}),
   });
@@ -132,13 +219,24 @@ export async function checkSchema(
 export async function migrate(client: pg.PoolClient, location: PostgresLocation): Promise<void> {
   await client.query("BEGIN");
   try {
-    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    // for this transaction only: waiting for another daemon's migration, building indexes
+    await client.query("SET LOCAL statement_timeout = 0");
+    const slow = (text: string, values: unknown[] = []) => {
+      // pg reads query_timeout per query too; its types do not list it
+      const query: pg.QueryConfig & { query_timeout: number } = {
+        text,
+        values,
+        query_timeout: MIGRATION_QUERY_TIMEOUT_MS,
+      };
+      return client.query(query);
+    };
+    await slow("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
     await client.query(SCHEMA_MIGRATIONS_TABLE);
     const newest = (await schemaVersion(client)) ?? 0;
     if (newest > LATEST_SCHEMA_VERSION) await checkSchema(client, location);
     for (const migration of MIGRATIONS) {
       if (migration.version <= newest) continue;
-      for (const sql of migrationStatements(migration, "postgres")) await client.query(sql);
+      for (const sql of migrationStatements(migration, "postgres")) await slow(sql);
       await client.query(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
         [migration.version, migration.name, Date.now()],
@@ -146,7 +244,8 @@ export async function migrate(client: pg.PoolClient, location: PostgresLocation)
     }
     await client.query("COMMIT");
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    // after a client-side timeout the connection is half-open: a ROLLBACK would only wait behind
+    if (!isQueryReadTimeout(error)) await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
 }
