@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DaemonProcess } from "../support/daemon-process.js";
-import { startRawServer, type TestServer } from "../support/servers/loopback.js";
+import { startFakePostgres } from "../support/servers/fake-postgres.js";
+import type { TestServer } from "../support/servers/loopback.js";
 import { until } from "../support/until.js";
 
 /**
@@ -29,26 +30,13 @@ afterAll(() => {
 
 /**
  * PostgreSQL as a session stuck behind a lock (or a proxy before a frozen server) shows itself:
- * the connection is accepted and authenticated (AuthenticationOk, ReadyForQuery), and no query
- * is ever answered. pg's connectionTimeoutMillis covers only the connection; the start's first
- * query ends only at its own deadline (35 s), far beyond the stop's bound here.
+ * the connection is accepted and authenticated, and no query is ever answered. pg's
+ * connectionTimeoutMillis covers only the connection; the start's first query ends only at its
+ * own deadline (35 s), far beyond the stop's bound here.
  */
 async function silentPostgres(): Promise<TestServer & { queried: () => boolean }> {
-  let queried = false;
-  const server = await startRawServer((socket) => {
-    let greeted = false;
-    socket.on("data", () => {
-      if (greeted) {
-        queried = true;
-        return;
-      }
-      greeted = true;
-      const authenticationOk = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0]);
-      const readyForQuery = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
-      socket.write(Buffer.concat([authenticationOk, readyForQuery]));
-    });
-  });
-  return Object.assign(server, { queried: () => queried });
+  const server = await startFakePostgres(["silent"]);
+  return Object.assign(server, { queried: () => server.received.some((got) => got.length > 0) });
 }
 
 const target = "targets: [{ id: portal, tcp: { host: 127.0.0.1, port: 1 } }]";

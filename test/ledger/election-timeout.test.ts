@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { LeaderElection } from "../../src/fleet/election.js";
-import { type FakeBehaviour, type FakePostgres, startFakePostgres } from "./fake-postgres.js";
+import {
+  type FakeBehaviour,
+  type FakePostgres,
+  startFakePostgres,
+} from "../support/servers/fake-postgres.js";
 
 /**
  * The HA lock's own connection (src/fleet/election.ts) against a server that logs in and then

@@ -8,8 +8,12 @@ import {
   queryDeadlines,
   READONLY_STATEMENT_TIMEOUT_MS,
 } from "../../src/ledger/sql/postgres-connection.js";
+import {
+  type FakeBehaviour,
+  type FakePostgres,
+  startFakePostgres,
+} from "../support/servers/fake-postgres.js";
 import { expectLedgerError, transition } from "./contract.js";
-import { type FakeBehaviour, type FakePostgres, startFakePostgres } from "./fake-postgres.js";
 
 /**
  * A server that logs the client in and then never answers (a hung backend, a network cut with no

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { startRawServer, type TestServer } from "../support/servers/loopback.js";
+import { startRawServer, type TestServer } from "./loopback.js";
 
 /**
  * Just enough of PostgreSQL's wire protocol to log a client in and then either answer every
