@@ -24,16 +24,20 @@ export interface SignalBounds {
   signals?: SignalSource;
   /** Ends the process at once; `process.exit` unless a test records it. */
   exit?: (code: number) => void;
+  /** Monotonic milliseconds (`performance.now` unless a test's fake clock). */
+  now?: () => number;
 }
 
 /** What the signals act on once the daemon has started. */
 export interface SignalledDaemon {
-  stop(): Promise<void>;
+  /** `withinMs`: what is left of the stop's bound (less when the signal came during the start). */
+  stop(withinMs?: number): Promise<void>;
   reload(): Promise<unknown>;
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT"];
 const exitProcess = (code: number): void => process.exit(code);
+const monotonicNow = (): number => performance.now();
 
 /**
  * Trapped before the start: a SIGTERM during it (systemd stopping a unit it just started) stops
@@ -43,12 +47,15 @@ const exitProcess = (code: number): void => process.exit(code);
  */
 export class EarlySignals {
   stop: NodeJS.Signals | null = null;
+  /** When the stop signal came (bounds.now): the stop's bound runs from then, not from the start's end. */
+  stopAt: number | null = null;
   reload = false;
   private readonly signals: SignalSource;
   private overrun: ReturnType<typeof setTimeout> | null = null;
   private readonly onStop = (signal: NodeJS.Signals) => {
     if (this.stop !== null) return;
     this.stop = signal;
+    this.stopAt = (this.bounds.now ?? monotonicNow)();
     const { logger, stopTimeoutMs } = this.bounds;
     logger.info(
       { event: "signal", signal, starting: true },
@@ -86,7 +93,8 @@ export class EarlySignals {
 /**
  * SIGTERM/SIGINT stop cleanly (resolves 0; 1 when something was lost); SIGHUP reloads. A stop
  * that overruns its bound + EXIT_GRACE_MS (a socket or a store that never answers) is ended:
- * exit 1 and a `stop_overrun` line.
+ * exit 1 and a `stop_overrun` line. The bound runs from the signal: one that came during the
+ * start leaves the stop what the start did not use.
  */
 export function untilStopped(
   daemon: SignalledDaemon,
@@ -103,7 +111,7 @@ export function untilStopped(
         logger.error({ event: "reload_failed", err: error }, "config reload failed");
       });
     let stopping = false;
-    const onStop = (signal: NodeJS.Signals) => {
+    const onStop = (signal: NodeJS.Signals, usedMs = 0) => {
       // the same signal again is not trapped any more: a second SIGTERM ends the process at once
       signals.off(signal, onStop);
       signals.off("SIGHUP", onHup);
@@ -111,6 +119,7 @@ export function untilStopped(
       stopping = true;
       logger.info({ event: "signal", signal }, `${signal}: stopping`);
       let stopCode: number | null = null;
+      const withinMs = Math.max(0, stopTimeoutMs - usedMs);
       // unref'd: a process whose stop finished ends by itself, and sooner; kept past the stop,
       // since anything that then holds the process open (a worker, a socket) must not for ever
       setTimeout(() => {
@@ -121,12 +130,12 @@ export function untilStopped(
         logger.fatal({ event: "stop_overrun", bound_ms: stopTimeoutMs, stopped }, message);
         logger.flush?.();
         exit(stopCode ?? 1);
-      }, stopTimeoutMs + EXIT_GRACE_MS).unref();
+      }, withinMs + EXIT_GRACE_MS).unref();
       const stopped = (code: number) => {
         stopCode = code;
         resolve(code);
       };
-      daemon.stop().then(
+      daemon.stop(withinMs).then(
         () => stopped(0),
         (error: unknown) => {
           logger.error({ event: "stop_error", err: error }, "unclean stop");
@@ -137,7 +146,7 @@ export function untilStopped(
     signals.on("SIGHUP", onHup);
     for (const signal of STOP_SIGNALS) signals.on(signal, onStop);
     early.release();
-    if (early.stop) onStop(early.stop);
+    if (early.stop) onStop(early.stop, (bounds.now ?? monotonicNow)() - (early.stopAt ?? 0));
     else if (early.reload) onHup();
   });
 }

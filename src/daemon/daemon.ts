@@ -317,20 +317,25 @@ export class Daemon {
     return { status: 200, body: { status: "ok", added, changed, removed } };
   }
 
-  /** Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly. */
-  stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+  /**
+   * Stops scheduling, lets probes in flight end (bounded by their timeout), stops cleanly, within
+   * `withinMs` (the daemon's stop timeout unless given: less is left when the signal came during
+   * the start).
+   */
+  stop(withinMs?: number): Promise<void> {
+    this.stopping ??= this.doStop(
+      withinMs ?? this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+    );
     return this.stopping;
   }
 
   /**
-   * Bounded by `stopTimeoutMs` (30 s): probes end, the queue is committed while the ledger
+   * Bounded by `budget` (the stop timeout, 30 s): probes end, the queue is committed while the ledger
    * takes it, and what it will not take by then goes to the recovery journal (stop-journal.ts).
    * Rejects with StopLossError when something could be neither committed nor journaled.
    */
-  private async doStop(): Promise<void> {
+  private async doStop(budget: number): Promise<void> {
     const began = this.clock.monotonic();
-    const budget = this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     const left = () => Math.max(0, budget - (this.clock.monotonic() - began));
     this.started = false;
     this.reloader.abandon();

@@ -24,6 +24,8 @@ function harness() {
     stopTimeoutMs: BOUND_MS,
     signals,
     exit: (code) => exits.push(code),
+    // the fake timers move Date on; performance.now they leave alone
+    now: () => Date.now(),
   };
   const events = () => log.lines.map((line) => line.event);
   return { log, signals, exits, bounds, events };
@@ -146,18 +148,38 @@ describe("EarlySignals (a stop asked for during the start)", () => {
     });
   });
 
-  it("a start that finishes in time hands the stop over: a clean stop, no overrun", async () => {
+  it("a start that finishes in time hands the stop over with what is left of its bound: a clean stop", async () => {
     const { signals, exits, bounds, events } = harness();
     const early = new EarlySignals(bounds);
     signals.emit("SIGTERM", "SIGTERM");
     signals.emit("SIGINT", "SIGINT");
-    await vi.advanceTimersByTimeAsync(BOUND_MS - 1);
+    await vi.advanceTimersByTimeAsync(BOUND_MS - 1000);
     const daemon = daemonWith(async () => undefined);
     expect(await untilStopped(daemon, bounds, early)).toBe(0);
     expect(daemon.stop).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(BOUND_MS + EXIT_GRACE_MS - 1);
-    expect(exits).toEqual([]);
+    expect(daemon.stop).toHaveBeenCalledWith(1000);
     expect(events()).toEqual(["signal", "signal"]);
+    // the bound runs from the signal: a process still held open is ended 1 s + the grace later
+    await vi.advanceTimersByTimeAsync(1000 + EXIT_GRACE_MS - 1);
+    expect(exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(exits).toEqual([0]);
+  });
+
+  it("a stop whose start used up its bound is ended the grace after the start, exit 1", async () => {
+    const { signals, exits, bounds, log } = harness();
+    const early = new EarlySignals(bounds);
+    signals.emit("SIGTERM", "SIGTERM");
+    await vi.advanceTimersByTimeAsync(BOUND_MS - 1);
+    const daemon = daemonWith(never);
+    void untilStopped(daemon, bounds, early);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(daemon.stop).toHaveBeenCalledWith(1);
+    await vi.advanceTimersByTimeAsync(EXIT_GRACE_MS - 1);
+    expect(exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(exits).toEqual([1]);
+    expect(log.lines.at(-1)).toMatchObject({ event: "stop_overrun", stopped: false });
   });
 
   it("a start that fails in time is released: its own error decides, no overrun", async () => {
