@@ -20,7 +20,7 @@ import {
 } from "../fields/connection-fields.js";
 import { judgePeer } from "./certificate.js";
 import { ProbeFailure } from "./failure.js";
-import { type AddressFamily, resolverFor } from "./resolver.js";
+import { resolveAddress } from "./resolve-address.js";
 import { type ProbeContext, timePhase } from "./run.js";
 
 export interface Endpoint {
@@ -38,8 +38,6 @@ export interface Endpoint {
   alpn: string[];
 }
 
-const FAMILY: Readonly<Record<IpFamily, AddressFamily>> = { any: 0, ipv4: 4, ipv6: 6 };
-
 /** A connected socket (a TLS one when `endpoint.tls` is set), adopted by the deadline. */
 export async function openConnection(
   endpoint: Endpoint,
@@ -48,16 +46,8 @@ export async function openConnection(
   const { deadline } = context;
   const { tls } = endpoint;
   const credentials = tls === null ? null : loadedCredentials(tls);
-  deadline.phase = "resolving";
-  const family = addressFamily(endpoint);
-  const resolver = resolverFor(endpoint.resolver);
-  // an IP literal, or a name global.resolver has cached, needs no lookup: no promise, no phase time
-  const address =
-    literalAddress(endpoint, family) ??
-    resolver.cached(endpoint.host, family.family) ??
-    (await timePhase(context, "resolve", () =>
-      context.deadline.race(resolver.resolve(endpoint.host, family.family)),
-    ));
+  // an IP literal, or a name global.resolver has cached, needs no lookup and takes no phase time
+  const { address } = await resolveAddress(endpoint, context);
   const localAddress = endpoint.sourceIpAddress ?? undefined;
   // One socket object per connection, even under TLS: Node 20 can crash (SIGSEGV) when a
   // TCP socket is destroyed under a TLS socket wrapping it, so we never wrap one ourselves.
@@ -92,30 +82,6 @@ function loadedCredentials(tls: TlsSettings): TlsCredentials | null {
     "tls",
     "TLS files named but not loaded (the configuration loader reads them)",
   );
-}
-
-/**
- * The family to resolve and connect with: ip_family's, or the source address's (a socket bound
- * to an IPv4 address reaches IPv4 peers only). The loader refuses the two disagreeing.
- */
-function addressFamily(endpoint: Endpoint): { family: AddressFamily; because: string } {
-  const family = FAMILY[endpoint.ipFamily];
-  const source = endpoint.sourceIpAddress;
-  if (family !== 0 || source === null) return { family, because: "ip_family" };
-  return { family: isIP(source) as 4 | 6, because: `source_ip_address ${source}` };
-}
-
-/** The host itself when it is an IP literal of an allowed family; null for a name. */
-function literalAddress(
-  endpoint: Endpoint,
-  { family, because }: { family: AddressFamily; because: string },
-): string | null {
-  const literal = isIP(endpoint.host);
-  if (literal === 0) return null;
-  if (family !== 0 && literal !== family) {
-    throw new ProbeFailure("dns", `${endpoint.host} is not an IPv${family} address (${because})`);
-  }
-  return endpoint.host;
 }
 
 function tlsOptions(

@@ -1,10 +1,10 @@
 /**
- * The address a probe talks to when the kind, not connection.ts, makes the connection: a DNS
- * server reached over UDP, a gRPC server reached by grpc-js (dialled at the address found here, so
- * grpc-js never looks a name up itself). Same rules as connection.ts: an IP literal needs no
- * lookup (and must be of the allowed family); a name goes to `global.resolver` when it is set
- * (a cached answer waits on nothing and takes no phase time), else to the system's lookup; a
- * lookup is timed into the `resolve` phase and bounded by the deadline.
+ * The address a probe talks to: for connection.ts (HTTP, TCP, TLS), a DNS server reached over UDP,
+ * and a gRPC server reached by grpc-js (dialled at the address found here, so grpc-js never looks
+ * a name up itself). An IP literal needs no lookup (and must be of the allowed family); a name
+ * goes to `global.resolver` when it is set (a cached answer waits on nothing and takes no phase
+ * time), else to the system's lookup; a lookup is timed into the `resolve` phase and bounded by
+ * the deadline.
  */
 import { isIP } from "node:net";
 import type { IpFamily } from "../fields/connection-fields.js";
@@ -22,7 +22,7 @@ export interface ResolvedAddress {
 export interface AddressQuery {
   host: string;
   ipFamily: IpFamily;
-  /** `source_ip_address`: with ip_family any, its family is the one to use (as connection.ts). */
+  /** `source_ip_address`: with ip_family any, its family is the one to use. */
   sourceIpAddress: string | null;
   /** Name servers to ask (`global.resolver`); null for the system's lookup. */
   resolver: readonly string[] | null;
